@@ -1,0 +1,1 @@
+"""Records' schema and the store (SQLAlchemy 2; SQLite by default, PostgreSQL by URL)."""

@@ -1,0 +1,122 @@
+"""Records shared by every stage. Frozen, slotted, tuple fields; times are float seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """One stream of a media container."""
+
+    index: int
+    kind: str  # "audio" | "video" | "subtitle" | "data"
+    codec: str
+    duration: float | None = None  # seconds
+    sample_rate: int | None = None  # audio, Hz
+    channels: int | None = None  # audio
+    width: int | None = None  # video, pixels
+    height: int | None = None  # video, pixels
+    fps: float | None = None  # video, frames per second
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What probing a media file found. `duration` in seconds."""
+
+    path: str
+    sha256: str
+    size: int  # bytes
+    container: str
+    duration: float
+    streams: tuple[StreamInfo, ...]
+
+    @property
+    def audio(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+    @property
+    def video(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "video"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word. `text` keeps the backend's leading space stripped."""
+
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """Whisper's English translation, segments timed on the original's clock."""
+
+    language: str
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """One transcription of one media file, whichever backend made it."""
+
+    language: str
+    language_probability: float
+    duration: float  # seconds of audio
+    segments: tuple[Segment, ...]
+    backend: str
+    model: str
+    translation: Translation | None = None
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence built from word timestamps; `index` is its position in the transcript."""
+
+    index: int
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One subtitle cue: at most two lines, shown from `start` to `end` seconds."""
+
+    start: float
+    end: float
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFlags:
+    """Theme and risk labels of one sentence, with a score per taxonomy entry and reasons."""
+
+    text: str
+    labels: tuple[str, ...]
+    scores: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    why: dict[str, str] = field(default_factory=dict, hash=False, compare=False)

@@ -1,0 +1,1 @@
+"""Review rules and export gate (no I/O), and the editors' review web app."""

@@ -1,0 +1,35 @@
+"""Fixtures every test package shares: where the real media is, and a fresh workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MEDIA = REPO.parent / "shared" / "media"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def shared_media_file(name: str) -> Path:
+    """A file from ../shared/media; the test is skipped cleanly where it is absent."""
+    path = SHARED_MEDIA / name
+    if not path.is_file():
+        pytest.skip(f"{name} not available in {SHARED_MEDIA}")
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    from clips_metadata.workspace import Workspace
+
+    monkeypatch.setenv("COUNTERCLIPS_HOME", str(tmp_path / "ws"))
+    monkeypatch.delenv("COUNTERCLIPS_DB_URL", raising=False)
+    return Workspace(tmp_path / "ws").ensure()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
