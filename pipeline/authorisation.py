@@ -1,0 +1,102 @@
+"""Export authorisations: the only thing the renderer accepts as permission to write an export.
+
+The review gate (review/gate.py) issues one for an exact candidate version; the renderer checks
+its signature and that it names the version about to be rendered. The key lives in the
+workspace's secrets folder, so a forged or edited authorisation fails verification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from pipeline.errors import AuthorisationError
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable bytes for hashing: sorted keys, no whitespace, floats rounded to milliseconds."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, float):
+            return round(v, 3)
+        if isinstance(v, Mapping):
+            return {str(k): norm(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [norm(x) for x in v]
+        return v
+
+    return json.dumps(norm(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def version_hash(fields: Mapping[str, Any]) -> str:
+    """sha256 over everything that changes what an export shows or plays.
+
+    Callers pass at least: source sha256, start and end (seconds), subtitle and translation texts
+    per language, redactions, and render options that alter picture or sound.
+    """
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAuthorisation:
+    """Permission to export one candidate version. `issued_at` is an ISO-8601 UTC string."""
+
+    candidate_id: int
+    version: int
+    version_hash: str
+    approvers: tuple[str, ...]
+    issued_at: str
+    signature: str = ""
+
+    def payload(self) -> bytes:
+        body = asdict(self)
+        body.pop("signature")
+        return canonical_json(body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExportAuthorisation:
+        try:
+            return cls(
+                candidate_id=int(data["candidate_id"]),
+                version=int(data["version"]),
+                version_hash=str(data["version_hash"]),
+                approvers=tuple(str(a) for a in data["approvers"]),
+                issued_at=str(data["issued_at"]),
+                signature=str(data.get("signature", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AuthorisationError(f"malformed export authorisation: {exc}") from exc
+
+
+def sign_authorisation(auth: ExportAuthorisation, key: bytes) -> ExportAuthorisation:
+    """Return `auth` carrying an HMAC-SHA256 signature under `key`."""
+    sig = hmac.new(key, auth.payload(), hashlib.sha256).hexdigest()
+    return replace(auth, signature=sig)
+
+
+def verify_authorisation(
+    auth: ExportAuthorisation | None, key: bytes, expected_hash: str, candidate_id: int | None = None
+) -> ExportAuthorisation:
+    """Raise AuthorisationError unless `auth` is genuine and names exactly this version."""
+    if auth is None:
+        raise AuthorisationError("no export authorisation: the candidate must be approved first")
+    good = hmac.new(key, auth.payload(), hashlib.sha256).hexdigest()
+    if not auth.signature or not hmac.compare_digest(good, auth.signature):
+        raise AuthorisationError("export authorisation signature is invalid (forged or altered)")
+    if candidate_id is not None and auth.candidate_id != candidate_id:
+        raise AuthorisationError(
+            f"export authorisation is for candidate {auth.candidate_id}, not {candidate_id}"
+        )
+    if auth.version_hash != expected_hash:
+        raise AuthorisationError(
+            f"export authorisation is stale: it approves version {auth.version} "
+            "but the candidate has changed since"
+        )
+    return auth
