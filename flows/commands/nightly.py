@@ -1,9 +1,193 @@
-"""Subcommands of this area (not yet built)."""
+"""`counterclips run | schedule | demo | report`: the nightly job, its schedule, the demo, reports.
+
+Prefect, Dask and the models are imported inside the command functions: `counterclips --help`
+must stay instant.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from pathlib import Path
+
+from pipeline.errors import CounterclipsError
+
+DEFAULT_CRON = "0 2 * * *"  # 02:00 every night, in the machine's local time zone
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # noqa: ARG001 - filled in by its issue
-    return None
+class ScheduleError(CounterclipsError):
+    """The schedule cannot be served (bad cron expression or time zone)."""
+
+
+def _add_runner_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", help="workspace directory (default: $COUNTERCLIPS_HOME or ~/counterclips)")
+    p.add_argument("--task-runner", choices=("local", "dask"), default="local",
+                   help="local: threads in this process (default); dask: an existing Dask cluster")
+    p.add_argument("--dask-address", metavar="ADDR",
+                   help="Dask scheduler address for --task-runner dask, e.g. tcp://10.0.0.5:8786")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run one nightly pass now (inbox → candidates, proxies, exports, report)")
+    _add_runner_args(p)
+    p.add_argument("--settle-seconds", type=float, default=60.0,
+                   help="skip inbox files modified less than this long ago (default 60)")
+    p.add_argument("--no-translate", action="store_true",
+                   help="do not produce English translations of non-English footage")
+    p.add_argument("--model", default="base", help="Whisper model name or path (default: base, packaged)")
+    p.add_argument("--no-exports", action="store_true", help="do not render approved candidates")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("schedule", help="serve the nightly run on a cron schedule through Prefect")
+    _add_runner_args(p)
+    p.add_argument("--cron", default=DEFAULT_CRON,
+                   help=f"cron expression in local time (default {DEFAULT_CRON!r}: 02:00 nightly)")
+    p.add_argument("--timezone", help="IANA time zone of the cron expression (default: this machine's)")
+    p.add_argument("--name", default="nightly", help="deployment name (default: nightly)")
+    p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("demo", help="create a workspace with the bundled sample interview and run one pass")
+    p.add_argument("--workspace",
+                   help="where to create it (default: $COUNTERCLIPS_HOME or ~/counterclips-demo)")
+    p.add_argument("--task-runner", choices=("local", "dask"), default="local", help=argparse.SUPPRESS)
+    p.add_argument("--dask-address", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("report", help="show the latest run report")
+    p.add_argument("--workspace", help="workspace directory (default: $COUNTERCLIPS_HOME or ~/counterclips)")
+    p.add_argument("--open", action="store_true", help="open the HTML report in a browser")
+    p.add_argument("--json", action="store_true", help="print the report's JSON")
+    p.set_defaults(func=cmd_report)
+
+
+def _workspace(arg: str | None):  # noqa: ANN202 - Workspace, imported lazily with its package
+    from clips_metadata.workspace import resolve_workspace
+
+    return resolve_workspace(arg).ensure()
+
+
+def _check_runner(args: argparse.Namespace) -> None:
+    if args.task_runner == "dask" and not args.dask_address:
+        raise CounterclipsError("--task-runner dask needs --dask-address (e.g. tcp://scheduler:8786)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from flows import local_prefect
+
+    _check_runner(args)
+    ws = _workspace(args.workspace)
+    local_prefect.prepare(ws)
+    from flows.nightly import NightlyOptions, run_nightly
+    from flows.report import summary_text
+    from flows.tasks import WorkOptions
+
+    options = NightlyOptions(settle_seconds=args.settle_seconds, render_exports=not args.no_exports,
+                             work=replace(WorkOptions(), translate=not args.no_translate, model=args.model))
+    report = run_nightly(ws, options, args.task_runner, args.dask_address)
+    print(summary_text(report.to_json()))
+    print(f"report: {ws.reports / (report.run_id + '.html')}")
+    return 0
+
+
+def local_timezone() -> str:
+    """This machine's IANA time zone name (TZ, /etc/timezone, /etc/localtime), else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz:
+        return tz
+    try:
+        name = Path("/etc/timezone").read_text(encoding="utf-8").strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    try:
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            return link.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+def validate_schedule(cron: str, timezone: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from croniter import croniter
+
+    if not croniter.is_valid(cron):
+        raise ScheduleError(f"not a valid cron expression: {cron!r} (e.g. '0 2 * * *')")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"unknown time zone {timezone!r} (use an IANA name like Europe/Berlin)") from None
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from flows import local_prefect
+
+    _check_runner(args)
+    tz = args.timezone or local_timezone()
+    validate_schedule(args.cron, tz)
+    ws = _workspace(args.workspace)
+    local_prefect.prepare(ws)
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.nightly import nightly_flow
+
+    where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server (kept while this runs)"
+    print(f"serving {args.name!r}: cron {args.cron!r} ({tz}) over {ws.root} via {where}; Ctrl-C stops")
+    # Module entrypoint: each scheduled run starts `flows.nightly:nightly_flow` from the installed
+    # package, whatever the current directory. limit=1: a slow night never overlaps the next.
+    nightly_flow.serve(
+        name=args.name,
+        schedules=[Cron(args.cron, timezone=tz)],
+        parameters={"workspace": str(ws.root), "task_runner": args.task_runner,
+                    "dask_address": args.dask_address},
+        limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from clips_metadata.workspace import ENV_VAR, Workspace, resolve_workspace
+    from flows import local_prefect
+    from flows.demo import DEMO_WORKSPACE, instructions, run_demo
+
+    if args.workspace or os.environ.get(ENV_VAR):
+        ws = resolve_workspace(args.workspace).ensure()
+    else:
+        ws = Workspace(DEMO_WORKSPACE).ensure()
+    _check_runner(args)
+    local_prefect.prepare(ws, quiet=True, force_local_home=True)
+    print(f"counterclips demo: workspace {ws.root}; transcribing and flagging the ~3 min sample "
+          "(a minute or two on 2 cores)...", flush=True)
+    result = run_demo(ws, task_runner=args.task_runner, dask_address=args.dask_address)
+    from flows.report import load_latest, summary_text
+
+    print(summary_text(load_latest(ws)))
+    print(instructions(result))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from flows.report import load_latest, summary_text
+
+    ws = _workspace(args.workspace)
+    data = load_latest(ws)
+    html = ws.reports / f"{data['run_id']}.html"
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(summary_text(data))
+        print(f"report: {html}")
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(html.as_uri()):
+            print(f"no browser available here; open {html} yourself")
+    return 0

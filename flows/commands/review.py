@@ -1,9 +1,157 @@
-"""Subcommands of this area (not yet built)."""
+"""`counterclips user ...` and `counterclips review ...`: accounts, scripted review decisions, and
+the review web app."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from pipeline.errors import CounterclipsError
+
+ROLES = ("editor", "reviewer", "admin")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # noqa: ARG001 - filled in by its issue
-    return None
+class CliError(CounterclipsError):
+    """A review command was given unusable arguments."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    user = sub.add_parser("user", help="manage review accounts")
+    usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = usub.add_parser("add", help="create an account (password from a prompt or a file)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password-file", type=Path, help="read the password from the first line of this file")
+    add.add_argument("--workspace", help="workspace directory (default $COUNTERCLIPS_HOME)")
+    add.set_defaults(func=cmd_user_add)
+    ls = usub.add_parser("list", help="list accounts")
+    ls.add_argument("--workspace")
+    ls.set_defaults(func=cmd_user_list)
+
+    review = sub.add_parser("review", help="review decisions and the review web app")
+    rsub = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    decisions = (("approve", "approve", "approve the candidate's current version"),
+                 ("reject", "reject", "reject the candidate (needs --note)"),
+                 ("request-changes", "request_changes", "send back for changes (needs --note)"))
+    for name, action, help_ in decisions:
+        p = rsub.add_parser(name, help=help_)
+        p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+        p.add_argument("--as", dest="actor", required=True, metavar="USER", help="the account acting")
+        p.add_argument("--ack-risk", action="append", default=[], metavar="ID",
+                       help="acknowledge a risk (repeat for each risk the candidate carries)")
+        p.add_argument("--note", default="")
+        p.add_argument("--workspace")
+        p.set_defaults(func=cmd_decide, action=action)
+    hist = rsub.add_parser("history", help="print a candidate's audit log")
+    hist.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    hist.add_argument("--workspace")
+    hist.set_defaults(func=cmd_history)
+    serve = rsub.add_parser("serve", help="run the review web app (127.0.0.1 unless told otherwise)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--workspace")
+    serve.add_argument("--secure-cookies", action="store_true",
+                       help="mark the session cookie Secure (behind HTTPS)")
+    serve.set_defaults(func=cmd_serve)
+
+
+def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazily
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.store import Store
+    from clips_metadata.workspace import resolve_workspace
+
+    ws = resolve_workspace(args.workspace).ensure()
+    return ws, ReviewStore(Store.for_workspace(ws))
+
+
+def read_password(path: Path | None) -> str:
+    """First line of `path`, or a prompt (asked twice)."""
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read password file {path}: {exc.strerror}") from exc
+        lines = text.splitlines()
+        return lines[0] if lines else ""
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise CliError("the passwords do not match")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from review.passwords import hash_password
+
+    password = read_password(args.password_file)
+    hashed = hash_password(password)
+    _, rs = _open(args)
+    try:
+        user = rs.add_user(args.name, args.role, hashed)
+    finally:
+        rs.store.close()
+    print(f"created {user.role} {user.name}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    _, rs = _open(args)
+    try:
+        for u in rs.list_users():
+            print(f"{u.name}\t{u.role}\t{'active' if u.active else 'disabled'}")
+    finally:
+        rs.store.close()
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from review.service import ReviewService
+
+    _, rs = _open(args)
+    try:
+        user = rs.get_user(args.actor)
+        if user is None or not user.active:
+            raise CliError(f"no active account {args.actor!r}")
+        d = ReviewService(rs).act(args.candidate_id, args.action, actor=user.name, role=user.role,
+                                  acknowledged_risks=args.ack_risk, note=args.note)
+    finally:
+        rs.store.close()
+    extra = ""
+    if d.records_approval and d.approvals_after < d.approvals_needed:
+        extra = f" ({d.approvals_after} of {d.approvals_needed} approvals)"
+    print(f"candidate {args.candidate_id}: {d.from_state.value} -> {d.to_state.value}{extra}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    _, rs = _open(args)
+    try:
+        events = rs.history(args.candidate_id)
+    finally:
+        rs.store.close()
+    for e in events:
+        acks = f" acks={','.join(e.acknowledged_risks)}" if e.acknowledged_risks else ""
+        print(f"{e.created_at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t"
+              f"{e.from_state}->{e.to_state}\tv{e.from_version}->v{e.to_version}{acks}\t{e.note}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from review.app import create_app
+    from review.app.deps import NoAdmin
+
+    ws, rs = _open(args)
+    try:
+        if rs.count_admins() == 0:
+            raise NoAdmin("no admin account: create one with `counterclips user add NAME --role admin`")
+    finally:
+        rs.store.close()
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.secure_cookies:
+        print("counterclips: warning: serving beyond loopback without --secure-cookies; put it behind HTTPS")
+    app = create_app(ws, secure_cookies=args.secure_cookies, require_admin=True)
+    print(f"review app on http://{args.host}:{args.port}/ (workspace {ws.root})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return 0

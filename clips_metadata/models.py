@@ -1,0 +1,206 @@
+"""ORM models of revision 0001. They stay inside `clips_metadata`; callers get records.
+
+The migration `migrations/versions/0001_core.py` creates exactly these tables; a test compares
+the two so they cannot drift. Tables of later revisions (users, review events, exports) belong
+to `clips_metadata/review_store.py` and may share `Base`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
+
+
+def _ts() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+class IntervieweeRow(Base):
+    __tablename__ = "interviewees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    real_names: Mapped[list[Any]] = mapped_column(sa.JSON)
+    identifying_words: Mapped[list[Any]] = mapped_column(sa.JSON)
+    is_public: Mapped[bool] = mapped_column(sa.Boolean)
+    consent_face: Mapped[bool] = mapped_column(sa.Boolean)
+    consent_voice: Mapped[bool] = mapped_column(sa.Boolean)
+    consent_name: Mapped[bool] = mapped_column(sa.Boolean)
+    consent_languages: Mapped[list[Any]] = mapped_column(sa.JSON)
+    consent_platforms: Mapped[list[Any]] = mapped_column(sa.JSON)
+    consent_expires: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    notes: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class InterviewRow(Base):
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interviewee_id: Mapped[int] = mapped_column(sa.ForeignKey("interviewees.id"), index=True)
+    source_path: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    duration: Mapped[float] = mapped_column(sa.Float)
+    container: Mapped[str] = mapped_column(sa.String(100))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    recorded: Mapped[str] = mapped_column(sa.String(100))
+    place: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    error: Mapped[str] = mapped_column(sa.Text)
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interviews.id"), nullable=True)
+    media: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    __table_args__ = (
+        sa.UniqueConstraint("interview_id", "version", name="uq_transcripts_interview_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    backend: Mapped[str] = mapped_column(sa.String(50))
+    model: Mapped[str] = mapped_column(sa.String(200))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    language_probability: Mapped[float] = mapped_column(sa.Float)
+    duration: Mapped[float] = mapped_column(sa.Float)
+    body: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    body_path: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class SentenceRow(Base):
+    __tablename__ = "sentences"
+    __table_args__ = (sa.UniqueConstraint("transcript_id", "idx", name="uq_sentences_transcript_idx"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id"))
+    idx: Mapped[int] = mapped_column(sa.Integer)
+    start: Mapped[float] = mapped_column(sa.Float)
+    end: Mapped[float] = mapped_column(sa.Float)
+    text: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.String(20))
+    # [[start, end, text, probability], ...]; words are never queried on their own.
+    words: Mapped[list[Any]] = mapped_column(sa.JSON)
+    # English sentence on the same clock, when the transcript was translated.
+    translation: Mapped[str] = mapped_column(sa.Text)
+
+
+class FlagRow(Base):
+    __tablename__ = "sentence_flags"
+    __table_args__ = (sa.UniqueConstraint("transcript_id", "idx", name="uq_sentence_flags_transcript_idx"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id"))
+    idx: Mapped[int] = mapped_column(sa.Integer)
+    text: Mapped[str] = mapped_column(sa.Text)
+    labels: Mapped[list[Any]] = mapped_column(sa.JSON)
+    scores: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    why: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class WarningRow(Base):
+    __tablename__ = "credibility_warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id"), index=True)
+    risk: Mapped[str] = mapped_column(sa.String(100))
+    idx: Mapped[int] = mapped_column(sa.Integer)
+    start: Mapped[float] = mapped_column(sa.Float)
+    end: Mapped[float] = mapped_column(sa.Float)
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class CandidateRow(Base):
+    """Current state of a candidate; the content of each version lives in candidate_versions.
+    `version` is the optimistic-lock column: writers update WHERE version = expected."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (sa.Index("ix_candidates_status_rank", "status", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id"))
+    status: Mapped[str] = mapped_column(sa.String(30))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    start: Mapped[float] = mapped_column(sa.Float)
+    end: Mapped[float] = mapped_column(sa.Float)
+    rank: Mapped[float] = mapped_column(sa.Float)
+    themes: Mapped[list[Any]] = mapped_column(sa.JSON)
+    risks: Mapped[list[Any]] = mapped_column(sa.JSON)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    updated_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(_ts())
+    updated_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class CandidateVersionRow(Base):
+    __tablename__ = "candidate_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("candidate_id", "version", name="uq_candidate_versions_candidate_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    start: Mapped[float] = mapped_column(sa.Float)
+    end: Mapped[float] = mapped_column(sa.Float)
+    sentence_indices: Mapped[list[Any]] = mapped_column(sa.JSON)
+    subtitles: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    translations: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    redactions: Mapped[list[Any]] = mapped_column(sa.JSON)
+    render_options: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    themes: Mapped[list[Any]] = mapped_column(sa.JSON)
+    risks: Mapped[list[Any]] = mapped_column(sa.JSON)
+    rank: Mapped[float] = mapped_column(sa.Float)
+    reasons: Mapped[list[Any]] = mapped_column(sa.JSON)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    note: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class CandidateLabelRow(Base):
+    """One theme or risk of a candidate's current version: lets the review queue filter by
+    label with an index on both SQLite and PostgreSQL instead of searching JSON."""
+
+    __tablename__ = "candidate_labels"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("candidate_id", "kind", "label", name="pk_candidate_labels"),
+        sa.Index("ix_candidate_labels_label", "label", "kind"),
+    )
+
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # "theme" | "risk"
+    label: Mapped[str] = mapped_column(sa.String(100))
+
+
+class IngestStepRow(Base):
+    """A finished ingest step, written in the same transaction as the step's result."""
+
+    __tablename__ = "ingest_steps"
+    __table_args__ = (sa.PrimaryKeyConstraint("interview_id", "step", name="pk_ingest_steps"),)
+
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"))
+    step: Mapped[str] = mapped_column(sa.String(30))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    finished_at: Mapped[datetime] = mapped_column(_ts())

@@ -1,0 +1,364 @@
+"""Ingest one media file into the store: probe → transcribe → flag → propose.
+
+Each step is a separately callable function that persists its result together with its
+`ingest_steps` row in one transaction, and skips itself when the store already has that
+result. So a run killed at any point (even `kill -9`) resumes at the first missing step, and
+ingesting the same bytes twice creates nothing new. The nightly flow wraps these steps in
+Prefect tasks (flows/tasks.py); `ingest_media` runs them in order for the CLI.
+
+Models are loaded once by the caller and passed in (`backend`, `flagger`); when omitted, a step
+loads its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clips_metadata.errors import NotFoundError
+from clips_metadata.records import UNASSIGNED, Candidate, Interview, TranscriptInfo
+from clips_metadata.store import Store
+from clips_metadata.workspace import Workspace
+from pipeline.candidates import CandidateOptions
+from pipeline.records import Sentence, Transcript
+
+# Test hook: after the named step commits, sleep so a crash-recovery test can `kill -9` the
+# process at a known point. Unset in production.
+PAUSE_ENV = "COUNTERCLIPS_INGEST_PAUSE_AFTER"
+PAUSE_SECONDS_ENV = "COUNTERCLIPS_INGEST_PAUSE_SECONDS"
+
+Progress = Callable[[str, str], None]
+"""Called with (step, message) as steps start and finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How one file is ingested.
+
+    transcribe: a `pipeline.transcribe.TranscribeOptions`; None means its defaults with
+        `translate=True` (non-English footage gets Whisper's English translation: flagging
+        reads English and reviewers see both). A language hint on the interview (from the CLI
+        or a sidecar) fills its `language` when that is None.
+    candidates: how candidates are cut and ranked (`CandidateOptions()` defaults).
+    language, recorded, place: as entered by the operator; stored on the interview.
+    keep_transcript_file: also write the transcript JSON to the workspace's transcripts/ (True).
+    """
+
+    transcribe: Any = None
+    candidates: CandidateOptions = field(default_factory=CandidateOptions)
+    language: str = ""
+    recorded: str = ""
+    place: str = ""
+    keep_transcript_file: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What `ingest_media` found or did. `steps_run` lists steps that did work this time
+    (empty when the file was already fully ingested)."""
+
+    interview: Interview
+    created: bool
+    steps_run: tuple[str, ...]
+    transcript: TranscriptInfo | None
+    candidates: tuple[Candidate, ...]
+
+
+# ---------------------------------------------------------------------------- the steps
+
+
+def probe_step(
+    store: Store,
+    path: str | os.PathLike[str],
+    who: Any = None,
+    options: IngestOptions | None = None,
+    sha256: str | None = None,
+) -> Interview:
+    """Register the file's interview (or find it: the same bytes are the same interview).
+
+    `who` is a pseudonym, a sidecar-like object with `interviewee`, `language`, `recorded` and
+    `place` attributes, or None (the "unassigned" interviewee). Raises MediaError for unusable
+    media and NotFoundError for an unknown pseudonym. `sha256`, when the caller already hashed
+    the file (the inbox scan does), saves reading it once more to find a known interview.
+    """
+    return _probe(store, path, who, options or IngestOptions(), sha256)[0]
+
+
+def _probe(
+    store: Store, path: str | os.PathLike[str], who: Any, options: IngestOptions, sha256: str | None = None
+) -> tuple[Interview, bool]:
+    from pipeline.media import probe, sha256_file
+
+    existing = store.find_interview(sha256 or sha256_file(path))
+    if existing is not None:
+        return existing, False
+    pseudonym, language, recorded, place = _who(who, options)
+    if pseudonym is not None and pseudonym != UNASSIGNED:
+        store.get_interviewee(pseudonym)  # fail on a typo before the slow probe
+    media = probe(path)
+    return store.register_interview(media, pseudonym, language=language, recorded=recorded, place=place)
+
+
+def _who(who: Any, options: IngestOptions) -> tuple[str | None, str, str, str]:
+    if who is None or isinstance(who, str):
+        return (who or None), options.language, options.recorded, options.place
+    return (
+        getattr(who, "interviewee", "") or None,
+        getattr(who, "language", "") or options.language,
+        str(getattr(who, "recorded", "") or options.recorded),
+        getattr(who, "place", "") or options.place,
+    )
+
+
+def transcribe_step(
+    store: Store,
+    interview: int | Interview,
+    options: Any = None,
+    backend: Any = None,
+    workspace: Workspace | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> TranscriptInfo:
+    """Transcribe (and translate) the interview's media and store transcript and sentences.
+
+    Skips when the interview already has a transcript. `options`: TranscribeOptions (None:
+    defaults with translation on); `backend` from `pipeline.transcribe.load_backend`, reused
+    across files; `path` overrides the interview's recorded source path.
+    """
+    from pipeline.sentences import build_sentences
+    from pipeline.transcribe import TranscribeOptions, transcribe
+
+    iv = _interview(store, interview)
+    latest = store.latest_transcript(iv.id)
+    if latest is not None:
+        return latest
+    if options is None:
+        options = TranscribeOptions(translate=True)
+    if options.language is None and iv.language:
+        options = _replace(options, language=iv.language)
+    transcript = transcribe(path or iv.source_path, options, backend=backend)
+    sentences = build_sentences(transcript.words, transcript.language)
+    english = english_sentences(transcript)
+    translations = align_translations(sentences, english) if english else None
+    body_path = ""
+    if workspace is not None:
+        body_path = str(_write_transcript_file(workspace, iv, transcript))
+    return store.add_transcript(iv.id, transcript, sentences, translations=translations, body_path=body_path)
+
+
+def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> int:
+    """Flag themes and risks of the latest transcript's sentences, store flags and credibility
+    warnings. Skips when already done for that transcript. Returns the number of warnings."""
+    from pipeline.themes import Flagger, credibility_warnings, flag_sentences
+
+    iv = _interview(store, interview)
+    tr = _latest(store, iv)
+    if _done_for(store, iv.id, "flag", tr.id):
+        return len(store.get_warnings(tr.id))
+    sentences = store.get_sentences(tr.id)
+    if not sentences:
+        store.save_flags(tr.id, [], [])
+        return 0
+    english = _stored_english(store, tr.id, sentences)
+    if flagger is None:
+        flagger = Flagger.load()
+    flags = flag_sentences(sentences, flagger, translated=english)
+    warnings = credibility_warnings(sentences, flags)
+    store.save_flags(tr.id, flags, warnings)
+    return len(warnings)
+
+
+def propose_step(
+    store: Store, interview: int | Interview, options: CandidateOptions | None = None, flagger: Any = None
+) -> tuple[Candidate, ...]:
+    """Propose candidates from the latest transcript's flags and store them (status
+    "proposed"). Skips (returning the stored ones) when already done for that transcript.
+    `flagger`, when given, supplies its taxonomy's risk ids (an edited taxonomy may add some)."""
+    from pipeline.candidates import propose_candidates
+
+    iv = _interview(store, interview)
+    tr = _latest(store, iv)
+    if _done_for(store, iv.id, "propose", tr.id):
+        return store.list_candidates(interview_id=iv.id)
+    options = options or CandidateOptions()
+    risk_ids = _risk_ids(flagger)
+    if risk_ids and set(risk_ids) != set(options.risk_ids):
+        options = _replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
+    sentences = store.get_sentences(tr.id)
+    flags = store.get_flags(tr.id)
+    if len(flags) != len(sentences):
+        raise NotFoundError(f"interview {iv.id} has not been flagged yet")
+    proposals = propose_candidates(sentences, flags, store.get_warnings(tr.id), options, duration=iv.duration)
+    return store.add_candidates(tr.id, proposals)
+
+
+def ingest_media(
+    store: Store,
+    workspace: Workspace | None,
+    path: str | os.PathLike[str],
+    interviewee: Any = None,
+    options: IngestOptions | None = None,
+    *,
+    backend: Any = None,
+    flagger: Any = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Bring one file fully into the store, running only the steps still missing.
+
+    `interviewee`: pseudonym, sidecar-like object or None ("unassigned"). On a failure the
+    interview is marked "failed" with the reason and the error is raised; the next call
+    resumes at the failed step.
+    """
+    options = options or IngestOptions()
+    say = progress or (lambda _s, _m: None)
+    say("probe", f"probing {os.fspath(path)}")
+    interview, created = _probe(store, path, interviewee, options)
+    _pause_after("probe")
+    state = store.ingest_state(interview.id)
+    if state.complete:
+        say("done", f"already ingested as interview {interview.id}")
+        return IngestResult(
+            interview, False, (), store.latest_transcript(interview.id),
+            store.list_candidates(interview_id=interview.id),
+        )  # fmt: skip
+    ran = ["probe"] if created else []
+    try:
+        if store.latest_transcript(interview.id) is None:
+            say("transcribe", "transcribing")
+            transcribe_step(
+                store, interview, options.transcribe, backend,
+                workspace if options.keep_transcript_file else None, path,
+            )  # fmt: skip
+            ran.append("transcribe")
+            _pause_after("transcribe")
+        tr = _latest(store, interview)
+        if not _done_for(store, interview.id, "flag", tr.id):
+            say("flag", "flagging themes and risks")
+            flag_step(store, interview, flagger)
+            ran.append("flag")
+            _pause_after("flag")
+        if not _done_for(store, interview.id, "propose", tr.id):
+            say("propose", "proposing candidates")
+            propose_step(store, interview, options.candidates, flagger)
+            ran.append("propose")
+            _pause_after("propose")
+    except Exception as exc:
+        _mark_failed(store, interview.id, exc)
+        raise
+    final = store.get_interview(interview.id)
+    cands = store.list_candidates(interview_id=interview.id)
+    say("done", f"interview {final.id}: {len(cands)} candidates")
+    return IngestResult(final, created, tuple(ran), store.latest_transcript(final.id), cands)
+
+
+# -------------------------------------------------------------------- translation helpers
+
+
+def english_sentences(transcript: Transcript) -> tuple[Sentence, ...]:
+    """Whisper's English translation as sentences on the original's clock (empty when none)."""
+    from pipeline.sentences import build_sentences
+
+    tr = transcript.translation
+    if tr is None or not tr.segments:
+        return ()
+    words = tuple(w for s in tr.segments for w in s.words)
+    if words:
+        return build_sentences(words, "en")
+    # Translation without word times: one sentence per segment is the best clock we have.
+    return tuple(
+        Sentence(i, s.start, s.end, s.text.strip(), (), "en")
+        for i, s in enumerate(tr.segments)
+        if s.text.strip()
+    )
+
+
+def align_translations(originals: Sequence[Sentence], english: Sequence[Sentence]) -> list[str]:
+    """English text per original sentence: each English sentence goes to the original it
+    overlaps most in time (nearest middle when timing drifted apart)."""
+    out: list[list[str]] = [[] for _ in originals]
+    if not originals:
+        return []
+    for e in english:
+        overlaps = [max(0.0, min(e.end, o.end) - max(e.start, o.start)) for o in originals]
+        best = max(range(len(originals)), key=lambda i: overlaps[i])
+        if overlaps[best] <= 0:
+            mid = (e.start + e.end) / 2
+            best = min(
+                range(len(originals)), key=lambda i: abs((originals[i].start + originals[i].end) / 2 - mid)
+            )
+        out[best].append(e.text.strip())
+    return [" ".join(x) for x in out]
+
+
+def _stored_english(
+    store: Store, transcript_id: int, sentences: Sequence[Sentence]
+) -> tuple[Sentence, ...] | None:
+    """English sentences for flagging, rebuilt from the stored per-sentence translations so a
+    resumed run flags exactly what a straight run would."""
+    texts = store.get_sentence_translations(transcript_id)
+    if not any(t.strip() for t in texts):
+        return None
+    return tuple(
+        Sentence(s.index, s.start, s.end, t.strip(), (), "en")
+        for s, t in zip(sentences, texts, strict=True)
+        if t.strip()
+    )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _interview(store: Store, interview: int | Interview) -> Interview:
+    return interview if isinstance(interview, Interview) else store.get_interview(int(interview))
+
+
+def _latest(store: Store, iv: Interview) -> TranscriptInfo:
+    tr = store.latest_transcript(iv.id)
+    if tr is None:
+        raise NotFoundError(f"interview {iv.id} has no transcript yet")
+    return tr
+
+
+def _done_for(store: Store, interview_id: int, step: str, transcript_id: int) -> bool:
+    detail = store.step_detail(interview_id, step)
+    return detail is not None and detail.get("transcript_id") == transcript_id
+
+
+def _risk_ids(flagger: Any) -> tuple[str, ...]:
+    tax = getattr(flagger, "taxonomy", None)
+    entries = getattr(tax, "entries", ()) or ()
+    return tuple(e.id for e in entries if getattr(e, "kind", "") == "risk")
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(obj, **changes)
+
+
+def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Transcript) -> Path:
+    from clips_metadata.serialize import media_from_json
+    from pipeline.transcript_io import transcript_to_dict, write_json_atomic
+
+    workspace.transcripts.mkdir(parents=True, exist_ok=True)
+    target = workspace.transcripts / f"{iv.sha256[:16]}-interview{iv.id}.json"
+    media = media_from_json(iv.media) if iv.media else None
+    return write_json_atomic(target, transcript_to_dict(transcript, media))
+
+
+def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    try:
+        store.set_interview_status(interview_id, "failed", reason)
+    except Exception:  # noqa: BLE001 - never hide the original failure behind a bookkeeping one
+        pass
+
+
+def _pause_after(step: str) -> None:
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"counterclips: paused after {step}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))

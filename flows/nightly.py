@@ -1,0 +1,435 @@
+"""The nightly flow: inbox → transcripts, flags and candidates → review proxies → exports → report.
+
+Prefect wraps the stages; it does not decide what is done. The store does (a file whose sha256
+has every ingest step is skipped; a file killed halfway resumes at its first missing step), so
+Prefect's result cache is off (`NO_CACHE`, nothing persisted) and a second run over unchanged
+footage runs no model and no ffmpeg.
+
+Tasks that touch the disk or the network retry, but only on transient errors (OSError, a lost
+database connection); a file whose content is bad (corrupt, no speech) fails once, is moved to
+`quarantine/` with its reason, and the other files carry on.
+
+Local runs use a thread pool in this process, so the Whisper model and the flagger load once and
+are shared; `heavy_slots` (1) keeps one CPU-heavy stage at a time on a 2-core machine. With
+`task_runner="dask"` the per-file tasks run on an existing Dask cluster (each worker process
+loads its own model once); the store must then be a database every worker reaches
+(`COUNTERCLIPS_DB_URL=postgresql+psycopg://...`) and the workspace a path every worker sees.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from clips_metadata.workspace import Workspace
+from flows import tasks as work
+from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
+from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
+from pipeline.errors import CounterclipsError
+
+TASK_RUNNERS = ("local", "dask")
+
+
+class NightlyError(CounterclipsError):
+    """The nightly run cannot start (bad task runner settings, unreachable cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyOptions:
+    """One run's settings; every default is what the nightly deployment uses.
+
+    settle_seconds: ignore inbox files modified less than this long ago (uploads in progress).
+    work: model, translation and CPU limits for the per-file steps (`flows.tasks.WorkOptions`).
+    max_workers: threads of the local task runner. 3 lets probing, proxies and the store's I/O
+        overlap with the one transcription `heavy_slots` allows.
+    build_proxies: make the review proxy of every interview that has candidates and none yet.
+    render_exports: render every approved candidate whose current version is not exported yet.
+    export_profiles: profiles rendered for each approved candidate.
+    retries / retry_delay_seconds: for tasks that touch the disk or the network, on transient
+        errors only.
+    """
+
+    settle_seconds: float = 60.0
+    work: work.WorkOptions = work.WorkOptions()
+    max_workers: int = 3
+    build_proxies: bool = True
+    render_exports: bool = True
+    export_profiles: tuple[str, ...] = ("master",)
+    retries: int = 2
+    retry_delay_seconds: float = 5.0
+
+
+def _retry_on_transient(_task: Any, _run: Any, state: Any) -> bool:
+    """Prefect asks this before each retry: only the disk or the network deserve another go."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - an unreadable state is not worth a retry
+        return False
+    return work.is_transient(exc if isinstance(exc, BaseException) else None)
+
+
+_IO = {"retries": 2, "retry_delay_seconds": 5, "retry_condition_fn": _retry_on_transient,
+       "cache_policy": NO_CACHE, "persist_result": False}
+_CPU = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+# --------------------------------------------------------------------------------- tasks
+# I/O tasks: scanning, probing, proxies, exports, quarantine and the report touch the disk or
+# the database and retry on transient errors. Transcription, flagging and proposing are
+# computation over stored data: a retry would redo minutes of work for the same answer.
+
+
+@task(name="scan-inbox", **_IO)
+def scan_task(root: str, settle_seconds: float) -> InboxScan:
+    return scan_inbox(Workspace(Path(root)), InboxOptions(settle_seconds=settle_seconds))
+
+
+@task(name="sweep-temp-files", **_IO)
+def sweep_task(root: str) -> list[str]:
+    return [str(p.relative_to(root)) for p in sweep_stale_temp(Workspace(Path(root)))]
+
+
+@task(name="probe", **_IO)
+def probe_task(job: work.FileJob) -> work.StepResult:
+    return work.run_probe(job)
+
+
+@task(name="transcribe", **_CPU)
+def transcribe_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
+    return work.run_transcribe(prev, job)
+
+
+@task(name="flag", **_CPU)
+def flag_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
+    return work.run_flag(prev, job)
+
+
+@task(name="propose", **_CPU)
+def propose_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
+    return work.run_propose(prev, job)
+
+
+@task(name="quarantine", **_IO)
+def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str, run_id: str,
+                    interview_id: int | None) -> str:
+    if interview_id is not None:
+        work.RESOURCES.store(db_url).set_interview_status(interview_id, "failed", reason[:500])
+    return str(quarantine_file(Workspace(Path(root)), Path(path), reason, sha256, run_id))
+
+
+@task(name="review-proxy", **_IO)
+def proxy_task(root: str, source: str, sha256: str) -> tuple[str, float]:
+    from review.proxy import make_proxy
+
+    t0 = time.perf_counter()
+    path = make_proxy(Workspace(Path(root)), Path(source), sha256)
+    return str(path), time.perf_counter() - t0
+
+
+@task(name="export", **_IO)
+def export_task(root: str, db_url: str, candidate_id: int, profiles: tuple[str, ...]) -> ExportOutcome:
+    return work.run_export(Workspace(Path(root)), db_url, candidate_id, profiles)
+
+
+@task(name="run-report", **_IO)
+def report_task(root: str, report: RunReport) -> tuple[str, str]:
+    json_path, html_path = write_report(Workspace(Path(root)), report)
+    return str(json_path), str(html_path)
+
+
+# ---------------------------------------------------------------------------------- flow
+
+
+def _failure_of(futures: Sequence[Any]) -> BaseException | None:
+    """The first real failure along one file's chain (later tasks only report the upstream)."""
+    for fut in futures:
+        state = fut.state
+        if state.is_completed():
+            continue
+        try:
+            exc = state.result(raise_on_failure=False)
+        except Exception as err:  # noqa: BLE001 - a state that cannot even give its error
+            return err
+        if isinstance(exc, BaseException) and "upstream" not in type(exc).__name__.lower():
+            return exc
+    return None
+
+
+def _status_of(results: Sequence[work.StepResult]) -> str:
+    ran = [r.step for r in results if r.ran]
+    if not ran:
+        return "skipped"
+    return "processed" if len(ran) == len(work.STEPS) else "resumed"
+
+
+@flow(name="counterclips-nightly", persist_result=False)
+def nightly_flow(workspace: str | None = None, task_runner: str = "local", dask_address: str | None = None,
+                 settle_seconds: float = 60.0, translate: bool = True, model: str = "base",
+                 build_proxies: bool = True, render_exports: bool = True) -> dict[str, Any]:
+    """The scheduled deployment's entry point: one pass over a workspace, as a sub-flow on the
+    chosen task runner. Returns the run report's JSON (also written to reports/)."""
+    from clips_metadata.workspace import resolve_workspace
+
+    ws = resolve_workspace(workspace).ensure()
+    options = NightlyOptions(settle_seconds=settle_seconds, build_proxies=build_proxies,
+                             render_exports=render_exports,
+                             work=replace(work.WorkOptions(), translate=translate, model=model))
+    return run_nightly(ws, options, task_runner, dask_address).to_json()
+
+
+def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "local") -> RunReport:
+    """The flow's body (must run inside a flow run: it submits tasks)."""
+    logger = get_run_logger()
+    run_id = new_run_id()
+    started = datetime.now(UTC)
+    t_start = time.perf_counter()
+    root, db_url = str(ws.root), ws.db_url
+    stage_seconds: Counter[str] = Counter()
+    failures: list[Failure] = []
+    notes: list[str] = []
+    outcomes: list[FileOutcome] = []
+
+    t0 = time.perf_counter()
+    # Leftovers of a run killed mid-write (temp files, render folders) go before anything else.
+    for p in sweep_task(root):
+        notes.append(f"removed {p}: left by an interrupted run")
+    scan: InboxScan = scan_task(root, options.settle_seconds)
+    stage_seconds["scan"] += time.perf_counter() - t0
+    for p in scan.ignored:
+        notes.append(f"ignored {p.name}: not a footage file type")
+    for p in scan.unsettled:
+        notes.append(f"left {p.name} for the next run: modified in the last {options.settle_seconds:.0f} s")
+
+    # Bad sidecars: the file cannot be registered to anyone safely, so it waits in quarantine.
+    for prob in scan.problems:
+        quarantine_task(root, db_url, str(prob.path), prob.reason, "", run_id, None)
+        outcomes.append(FileOutcome(name=prob.path.name, sha256="", status="quarantined",
+                                    stage="scan", reason=prob.reason))
+        failures.append(Failure(prob.path.name, "scan", prob.reason))
+
+    # Breadth first: every probe, then every transcription... so the thread pool probes all
+    # files while the single heavy slot transcribes, and a Dask cluster sees the whole graph.
+    jobs = [work.FileJob.of(ws, item, options.work) for item in scan.items]
+    probes = [probe_task.submit(job) for job in jobs]
+    trans = [transcribe_task.submit(p, job) for p, job in zip(probes, jobs, strict=True)]
+    flags = [flag_task.submit(t, job) for t, job in zip(trans, jobs, strict=True)]
+    props = [propose_task.submit(f, job) for f, job in zip(flags, jobs, strict=True)]
+    # Wait on every future, not just the last of each chain: a Dask future learns its final
+    # state only from its own wait(); asking the API instead could see a stale "Running".
+    for fut in (*probes, *trans, *flags, *props):
+        fut.wait()
+
+    new_candidates: list[int] = []
+    touched_interviews: list[int] = []
+    for job, chain in zip(jobs, zip(probes, trans, flags, props, strict=True), strict=True):
+        exc = _failure_of(chain)
+        if exc is None:
+            results = [f.result() for f in chain]
+            for r in results:
+                stage_seconds[r.step] += r.seconds
+            interview_id = results[0].interview_id
+            cands = list(results[-1].detail.get("candidates", ()))
+            new_candidates.extend(cands)
+            status = _status_of(results)
+            if status != "skipped" and interview_id is not None:
+                touched_interviews.append(interview_id)
+            outcomes.append(_file_outcome(job, db_url, status, interview_id, results, len(cands)))
+            continue
+        # Which interview (if probing got that far) and which stage failed.
+        interview_id = _interview_id(chain)
+        if isinstance(exc, work.StepFailed):
+            reason = exc.reason
+            stage = exc.step
+            qpath = quarantine_task(root, db_url, job.path, f"{stage}: {reason}", job.sha256, run_id,
+                                    interview_id)
+            logger.warning("quarantined %s: %s: %s", job.name, stage, reason)
+            outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="quarantined",
+                                        interview_id=interview_id, stage=stage, reason=reason))
+            failures.append(Failure(job.name, stage, f"{reason} (moved to {Path(qpath).name} in quarantine)"))
+        else:
+            # Not the file's fault (disk, database, a bug): leave it in the inbox for next time.
+            reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            stage = next((name for name, f in zip(work.STEPS, chain, strict=True)
+                          if not f.state.is_completed()), "?")
+            logger.error("%s failed at %s (left in inbox): %s", job.name, stage, reason)
+            outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="failed",
+                                        interview_id=interview_id, stage=stage, reason=reason))
+            failures.append(Failure(job.name, stage, reason + " (left in the inbox; the next run retries)"))
+
+    proxies_built = 0
+    if options.build_proxies:
+        proxies_built = _build_proxies(ws, db_url, stage_seconds, failures, notes)
+    exports: list[ExportOutcome] = []
+    if options.render_exports:
+        exports = _render_exports(ws, db_url, options.export_profiles, stage_seconds, failures)
+
+    themes, risks = _tallies(db_url, new_candidates, touched_interviews)
+    report = RunReport(
+        run_id=run_id, started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"), workspace=root,
+        task_runner=task_runner_name, files=tuple(outcomes), candidates_per_theme=themes,
+        risks_found=risks, candidates_proposed=len(new_candidates), proxies_built=proxies_built,
+        exports=tuple(exports), failures=tuple(failures),
+        stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
+        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes))
+    json_path, _ = report_task(root, report)
+    logger.info("run report: %s", json_path)
+    return report
+
+
+def _interview_id(chain: Sequence[Any]) -> int | None:
+    first = chain[0]
+    if first.state.is_completed():
+        return first.result().interview_id
+    return None
+
+
+def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int | None,
+                  results: Sequence[work.StepResult], candidates: int) -> FileOutcome:
+    duration, language = 0.0, ""
+    if interview_id is not None:
+        interview = work.RESOURCES.store(db_url).get_interview(interview_id)
+        duration, language = float(interview.duration), interview.language
+    return FileOutcome(name=job.name, sha256=job.sha256, status=status, duration=duration,
+                       language=language, interview_id=interview_id, candidates=candidates,
+                       steps=tuple(r.step for r in results if r.ran),
+                       worker=next((r.worker for r in results if r.step == "transcribe" and r.ran), ""))
+
+
+def _build_proxies(ws: Workspace, db_url: str, stage_seconds: Counter[str], failures: list[Failure],
+                   notes: list[str]) -> int:
+    """A review proxy for every interview that has candidates and no proxy yet."""
+    from review.proxy import proxy_path
+
+    store = work.RESOURCES.store(db_url)
+    todo: dict[str, str] = {}
+    for c in store.list_candidates():
+        if c.source_sha256 in todo or proxy_path(ws, c.source_sha256) is not None:
+            continue
+        interview = store.get_interview(c.interview_id)
+        if not Path(interview.source_path).is_file():
+            notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
+            continue
+        todo[c.source_sha256] = interview.source_path
+    futures = {sha: proxy_task.submit(str(ws.root), src, sha) for sha, src in todo.items()}
+    built = 0
+    for sha, fut in futures.items():
+        fut.wait()
+        if fut.state.is_completed():
+            _, seconds = fut.result()
+            stage_seconds["proxy"] += seconds
+            built += 1
+        else:
+            exc = fut.state.result(raise_on_failure=False)
+            failures.append(Failure(Path(todo[sha]).name, "proxy", str(exc)))
+    return built
+
+
+def _render_exports(ws: Workspace, db_url: str, profiles: tuple[str, ...], stage_seconds: Counter[str],
+                    failures: list[Failure]) -> list[ExportOutcome]:
+    todo = work.exports_due(db_url, profiles)
+    futures = [(cid, export_task.submit(str(ws.root), db_url, cid, profiles)) for cid in todo]
+    out: list[ExportOutcome] = []
+    for cid, fut in futures:
+        fut.wait()
+        if fut.state.is_completed():
+            outcome: ExportOutcome = fut.result()
+        else:
+            exc = fut.state.result(raise_on_failure=False)
+            outcome = ExportOutcome(cid, "failed", reason=str(exc))
+        if outcome.status == "failed":
+            failures.append(Failure(f"candidate {cid}", "export", outcome.reason))
+        stage_seconds["export"] += outcome.seconds
+        out.append(outcome)
+    return out
+
+
+def _tallies(db_url: str, candidate_ids: Sequence[int],
+             interview_ids: Sequence[int]) -> tuple[dict[str, int], dict[str, int]]:
+    """New candidates per theme, and sentences per risk in the interviews worked on."""
+    store = work.RESOURCES.store(db_url)
+    themes: Counter[str] = Counter()
+    for cid in candidate_ids:
+        themes.update(store.get_candidate(cid).themes)
+    risks: Counter[str] = Counter()
+    risk_ids = _risk_ids()
+    for iid in interview_ids:
+        info = store.latest_transcript(iid)
+        if info is None:
+            continue
+        for flags in store.get_flags(info.id):
+            risks.update(label for label in flags.labels if label in risk_ids)
+        # A credibility warning is a risk a reviewer must acknowledge for the whole interview.
+        risks["credibility"] += len(store.get_warnings(info.id))
+    return dict(themes), {k: v for k, v in risks.items() if v}
+
+
+def _risk_ids() -> frozenset[str]:
+    try:
+        from pipeline.themes import RISK_IDS
+    except ImportError:
+        return frozenset()
+    return frozenset(RISK_IDS)
+
+
+# ------------------------------------------------------------------------- entry points
+
+
+def build_task_runner(kind: str = "local", address: str | None = None, max_workers: int = 3) -> Any:
+    """The Prefect task runner for `kind` ("local": threads here; "dask": an existing cluster)."""
+    if kind == "local":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=max_workers)
+    if kind == "dask":
+        if not address:
+            raise NightlyError("--task-runner dask needs --dask-address (a scheduler, e.g. tcp://host:8786)")
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    raise NightlyError(f"unknown task runner {kind!r} (choose {' or '.join(TASK_RUNNERS)})")
+
+
+def run_nightly(ws: Workspace, options: NightlyOptions = NightlyOptions(), task_runner: str = "local",
+                dask_address: str | None = None) -> RunReport:
+    """Run one pass now as a Prefect flow run and return its report."""
+
+    # A flow made per call: the task runner is fixed when a flow is defined, and the deployment's
+    # `nightly_flow` picks it from its parameters at run time.
+    @flow(name="counterclips-nightly-pass", persist_result=False, validate_parameters=False,
+          task_runner=build_task_runner(task_runner, dask_address, options.max_workers))
+    def _one_pass() -> RunReport:
+        return run_pass(ws, options, task_runner)
+
+    with _api_reachable_by_workers(task_runner):
+        return _one_pass()
+
+
+@contextmanager
+def _api_reachable_by_workers(task_runner: str) -> Iterator[None]:
+    """With no Prefect server configured, Prefect starts a temporary one inside whichever
+    process first needs it; Dask workers would each start their own (slow, and the flow would
+    never see their task states). Start it here and hand its URL to the workers through the
+    settings Prefect ships with each task. It listens on 127.0.0.1, so this serves a cluster on
+    this machine; a multi-machine cluster needs PREFECT_API_URL set to a real Prefect server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if task_runner != "dask" or PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        yield

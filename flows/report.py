@@ -1,0 +1,291 @@
+"""Run reports: what one nightly run did, as JSON (for tools) and HTML (for people).
+
+Each run writes `reports/<run id>.json` and `.html`, then replaces `reports/latest.json` and
+`latest.html`; every write is atomic, so a killed run leaves the previous report intact.
+The HTML is self-contained: inline CSS and an inline SVG bar chart, no JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from clips_metadata.workspace import Workspace
+from flows.inbox import write_json_atomic, write_text_atomic
+from pipeline.errors import CounterclipsError
+
+REPORT_VERSION = 1
+FILE_STATUSES = ("processed", "resumed", "skipped", "quarantined", "failed")
+
+
+class ReportNotFound(CounterclipsError):
+    """No run report exists in the workspace yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """One inbox file in one run.
+
+    status: "processed" (every step ran now), "resumed" (a killed run's missing steps ran now),
+        "skipped" (already done; nothing ran), "quarantined" (bad content; moved with its reason),
+        "failed" (not the file's fault: disk, database; left in the inbox for the next run).
+    duration: seconds of footage. steps: the ingest steps that ran in this run.
+    """
+
+    name: str
+    sha256: str
+    status: str
+    duration: float = 0.0
+    language: str = ""
+    interview_id: int | None = None
+    candidates: int = 0
+    steps: tuple[str, ...] = ()
+    stage: str = ""  # where it failed
+    reason: str = ""
+    worker: str = ""  # host:pid that transcribed it (tells Dask workers apart)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    """Rendering one approved candidate: status "exported", "refused" (the review gate said no,
+    e.g. consent) or "failed". `seconds` is render time."""
+
+    candidate_id: int
+    status: str
+    paths: tuple[str, ...] = ()
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Anything that went wrong and did not stop the run."""
+
+    what: str  # file name, "candidate 12", ...
+    stage: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """Everything a producer or operator wants to know about one run. Times in seconds."""
+
+    run_id: str
+    started_at: str  # ISO 8601 UTC
+    finished_at: str
+    workspace: str
+    task_runner: str
+    files: tuple[FileOutcome, ...] = ()
+    candidates_per_theme: Mapping[str, int] = field(default_factory=dict)
+    risks_found: Mapping[str, int] = field(default_factory=dict)
+    candidates_proposed: int = 0
+    proxies_built: int = 0
+    exports: tuple[ExportOutcome, ...] = ()
+    failures: tuple[Failure, ...] = ()
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def files_processed(self) -> int:
+        return sum(1 for f in self.files if f.status in ("processed", "resumed"))
+
+    @property
+    def hours_of_footage(self) -> float:
+        """Hours of footage that were worked on in this run (skipped files excluded)."""
+        return sum(f.duration for f in self.files if f.status in ("processed", "resumed")) / 3600.0
+
+    @property
+    def exports_made(self) -> int:
+        return sum(1 for e in self.exports if e.status == "exported")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["report_version"] = REPORT_VERSION
+        data["summary"] = {
+            "files_seen": len(self.files),
+            "files_processed": self.files_processed,
+            "files_skipped": sum(1 for f in self.files if f.status == "skipped"),
+            "files_quarantined": sum(1 for f in self.files if f.status == "quarantined"),
+            "hours_of_footage": round(self.hours_of_footage, 4),
+            "candidates_proposed": self.candidates_proposed,
+            "proxies_built": self.proxies_built,
+            "exports_made": self.exports_made,
+            "failures": len(self.failures),
+        }
+        return data
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable and unique: UTC time plus a random suffix (two runs may start in one second)."""
+    now = now or datetime.now(UTC)
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+# ------------------------------------------------------------------------------------ HTML
+
+_CSS = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1d2330;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.1rem;margin-top:2rem}
+.muted{color:#667085} table{border-collapse:collapse;width:100%;margin:.5rem 0}
+th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #e4e7ec;vertical-align:top}
+th{background:#f6f7f9;font-weight:600} td.num,th.num{text-align:right}
+.cards{display:flex;gap:.8rem;flex-wrap:wrap;margin:1rem 0}
+.card{border:1px solid #e4e7ec;border-radius:8px;padding:.6rem .9rem;min-width:120px}
+.card b{display:block;font-size:1.4rem}
+.bad{color:#b42318} .ok{color:#027a48} code{font-size:.9em}
+"""
+
+
+def bar_chart_svg(values: Mapping[str, float], title: str, unit: str = "", width: int = 560,
+                  color: str = "#3e6ad4") -> str:
+    """A horizontal bar chart as inline SVG. Labels are escaped; empty input gives a note."""
+    items = [(k, float(v)) for k, v in values.items()]
+    if not items:
+        return f'<p class="muted">{escape(title)}: nothing to show.</p>'
+    row, label_w, pad = 22, 190, 8
+    bar_w = width - label_w - 90
+    top = max((v for _, v in items), default=0.0) or 1.0
+    height = pad * 2 + row * len(items) + 18
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'role="img" aria-label="{escape(title)}">',
+             f'<text x="0" y="13" font-size="13" font-weight="600">{escape(title)}</text>']
+    for i, (label, value) in enumerate(items):
+        y = 18 + pad + i * row
+        w = max(1.0, bar_w * value / top) if value > 0 else 0.0
+        shown = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
+                     f"{escape(label)}</text>")
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" '
+                     f'fill="{color}" rx="2"/>')
+        parts.append(f'<text x="{label_w + w + 5:.1f}" y="{y + 14}" font-size="12">'
+                     f"{escape(shown)}{escape(unit)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 60:
+        return f"{s:.1f} s"
+    m, sec = divmod(int(round(s)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {sec:02d} s"
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
+    if not rows:
+        return '<p class="muted">None.</p>'
+    head = "".join(f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
+                   for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i in numeric else f"<td>{escape(c)}</td>"
+                         for i, c in enumerate(r)) + "</tr>"
+        for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(report: RunReport) -> str:
+    """The report as one self-contained HTML page."""
+    s = report.to_json()["summary"]
+    cards = [("files processed", str(s["files_processed"])),
+             ("hours of footage", f"{s['hours_of_footage']:.2f}"),
+             ("candidates proposed", str(s["candidates_proposed"])),
+             ("review proxies", str(s["proxies_built"])),
+             ("exports made", str(s["exports_made"])),
+             ("quarantined", str(s["files_quarantined"])),
+             ("wall time", _fmt_seconds(report.wall_seconds))]
+    card_html = "".join(f'<div class="card"><b>{escape(v)}</b><span class="muted">{escape(k)}</span></div>'
+                        for k, v in cards)
+    files = _table(
+        ["file", "status", "footage", "language", "candidates", "steps run", "reason"],
+        [[f.name, f.status, _fmt_seconds(f.duration) if f.duration else "", f.language,
+          str(f.candidates), ", ".join(f.steps), f.reason] for f in report.files],
+        numeric=(4,))
+    themes = dict(sorted(report.candidates_per_theme.items(), key=lambda kv: (-kv[1], kv[0])))
+    risks = dict(sorted(report.risks_found.items(), key=lambda kv: (-kv[1], kv[0])))
+    stages = {k: round(v, 2) for k, v in report.stage_seconds.items()}
+    exports = _table(["candidate", "status", "files", "reason"],
+                     [[str(e.candidate_id), e.status, "\n".join(e.paths), e.reason] for e in report.exports])
+    failures = _table(["what", "stage", "reason"], [[f.what, f.stage, f.reason] for f in report.failures])
+    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>counterclips run {escape(report.run_id)}</title><style>{_CSS}</style></head>
+<body>
+<h1>Nightly run {escape(report.run_id)}</h1>
+<p class="muted">{escape(report.started_at)} → {escape(report.finished_at)} ·
+workspace <code>{escape(report.workspace)}</code> · task runner {escape(report.task_runner)}</p>
+<div class="cards">{card_html}</div>
+<h2>Time per stage</h2>
+{bar_chart_svg(stages, "seconds per stage (summed over files)", " s")}
+<h2>Candidates proposed per theme</h2>
+{bar_chart_svg(themes, "new candidates per theme", color="#1f8a70")}
+<h2>Risks found</h2>
+{_table(["risk", "sentences"], [[k, str(v)] for k, v in risks.items()], numeric=(1,))}
+<h2>Files</h2>
+{files}
+<h2>Exports</h2>
+{exports}
+<h2 class="{'bad' if report.failures else 'ok'}">Failures</h2>
+{failures}
+{f'<h2>Notes</h2><ul>{notes}</ul>' if notes else ''}
+</body></html>
+"""
+
+
+def write_report(workspace: Workspace, report: RunReport) -> tuple[Path, Path]:
+    """Write `<run id>.json/.html` and refresh `latest.*`. Returns (json path, html path)."""
+    directory = workspace.reports
+    directory.mkdir(parents=True, exist_ok=True)
+    data = report.to_json()
+    html = render_html(report)
+    json_path = directory / f"{report.run_id}.json"
+    html_path = directory / f"{report.run_id}.html"
+    write_json_atomic(json_path, data)
+    write_text_atomic(html_path, html)
+    write_json_atomic(directory / "latest.json", data)
+    write_text_atomic(directory / "latest.html", html)
+    return json_path, html_path
+
+
+def load_latest(workspace: Workspace) -> dict[str, Any]:
+    """The newest report's JSON. Raises ReportNotFound when no run has finished yet."""
+    path = workspace.reports / "latest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportNotFound(f"no run report in {workspace.reports} yet (run `counterclips run`)") from None
+    except ValueError as exc:
+        raise ReportNotFound(f"{path}: unreadable report ({exc})") from None
+
+
+def summary_text(data: Mapping[str, Any]) -> str:
+    """A terminal-sized summary of a report's JSON."""
+    s = data.get("summary", {})
+    lines = [
+        f"run {data.get('run_id')}  ({data.get('started_at')} → {data.get('finished_at')}, "
+        f"{_fmt_seconds(float(data.get('wall_seconds', 0.0)))}, runner {data.get('task_runner')})",
+        f"  files: {s.get('files_processed', 0)} processed, {s.get('files_skipped', 0)} unchanged, "
+        f"{s.get('files_quarantined', 0)} quarantined; footage {float(s.get('hours_of_footage', 0)):.2f} h",
+        f"  candidates proposed: {s.get('candidates_proposed', 0)}; review proxies: "
+        f"{s.get('proxies_built', 0)}; exports made: {s.get('exports_made', 0)}",
+    ]
+    themes = data.get("candidates_per_theme") or {}
+    if themes:
+        lines.append("  per theme: " + ", ".join(f"{k} {v}" for k, v in sorted(themes.items())))
+    risks = data.get("risks_found") or {}
+    if risks:
+        lines.append("  risks found: " + ", ".join(f"{k} {v}" for k, v in sorted(risks.items())))
+    stages = data.get("stage_seconds") or {}
+    if stages:
+        lines.append("  time per stage: " + ", ".join(f"{k} {float(v):.1f} s" for k, v in stages.items()))
+    for f in data.get("failures") or []:
+        lines.append(f"  FAILED {f.get('what')} at {f.get('stage')}: {f.get('reason')}")
+    return "\n".join(lines)

@@ -1,0 +1,375 @@
+"""Per-file work of the nightly run, as plain functions that Prefect tasks wrap.
+
+Everything here runs inside a worker: a thread of the flow process (local runner) or a Dask
+worker process. Heavy things are made once per process and reused: the store handle, the
+Whisper backend, the theme flagger. A per-process semaphore keeps CPU-heavy stages to
+`heavy_slots` at a time, so on a 2-core machine one transcription owns both cores while other
+threads probe files or build proxies.
+
+The stage functions themselves live in `flows.ingest` (the store's per-file steps, each of which
+persists its result so a killed run resumes at the first missing step); this module only looks
+up what is left to do, times each step and classifies failures.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clips_metadata.workspace import Workspace
+from flows.inbox import InboxItem, Sidecar
+from pipeline.errors import CounterclipsError
+
+STEPS = ("probe", "transcribe", "flag", "propose")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOptions:
+    """What a worker needs besides the file. Plain values only: it travels to Dask workers.
+
+    model / backend: the Whisper model name or path and backend (see TranscribeOptions).
+    translate: also produce the English translation of non-English footage (flagging reads
+        English; reviewers see both).
+    heavy_slots: CPU-heavy stages (transcription, flagging) at once per process. 1 fits a
+        2-core machine: one transcription already uses both cores.
+    cpu_threads: threads per transcription; 0 lets the backend use every core.
+    """
+
+    model: str = "base"
+    backend: str = "faster-whisper"
+    translate: bool = True
+    heavy_slots: int = 1
+    cpu_threads: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    """One inbox file to bring up to date. Travels to workers, so paths are strings."""
+
+    workspace: str
+    db_url: str
+    path: str
+    sha256: str
+    size: int
+    sidecar: Sidecar | None
+    options: WorkOptions = WorkOptions()
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @classmethod
+    def of(cls, ws: Workspace, item: InboxItem, options: WorkOptions) -> FileJob:
+        return cls(workspace=str(ws.root), db_url=ws.db_url, path=str(item.path), sha256=item.sha256,
+                   size=item.size, sidecar=item.sidecar, options=options)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one step did for one file. `seconds` is the step's own time (no queueing);
+    `ran` is False when the store already had the step's result."""
+
+    sha256: str
+    name: str
+    step: str
+    interview_id: int | None
+    ran: bool
+    seconds: float = 0.0
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    worker: str = field(default_factory=lambda: worker_id())  # host:pid that ran the step
+
+
+class StepFailed(CounterclipsError):
+    """A file failed a step for a reason retrying cannot fix (corrupt media, no speech)."""
+
+    def __init__(self, name: str, step: str, reason: str) -> None:
+        super().__init__(f"{name}: {step} failed: {reason}")
+        self.name = name
+        self.step = step
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keeps the fields across Dask's pickling
+        return (StepFailed, (self.name, self.step, self.reason))
+
+
+def worker_id() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Failures worth retrying: the disk or the network, not the content of a file."""
+    if exc is None or isinstance(exc, StepFailed):
+        return False
+    if isinstance(exc, CounterclipsError):
+        return False
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
+        return True
+    try:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        return False
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+# ----------------------------------------------------------------- per-process resources
+
+
+class _Resources:
+    """Models and store handles made once per process (thread-safe lazy creation)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stores: dict[str, Any] = {}
+        self._backends: dict[tuple[str, str, int], Any] = {}
+        self._flagger: Any = None
+        self._heavy: threading.BoundedSemaphore | None = None
+
+    def store(self, db_url: str) -> Any:
+        with self._lock:
+            store = self._stores.get(db_url)
+            if store is None:
+                from clips_metadata.store import Store
+
+                store = self._stores[db_url] = Store.open(db_url)
+            return store
+
+    def backend(self, options: WorkOptions) -> Any:
+        key = (options.backend, options.model, options.cpu_threads)
+        with self._lock:
+            backend = self._backends.get(key)
+            if backend is None:
+                from pipeline.transcribe import load_backend
+
+                backend = self._backends[key] = load_backend(transcribe_options(options))
+            return backend
+
+    def flagger(self) -> Any:
+        with self._lock:
+            if self._flagger is None:
+                from pipeline.themes import Flagger
+
+                self._flagger = Flagger.load()
+            return self._flagger
+
+    def heavy(self, slots: int) -> threading.BoundedSemaphore:
+        with self._lock:
+            if self._heavy is None:
+                self._heavy = threading.BoundedSemaphore(max(1, slots))
+            return self._heavy
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
+
+
+RESOURCES = _Resources()
+
+
+def transcribe_options(options: WorkOptions, language: str | None = None) -> Any:
+    from pipeline.transcribe import TranscribeOptions
+
+    return TranscribeOptions(backend=options.backend, model=options.model, language=language or None,
+                             translate=options.translate, cpu_threads=options.cpu_threads)
+
+
+# ------------------------------------------------------------------------- the steps
+
+
+def _timed(job: FileJob, step: str, interview_id: int | None,
+           fn: Callable[[], Mapping[str, Any] | None], heavy: bool = False) -> StepResult:
+    """Run one step, classify its failure, measure its own time (after any slot wait)."""
+    sem = RESOURCES.heavy(job.options.heavy_slots) if heavy else None
+    if sem is not None:
+        sem.acquire()
+    try:
+        t0 = time.perf_counter()
+        try:
+            detail = fn() or {}
+        except CounterclipsError as exc:
+            if isinstance(exc, StepFailed):
+                raise
+            raise StepFailed(job.name, step, str(exc)) from None
+        seconds = time.perf_counter() - t0
+    finally:
+        if sem is not None:
+            sem.release()
+    return StepResult(job.sha256, job.name, step, detail.get("interview_id", interview_id), True,
+                      seconds, detail)
+
+
+def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
+    return StepResult(job.sha256, job.name, step, interview_id, False, 0.0, {})
+
+
+def step_needed(store: Any, step: str, interview_id: int | None) -> bool:
+    """Whether the store lacks `step`'s result, judged the way `flows.ingest` judges it: flags
+    and candidates count only when they belong to the interview's latest transcript."""
+    if interview_id is None:
+        return True
+    latest = store.latest_transcript(interview_id)
+    if step == "transcribe" or latest is None:
+        return latest is None
+    detail = store.step_detail(interview_id, step)
+    return detail is None or detail.get("transcript_id") != latest.id
+
+
+def run_probe(job: FileJob) -> StepResult:
+    """Probe the file and register its interview (or find it: same bytes, same interview)."""
+    from flows import ingest
+
+    store = RESOURCES.store(job.db_url)
+    existing = store.find_interview(job.sha256)
+    if existing is not None:
+        _assign_from_sidecar(store, existing, job)
+        return _done(job, "probe", existing.id)
+
+    def go() -> Mapping[str, Any]:
+        from clips_metadata.errors import NotFoundError
+
+        try:
+            interview = ingest.probe_step(store, job.path, job.sidecar)
+        except NotFoundError as exc:
+            # A sidecar naming someone not in the registry: a person must add them first.
+            who = job.sidecar.interviewee if job.sidecar else ""
+            raise StepFailed(job.name, "probe", f"{exc}; register it with `counterclips interviewee add "
+                             f"{who!r}` and move the file back to inbox/") from None
+        return {"interview_id": interview.id, "duration": interview.duration}
+
+    return _timed(job, "probe", None, go)
+
+
+def _assign_from_sidecar(store: Any, interview: Any, job: FileJob) -> None:
+    """A sidecar added later to footage filed as "unassigned" assigns it (nothing else moves:
+    an interview already assigned to someone is changed only by a person, in the app)."""
+    from clips_metadata.errors import NotFoundError
+    from clips_metadata.records import UNASSIGNED
+
+    who = job.sidecar.interviewee if job.sidecar else ""
+    if not who or who == UNASSIGNED or interview.pseudonym != UNASSIGNED:
+        return
+    try:
+        store.assign_interview(interview.id, who)
+    except NotFoundError:
+        pass  # not registered yet: stays unassigned until it is
+
+
+def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
+    from flows import ingest
+
+    interview_id = prev.interview_id
+    store = RESOURCES.store(job.db_url)
+    if not step_needed(store, "transcribe", interview_id):
+        return _done(job, "transcribe", interview_id or 0)
+
+    def go() -> Mapping[str, Any]:
+        backend = RESOURCES.backend(job.options)
+        info = ingest.transcribe_step(store, interview_id, transcribe_options(job.options), backend=backend,
+                                      workspace=Workspace(Path(job.workspace)), path=job.path)
+        return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
+
+    return _timed(job, "transcribe", interview_id, go, heavy=True)
+
+
+def run_flag(prev: StepResult, job: FileJob) -> StepResult:
+    from flows import ingest
+
+    interview_id = prev.interview_id
+    store = RESOURCES.store(job.db_url)
+    if not step_needed(store, "flag", interview_id):
+        return _done(job, "flag", interview_id or 0)
+
+    def go() -> Mapping[str, Any]:
+        warnings = ingest.flag_step(store, interview_id, flagger=RESOURCES.flagger())
+        return {"warnings": warnings}
+
+    return _timed(job, "flag", interview_id, go, heavy=True)
+
+
+def run_propose(prev: StepResult, job: FileJob) -> StepResult:
+    from flows import ingest
+
+    interview_id = prev.interview_id
+    store = RESOURCES.store(job.db_url)
+    if not step_needed(store, "propose", interview_id):
+        return _done(job, "propose", interview_id or 0)
+
+    def go() -> Mapping[str, Any]:
+        candidates = ingest.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+        return {"candidates": [c.id for c in candidates]}
+
+    return _timed(job, "propose", interview_id, go)
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def exports_due(db_url: str, profiles: tuple[str, ...]) -> list[int]:
+    """Approved candidates whose current version lacks a finished export in some profile.
+
+    An export counts when the store records it for this exact version hash and its manifest
+    (written last by the renderer) exists: a render killed midway is simply due again.
+    """
+    from clips_metadata.review_store import ReviewStore
+
+    store = RESOURCES.store(db_url)
+    rs = ReviewStore(store)
+    due: list[int] = []
+    for c in store.list_candidates(status="approved"):
+        done = {e.profile for e in rs.exports(c.id)
+                if e.version == c.version and e.version_hash == c.content_hash
+                and e.manifest_path and Path(e.manifest_path).is_file()}
+        if any(p not in done for p in profiles):
+            due.append(c.id)
+    return due
+
+
+def run_export(ws: Workspace, db_url: str, candidate_id: int, profiles: tuple[str, ...]) -> Any:
+    """Render the approved candidate in each profile through the review gate, exactly as
+    `counterclips export CANDIDATE_ID --profile P` does (the render engineer's command is the one
+    path to an exported file; it records the export in the store).
+
+    A gate refusal (consent does not cover it, footage still unassigned, approval gone stale) is
+    an outcome, not a failure of the run: it is reported as "refused" with the gate's reason.
+    """
+    from clips_metadata.review_store import ReviewStore
+    from flows.report import ExportOutcome
+    from review.gate import GateRefused
+
+    t0 = time.perf_counter()
+    try:
+        for profile in profiles:
+            _export_command(ws, candidate_id, profile)
+    except GateRefused as exc:
+        return ExportOutcome(candidate_id, "refused", reason=str(exc), seconds=time.perf_counter() - t0)
+    except CounterclipsError as exc:
+        return ExportOutcome(candidate_id, "failed", reason=str(exc), seconds=time.perf_counter() - t0)
+    store = RESOURCES.store(db_url)
+    current = store.get_candidate(candidate_id)
+    paths = tuple(p for e in ReviewStore(store).exports(candidate_id)
+                  if e.version == current.version and e.profile in profiles for p in e.paths)
+    return ExportOutcome(candidate_id, "exported", paths, seconds=time.perf_counter() - t0)
+
+
+def _export_command(ws: Workspace, candidate_id: int, profile: str) -> None:
+    """Run `counterclips export` in-process. Parsed through its own parser so its defaults
+    (platform, language, output folder) stay the command's, not a copy of them here."""
+    import argparse
+
+    from flows.commands import export as export_cmd
+
+    parser = argparse.ArgumentParser(prog="counterclips")
+    export_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", str(candidate_id), "--profile", profile,
+                              "--workspace", str(ws.root), "--no-progress"])
+    code = args.func(args)
+    if code:
+        raise StepFailed(f"candidate {candidate_id}", "export", f"export command exited with {code}")

@@ -1,0 +1,38 @@
+"""Render approved candidates: one ffmpeg graph per output (see plan.py), run once (run.py).
+
+Public entry points, imported lazily so that `import pipeline.render` stays light:
+
+- `render_export(request, authorisation, key, progress=None) -> ExportResult` (export.py)
+- `make_proxy(source, start, end, out_path, vtt_text=None) -> ProxyResult` (proxy.py)
+- `RenderRequest`, `RenderOptions`, `PROFILES`, `SubtitleTrack`, `CardText`
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "render_export": "pipeline.render.export",
+    "RenderRequest": "pipeline.render.export",
+    "ExportResult": "pipeline.render.export",
+    "make_proxy": "pipeline.render.proxy",
+    "ProxyResult": "pipeline.render.proxy",
+    "RenderOptions": "pipeline.render.profiles",
+    "PROFILES": "pipeline.render.profiles",
+    "SubtitleTrack": "pipeline.render.subs",
+    "CardText": "pipeline.render.cards",
+    "title_card": "pipeline.render.cards",
+    "end_card": "pipeline.render.cards",
+    "plan_render": "pipeline.render.plan",
+    "run_ffmpeg": "pipeline.render.run",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pipeline.render' has no attribute {name!r}")

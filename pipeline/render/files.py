@@ -1,0 +1,170 @@
+"""Outputs land atomically: written under a temporary name in the target directory, verified, then
+renamed into place. A killed render leaves at most a hidden `.part` file, never a final name."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import RenderError
+
+PART = ".part"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbedOutput:
+    """What a rendered file contains. Durations in seconds."""
+
+    duration: float  # container
+    video_duration: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    audio_codec: str | None
+    audio_duration: float | None
+    sample_rate: int | None
+    channels: int | None
+
+
+def temp_path(final: Path) -> Path:
+    """A hidden temporary name next to `final` that carries our pid (see `remove_stale_parts`)."""
+    return final.with_name(f".{final.stem}.{os.getpid()}{PART}{final.suffix}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_parts(final: Path) -> list[Path]:
+    """Delete temporary files of `final` left by renders whose process no longer exists."""
+    removed = []
+    for p in final.parent.glob(f".{final.stem}.*{PART}{final.suffix}"):
+        pid = p.name[len(final.stem) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+WORK_PREFIX = ".render-"
+
+
+def work_dir_prefix() -> str:
+    """Prefix of a render's scratch directory; it carries the pid like temporary files do."""
+    return f"{WORK_PREFIX}{os.getpid()}-"
+
+
+def remove_stale_work_dirs(directory: Path) -> list[Path]:
+    """Delete scratch directories of renders whose process no longer exists (killed renders)."""
+    import shutil
+
+    removed = []
+    for p in directory.glob(f"{WORK_PREFIX}*"):
+        pid = p.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if p.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def probe_output(path: Path) -> ProbedOutput:
+    """Streams and durations of a rendered MP4, read with PyAV (no ffprobe ships here)."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            v = c.streams.video[0] if c.streams.video else None
+            a = c.streams.audio[0] if c.streams.audio else None
+            if v is None:
+                raise RenderError(f"{path.name}: no video stream in the output")
+            rate = float(v.average_rate or v.guessed_rate or 0)
+            vdur = float(v.duration * v.time_base) if v.duration else (v.frames / rate if rate else 0.0)
+            adur = float(a.duration * a.time_base) if a is not None and a.duration else None
+            return ProbedOutput(
+                duration=(c.duration or 0) / 1_000_000, video_duration=vdur,
+                width=v.codec_context.width, height=v.codec_context.height, fps=rate,
+                video_codec=v.codec_context.name,
+                audio_codec=a.codec_context.name if a is not None else None, audio_duration=adur,
+                sample_rate=a.codec_context.sample_rate if a is not None else None,
+                channels=a.codec_context.channels if a is not None else None,
+            )
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise RenderError(f"{path.name}: the output does not probe: {exc}") from exc
+
+
+def verify_output(path: Path, width: int, height: int, duration: float, fps: float) -> ProbedOutput:
+    """Probe `path` and raise RenderError unless it is H.264 + AAC of the expected size and its
+    video lasts `duration` seconds to within one frame."""
+    info = probe_output(path)
+    frame = 1.0 / fps if fps else 0.04
+    problems = []
+    if info.video_codec != "h264":
+        problems.append(f"video codec {info.video_codec}")
+    if info.audio_codec != "aac":
+        problems.append(f"audio codec {info.audio_codec}")
+    if (info.width, info.height) != (width, height):
+        problems.append(f"size {info.width}x{info.height}, expected {width}x{height}")
+    if abs(info.video_duration - duration) > frame + 1e-3:
+        problems.append(f"video lasts {info.video_duration:.3f}s, expected {duration:.3f}s")
+    if info.audio_duration is not None and abs(info.audio_duration - duration) > frame + 0.05:
+        problems.append(f"audio lasts {info.audio_duration:.3f}s, expected {duration:.3f}s")
+    if problems:
+        raise RenderError(f"{path.name} failed verification: {'; '.join(problems)}")
+    return info
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` (UTF-8) to `path` through a temporary file, fsync and rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def commit(temp: Path, final: Path) -> Path:
+    """fsync `temp` and rename it over `final` (atomic on one filesystem)."""
+    with open(temp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(temp, final)
+    try:
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    return final

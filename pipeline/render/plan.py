@@ -1,0 +1,331 @@
+"""Render planning: one ffmpeg graph per output, built as data with ffmpeg-python.
+
+`plan_render(job) -> argv` is pure (no files touched, no processes): it turns a `RenderJob`
+(source, cut, geometry, subtitles file, blur regions, bleeps, voice, loudness figures, cards)
+into the argv that `run.run_ffmpeg` executes once. `plan_audio_analysis(job)` is the audio-only
+pass that measures loudness first (EBU R128 two-pass normalisation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.errors import RenderError
+from pipeline.render.loudness import Loudness, limiter_filter_args, loudnorm_filter_args, normalisation
+from pipeline.render.profiles import Profile, RenderOptions, even, output_size
+from pipeline.render.voice import voice_filter_args
+
+# ffmpeg-python escapes ':' and '\' inside option values once more than ffmpeg's filtergraph
+# parser expects for a path; our own temp paths never need that, and a path that would is refused.
+_UNSAFE_PATH = re.compile(r"[:\\'\[\],;=\s]")
+GLOBAL_ARGS = ("-hide_banner", "-y", "-loglevel", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class BlurRegion:
+    """A rectangle (source pixels) blurred from `start` to `end` (clip seconds).
+
+    `full_frame` regions cover the whole picture: used where a face must be hidden but none was
+    found, which is the safe answer to a detector miss.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    start: float
+    end: float
+    full_frame: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A still card (PNG made with moviepy) shown for `duration` seconds with fades."""
+
+    image: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    """Everything one output needs. Times in seconds: `start`/`end` on the source clock, blur
+    regions and bleeps on the clip clock (0 = `start`). `speaker_x`/`speaker_y` are the speaker's
+    centre in source pixels (None = frame centre)."""
+
+    ffmpeg: str
+    source: str
+    start: float
+    end: float
+    src_width: int
+    src_height: int
+    fps: float
+    output: str
+    options: RenderOptions = RenderOptions()
+    has_audio: bool = True
+    ass_file: str | None = None
+    fonts_dir: str | None = None
+    blur: tuple[BlurRegion, ...] = ()
+    bleeps: tuple[tuple[float, float], ...] = ()
+    alter_voice: bool = False
+    loudness: Loudness | None = None  # analysis figures of the cut as it will sound
+    loudness_trim: float = 0.0  # dB added to the gain, from the check pass of a limited chain
+    speaker_x: float | None = None
+    speaker_y: float | None = None
+    title_card: Card | None = None
+    end_card: Card | None = None
+
+    @property
+    def duration(self) -> float:
+        return round(self.end - self.start, 6)
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        return output_size(self.options.profile_spec, self.src_width, self.src_height)
+
+    @property
+    def out_fps(self) -> float:
+        return self.options.fps or self.fps
+
+    @property
+    def total_duration(self) -> float:
+        cards = sum(c.duration for c in (self.title_card, self.end_card) if c is not None)
+        return self.duration + cards
+
+
+def _ffmpeg() -> Any:
+    import ffmpeg  # ffmpeg-python: pure graph building, no binary needed to compile
+
+    return ffmpeg
+
+
+def _check_path(path: str, what: str) -> str:
+    if _UNSAFE_PATH.search(path):
+        raise RenderError(f"{what} path cannot be used inside an ffmpeg filter graph: {path!r}")
+    return path
+
+
+def _t(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _between(spans: Sequence[tuple[float, float]]) -> str:
+    return "+".join(f"between(t,{_t(a)},{_t(b)})" for a, b in spans)
+
+
+def _fps_str(fps: float) -> str:
+    # Common NTSC rates as exact fractions so frame timing does not drift.
+    for num, den in ((24000, 1001), (30000, 1001), (60000, 1001)):
+        if abs(fps - num / den) < 0.005:
+            return f"{num}/{den}"
+    return f"{fps:.6g}"
+
+
+# Cells kept on a blur patch's shorter side. Haar face detectors still find faces in blurs that
+# keep eight or more cells across a close-up; four leave only soft colour.
+BLUR_CELLS = 4
+
+
+def _blur_patch(stream: Any, w: int, h: int) -> Any:
+    """An irreversible blur of a w x h patch: shrink to a few cells, grow back smoothly, soften."""
+    side = min(w, h)
+    small_w, small_h = even(BLUR_CELLS * w / side), even(BLUR_CELLS * h / side)
+    r = max(1, side // 16)
+    return (
+        stream.filter("scale", small_w, small_h, flags="area")
+        .filter("scale", w, h, flags="bicubic")
+        .filter("boxblur", luma_radius=r, luma_power=2, chroma_radius=max(1, r // 2), chroma_power=2)
+    )
+
+
+def _apply_blur(v: Any, job: RenderJob) -> Any:
+    if not job.blur:
+        return v
+    split = v.filter_multi_output("split", len(job.blur) + 1)
+    out = split[0]
+    for i, region in enumerate(job.blur, start=1):
+        if region.full_frame:
+            x, y, w, h = 0, 0, job.src_width, job.src_height
+        else:
+            x, y = max(0, region.x), max(0, region.y)
+            w = min(region.width, job.src_width - x)
+            h = min(region.height, job.src_height - y)
+            if w < 4 or h < 4:
+                continue
+        # trim first: each branch only works on its own frames, so many regions stay cheap.
+        branch = split[i].filter("trim", start=_t(region.start), end=_t(region.end))
+        patch = _blur_patch(branch.filter("crop", w, h, x, y), w, h)
+        out = out.overlay(patch, x=x, y=y, enable=_between([(region.start, region.end)]), eof_action="pass")
+    return out
+
+
+def _window(job: RenderJob, aspect: float) -> tuple[int, int, int, int]:
+    """The largest source window of `aspect` (w/h) centred on the speaker, clamped inside."""
+    sw, sh = job.src_width, job.src_height
+    if sw / sh > aspect:
+        h, w = sh, min(sw, even(sh * aspect))
+    else:
+        w, h = sw, min(sh, even(sw / aspect))
+    cx = job.speaker_x if job.speaker_x is not None else sw / 2
+    cy = job.speaker_y if job.speaker_y is not None else sh / 2
+    x = int(min(max(0, cx - w / 2), sw - w))
+    y = int(min(max(0, cy - h / 2), sh - h))
+    return w, h, x, y
+
+
+def _geometry(v: Any, job: RenderJob, profile: Profile) -> Any:
+    out_w, out_h = job.out_size
+    if profile.kind == "fit":
+        if (out_w, out_h) != (job.src_width, job.src_height):
+            v = v.filter("scale", out_w, out_h, flags="bicubic")
+        return v.filter("setsar", 1)
+    if profile.kind == "crop":
+        w, h, x, y = _window(job, out_w / out_h)
+        return v.filter("crop", w, h, x, y).filter("scale", out_w, out_h, flags="bicubic").filter("setsar", 1)
+    # "fill": the speaker window over a blurred, zoomed copy of the whole frame. The fill is made
+    # at 1/8 size and scaled up: blurring a full 1080x1920 frame would cost more than the encode.
+    split = v.filter_multi_output("split", 2)
+    bw, bh = even(out_w / 8), even(out_h / 8)
+    background = (
+        split[1].filter("scale", bw, bh, force_original_aspect_ratio="increase", flags="area")
+        .filter("crop", bw, bh)
+        .filter("boxblur", luma_radius=max(1, min(bw, bh) // 10), luma_power=2)
+        .filter("scale", out_w, out_h, flags="bicubic")
+    )
+    w, h, x, y = _window(job, profile.foreground_aspect)
+    fg_h = min(out_h, even(out_w / profile.foreground_aspect))
+    fg_w = even(fg_h * profile.foreground_aspect)
+    fg = split[0].filter("crop", w, h, x, y).filter("scale", fg_w, fg_h, flags="bicubic")
+    # Speaker window sits a little above centre so the subtitles have room below it.
+    top = even(max(0, (out_h - fg_h) / 2 - out_h * 0.05))
+    return background.overlay(fg, x=(out_w - fg_w) // 2, y=top).filter("setsar", 1)
+
+
+def _card_streams(ffmpeg: Any, job: RenderJob, card: Card) -> tuple[Any, Any]:
+    out_w, out_h = job.out_size
+    fps = _fps_str(job.out_fps)
+    fade = min(0.4, card.duration / 4)
+    v = (
+        ffmpeg.input(card.image, loop=1, framerate=fps, t=_t(card.duration))
+        .video.filter("scale", out_w, out_h, force_original_aspect_ratio="decrease")
+        .filter("pad", out_w, out_h, "(ow-iw)/2", "(oh-ih)/2", color="black")
+        .filter("setsar", 1)
+        .filter("format", job.options.pix_fmt)
+        .filter("fade", type="in", start_time=0, duration=_t(fade))
+        .filter("fade", type="out", start_time=_t(card.duration - fade), duration=_t(fade))
+    )
+    a = ffmpeg.input(
+        f"anullsrc=channel_layout=stereo:sample_rate={job.options.sample_rate}", f="lavfi",
+        t=_t(card.duration),
+    ).audio
+    return v, a
+
+
+def _audio_chain(ffmpeg: Any, src: Any, job: RenderJob) -> Any:
+    """Source audio of the cut with bleeps and voice change, before loudness normalisation."""
+    o = job.options
+    if job.has_audio:
+        a = src.audio.filter("asetpts", "PTS-STARTPTS")
+        a = a.filter("aresample", o.sample_rate).filter(
+            "aformat", sample_fmts="fltp", channel_layouts="stereo")
+    else:
+        a = ffmpeg.input(f"anullsrc=channel_layout=stereo:sample_rate={o.sample_rate}", f="lavfi",
+                         t=_t(job.duration)).audio
+    if job.bleeps:
+        # Mute before the voice change so nothing of a name reaches the pitch shifter.
+        a = a.filter("volume", volume=f"if({_between(job.bleeps)},0,1)", eval="frame")
+    if job.alter_voice:
+        a = a.filter("rubberband", **voice_filter_args(o.voice_pitch))
+    if job.bleeps:
+        tone = ffmpeg.input(
+            f"sine=frequency={o.bleep_frequency:g}:sample_rate={o.sample_rate}", f="lavfi",
+            t=_t(job.duration),
+        ).audio.filter("volume", volume=f"if({_between(job.bleeps)},{o.bleep_level:g},0)", eval="frame")
+        tone = tone.filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+        a = ffmpeg.filter([a, tone], "amix", inputs=2, normalize=0, duration="first")
+    return a
+
+
+def _input(ffmpeg: Any, job: RenderJob) -> Any:
+    # Input seeking with a re-encode is frame-accurate: ffmpeg decodes from the keyframe before
+    # `start` and drops what precedes it, without decoding the file from its beginning.
+    return ffmpeg.input(job.source, ss=_t(job.start), t=_t(job.duration))
+
+
+def _normalise(a: Any, job: RenderJob) -> Any:
+    """The loudness stage: a linear gain (loudnorm, linear mode) when the peaks allow it, else a
+    gain into a peak limiter (speech rarely reaches -14 LUFS at -1 dBTP without one)."""
+    o = job.options
+    mode, gain = normalisation(o, job.loudness)
+    if mode == "limit":
+        a = a.filter("volume", volume=f"{gain + job.loudness_trim:.2f}dB")
+        return a.filter("alimiter", **limiter_filter_args(o))
+    # loudnorm works at 192 kHz internally; bring it back to the delivery rate.
+    return a.filter("loudnorm", **loudnorm_filter_args(o, job.loudness)).filter("aresample", o.sample_rate)
+
+
+def plan_audio_analysis(job: RenderJob, check: bool = False) -> list[str]:
+    """argv of an audio-only pass that prints loudnorm's JSON figures on stderr: of the cut as it
+    will sound before normalisation, or (`check`) after the gain and limiter planned from them."""
+    ffmpeg = _ffmpeg()
+    src = _input(ffmpeg, job)
+    a = _audio_chain(ffmpeg, src, job)
+    if check:
+        a = _normalise(a, job)
+    a = a.filter("loudnorm", **loudnorm_filter_args(job.options, None))
+    out = ffmpeg.output(a, "-", f="null")
+    argv = out.compile(cmd=job.ffmpeg)
+    return [argv[0], *GLOBAL_ARGS, *argv[1:]]
+
+
+def plan_render(job: RenderJob) -> list[str]:
+    """argv of the single ffmpeg run that writes `job.output` (MP4, H.264 + AAC, fast start)."""
+    if job.duration <= 0:
+        raise RenderError(f"empty cut: out point {job.end:.3f}s is not after in point {job.start:.3f}s")
+    ffmpeg = _ffmpeg()
+    o = job.options
+    profile = o.profile_spec
+    src = _input(ffmpeg, job)
+
+    v = src.video.filter("setpts", "PTS-STARTPTS")
+    if o.fps:
+        v = v.filter("fps", _fps_str(o.fps))
+    v = _apply_blur(v, job)  # source pixels: before any scaling or cropping
+    v = _geometry(v, job, profile)
+    if job.ass_file:
+        kwargs = {"fontsdir": _check_path(job.fonts_dir, "fonts")} if job.fonts_dir else {}
+        v = v.filter("ass", _check_path(job.ass_file, "subtitles"), shaping="complex", **kwargs)
+    v = v.filter("format", o.pix_fmt)
+
+    a = _audio_chain(ffmpeg, src, job)
+    if o.normalise_loudness:
+        a = _normalise(a, job)
+    a = a.filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+
+    parts: list[Any] = []
+    if job.title_card is not None:
+        parts.extend(_card_streams(ffmpeg, job, job.title_card))
+    parts.extend((v, a))
+    if job.end_card is not None:
+        parts.extend(_card_streams(ffmpeg, job, job.end_card))
+    if len(parts) > 2:
+        joined = ffmpeg.concat(*parts, v=1, a=1).node
+        v, a = joined[0], joined[1]
+
+    gop = max(1, round(job.out_fps * 2))
+    kwargs: dict[str, Any] = {
+        "vcodec": o.video_codec, "preset": o.preset, "crf": o.crf, "pix_fmt": o.pix_fmt,
+        "profile:v": "high", "g": gop, "r": _fps_str(job.out_fps),
+        "acodec": o.audio_codec, "b:a": o.audio_bitrate, "ar": o.sample_rate, "ac": 2,
+        "movflags": "+faststart", "f": "mp4",
+        # Source metadata can hold places, dates and device names: none of it leaves with a clip.
+        "map_metadata": -1, "map_chapters": -1,
+        "t": _t(job.total_duration),
+    }
+    if o.threads:
+        kwargs["threads"] = o.threads
+    out = ffmpeg.output(v, a, job.output, **kwargs)
+    argv = out.compile(cmd=job.ffmpeg)
+    return [argv[0], *GLOBAL_ARGS, *argv[1:]]

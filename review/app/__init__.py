@@ -1,0 +1,81 @@
+"""The editors' review web app: `create_app(workspace)` builds it; `counterclips review serve`
+runs it under uvicorn on 127.0.0.1.
+
+Sessions are signed cookies (HttpOnly, SameSite=Strict, Secure when `secure_cookies`); every
+POST carries the session's CSRF token; pages need a login, media routes answer 401 without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from clips_metadata.workspace import Workspace
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE / "templates"
+STATIC = PACKAGE / "static"
+SESSION_COOKIE = "cc_session"
+SESSION_HOURS = 10
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    store: Any = None,
+    secure_cookies: bool = False,
+    session_key: bytes | None = None,
+    require_admin: bool = False,
+) -> Any:
+    """The FastAPI app. `store` (a clips_metadata.store.Store) is opened from the workspace in
+    the lifespan when not given, and closed there. `require_admin` refuses to start without an
+    admin account (the serve command sets it)."""
+    from fastapi import Depends, FastAPI
+    from fastapi.staticfiles import StaticFiles
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from review.app import deps, routes_auth, routes_candidate, routes_media, routes_queue
+    from review.keys import load_or_create_key
+
+    key = session_key or load_or_create_key(workspace, "session")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from clips_metadata.review_store import ReviewStore
+
+        own = store is None
+        s = store
+        if own:
+            from clips_metadata.store import Store
+
+            s = Store.for_workspace(workspace)
+        try:
+            rs = ReviewStore(s)
+            if require_admin and rs.count_admins() == 0:
+                raise deps.NoAdmin(
+                    "no admin account: create one with `counterclips user add NAME --role admin`")
+            app.state.review_store = rs
+            yield
+        finally:
+            if own:
+                s.close()
+
+    app = FastAPI(title="counterclips review", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, dependencies=[Depends(deps.csrf_protect)])
+    app.state.workspace = workspace
+    app.state.templates = deps.make_templates(TEMPLATES)
+    if store is not None:
+        # usable without the lifespan too (plain TestClient(app) without a `with` block)
+        from clips_metadata.review_store import ReviewStore
+
+        app.state.review_store = ReviewStore(store)
+    app.add_middleware(deps.SecurityHeaders)
+    app.add_middleware(SessionMiddleware, secret_key=key.hex(), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_media.router):
+        app.include_router(router)
+    deps.install_error_handlers(app)
+    return app

@@ -1,0 +1,200 @@
+"""Dependencies of the review app: the store, the logged-in user, CSRF, templates, errors."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
+from clips_metadata.review_store import ReviewStore, User
+from pipeline.errors import CounterclipsError
+from review import present
+from review.rules import ReviewError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class NoAdmin(CounterclipsError):
+    """The review app refuses to start without at least one admin account."""
+
+
+class LoginRequired(Exception):
+    """No valid session: pages redirect to the login form, media and POSTs answer 401."""
+
+
+class Forbidden(CounterclipsError):
+    """The user's role does not allow this page or action."""
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    # Autoescape everything: transcript text, notes and names are untrusted.
+    env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined)
+    env.globals.update(label_class=present.label_class, label_title=present.label_title,
+                       label_colour=present.label_colour, is_risk=present.is_risk)
+    env.filters["secs"] = lambda t: f"{float(t):.2f}"
+    env.filters["clock"] = lambda t: f"{int(float(t) // 60)}:{float(t) % 60:05.2f}"
+    return Jinja2Templates(env=env)
+
+
+def get_review_store(request: Request) -> ReviewStore:
+    return request.app.state.review_store
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request must echo the session's token (form field or header)."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get("csrf") or ""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else ""
+    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise HTTPException(status_code=403, detail="CSRF token missing or invalid; reload the page")
+
+
+RS = Annotated[ReviewStore, Depends(get_review_store)]
+
+
+def current_user(request: Request, rs: RS) -> User:
+    name = request.session.get("user")
+    if not name:
+        raise LoginRequired()
+    user = rs.get_user(name)
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"a {user.role} may not do this")
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    msgs = list(request.session.get("flash", []))
+    msgs.append([kind, message[:300]])
+    request.session["flash"] = msgs[-5:]
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+           user: User | None = None) -> HTMLResponse:
+    ctx = {"user": user, "csrf_token": csrf_token(request), "flashes": request.session.pop("flash", []),
+           **context}
+    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site absolute paths: no scheme, no `//host`, no backslashes."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: CSP and friends on every response."""
+
+    HEADERS = (
+        (b"content-security-policy",
+         b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+         b"media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"cache-control", b"no-store"),
+    )
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and not request.url.path.startswith("/media/")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if not _wants_html(request) and request.method != "POST":
+        return PlainTextResponse(message, status_code=status)
+    try:
+        user = request.app.state.review_store.get_user(request.session.get("user", "")) \
+            if request.session.get("user") else None
+    except Exception:  # noqa: BLE001 - an error page must not fail
+        user = None
+    return render(request, "error.html", {"status": status, "message": message}, status, user=user)
+
+
+_CANDIDATE_FORM = re.compile(r"^/candidates/(\d{1,10})/(decide|trim|text)$")
+
+
+def install_error_handlers(app: Any) -> None:
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if _wants_html(request):
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return PlainTextResponse("login required", status_code=401)
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    async def named(request: Request, exc: CounterclipsError) -> Response:
+        status = 400
+        if isinstance(exc, NotFoundError):
+            status = 404
+        elif isinstance(exc, (ConflictError, ReviewError, DuplicateError)):
+            status = 409
+        elif isinstance(exc, Forbidden):
+            status = 403
+        elif isinstance(exc, StoreError):
+            status = 400
+        back = _CANDIDATE_FORM.match(request.url.path) if request.method == "POST" else None
+        if back and status in (400, 409):
+            # a refused form goes back to its page with the reason, like any other outcome
+            flash(request, str(exc), "error")
+            return RedirectResponse(f"/candidates/{back.group(1)}", status_code=303)
+        return _error_page(request, status, str(exc))
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(CounterclipsError, named)
+    app.add_exception_handler(present.TrimError, named)

@@ -1,0 +1,168 @@
+"""The export gate: the only issuer of `ExportAuthorisation`s. Pure apart from the key it is given.
+
+Usage (the renderer's `counterclips export`)::
+
+    from review.gate import ExportRequest, GateRefused
+    from review.keys import load_or_create_key
+    from review.service import ReviewService
+
+    key = load_or_create_key(workspace, "export")
+    request = ExportRequest(profile="vertical", language="en", platform="instagram",
+                            shows_face=False, uses_real_voice=False, shows_name=False)
+    auth = ReviewService.over(store).authorise(candidate_id, request, key=key)  # or GateRefused
+    render_export(..., authorisation=auth, key=key)   # verify_authorisation(auth, key, hash)
+    ReviewStore(store).record_export(...); ReviewStore(store).audit_for_manifest(candidate_id)
+
+Lower level, without a store: `authorise_export(candidate: CandidateView, approvals:
+Sequence[ApprovalFact], consent: ConsentView | None, request: ExportRequest, *, key, now=None)`.
+The expected hash for `verify_authorisation` is the candidate's `content_hash`.
+
+`GateRefused` is a CounterclipsError whose one-line message names the reason (the CLI prints
+it). The authorisation binds the candidate id, version and version hash; any later edit changes
+the hash and `pipeline.authorisation.verify_authorisation` then refuses it as stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from clips_metadata.records import ANY, UNASSIGNED
+from pipeline.authorisation import ExportAuthorisation, sign_authorisation
+from pipeline.errors import CounterclipsError
+from review.rules import ApprovalFact, ReviewFacts, State, current_approvals, required_approvals
+
+
+class GateRefused(CounterclipsError):
+    """The export gate refused: the message names the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateView:
+    """The candidate as the gate sees it, at its current version."""
+
+    candidate_id: int
+    version: int
+    version_hash: str
+    status: str
+    risks: tuple[str, ...] = ()  # includes "credibility" when the interview has a warning
+    edited_by: tuple[str, ...] = ()  # people whose edits are part of this version
+    languages: tuple[str, ...] = ()  # languages with approved subtitle text
+    interviewee_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """The interviewee's consent scope, as in the registry (`clips_metadata.records.Consent`):
+    an empty language/platform list allows nothing (fail closed); the entry "*" allows all."""
+
+    pseudonym: str
+    face: bool = False
+    voice: bool = False
+    name: bool = False
+    expires: date | None = None  # consent is valid through this day (UTC)
+    languages: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What the export would show or play. A blurred face or altered voice is not shown/used."""
+
+    profile: str = "master"
+    language: str = "en"
+    platform: str = "any"
+    shows_face: bool = False
+    uses_real_voice: bool = False
+    shows_name: bool = False
+
+
+def _allows(allowed: tuple[str, ...], value: str) -> bool:
+    return ANY in allowed or value.lower() in {a.lower() for a in allowed}
+
+
+def consent_refusal(consent: ConsentView, request: ExportRequest, today: date) -> str | None:
+    """The first reason the consent does not cover the request, or None."""
+    who = consent.pseudonym
+    if who == UNASSIGNED:
+        return "the interview is not assigned to a registered interviewee"
+    if consent.expires is not None and today > consent.expires:
+        return f"consent of {who} expired on {consent.expires.isoformat()}"
+    if request.shows_face and not consent.face:
+        return f"{who} has not consented to showing their face (blur it)"
+    if request.uses_real_voice and not consent.voice:
+        return f"{who} has not consented to the use of their real voice (alter it)"
+    if request.shows_name and not consent.name:
+        return f"{who} has not consented to showing their name"
+    if not _allows(consent.languages, request.language):
+        return f"consent of {who} does not cover language {request.language!r}"
+    if not _allows(consent.platforms, request.platform):
+        return f"consent of {who} does not cover platform {request.platform!r}"
+    return None
+
+
+def authorise_export(
+    candidate: CandidateView,
+    approvals: Sequence[ApprovalFact],
+    consent: ConsentView | None,
+    request: ExportRequest,
+    *,
+    key: bytes,
+    now: datetime | None = None,
+) -> ExportAuthorisation:
+    """Issue a signed authorisation for exactly this version, or raise GateRefused naming why."""
+    now = now or datetime.now(UTC)
+    cid = candidate.candidate_id
+    if not key:
+        raise GateRefused("no signing key for export authorisations")
+    if candidate.status != State.APPROVED:
+        raise GateRefused(f"candidate {cid} is {candidate.status.replace('_', ' ')}, not approved")
+    facts = ReviewFacts(
+        state=State.APPROVED,
+        version=candidate.version,
+        version_hash=candidate.version_hash,
+        risks=candidate.risks,
+        edited_by=candidate.edited_by,
+        approvals=tuple(approvals),
+    )
+    on_version = [a for a in approvals if a.version_hash == candidate.version_hash
+                  and a.version == candidate.version]
+    if not on_version:
+        if approvals:
+            raise GateRefused(
+                f"candidate {cid} changed after its approval: version {candidate.version} is not approved"
+            )
+        raise GateRefused(f"candidate {cid} has no approval")
+    selfish = sorted({a.reviewer for a in on_version if a.reviewer in candidate.edited_by})
+    valid = current_approvals(facts)
+    needed = required_approvals(candidate.risks)
+    if len(valid) < needed:
+        if selfish:
+            raise GateRefused(f"{', '.join(selfish)} approved a version they edited themselves")
+        unacked = [a.reviewer for a in on_version if not set(candidate.risks) <= set(a.acknowledged_risks)]
+        if unacked:
+            raise GateRefused(f"approval by {', '.join(sorted(set(unacked)))} did not acknowledge every risk")
+        raise GateRefused(
+            f"candidate {cid} carries risks ({', '.join(candidate.risks)}) and needs {needed} "
+            f"approvals by different reviewers; it has {len(valid)}"
+        )
+    if candidate.languages and request.language not in candidate.languages:
+        raise GateRefused(f"candidate {cid} has no subtitle text in language {request.language!r}")
+    if consent is None:
+        raise GateRefused(f"candidate {cid} has no interviewee consent on record")
+    reason = consent_refusal(consent, request, now.astimezone(UTC).date())
+    if reason:
+        raise GateRefused(reason)
+    auth = ExportAuthorisation(
+        candidate_id=cid,
+        version=candidate.version,
+        version_hash=candidate.version_hash,
+        approvers=tuple(sorted(a.reviewer for a in valid)),
+        issued_at=now.astimezone(UTC).isoformat(timespec="seconds"),
+    )
+    return sign_authorisation(auth, key)

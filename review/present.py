@@ -1,0 +1,192 @@
+"""Pure helpers of the candidate page: label colours, the interview timeline, trim snapping to
+word boundaries, the clip's text, and preview subtitle cues. Times are seconds."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.records import Cue, Sentence, Word
+
+KNOWN_THEMES = ("witnessed_brutality", "hypocrisy_corruption", "false_promises", "mistreatment_within",
+                "coercion_fear", "disillusionment_exit", "warning_to_others")
+KNOWN_RISKS = ("pro_group_advocacy", "martyrdom_glorification", "justifies_violence", "intent_to_return",
+               "self_incrimination", "identifying_details", "credibility")
+# Cool colours for themes, warm ones for risks; the CSS classes t0..t7 / r0..r7 use the same.
+THEME_COLOURS = ("#2f7fc1", "#2aa198", "#6c71c4", "#3b9c4a", "#1f5f8b", "#8a6fd1", "#4aa3df", "#5b8c3a")
+RISK_COLOURS = ("#d33f3f", "#e0761b", "#b5179e", "#c0392b", "#e6a100", "#9b2d20", "#ff5a36", "#a83279")
+
+
+def is_risk(label: str, risks: Sequence[str] = KNOWN_RISKS) -> bool:
+    return label in risks
+
+
+def _slot(label: str, known: Sequence[str]) -> int:
+    if label in known:
+        return known.index(label) % 8
+    return int(hashlib.sha1(label.encode()).hexdigest(), 16) % 8  # noqa: S324 - colour only
+
+
+def label_class(label: str) -> str:
+    """CSS class for a label: `r<n>` for a risk, `t<n>` for a theme."""
+    if label in KNOWN_RISKS:
+        return f"r{_slot(label, KNOWN_RISKS)}"
+    return f"t{_slot(label, KNOWN_THEMES)}"
+
+
+def label_colour(label: str) -> str:
+    if label in KNOWN_RISKS:
+        return RISK_COLOURS[_slot(label, KNOWN_RISKS)]
+    return THEME_COLOURS[_slot(label, KNOWN_THEMES)]
+
+
+def label_title(label: str) -> str:
+    return label.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One coloured span of the timeline, in viewBox units (0..1000 wide)."""
+
+    x: float
+    width: float
+    row: int  # 0 = themes, 1 = risks
+    colour: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    bars: tuple[Bar, ...]
+    clip_x: float
+    clip_width: float
+    width: int = 1000
+
+
+def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: float, clip_start: float,
+             clip_end: float, width: int = 1000) -> Timeline:
+    """Bars for each labelled sentence (start, end, labels) on the whole interview's clock."""
+    duration = max(duration, clip_end, *(s[1] for s in sentences)) if sentences else max(duration, clip_end)
+    scale = width / duration if duration > 0 else 0.0
+    bars = []
+    for start, end, labels in sentences:
+        themes = [x for x in labels if x not in KNOWN_RISKS]
+        risks = [x for x in labels if x in KNOWN_RISKS]
+        for row, group in ((0, themes), (1, risks)):
+            if group:
+                bars.append(Bar(round(start * scale, 2), round(max(1.5, (end - start) * scale), 2), row,
+                                label_colour(group[0]),
+                                f"{start:.1f}-{end:.1f} s: " + ", ".join(label_title(g) for g in group)))
+    return Timeline(tuple(bars), round(clip_start * scale, 2),
+                    round(max(2.0, (clip_end - clip_start) * scale), 2), width)
+
+
+class TrimError(ValueError):
+    """Trim points that cannot make a clip."""
+
+
+def snap_trim(start: float, end: float, words: Sequence[Word], *,
+              min_length: float = 1.0) -> tuple[float, float]:
+    """Snap an in point to the start of the nearest word and an out point to the end of the
+    nearest word, so no word is cut. Raises TrimError when the result is empty or too short."""
+    if not words:
+        raise TrimError("the transcript has no word timings to snap to")
+    if end <= start:
+        raise TrimError("the out point must come after the in point")
+    starts = sorted(w.start for w in words)
+    ends = sorted(w.end for w in words)
+    s = min(starts, key=lambda t: (abs(t - start), t))
+    e = min(ends, key=lambda t: (abs(t - end), -t))
+    if e - s < min_length:
+        raise TrimError(f"the clip would be shorter than {min_length:g} s after snapping to words")
+    return round(s, 3), round(e, 3)
+
+
+def sentences_in(sentences: Sequence[Sentence], start: float, end: float) -> tuple[int, ...]:
+    """Indices of sentences that overlap [start, end]."""
+    return tuple(s.index for s in sentences if s.end > start and s.start < end)
+
+
+def words_in(sentences: Sequence[Sentence], start: float, end: float) -> tuple[Word, ...]:
+    return tuple(w for s in sentences for w in s.words if w.start >= start - 1e-3 and w.end <= end + 1e-3)
+
+
+def spoken_text(sentences: Sequence[Sentence], start: float, end: float) -> str:
+    """What is said between start and end, from word timings."""
+    return " ".join(w.text.strip() for w in words_in(sentences, start, end) if w.text.strip())
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_auto_text(text: str, sentences: Sequence[Sentence], start: float, end: float,
+                 indices: Sequence[int]) -> bool:
+    """True when `text` is what the builder would write (not edited by a person)."""
+    by_index = {s.index: s for s in sentences}
+    joined = " ".join(by_index[i].text.strip() for i in indices if i in by_index)
+    return _norm(text) in (_norm(joined), _norm(spoken_text(sentences, start, end)))
+
+
+def preview_cues(text: str, sentences: Sequence[Sentence], start: float, end: float,
+                 max_chars: int = 42) -> tuple[Cue, ...]:
+    """Cues on the source clock for the review player.
+
+    Unedited text: cues built from the word timings (pipeline.cues). Edited text has no word
+    timings, so its words are spread over the clip in proportion to the spoken words' times.
+    """
+    spoken = words_in(sentences, start, end)
+    if not spoken:
+        return ()
+    if _norm(text) == _norm(" ".join(w.text for w in spoken)) or not text.strip():
+        try:
+            from pipeline.cues import build_cues
+
+            keep = set(spoken)
+            part = [Sentence(s.index, s.start, s.end, s.text, tuple(w for w in s.words if w in keep),
+                             s.language) for s in sentences]
+            cues = build_cues([p for p in part if p.words])
+            if cues:
+                return cues
+        except Exception:  # noqa: BLE001, S110 - the fallback below is good enough to preview
+            pass
+    tokens = text.split() or [w.text for w in spoken]
+    n, m = len(tokens), len(spoken)
+    chunks: list[tuple[int, int, tuple[str, ...]]] = []  # first token, last token, lines
+    first, lines, line = 0, [], []
+    for k, tok in enumerate(tokens):
+        if line and len(" ".join([*line, tok])) > max_chars:
+            lines.append(" ".join(line))
+            line = []
+            if len(lines) == 2:
+                chunks.append((first, k - 1, tuple(lines)))
+                first, lines = k, []
+        line.append(tok)
+    lines.append(" ".join(line))
+    chunks.append((first, n - 1, tuple(lines)))
+    cues = []
+    for lo, hi, text_lines in chunks:
+        # each edited token takes the time slot of the spoken word at the same relative position
+        t0 = spoken[min(m - 1, lo * m // n)].start
+        t1 = spoken[min(m - 1, ((hi + 1) * m - 1) // n)].end
+        cues.append(Cue(t0, max(t1, t0 + 0.5), text_lines))
+    return tuple(cues)
+
+
+def _vtt_time(t: float) -> str:
+    ms = max(0, int(round(t * 1000)))
+    h, rem = divmod(ms, 3_600_000)
+    mnt, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{mnt:02d}:{s:02d}.{ms:03d}"
+
+
+def format_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT text. Cue text is escaped (&, <, >) so markup in a transcript stays literal."""
+    out = ["WEBVTT", ""]
+    for c in cues:
+        out.append(f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}")
+        out.extend(x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for x in c.lines)
+        out.append("")
+    return "\n".join(out)

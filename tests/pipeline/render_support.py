@@ -1,0 +1,98 @@
+"""Helpers shared by the render tests: small real sources, signed authorisations, frame grabs, OCR."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.authorisation import ExportAuthorisation, sign_authorisation
+from pipeline.media import sha256_file
+from pipeline.render.export import RenderRequest
+from pipeline.render.profiles import RenderOptions
+
+KEY = b"render-test-key-0123456789abcdef"
+HASH = "ab" * 32
+TALKING_HEAD = "vid_en_talkinghead_3.mp4"  # 590x590, 25 fps, 5.0 s, AAC 44.1 kHz stereo
+FAST = RenderOptions(preset="ultrafast", crf=28)  # tests check content, not compression
+
+
+def authorisation(candidate_id: int = 1, version: int = 1, version_hash: str = HASH,
+                  key: bytes = KEY) -> ExportAuthorisation:
+    auth = ExportAuthorisation(candidate_id, version, version_hash, ("rita", "sam"),
+                               "2026-11-23T08:00:00+00:00")
+    return sign_authorisation(auth, key)
+
+
+def request(source: Path, out_dir: Path, **changes: Any) -> RenderRequest:
+    base = RenderRequest(
+        candidate_id=1, version=1, version_hash=HASH, source=str(source),
+        source_sha256=sha256_file(source), start=0.5, end=3.5, out_dir=str(out_dir),
+        blur_faces=False, alter_voice=False, options=FAST,
+        consent={"face": False, "voice": False, "name": False},
+        approvals=({"reviewer": "rita", "version": 1}, {"reviewer": "sam", "version": 1}),
+        audit=({"who": "rita", "action": "approve", "at": "2026-11-23T07:59:00+00:00"},),
+        transcript={"backend": "faster-whisper", "model": "base", "version": 1},
+    )
+    return replace(base, **changes)
+
+
+def ffmpeg() -> str:
+    from pipeline.render.run import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def make_wide_source(talking_head: Path, out: Path) -> Path:
+    """A 640x360 16:9 copy of the talking head (speaker left of centre), 5 s, with its audio."""
+    if not out.exists():
+        subprocess.run(  # noqa: S603
+            [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(talking_head),
+             "-vf", "scale=-2:360,pad=640:360:60:0:color=0x203040", "-c:v", "libx264",
+             "-preset", "ultrafast", "-c:a", "aac", str(out)],
+            check=True,
+        )
+    return out
+
+
+def frames_at(path: Path, times: list[float]) -> list[Any]:
+    """RGB numpy frames shown at (or just after) each time in seconds."""
+    import av
+
+    wanted = sorted(times)
+    out: list[Any] = []
+    with av.open(str(path)) as c:
+        for frame in c.decode(video=0):
+            while wanted and frame.time is not None and frame.time + 1e-3 >= wanted[0]:
+                out.append(frame.to_ndarray(format="rgb24"))
+                wanted.pop(0)
+            if not wanted:
+                break
+    return out
+
+
+def ocr(rgb: Any, lang: str = "eng", bottom: float = 0.3) -> str:
+    """Tesseract's reading of the subtitle band (the lower `bottom` share of a frame).
+
+    Subtitles are pure white with a black outline: keeping only near-white, unsaturated pixels
+    as black on white removes the picture behind them.
+    """
+    import cv2
+    import numpy as np
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract is not installed")
+    h = rgb.shape[0]
+    crop = rgb[int(h * (1 - bottom)):, :, :].astype(np.int16)
+    white = (crop.min(axis=2) >= 200) & ((crop.max(axis=2) - crop.min(axis=2)) < 40)
+    binary = np.where(white, 0, 255).astype(np.uint8)
+    binary = cv2.resize(binary, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    ok, png = cv2.imencode(".png", binary)
+    assert ok
+    done = subprocess.run(["tesseract", "stdin", "stdout", "-l", lang, "--psm", "6"],  # noqa: S603, S607
+                          input=png.tobytes(), capture_output=True, check=True)
+    return done.stdout.decode("utf-8", "replace")

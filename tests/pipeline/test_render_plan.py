@@ -1,0 +1,245 @@
+"""Pure parts of the renderer: graph planning, profiles, progress parsing, redaction, face regions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pipeline.errors import RenderError
+from pipeline.records import Cue, Word
+from pipeline.render.faces import Box, FaceSample, blur_regions, speaker_centre
+from pipeline.render.loudness import Loudness, normalisation, parse_loudnorm_json
+from pipeline.render.plan import BlurRegion, Card, RenderJob, plan_audio_analysis, plan_render
+from pipeline.render.profiles import PROFILES, RenderOptions, output_size
+from pipeline.render.proxy import plan_proxy
+from pipeline.render.redaction import (
+    bleep_intervals,
+    expand_terms,
+    find_redactions,
+    redact_cues,
+    redact_text,
+    wrap_lines,
+)
+from pipeline.render.run import parse_progress_line, with_progress
+from pipeline.render.subs import clip_cues
+from pipeline.render.voice import ratio_to_semitones, voice_filter_args
+
+JOB = RenderJob(ffmpeg="ffmpeg", source="/media/in.mp4", start=10.0, end=25.0, src_width=1920,
+                src_height=1080, fps=25.0, output="/out/.clip.123.part.mp4")
+
+
+def _graph(argv: list[str]) -> str:
+    return argv[argv.index("-filter_complex") + 1]
+
+
+def _opt(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_plan_is_one_run_with_the_cut_codecs_and_fast_start():
+    argv = plan_render(JOB)
+    assert argv[0] == "ffmpeg" and argv.count("-i") == 1 and argv[-1] == JOB.output
+    assert (_opt(argv, "-ss"), _opt(argv, "-t")) == ("10.000", "15.000")
+    assert argv.index("-ss") < argv.index("-i")  # input seeking: frame-accurate with a re-encode
+    assert _opt(argv, "-vcodec") == "libx264" and _opt(argv, "-acodec") == "aac"
+    assert _opt(argv, "-movflags") == "+faststart" and _opt(argv, "-f") == "mp4"
+    assert _opt(argv, "-map_metadata") == "-1"  # no source metadata (places, devices) leaks
+    assert "-y" in argv[:6]  # global options before the inputs, not trailing
+    graph = _graph(argv)
+    assert "loudnorm=I=-23" in graph  # master is broadcast
+    assert "ass=" not in graph and "rubberband" not in graph and "overlay" not in graph
+
+
+def test_plan_is_pure_and_deterministic():
+    assert plan_render(JOB) == plan_render(JOB)
+
+
+@pytest.mark.parametrize(("profile", "src", "size"), [
+    ("master", (1920, 1080), (1920, 1080)),
+    ("master", (3840, 2160), (1920, 1080)),
+    ("master", (1280, 720), (1280, 720)),
+    ("master", (700, 700), (700, 700)),
+    ("vertical", (1280, 720), (1080, 1920)),
+    ("square", (1920, 1080), (1080, 1080)),
+    ("square", (640, 360), (360, 360)),
+])
+def test_output_size_per_profile(profile, src, size):
+    assert output_size(PROFILES[profile], *src) == size
+
+
+def test_vertical_has_blurred_fill_and_speaker_window_centred_on_the_speaker():
+    job = replace(JOB, options=RenderOptions(profile="vertical"), speaker_x=1500.0, speaker_y=400.0)
+    graph = _graph(plan_render(job))
+    assert "split=2" in graph and "boxblur" in graph and "overlay" in graph
+    # A 1080x1080 window (aspect 1) around x=1500 in a 1920-wide frame: clamped to the right edge.
+    assert "crop=1080:1080:840:0" in graph
+    assert "loudnorm=I=-14" in graph
+
+
+def test_subtitles_burned_with_bundled_fonts():
+    job = replace(JOB, ass_file="/tmp/work/burn.ass", fonts_dir="/app/pipeline/fonts")
+    graph = _graph(plan_render(job))
+    assert "ass=/tmp/work/burn.ass:fontsdir=/app/pipeline/fonts:shaping=complex" in graph
+    with pytest.raises(RenderError):
+        plan_render(replace(job, ass_file="/tmp/bad:name.ass"))
+
+
+def test_blur_regions_are_trimmed_branches_overlaid_in_time():
+    regions = (BlurRegion(100, 50, 300, 400, 0.0, 1.04), BlurRegion(0, 0, 1920, 1080, 0.96, 2.0, True))
+    graph = _graph(plan_render(replace(JOB, blur=regions)))
+    assert "split=3" in graph
+    assert "trim=end=1.040:start=0.000" in graph and "crop=300:400:100:50" in graph
+    assert "enable=between(t\\,0.000\\,1.040)" in graph
+    assert "crop=1920:1080:0:0" in graph
+    assert graph.index("overlay") < graph.index("setsar")  # blur before any scaling
+
+
+def test_bleeps_mute_speech_before_the_voice_change_and_mix_a_tone():
+    job = replace(JOB, bleeps=((1.0, 1.5), (3.0, 3.2)), alter_voice=True)
+    argv = plan_render(job)
+    graph = _graph(argv)
+    assert any(a.startswith("sine=frequency=1000") for a in argv)
+    mute = "volume=eval=frame:volume=if(between(t\\,1.000\\,1.500)+between(t\\,3.000\\,3.200)\\,0\\,1)"
+    assert mute in graph
+    assert graph.index(mute) < graph.index("rubberband") < graph.index("amix")
+    assert "rubberband=formant=preserved:pitch=0.8400:pitchq=quality" in graph
+
+
+def test_loudness_linear_when_peaks_allow_else_gain_and_limiter():
+    quiet_peaks = Loudness(-30.0, -20.0, 3.0, -40.0, 0.1)
+    graph = _graph(plan_render(replace(JOB, loudness=quiet_peaks)))
+    assert "linear=true" in graph and "measured_I=-30.00" in graph
+    peaky = Loudness(-20.0, -2.0, 3.0, -30.0, 0.1)
+    social = RenderOptions(profile="square")
+    assert normalisation(social, peaky) == ("limit", 6.0)
+    graph = _graph(plan_render(replace(JOB, options=social, loudness=peaky, loudness_trim=0.4)))
+    assert "volume=6.40dB" in graph and "alimiter" in graph and "loudnorm" not in graph
+    silent = Loudness(float("-inf"), float("-inf"), 0.0, -70.0, 0.0)
+    assert normalisation(social, silent)[0] == "dynamic"
+
+
+def test_audio_analysis_is_audio_only_with_json_report():
+    argv = plan_audio_analysis(JOB)
+    assert "-map" in argv and _opt(argv, "-f") == "null" and argv[-1] == "-"
+    assert "print_format=json" in _graph(argv) and "[0:v]" not in _graph(argv)
+
+
+def test_loudnorm_report_parsed():
+    lines = ["[Parsed_loudnorm_0 @ 0x1] ", "{", '\t"input_i" : "-27.61",', '\t"input_tp" : "-4.47",',
+             '\t"input_lra" : "18.06",', '\t"input_thresh" : "-39.20",', '\t"output_i" : "-16.58",',
+             '\t"target_offset" : "0.58"', "}", "[out#0/null] done"]
+    got = parse_loudnorm_json(lines)
+    assert (got.input_i, got.input_tp, got.target_offset) == (-27.61, -4.47, 0.58)
+    with pytest.raises(RenderError):
+        parse_loudnorm_json(["nothing here"])
+
+
+def test_cards_join_through_concat():
+    job = replace(JOB, title_card=Card("/tmp/w/title.png", 3.0), end_card=Card("/tmp/w/end.png", 2.0))
+    argv = plan_render(job)
+    assert "concat=a=1:n=3:v=1" in _graph(argv)
+    assert argv[argv.index("-t", argv.index("-ss")) + 1] == "15.000"  # the cut
+    assert argv[argv.index("-t", argv.index("-map")) + 1] == "20.000"  # the whole output
+    assert job.total_duration == 20.0
+
+
+def test_empty_cut_refused():
+    with pytest.raises(RenderError):
+        plan_render(replace(JOB, end=10.0))
+
+
+def test_progress_arguments_and_parsing():
+    argv = with_progress(["ffmpeg", "-i", "x"])
+    assert argv[:5] == ["ffmpeg", "-nostdin", "-progress", "pipe:1", "-nostats"]
+    assert parse_progress_line("out_time_us=1500000\n") == 1.5
+    assert parse_progress_line("out_time_ms=2000000") == 2.0
+    assert parse_progress_line("out_time_us=N/A") is None
+    assert parse_progress_line("progress=continue") is None
+
+
+def test_voice_filter():
+    assert voice_filter_args(0.84)["formant"] == "preserved"
+    assert round(ratio_to_semitones(0.84), 1) == -3.0
+    with pytest.raises(RenderError):
+        voice_filter_args(1.0)
+
+
+def test_proxy_plan_is_light():
+    argv = plan_proxy("ffmpeg", "/m/in.mp4", 5.0, 20.0, "/ws/proxies/.p.1.part.mp4")
+    assert _opt(argv, "-preset") == "veryfast" and "min(360\\,ih)" in " ".join(argv)
+    assert _opt(argv, "-movflags") == "+faststart"
+
+
+# ---- redaction ----------------------------------------------------------------------------------
+
+WORDS = tuple(Word(s, s + 0.4, t, 0.9) for s, t in [
+    (0.0, "My"), (0.4, "name"), (0.8, "is"), (1.2, "Karim"), (1.6, "Haddad."), (2.4, "Haddad's"),
+    (2.8, "brother"), (3.2, "karim"), (3.6, "left."),
+])
+
+
+def test_find_redactions_matches_names_and_their_parts():
+    hits = find_redactions(WORDS, ["Karim Haddad"])
+    assert [(h.start, h.end) for h in hits] == [(1.2, 2.0), (2.4, 2.8), (3.2, 3.6)]
+    assert expand_terms(["Karim Haddad", "Al Noor"]) == ("Karim Haddad", "Al Noor", "Haddad", "Karim", "Noor")
+
+
+def test_bleep_intervals_clip_relative_padded_and_merged():
+    hits = find_redactions(WORDS, ["Karim Haddad"])
+    spans = bleep_intervals(hits, start=1.0, end=3.5, padding=0.1)
+    assert spans == ((0.1, 1.1), (1.3, 1.9), (2.1, 2.5))
+
+
+def test_redact_text_and_cues():
+    assert redact_text("I am Karim Haddad, karim to friends.", ["Karim Haddad"], "Amal") == \
+        "I am Amal, Amal to friends."
+    assert redact_text("Karimov is not a match", ["Karim"], "Amal") == "Karimov is not a match"
+    cues = (Cue(0.0, 2.0, ("Everyone knew me as Karim Haddad", "back then")),)
+    out = redact_cues(cues, ["Karim Haddad"], "Abu Someone With A Long Pseudonym")
+    assert all(len(line) <= 42 for line in out[0].lines) and len(out[0].lines) == 2
+    assert "Karim" not in " ".join(out[0].lines)
+
+
+def test_wrap_lines_never_splits_words():
+    assert wrap_lines("short") == ("short",)
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    lines = wrap_lines(text)
+    assert len(lines) == 2 and " ".join(lines).split() == text.split()
+
+
+def test_clip_cues_shift_clip_and_offset():
+    cues = (Cue(9.0, 10.5, ("a",)), Cue(11.0, 12.0, ("b",)), Cue(24.9, 27.0, ("c",)), Cue(9.0, 10.1, ("d",)))
+    assert clip_cues(cues, 10.0, 25.0, offset=3.0) == (Cue(3.0, 3.5, ("a",)), Cue(4.0, 5.0, ("b",)))
+
+
+# ---- face regions ---------------------------------------------------------------------------------
+
+def _covered(regions, t: float) -> bool:
+    return any(r.start <= t <= r.end for r in regions)
+
+
+def test_blur_regions_cover_every_moment_and_fall_back_to_full_frame():
+    face = Box(100, 100, 50, 60)
+    samples = [FaceSample(10.0 + i * 0.5, (face,) if i not in range(3, 9) else ()) for i in range(13)]
+    regions = blur_regions(samples, 10.0, 16.0, 640, 360, padding=0.35)
+    for k in range(0, 601):
+        assert _covered(regions, k / 100), k / 100
+    padded = [r for r in regions if not r.full_frame]
+    assert padded and all(r.x <= 100 - 17 and r.x + r.width >= 150 + 17 for r in padded)
+    # Samples 3-8 (11.5-14.0 s) saw nothing; neighbours reach into the windows at the edges, the
+    # window in the middle is blurred whole.
+    full = [r for r in regions if r.full_frame]
+    assert full and all(r.width == 640 and r.height == 360 for r in full)
+
+
+def test_blur_regions_without_fallback_leave_faceless_stretches_clear():
+    regions = blur_regions([FaceSample(0.0, ())], 0.0, 3.0, 640, 360, full_frame_fallback=False)
+    assert regions == ()
+
+
+def test_speaker_centre_is_median_of_largest_faces():
+    samples = [FaceSample(0, (Box(0, 0, 10, 10), Box(400, 100, 100, 100))), FaceSample(1, ()),
+               FaceSample(2, (Box(420, 100, 100, 100),))]
+    assert speaker_centre(samples) == (470.0, 150.0)
+    assert speaker_centre([FaceSample(0, ())]) is None
