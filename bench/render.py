@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +43,25 @@ KEY = b"bench-key"
 HASH = "be" * 32
 DURATION = 60.0
 OPTIONS = RenderOptions()  # production settings: x264 medium CRF 20, AAC 160k
+
+
+class Cost:
+    """Wall-clock and CPU seconds (this process and its waited children: ffmpeg, moviepy's ffmpeg)."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self) -> Cost:
+        self._w, self._c = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self._w, _cpu() - self._c
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def make_source(out: Path, width: int, height: int, seconds: float) -> Path:
@@ -80,22 +101,19 @@ def request(src: Path, out: Path, profile: str = "master", blur: bool = False, s
     )
 
 
-def bare_encode(src: Path, out: Path, seconds: float = DURATION) -> float:
+def bare_encode(src: Path, out: Path, seconds: float = DURATION) -> None:
     o = OPTIONS
     argv = [ffmpeg_exe(), "-hide_banner", "-y", "-ss", "0.000", "-t", f"{seconds:.3f}", "-i", str(src),
             "-vcodec", o.video_codec, "-preset", o.preset, "-crf", str(o.crf), "-pix_fmt", o.pix_fmt,
             "-profile:v", "high", "-g", "50", "-acodec", o.audio_codec, "-b:a", o.audio_bitrate,
             "-ar", str(o.sample_rate), "-ac", "2", "-movflags", "+faststart", "-f", "mp4", str(out)]
-    t = time.perf_counter()
     run_ffmpeg(argv)
-    return time.perf_counter() - t
 
 
-def moviepy_encode(src: Path, out: Path, seconds: float = DURATION) -> float:
+def moviepy_encode(src: Path, out: Path, seconds: float = DURATION) -> None:
     from moviepy import CompositeVideoClip, TextClip, VideoFileClip
 
     o = OPTIONS
-    t = time.perf_counter()
     video = VideoFileClip(str(src)).subclipped(0, seconds)
     size = round(video.h * 0.055)
     clips = [video]
@@ -116,18 +134,21 @@ def moviepy_encode(src: Path, out: Path, seconds: float = DURATION) -> float:
     )
     comp.close()
     video.close()
-    return time.perf_counter() - t
 
 
 MEMORY_SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, sys.argv[4])
 from pathlib import Path
-from bench.render import auth, request, KEY
-req = request(Path(sys.argv[1]), Path(sys.argv[2]), profile=sys.argv[3], blur=sys.argv[3] == "vertical",
-              seconds=float(sys.argv[5]))
-from pipeline.render.export import render_export
-render_export(req, auth(), KEY)
+from bench.render import auth, bare_encode, request, KEY
+src, out, profile, seconds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], float(sys.argv[5])
+if profile == "bare":
+    out.mkdir(parents=True, exist_ok=True)
+    bare_encode(src, out / "bare.mp4", seconds)
+else:
+    from pipeline.render.export import render_export
+    req = request(src, out, profile=profile, blur=profile == "vertical", seconds=seconds)
+    render_export(req, auth(), KEY)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"ffmpeg_max_rss_mb": round(kids, 1), "python_max_rss_mb": round(me, 1)}))
@@ -150,54 +171,86 @@ def write_results(text: str) -> None:
     RESULTS.write_text(body)
 
 
+def speed(src: Path, work: Path, preset: str, rounds: int, with_moviepy: bool) -> list[str]:
+    """Table rows for one x264 preset: bare vs ours alternating (best kept), then moviepy once."""
+    global OPTIONS
+    OPTIONS = replace(RenderOptions(), preset=preset)
+    bares: list[Cost] = []
+    ourss: list[Cost] = []
+    for i in range(rounds):
+        with Cost() as c:
+            bare_encode(src, work / f"bare-{preset}-{i}.mp4")
+        bares.append(c)
+        with Cost() as c:
+            result = render_export(request(src, work / f"ours-{preset}-{i}", options=OPTIONS), auth(), KEY)
+        ourss.append(c)
+        assert (result.width, result.height) == (1280, 720)
+    bare_w, ours_w = min(c.wall for c in bares), min(c.wall for c in ourss)
+    bare_c, ours_c = min(c.cpu for c in bares), min(c.cpu for c in ourss)
+    runs = ", ".join
+    rows = [
+        f"| `{preset}` | bare ffmpeg encode of the segment | {bare_w:.1f} s "
+        f"({runs(f'{c.wall:.1f}' for c in bares)}) | {bare_c:.1f} s | |",
+        f"| `{preset}` | `render_export`: burned subtitles + EBU R128 loudness (analysis pass, probe, "
+        f"sha256 included) | {ours_w:.1f} s ({runs(f'{c.wall:.1f}' for c in ourss)}) = "
+        f"**{ours_w / bare_w:.2f}x** bare | {ours_c:.1f} s = **{ours_c / bare_c:.2f}x** bare | <= 1.2x |",
+    ]
+    if with_moviepy:
+        with Cost() as mp:
+            moviepy_encode(src, work / f"moviepy-{preset}.mp4")
+        extra_ours, extra_mp = max(0.01, ours_c - bare_c), mp.cpu - bare_c
+        rows.append(
+            f"| `{preset}` | moviepy `TextClip` compositing of the same subtitles | {mp.wall:.1f} s: ours "
+            f"**{mp.wall / ours_w:.1f}x faster** | {mp.cpu:.1f} s: ours **{mp.cpu / ours_c:.1f}x** less; "
+            f"the subtitles cost {extra_mp:.1f} s over bare vs {extra_ours:.1f} s | >= 5x |")
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-moviepy", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of bare and ours (best kept)")
+    parser.add_argument("--presets", default="medium,ultrafast",
+                        help="x264 presets to compare at (medium is the product default)")
     args = parser.parse_args()
     if not TALKING_HEAD.exists():
         print(f"skipped: {TALKING_HEAD} is missing")
         return 0
+    lines = [
+        "60 s of 720p (a real talking head scaled and looped) with 23 two-line cues; x264 CRF 20 + AAC",
+        "160k with the same settings for every contender, at the product's preset (`medium`) and at",
+        "`ultrafast`, where the encoder no longer hides the cost of compositing. The 2 CPU cores are",
+        "shared with six other engineers' work, so wall time swings: bare and ours alternate and each",
+        "keeps its best run; CPU time (this process and its ffmpeg children) is the steadier measure.",
+        "",
+        "| preset | measure | wall time | CPU time | target |",
+        "|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory(prefix="counterclips-bench-") as tmp:
         work = Path(tmp)
         src720 = make_source(work / "src720.mp4", 1280, 720, DURATION)
         src1080 = make_source(work / "src1080.mp4", 1920, 1080, 30.0)
-
-        bare = bare_encode(src720, work / "bare.mp4")
-        t = time.perf_counter()
-        result = render_export(request(src720, work / "ours"), auth(), KEY)
-        ours = time.perf_counter() - t
-        assert (result.width, result.height) == (1280, 720)
-        mp = None if args.skip_moviepy else moviepy_encode(src720, work / "moviepy.mp4")
+        for preset in args.presets.split(","):
+            lines += speed(src720, work, preset.strip(), args.rounds, not args.skip_moviepy)
+        mem_bare = peak_memory(src1080, work / "mem-bare", "bare", 30.0)
         mem_master = peak_memory(src1080, work / "mem-master", "master", 30.0)
         mem_vertical = peak_memory(src1080, work / "mem-vertical", "vertical", 30.0)
 
-    ratio = ours / bare
-    lines = [
-        "60 s of 720p (a real talking head scaled and looped), x264 `medium` CRF 20 + AAC 160k, same",
-        "settings for every contender; 2 shared CPU cores (other work was running: compare ratios).",
-        "",
-        "| measure | result | target |",
-        "|---|---|---|",
-        f"| bare ffmpeg encode of the segment | {bare:.1f} s | |",
-        f"| `render_export`: burned subtitles + EBU R128 loudness (analysis pass, probe, sha256 included) "
-        f"| {ours:.1f} s = **{ratio:.2f}x** bare | <= 1.2x |",
-    ]
-    if mp is not None:
-        lines.append(f"| moviepy `TextClip` compositing of the same subtitles | {mp:.1f} s: ours is "
-                     f"**{mp / ours:.1f}x faster** | >= 5x |")
-    else:
-        lines.append("| moviepy `TextClip` compositing | not run (--skip-moviepy) | >= 5x |")
+    def mem(m: dict[str, float]) -> str:
+        return f"ffmpeg {m['ffmpeg_max_rss_mb']:.0f} MB, python {m['python_max_rss_mb']:.0f} MB"
+
     lines += [
-        f"| peak memory, 1080p source, master export (30 s) | ffmpeg "
-        f"{mem_master['ffmpeg_max_rss_mb']:.0f} MB, python {mem_master['python_max_rss_mb']:.0f} MB "
-        "| < 600 MB |",
-        f"| peak memory, 1080p source, vertical 1080x1920 with face blur (30 s) | ffmpeg "
-        f"{mem_vertical['ffmpeg_max_rss_mb']:.0f} MB, python {mem_vertical['python_max_rss_mb']:.0f} MB "
-        "| < 600 MB |",
+        "",
+        "| peak memory (x264 `medium`, 30 s of a 1080p source) | max RSS | target |",
+        "|---|---|---|",
+        f"| bare x264 encode, for reference | {mem(mem_bare)} | |",
+        f"| master export (subtitles, loudness) | {mem(mem_master)} | < 600 MB |",
+        f"| vertical 1080x1920 export with face blur | {mem(mem_vertical)} | < 600 MB |",
         "",
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Memory is the max RSS of the largest "
-        "ffmpeg child (getrusage RUSAGE_CHILDREN in a fresh process) and of the Python process itself.",
+        "ffmpeg child (getrusage RUSAGE_CHILDREN in a fresh process) and of the Python process itself",
+        "(face detection runs there). Most of ffmpeg's share is x264's own lookahead at 1080p.",
     ]
     text = "\n".join(lines)
     print(text)

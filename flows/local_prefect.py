@@ -10,9 +10,15 @@ configuration (PREFECT_API_URL, PREFECT_HOME or a profiles file) always wins.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from clips_metadata.workspace import Workspace
+from pipeline.errors import CounterclipsError
 
 
 def has_user_config() -> bool:
@@ -40,3 +46,64 @@ def prepare(ws: Workspace, quiet: bool = False, force_local_home: bool = False) 
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+class LocalServerError(CounterclipsError):
+    """The local Prefect server for scheduling did not start."""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:  # noqa: S310 - our own loopback URL
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def local_server(ws: Workspace, timeout: float = 120.0) -> Iterator[str]:
+    """A Prefect server on 127.0.0.1 with its scheduler, state in `ws/.prefect`; yields its API URL.
+
+    Prefect's temporary server runs no scheduler ("Cannot schedule flows on an ephemeral server"),
+    so a schedule in local mode needs a real one. It lives exactly as long as this context, and
+    its log goes to `.prefect/server.log`.
+    """
+    home = ws.root / ".prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    with open(home / "server.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+             "--no-ui", "--analytics-off", "--scheduler", "--no-background"],
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _healthy(url):
+            if proc.poll() is not None:
+                raise LocalServerError(
+                    f"the local Prefect server exited ({proc.returncode}); see {home / 'server.log'}")
+            if time.monotonic() > deadline:
+                raise LocalServerError(f"the local Prefect server did not answer within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

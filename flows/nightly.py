@@ -99,6 +99,11 @@ def sweep_task(root: str) -> list[str]:
     return [str(p.relative_to(root)) for p in sweep_stale_temp(Workspace(Path(root)))]
 
 
+@task(name="plan", **_IO)
+def plan_task(jobs: list[work.FileJob]) -> dict[str, int]:
+    return work.already_done(jobs)
+
+
 @task(name="probe", **_IO)
 def probe_task(job: work.FileJob) -> work.StepResult:
     return work.run_probe(job)
@@ -148,6 +153,11 @@ def report_task(root: str, report: RunReport) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------- flow
+
+
+def _io(t: Any, options: NightlyOptions) -> Any:
+    """An I/O task with this run's retry settings (transient errors only, see `_retry_on_transient`)."""
+    return t.with_options(retries=options.retries, retry_delay_seconds=options.retry_delay_seconds)
 
 
 def _failure_of(futures: Sequence[Any]) -> BaseException | None:
@@ -201,9 +211,9 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
 
     t0 = time.perf_counter()
     # Leftovers of a run killed mid-write (temp files, render folders) go before anything else.
-    for p in sweep_task(root):
+    for p in _io(sweep_task, options)(root):
         notes.append(f"removed {p}: left by an interrupted run")
-    scan: InboxScan = scan_task(root, options.settle_seconds)
+    scan: InboxScan = _io(scan_task, options)(root, options.settle_seconds)
     stage_seconds["scan"] += time.perf_counter() - t0
     for p in scan.ignored:
         notes.append(f"ignored {p.name}: not a footage file type")
@@ -212,7 +222,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
 
     # Bad sidecars: the file cannot be registered to anyone safely, so it waits in quarantine.
     for prob in scan.problems:
-        quarantine_task(root, db_url, str(prob.path), prob.reason, "", run_id, None)
+        _io(quarantine_task, options)(root, db_url, str(prob.path), prob.reason, "", run_id, None)
         outcomes.append(FileOutcome(name=prob.path.name, sha256="", status="quarantined",
                                     stage="scan", reason=prob.reason))
         failures.append(Failure(prob.path.name, "scan", prob.reason))
@@ -220,7 +230,12 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     # Breadth first: every probe, then every transcription... so the thread pool probes all
     # files while the single heavy slot transcribes, and a Dask cluster sees the whole graph.
     jobs = [work.FileJob.of(ws, item, options.work) for item in scan.items]
-    probes = [probe_task.submit(job) for job in jobs]
+    done = _io(plan_task, options)(jobs)
+    for job in [j for j in jobs if j.sha256 in done]:
+        outcomes.append(_file_outcome(job, db_url, "skipped", done[job.sha256], (), 0))
+    jobs = [j for j in jobs if j.sha256 not in done]
+    probe = _io(probe_task, options)
+    probes = [probe.submit(job) for job in jobs]
     trans = [transcribe_task.submit(p, job) for p, job in zip(probes, jobs, strict=True)]
     flags = [flag_task.submit(t, job) for t, job in zip(trans, jobs, strict=True)]
     props = [propose_task.submit(f, job) for f, job in zip(flags, jobs, strict=True)]
@@ -250,8 +265,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         if isinstance(exc, work.StepFailed):
             reason = exc.reason
             stage = exc.step
-            qpath = quarantine_task(root, db_url, job.path, f"{stage}: {reason}", job.sha256, run_id,
-                                    interview_id)
+            qpath = _io(quarantine_task, options)(root, db_url, job.path, f"{stage}: {reason}", job.sha256,
+                                                  run_id, interview_id)
             logger.warning("quarantined %s: %s: %s", job.name, stage, reason)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="quarantined",
                                         interview_id=interview_id, stage=stage, reason=reason))
@@ -268,10 +283,10 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
 
     proxies_built = 0
     if options.build_proxies:
-        proxies_built = _build_proxies(ws, db_url, stage_seconds, failures, notes)
+        proxies_built = _build_proxies(ws, db_url, options, stage_seconds, failures, notes)
     exports: list[ExportOutcome] = []
     if options.render_exports:
-        exports = _render_exports(ws, db_url, options.export_profiles, stage_seconds, failures)
+        exports = _render_exports(ws, db_url, options, stage_seconds, failures)
 
     themes, risks = _tallies(db_url, new_candidates, touched_interviews)
     report = RunReport(
@@ -282,7 +297,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         exports=tuple(exports), failures=tuple(failures),
         stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
         wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes))
-    json_path, _ = report_task(root, report)
+    json_path, _ = _io(report_task, options)(root, report)
     logger.info("run report: %s", json_path)
     return report
 
@@ -306,8 +321,8 @@ def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int
                        worker=next((r.worker for r in results if r.step == "transcribe" and r.ran), ""))
 
 
-def _build_proxies(ws: Workspace, db_url: str, stage_seconds: Counter[str], failures: list[Failure],
-                   notes: list[str]) -> int:
+def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
+                   failures: list[Failure], notes: list[str]) -> int:
     """A review proxy for every interview that has candidates and no proxy yet."""
     from review.proxy import proxy_path
 
@@ -321,7 +336,8 @@ def _build_proxies(ws: Workspace, db_url: str, stage_seconds: Counter[str], fail
             notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
             continue
         todo[c.source_sha256] = interview.source_path
-    futures = {sha: proxy_task.submit(str(ws.root), src, sha) for sha, src in todo.items()}
+    proxy = _io(proxy_task, options)
+    futures = {sha: proxy.submit(str(ws.root), src, sha) for sha, src in todo.items()}
     built = 0
     for sha, fut in futures.items():
         fut.wait()
@@ -335,10 +351,12 @@ def _build_proxies(ws: Workspace, db_url: str, stage_seconds: Counter[str], fail
     return built
 
 
-def _render_exports(ws: Workspace, db_url: str, profiles: tuple[str, ...], stage_seconds: Counter[str],
+def _render_exports(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
                     failures: list[Failure]) -> list[ExportOutcome]:
+    profiles = options.export_profiles
     todo = work.exports_due(db_url, profiles)
-    futures = [(cid, export_task.submit(str(ws.root), db_url, cid, profiles)) for cid in todo]
+    export = _io(export_task, options)
+    futures = [(cid, export.submit(str(ws.root), db_url, cid, profiles)) for cid in todo]
     out: list[ExportOutcome] = []
     for cid, fut in futures:
         fut.wait()

@@ -228,7 +228,7 @@ workspace <code>{escape(report.workspace)}</code> · task runner {escape(report.
 <h2>Candidates proposed per theme</h2>
 {bar_chart_svg(themes, "new candidates per theme", color="#1f8a70")}
 <h2>Risks found</h2>
-{_table(["risk", "sentences"], [[k, str(v)] for k, v in risks.items()], numeric=(1,))}
+{_table(["risk", "sentences (credibility: warnings)"], [[k, str(v)] for k, v in risks.items()], numeric=(1,))}
 <h2>Files</h2>
 {files}
 <h2>Exports</h2>

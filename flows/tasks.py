@@ -262,6 +262,21 @@ def _assign_from_sidecar(store: Any, interview: Any, job: FileJob) -> None:
         pass  # not registered yet: stays unassigned until it is
 
 
+def already_done(jobs: list[FileJob]) -> dict[str, int]:
+    """sha256 -> interview id for the files whose every ingest step is stored: the flow skips
+    them without submitting a task (a no-op night costs one query per file, not four tasks)."""
+    done: dict[str, int] = {}
+    for job in jobs:
+        store = RESOURCES.store(job.db_url)
+        interview = store.find_interview(job.sha256)
+        if interview is None:
+            continue
+        _assign_from_sidecar(store, interview, job)
+        if not any(step_needed(store, step, interview.id) for step in STEPS[1:]):
+            done[job.sha256] = interview.id
+    return done
+
+
 def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
     from flows import ingest
 

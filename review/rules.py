@@ -78,6 +78,7 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     },
     State.CHANGES_REQUESTED: {
         Action.EDIT: State.PROPOSED,
+        Action.START_REVIEW: State.IN_REVIEW,  # a reviewer withdraws the request
         Action.REJECT: State.REJECTED,
     },
     State.REJECTED: {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from pipeline.errors import CounterclipsError
@@ -72,6 +73,20 @@ def _check_runner(args: argparse.Namespace) -> None:
         raise CounterclipsError("--task-runner dask needs --dask-address (e.g. tcp://scheduler:8786)")
 
 
+def _warn_remote_cluster_without_server(args: argparse.Namespace) -> None:
+    """In local mode the flow's temporary Prefect server listens on 127.0.0.1 only."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if args.task_runner != "dask" or os.environ.get("PREFECT_API_URL"):
+        return
+    host = urlsplit(args.dask_address if "://" in args.dask_address else f"tcp://{args.dask_address}").hostname
+    local = {"127.0.0.1", "localhost", "::1", socket.gethostname(), socket.getfqdn()}
+    if host and host not in local:
+        print(f"counterclips: warning: workers at {host} cannot reach this machine's temporary Prefect "
+              "server; set PREFECT_API_URL to a Prefect server they can reach", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -80,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_runner(args)
     ws = _workspace(args.workspace)
     local_prefect.prepare(ws)
+    _warn_remote_cluster_without_server(args)
     from flows.nightly import NightlyOptions, run_nightly
     from flows.report import summary_text
     from flows.tasks import WorkOptions
@@ -113,16 +129,20 @@ def local_timezone() -> str:
 
 
 def validate_schedule(cron: str, timezone: str) -> None:
+    """Check the expression and zone the way Prefect will, but as a one-line error."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from croniter import croniter
+    from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
 
-    if not croniter.is_valid(cron):
-        raise ScheduleError(f"not a valid cron expression: {cron!r} (e.g. '0 2 * * *')")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"unknown time zone {timezone!r} (use an IANA name like Europe/Berlin)") from None
+    try:
+        CronSchedule(cron=cron, timezone=timezone)
+    except ValidationError:
+        raise ScheduleError(f"not a valid cron expression: {cron!r} (e.g. '0 2 * * *')") from None
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -130,16 +150,40 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     _check_runner(args)
     tz = args.timezone or local_timezone()
-    validate_schedule(args.cron, tz)
     ws = _workspace(args.workspace)
     local_prefect.prepare(ws)
+    if os.environ.get("PREFECT_API_URL"):
+        return _serve(args, ws, tz, os.environ["PREFECT_API_URL"])
+    # Local mode: Prefect's temporary server has no scheduler, so run a real one for as long as
+    # we serve. The URL goes into the environment before Prefect is imported (it reads it once).
+    _warn_if_scheduler_broken()
+    print(f"starting a local Prefect server (state in {ws.root / '.prefect'})...", flush=True)
+    with local_prefect.local_server(ws) as url:
+        os.environ["PREFECT_API_URL"] = url
+        return _serve(args, ws, tz, f"the local Prefect server at {url} (stopped with this command)")
+
+
+def _warn_if_scheduler_broken() -> None:
+    """Prefect 3.8.8's scheduler service cannot create runs under SQLAlchemy >= 2.1 ("Can't
+    evaluate bulk DML statement" in .prefect/server.log); measured here, fine with 2.0.x."""
+    from importlib.metadata import version
+
+    major, minor = (int(x) for x in version("sqlalchemy").split(".")[:2])
+    if (major, minor) >= (2, 1):
+        print(f"counterclips: warning: SQLAlchemy {version('sqlalchemy')} is installed; Prefect 3.8.8's "
+              "scheduler needs SQLAlchemy < 2.1 to create scheduled runs (pip install 'sqlalchemy<2.1'), "
+              "or set PREFECT_API_URL to a Prefect server that has it", file=sys.stderr, flush=True)
+
+
+def _serve(args: argparse.Namespace, ws, tz: str, where: str) -> int:  # noqa: ANN001 - Workspace
+    validate_schedule(args.cron, tz)
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     from flows.nightly import nightly_flow
 
-    where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server (kept while this runs)"
-    print(f"serving {args.name!r}: cron {args.cron!r} ({tz}) over {ws.root} via {where}; Ctrl-C stops")
+    print(f"serving {args.name!r}: cron {args.cron!r} ({tz}) over {ws.root} via {where}; Ctrl-C stops",
+          flush=True)
     # Module entrypoint: each scheduled run starts `flows.nightly:nightly_flow` from the installed
     # package, whatever the current directory. limit=1: a slow night never overlaps the next.
     nightly_flow.serve(

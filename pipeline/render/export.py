@@ -155,14 +155,14 @@ def render_export(
         work = Path(work_dir)
         job, tracks, extra = _prepare(request, options, info.duration, video.width, video.height, fps, work)
         if options.normalise_loudness:
-            from pipeline.render.loudness import normalisation, parse_loudnorm_json
+            from pipeline.render.loudness import normalisation, parse_ebur128_summary
             from pipeline.render.run import run_ffmpeg
 
-            measured = parse_loudnorm_json(run_ffmpeg(plan_audio_analysis(job)))
+            measured = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job)))
             job = replace(job, loudness=measured)
             if normalisation(options, measured)[0] == "limit":
                 # The limiter takes some loudness off the peaks: measure that and give it back.
-                limited = parse_loudnorm_json(run_ffmpeg(plan_audio_analysis(job, check=True)))
+                limited = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job, check=True)))
                 if limited.usable:
                     job = replace(job, loudness_trim=round(options.loudness_target - limited.input_i, 2))
         report(ANALYSIS_SHARE)
@@ -304,6 +304,9 @@ def _render_video(job: RenderJob, final: Path, report: ProgressFn) -> tuple[Any,
         out_w, out_h = job.out_size
         probed = verify_output(tmp, out_w, out_h, total, job.out_fps)
         sha = sha256_of(tmp)
+        # Re-rendering over an earlier export: its manifest no longer describes the video about to
+        # replace it, so it goes first (the export is complete again once the new one is written).
+        (final.parent / "manifest.json").unlink(missing_ok=True)
         commit(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -322,4 +325,8 @@ def _write_sidecars(req: RenderRequest, tracks: Mapping[str, tuple[Cue, ...]],
         info[lang] = {"text_sha256": cue_text_sha256(cues), "cues": len(cues),
                       "burned": lang == req.language, "rtl": is_rtl(lang),
                       "files": [srt.name, vtt.name]}
+    # Sidecars of an earlier render of this export in a language no longer approved go too.
+    for old in (*export_dir.glob(f"{req.stem}.*.srt"), *export_dir.glob(f"{req.stem}.*.vtt")):
+        if old not in paths:
+            old.unlink(missing_ok=True)
     return paths, info

@@ -21,6 +21,7 @@ from pipeline.render.plan import BlurRegion
 
 DETECT_SIZE = 320  # frames are downscaled so their longer side is this many pixels for detection
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
+MAX_WINDOWS = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,8 @@ def blur_regions(samples: Sequence[FaceSample], start: float, end: float, src_wi
     ordered = sorted(samples, key=lambda s: s.time)
     times = [s.time - start for s in ordered]
     regions: list[BlurRegion] = []
+    # At most MAX_WINDOWS windows: the blur graph holds one term per window in its expressions.
+    segment = max(segment, duration / MAX_WINDOWS)
     n = max(1, math.ceil(duration / segment - 1e-9))
     for k in range(n):
         a, b = k * segment, min(duration, (k + 1) * segment)
@@ -203,25 +206,12 @@ def blur_regions(samples: Sequence[FaceSample], start: float, end: float, src_wi
         after = [i for i, t in enumerate(times) if t >= b]
         reach = inside + before[-1:] + after[:1]
         boxes = [bx.padded(padding, src_width, src_height) for i in reach for bx in ordered[i].boxes]
-        # One frame of overlap between consecutive windows, so no frame falls in a seam.
-        ra, rb = max(0.0, a - 0.04), min(duration, b + 0.04)
+        # Half-open windows [a, b) partition the clip; the last reaches past the final frame.
+        ra, rb = a, (b if k < n - 1 else duration + 1.0)
         if boxes:
             for box in _clusters(boxes):
                 regions.append(BlurRegion(box.x, box.y, box.width, box.height, round(ra, 3), round(rb, 3)))
         elif full_frame_fallback:
             regions.append(BlurRegion(0, 0, src_width, src_height, round(ra, 3), round(rb, 3), True))
-    return _merge_regions(regions)
+    return tuple(regions)
 
-
-def _merge_regions(regions: Sequence[BlurRegion]) -> tuple[BlurRegion, ...]:
-    """Join consecutive windows whose rectangles are identical (fewer overlays, same cover)."""
-    out: list[BlurRegion] = []
-    for r in regions:
-        prev = next((p for p in reversed(out) if (p.x, p.y, p.width, p.height, p.full_frame)
-                     == (r.x, r.y, r.width, r.height, r.full_frame) and p.end >= r.start), None)
-        if prev is not None:
-            out[out.index(prev)] = BlurRegion(prev.x, prev.y, prev.width, prev.height, prev.start,
-                                              max(prev.end, r.end), prev.full_frame)
-        else:
-            out.append(r)
-    return tuple(out)

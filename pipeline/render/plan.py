@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import RenderError
-from pipeline.render.loudness import Loudness, limiter_filter_args, loudnorm_filter_args, normalisation
+from pipeline.render.loudness import (
+    Loudness,
+    ebur128_filter_args,
+    limiter_filter_args,
+    loudnorm_filter_args,
+    normalisation,
+)
 from pipeline.render.profiles import Profile, RenderOptions, even, output_size
 from pipeline.render.voice import voice_filter_args
 
@@ -26,7 +32,10 @@ GLOBAL_ARGS = ("-hide_banner", "-y", "-loglevel", "info")
 
 @dataclass(frozen=True, slots=True)
 class BlurRegion:
-    """A rectangle (source pixels) blurred from `start` to `end` (clip seconds).
+    """A rectangle (source pixels) blurred from `start` to `end` (clip seconds, half-open).
+
+    Regions come in windows that partition the clip: every region of one window has the same
+    `start` and `end`, and windows do not overlap.
 
     `full_frame` regions cover the whole picture: used where a face must be hidden but none was
     found, which is the safe answer to a detector miss.
@@ -123,41 +132,90 @@ def _fps_str(fps: float) -> str:
     return f"{fps:.6g}"
 
 
-# Cells kept on a blur patch's shorter side. Haar face detectors still find faces in blurs that
-# keep eight or more cells across a close-up; four leave only soft colour.
-BLUR_CELLS = 4
+@dataclass(frozen=True, slots=True)
+class BlurTrack:
+    """One moving blur box of a fixed size (source pixels): at each (start, end, x, y) window of
+    the clip clock its top-left corner is at (x, y); outside every window it is off."""
+
+    width: int
+    height: int
+    windows: tuple[tuple[float, float, int, int], ...]
 
 
-def _blur_patch(stream: Any, w: int, h: int) -> Any:
-    """An irreversible blur of a w x h patch: shrink to a few cells, grow back smoothly, soften."""
-    side = min(w, h)
-    small_w, small_h = even(BLUR_CELLS * w / side), even(BLUR_CELLS * h / side)
-    r = max(1, side // 16)
-    return (
-        stream.filter("scale", small_w, small_h, flags="area")
-        .filter("scale", w, h, flags="bicubic")
-        .filter("boxblur", luma_radius=r, luma_power=2, chroma_radius=max(1, r // 2), chroma_power=2)
-    )
+def blur_tracks(regions: Sequence[BlurRegion], src_w: int, src_h: int) -> tuple[BlurTrack, ...]:
+    """Face regions grouped into tracks: the k-th face from the left of every window is track k.
+
+    A track keeps one size (the largest of its boxes) so that one crop and one blur serve the
+    whole clip; its position moves per window, centred on that window's box and kept in frame.
+    """
+    by_window: dict[tuple[float, float], list[BlurRegion]] = {}
+    for r in regions:
+        if not r.full_frame:
+            by_window.setdefault((r.start, r.end), []).append(r)
+    if not by_window:
+        return ()
+    columns: list[list[tuple[float, float, BlurRegion]]] = []
+    for (a, b), members in sorted(by_window.items()):
+        for k, r in enumerate(sorted(members, key=lambda r: r.x + r.width / 2)):
+            if k == len(columns):
+                columns.append([])
+            columns[k].append((a, b, r))
+    tracks = []
+    for column in columns:
+        w = min(src_w, max(r.width for _a, _b, r in column))
+        h = min(src_h, max(r.height for _a, _b, r in column))
+        windows: list[tuple[float, float, int, int]] = []
+        for a, b, r in column:
+            x = int(min(max(0, r.x + r.width / 2 - w / 2), src_w - w))
+            y = int(min(max(0, r.y + r.height / 2 - h / 2), src_h - h))
+            if windows and windows[-1][1] == a and windows[-1][2:] == (x, y):
+                windows[-1] = (windows[-1][0], b, x, y)  # same place: one longer window
+            else:
+                windows.append((a, b, x, y))
+        tracks.append(BlurTrack(w, h, tuple(windows)))
+    return tuple(tracks)
+
+
+def _during(windows: Sequence[tuple[float, float]]) -> str:
+    """1 while t is inside one of the (non-overlapping) half-open windows, else 0."""
+    return "+".join(f"gte(t,{_t(a)})*lt(t,{_t(b)})" for a, b in windows) or "0"
+
+
+def _piecewise(values: Sequence[tuple[float, float, int]]) -> str:
+    """An expression of t worth `v` during each half-open window [a, b) (0 elsewhere)."""
+    return "+".join(f"{v}*gte(t,{_t(a)})*lt(t,{_t(b)})" for a, b, v in values if v) or "0"
+
+
+def _heavy_blur(stream: Any, w: int, h: int, enable: str) -> Any:
+    # Box blur over a quarter of the box, twice: what is left is soft colour. OpenCV's Haar
+    # cascades found faces through a shrink-to-24-pixels blur; they find none through this.
+    luma = max(1, min(w, h) // 4)
+    chroma = max(1, min(w, h) // 8)
+    return stream.filter("boxblur", luma_radius=luma, luma_power=2, chroma_radius=chroma,
+                         chroma_power=2, enable=enable)
 
 
 def _apply_blur(v: Any, job: RenderJob) -> Any:
-    if not job.blur:
-        return v
-    split = v.filter_multi_output("split", len(job.blur) + 1)
-    out = split[0]
-    for i, region in enumerate(job.blur, start=1):
-        if region.full_frame:
-            x, y, w, h = 0, 0, job.src_width, job.src_height
-        else:
-            x, y = max(0, region.x), max(0, region.y)
-            w = min(region.width, job.src_width - x)
-            h = min(region.height, job.src_height - y)
-            if w < 4 or h < 4:
-                continue
-        # trim first: each branch only works on its own frames, so many regions stay cheap.
-        branch = split[i].filter("trim", start=_t(region.start), end=_t(region.end))
-        patch = _blur_patch(branch.filter("crop", w, h, x, y), w, h)
-        out = out.overlay(patch, x=x, y=y, enable=_between([(region.start, region.end)]), eof_action="pass")
+    """Face tracks (crop that follows the face, blur, overlay back) and full-frame blur windows.
+
+    Every branch yields a frame for every frame: nothing waits for a branch to start, so memory
+    stays flat however long the clip (trimmed branches made overlay queue whole seconds of video).
+    """
+    tracks = blur_tracks(job.blur, job.src_width, job.src_height)
+    full = sorted((r.start, r.end) for r in job.blur if r.full_frame)
+    out = v
+    if tracks:
+        split = v.filter_multi_output("split", len(tracks) + 1)
+        out = split[0]
+        for i, track in enumerate(tracks, start=1):
+            when = _during([(a, b) for a, b, _x, _y in track.windows])
+            x = _piecewise([(a, b, x) for a, b, x, _y in track.windows])
+            y = _piecewise([(a, b, y) for a, b, _x, y in track.windows])
+            patch = _heavy_blur(split[i].filter("crop", track.width, track.height, x, y),
+                                track.width, track.height, when)
+            out = out.overlay(patch, x=x, y=y, enable=when, eval="frame")
+    if full:
+        out = _heavy_blur(out, job.src_width, job.src_height, _during(full))
     return out
 
 
@@ -255,26 +313,31 @@ def _input(ffmpeg: Any, job: RenderJob) -> Any:
 
 
 def _normalise(a: Any, job: RenderJob) -> Any:
-    """The loudness stage: a linear gain (loudnorm, linear mode) when the peaks allow it, else a
-    gain into a peak limiter (speech rarely reaches -14 LUFS at -1 dBTP without one)."""
+    """The loudness stage: a constant gain when the peaks allow it, else a gain into a peak
+    limiter (speech rarely reaches -14 LUFS at -1 dBTP without one)."""
     o = job.options
     mode, gain = normalisation(o, job.loudness)
+    if mode == "none":
+        return a
+    if mode == "linear":
+        # What loudnorm's linear mode would do, a constant gain, without its 192 kHz round trip.
+        return a.filter("volume", volume=f"{gain:.2f}dB")
     if mode == "limit":
         a = a.filter("volume", volume=f"{gain + job.loudness_trim:.2f}dB")
         return a.filter("alimiter", **limiter_filter_args(o))
-    # loudnorm works at 192 kHz internally; bring it back to the delivery rate.
-    return a.filter("loudnorm", **loudnorm_filter_args(o, job.loudness)).filter("aresample", o.sample_rate)
+    # No usable figures: single-pass loudnorm (dynamic); it works at 192 kHz, so resample back.
+    return a.filter("loudnorm", **loudnorm_filter_args(o, None)).filter("aresample", o.sample_rate)
 
 
 def plan_audio_analysis(job: RenderJob, check: bool = False) -> list[str]:
-    """argv of an audio-only pass that prints loudnorm's JSON figures on stderr: of the cut as it
-    will sound before normalisation, or (`check`) after the gain and limiter planned from them."""
+    """argv of an audio-only pass that prints ebur128's summary on stderr: of the cut as it will
+    sound before normalisation, or (`check`) after the gain and limiter planned from it."""
     ffmpeg = _ffmpeg()
     src = _input(ffmpeg, job)
     a = _audio_chain(ffmpeg, src, job)
     if check:
         a = _normalise(a, job)
-    a = a.filter("loudnorm", **loudnorm_filter_args(job.options, None))
+    a = a.filter("ebur128", **ebur128_filter_args())
     out = ffmpeg.output(a, "-", f="null")
     argv = out.compile(cmd=job.ffmpeg)
     return [argv[0], *GLOBAL_ARGS, *argv[1:]]

@@ -58,7 +58,7 @@ PROFILES: dict[str, Profile] = {
     "vertical": Profile(
         "vertical", "fill", 1080, 1920, social=True,
         # Subtitles sit in the lower fill, below the speaker window, and are larger: phones.
-        subtitles=SubtitleLook(size_ratio=0.03, margin_v_ratio=0.13, margin_h_ratio=0.05),
+        subtitles=SubtitleLook(size_ratio=0.035, margin_v_ratio=0.13, margin_h_ratio=0.05),
     ),
     "square": Profile(
         "square", "crop", 1080, 1080, social=True,

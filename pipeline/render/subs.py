@@ -39,14 +39,16 @@ def clip_cues(cues: Sequence[Cue], start: float, end: float, offset: float = 0.0
     return tuple(out)
 
 
-def ass_style(look: SubtitleLook, width: int, height: int, language: str) -> Any:
+def ass_style(look: SubtitleLook, width: int, height: int, language: str,
+              longest_line: int = MAX_LINE_CHARS) -> Any:
     """The `pipeline.subtitles.AssStyle` of one profile at one output size (output pixels)."""
     from pipeline.subtitles import AssStyle
 
     margin_h = round(width * look.margin_h_ratio)
-    # Never so large that a full-length line (42 characters) would not fit between the margins:
-    # narrow frames (vertical, square, a square source in master) get the size that fits.
-    fits = (width - 2 * margin_h) / (MAX_LINE_CHARS * AVERAGE_ADVANCE)
+    # Never so large that the longest line of the track (at most 42 characters) would not fit
+    # between the margins: narrow frames (vertical, square, a square source in master) get the
+    # size that fits; a track of short lines keeps the profile's full size.
+    fits = (width - 2 * margin_h) / (max(12, min(longest_line, MAX_LINE_CHARS)) * AVERAGE_ADVANCE)
     return AssStyle(
         font_name=look.arabic_font if is_rtl(language) else look.latin_font,
         font_size=max(10, round(min(height * look.size_ratio, fits))),
@@ -66,7 +68,8 @@ def format_ass(cues: Sequence[Cue], look: SubtitleLook, width: int, height: int,
     """An ASS document for burning `cues` into a `width`x`height` frame (escaped: literal text)."""
     from pipeline import subtitles
 
-    return subtitles.format_ass(tuple(cues), ass_style(look, width, height, language))
+    longest = max((len(line) for c in cues for line in c.lines), default=MAX_LINE_CHARS)
+    return subtitles.format_ass(tuple(cues), ass_style(look, width, height, language, longest))
 
 
 def format_srt(cues: Sequence[Cue]) -> str:

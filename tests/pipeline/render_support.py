@@ -86,6 +86,9 @@ def ocr(rgb: Any, lang: str = "eng", bottom: float = 0.3) -> str:
 
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed")
+    langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True)  # noqa: S603, S607
+    if lang not in langs.stdout.split():
+        pytest.skip(f"tesseract has no {lang!r} model (Debian: tesseract-ocr-{lang})")
     h = rgb.shape[0]
     crop = rgb[int(h * (1 - bottom)):, :, :].astype(np.int16)
     white = (crop.min(axis=2) >= 200) & ((crop.max(axis=2) - crop.min(axis=2)) < 40)

