@@ -118,10 +118,15 @@ definitions; the dev set was read once for the kinds of things said, never copie
   macro-F1 0.748, any-risk recall **0.812**, precision 0.867. The risk misses were sentences
   with no cue whose single-risk scores were far below threshold ("I am waiting, when the brothers
   call, I will answer"). The pooled any-risk gate (`FlagOptions.risk_gate`) was added and its
-  threshold chosen on all four sets after that, so no set is blind any more.
-All holdout sets were written by the same person as the exemplars, so they share a voice: the
-blind figures above (macro-F1 0.75-0.78, any-risk recall 0.81-1.0) are the best guide to the
-hidden set, and any-risk recall is the goal most at risk.
+  threshold chosen on the sets so far.
+- `bench/themes_holdout4.jsonl` (40 sentences, written after the gate, run blind): macro-F1
+  **0.679**, any-risk recall 0.933, precision 0.824. Themes were missed with scores of 0.2-0.45,
+  so the one-theme fallback (`FlagOptions.theme_fallback`) was added afterwards, along with
+  damping of model-only `identifying_details` and one cue; now no set is blind.
+- Folding holdouts 1-3 into the exemplars was tried and did not help on holdout 4 (reverted).
+All holdout sets were written by the same person as the exemplars, so they share a voice. The
+blind figures (macro-F1 0.68-0.78, any-risk recall 0.81-1.0, precision 0.77-0.87) are the best
+guide to the hidden set: macro-F1 ≥ 0.75 and any-risk recall ≥ 0.95 are both at risk there.
 
 Speed: on the quiet machine at the start of the session (load average 0.1) the fp32 encoder
 alone ran 740 sentences/s wall on 2 threads (sentence-transformers on torch: 370/s); cues, names

@@ -35,6 +35,7 @@ class Item:
     file: str
     language: str
     reference: str | None  # None: timed only
+    both: bool = True  # False: default backend only (long-form real-time factor)
 
 
 # References copied from ../shared/media/SOURCES.md (and its .ref.srt files, read at run time).
@@ -59,7 +60,8 @@ ITEMS: tuple[Item, ...] = (
     Item("it_read_sentence_picovoice.wav", "it", "Sempre alla radio nacquero anche alcune sue canzoni o "
          "meglio ritmi."),
     Item("ca_read_gossos.mp3", "ca", "@ca_read_gossos.ref.srt"),
-    Item("fr_smartphone_discussion.mp3", "fr", None),
+    # openai-whisper took 1232 s on this file alone in an earlier run; it is timed for the default only.
+    Item("fr_smartphone_discussion.mp3", "fr", None, both=False),
 )
 WARMUP = "de_read_sentence_picovoice.wav"
 
@@ -157,10 +159,11 @@ def wer_parts(ref: str, hyp: str) -> tuple[int, int]:
 def report(results: dict[str, dict], media: Path) -> str:
     fw, ow = results["faster-whisper"], results["openai-whisper"]
     by_file = {b: {r["file"]: r for r in results[b]["rows"]} for b in results}
-    audio = sum(r["duration"] for r in fw["rows"])
-    ref_items = [i for i in ITEMS if i.reference]
+    common = [i for i in ITEMS if i.both]
+    audio = sum(by_file["faster-whisper"][i.file]["duration"] for i in common)
+    ref_items = [i for i in common if i.reference]
     ref_audio = sum(by_file["faster-whisper"][i.file]["duration"] for i in ref_items)
-    langs = sorted({i.language for i in ITEMS})
+    langs = sorted({i.language for i in common})
 
     def totals(b: str, items: list[Item] | tuple[Item, ...], key: str = "seconds") -> tuple[float, float]:
         rows = [by_file[b][i.file] for i in items]
@@ -175,15 +178,15 @@ def report(results: dict[str, dict], media: Path) -> str:
             errs, words = errs + e, words + n
         return 100.0 * errs / max(words, 1)
 
-    fw_s, dur = totals("faster-whisper", ITEMS)
-    ow_s, _ = totals("openai-whisper", ITEMS)
+    fw_s, dur = totals("faster-whisper", common)
+    ow_s, _ = totals("openai-whisper", common)
     fw_rtf, ow_rtf = fw_s / dur, ow_s / dur
-    fw_cpu, _ = totals("faster-whisper", ITEMS, "cpu_seconds")
-    ow_cpu, _ = totals("openai-whisper", ITEMS, "cpu_seconds")
+    fw_cpu, _ = totals("faster-whisper", common, "cpu_seconds")
+    ow_cpu, _ = totals("openai-whisper", common, "cpu_seconds")
     fw_wer, ow_wer = wer("faster-whisper", ref_items), wer("openai-whisper", ref_items)
-    long_item = [i for i in ITEMS if i.reference is None]
+    long_item = [i for i in ITEMS if not i.both]
     lf_fw, lf_dur = totals("faster-whisper", long_item)
-    lf_ow, _ = totals("openai-whisper", long_item)
+    everything_fw, everything = totals("faster-whisper", ITEMS)
     ok = lambda cond: "met" if cond else "**missed**"  # noqa: E731
     peak = max(fw["peak_mb"], ow["peak_mb"])
     load = os.getloadavg()
@@ -198,7 +201,8 @@ def report(results: dict[str, dict], media: Path) -> str:
         "float16 CTranslate2 weights; openai-whisper float32 from the converted checkpoint), beam 5, "
         "word timestamps on, language detected.",
         "",
-        f"Audio: {len(ITEMS)} real recordings, {audio:.0f} s in total, languages {', '.join(langs)}; "
+        f"Audio both backends ran: {len(common)} real recordings, {audio:.0f} s in total, "
+        f"languages {', '.join(langs)}; "
         f"WER over the {len(ref_items)} files with a full reference ({ref_audio:.0f} s), corpus-level, "
         "after Whisper's text normalisers (English normaliser for en, basic for the rest). Several "
         "references are larger-model outputs, not human transcripts (see SOURCES.md).",
@@ -207,8 +211,10 @@ def report(results: dict[str, dict], media: Path) -> str:
         "|---|---|---|---|---|",
         f"| real-time factor, all {audio:.0f} s | {fw_rtf:.3f} | {ow_rtf:.3f} | default ≤ 0.09 | "
         f"{ok(fw_rtf <= 0.09)} |",
-        f"| real-time factor, {lf_dur:.0f} s French discussion | {lf_fw / lf_dur:.3f} | "
-        f"{lf_ow / lf_dur:.3f} | | |",
+        f"| real-time factor, {lf_dur:.0f} s French discussion (default only) | {lf_fw / lf_dur:.3f} | "
+        f"not run | default ≤ 0.09 | {ok(lf_fw / lf_dur <= 0.09)} |",
+        f"| real-time factor, all {everything:.0f} s (default only) | {everything_fw / everything:.3f} | "
+        "not run | | |",
         f"| speed ratio, wall clock (openai ÷ faster) | {ow_s / fw_s:.1f}× | 1× | ≥ 7× | "
         f"{ok(ow_s / fw_s >= 7)} |",
         f"| CPU seconds per audio second (all threads) | {fw_cpu / dur:.3f} | {ow_cpu / dur:.3f} | | |",
@@ -225,7 +231,8 @@ def report(results: dict[str, dict], media: Path) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for i in ITEMS:
-        a, b = by_file["faster-whisper"][i.file], by_file["openai-whisper"][i.file]
+        a = by_file["faster-whisper"][i.file]
+        b = by_file["openai-whisper"].get(i.file, {"language": "–", "seconds": float("nan")})
         w = (f"{wer('faster-whisper', [i]):.1f} | {wer('openai-whisper', [i]):.1f}" if i.reference
              else "– | –")
         lines.append(f"| {i.file} | {a['language']} / {b['language']} | {a['duration']:.1f} | "
@@ -263,7 +270,7 @@ def main() -> None:
     # the shared machine hits both backends alike instead of skewing the ratio.
     workers = [Worker(b, args.media) for b in ("faster-whisper", "openai-whisper")]
     for item in ITEMS:
-        for w in workers:
+        for w in (workers if item.both else workers[:1]):
             print(f"{w.backend}: {item.file}", file=sys.stderr, flush=True)
             w.run(item.file)
     results = {w.backend: w.finish() for w in workers}

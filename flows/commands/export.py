@@ -26,8 +26,11 @@ class ExportError(CounterclipsError):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="render an approved candidate (goes through the review gate)",
-                       description=__doc__.splitlines()[0])
+    p = sub.add_parser(
+        "export", help="render an approved candidate (goes through the review gate)",
+        description="Render an approved candidate version: the review gate must authorise it (the "
+                    "interviewee's consent decides face blur, voice change and name redaction); "
+                    "prints the paths written.")
     p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
     p.add_argument("--profile", choices=PROFILE_NAMES, default="master",
                    help="master (16:9, source size up to 1080p, -23 LUFS), vertical (1080x1920, "

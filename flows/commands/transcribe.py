@@ -47,9 +47,17 @@ def _progress_bar(total_hint: float) -> tuple[Callable[[float, float], None] | N
     """A tqdm bar on an interactive terminal; nothing when piped or logged."""
     if not sys.stderr.isatty():
         return None, lambda: None
+    import os
+
     from tqdm import tqdm
 
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        size = os.terminal_size((0, 0))
+    # A terminal that reports a 0×0 size (a fresh pty, some CI runners) makes tqdm print nothing.
     bar = tqdm(total=round(total_hint, 1), unit="s", desc="transcribing", leave=False,
+               ncols=size.columns or 80, nrows=size.lines or 20,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]")
 
     def update(done: float, total: float) -> None:

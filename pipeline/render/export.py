@@ -22,8 +22,10 @@ from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText, make_card_image
 from pipeline.render.files import (
     commit,
+    link_fonts,
     remove_stale_parts,
     remove_stale_work_dirs,
+    scratch_root,
     sha256_of,
     temp_path,
     verify_output,
@@ -39,7 +41,8 @@ from pipeline.render.subs import FONTS_DIR, SubtitleTrack, clip_cues, format_ass
 
 ProgressFn = Callable[[float], None]  # fraction done, 0.0-1.0
 CENTRE_SAMPLE_FPS = 0.5  # samples per second when faces are only needed to frame the speaker
-ANALYSIS_SHARE = 0.1  # share of the progress bar given to the loudness analysis pass
+ANALYSIS_SHARE = 0.05  # share of the progress bar given to the loudness analysis pass
+FACES_SHARE = 0.25  # share given to face detection, when it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +151,17 @@ def render_export(
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / f"{request.stem}.mp4"
     remove_stale_parts(final)
-    remove_stale_work_dirs(export_dir)
+    remove_stale_work_dirs(scratch_root())
 
     report = progress or (lambda _f: None)
-    with tempfile.TemporaryDirectory(prefix=work_dir_prefix(), dir=export_dir) as work_dir:
+    with tempfile.TemporaryDirectory(prefix=work_dir_prefix(), dir=scratch_root()) as work_dir:
         work = Path(work_dir)
-        job, tracks, extra = _prepare(request, options, info.duration, video.width, video.height, fps, work)
+        # Progress: face detection (when it runs) takes the first share, loudness analysis a
+        # little, the render the rest.
+        faces_share = FACES_SHARE if (request.blur_faces or profile.kind != "fit") else 0.0
+        start_render = faces_share + ANALYSIS_SHARE
+        job, tracks, extra = _prepare(request, options, info.duration, video.width, video.height, fps, work,
+                                      lambda f: report(faces_share * f))
         if options.normalise_loudness:
             from pipeline.render.loudness import normalisation, parse_ebur128_summary
             from pipeline.render.run import run_ffmpeg
@@ -165,8 +173,8 @@ def render_export(
                 limited = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job, check=True)))
                 if limited.usable:
                     job = replace(job, loudness_trim=round(options.loudness_target - limited.input_i, 2))
-        report(ANALYSIS_SHARE)
-        probed, sha = _render_video(job, final, report)
+        report(start_render)
+        probed, sha = _render_video(job, final, lambda f: report(start_render + (1 - start_render) * f))
 
     sidecars, subtitle_info = _write_sidecars(request, tracks, export_dir)
     manifest = build_manifest(
@@ -214,7 +222,7 @@ def _ffmpeg_version() -> str:
 
 def _prepare(
     req: RenderRequest, options: RenderOptions, src_duration: float, width: int, height: int,
-    fps: float, work: Path,
+    fps: float, work: Path, progress: ProgressFn,
 ) -> tuple[RenderJob, dict[str, tuple[Cue, ...]], dict[str, Any]]:
     """Faces, cards, subtitles and bleeps worked out; the RenderJob ready for planning."""
     from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
@@ -229,7 +237,7 @@ def _prepare(
     samples: tuple[Any, ...] = ()
     if req.blur_faces or profile.kind != "fit":
         rate = options.face_sample_fps if req.blur_faces else CENTRE_SAMPLE_FPS
-        samples = detect_faces(base.source, base.start, base.end, rate)
+        samples = detect_faces(base.source, base.start, base.end, rate, progress=progress)
     regions = blur_regions(samples, base.start, base.end, width, height, options.face_padding,
                            options.face_fallback_full_frame) if req.blur_faces else ()
     centre = speaker_centre(samples)
@@ -268,7 +276,8 @@ def _prepare(
 
     job = replace(
         base, ass_file=str(ass_file) if ass_file else None,
-        fonts_dir=str(FONTS_DIR) if ass_file else None, blur=regions, bleeps=bleeps,
+        fonts_dir=str(link_fonts(FONTS_DIR, work / "fonts")) if ass_file else None,
+        blur=regions, bleeps=bleeps,
         speaker_x=centre[0] if centre else None, speaker_y=centre[1] if centre else None,
         title_card=title, end_card=end,
     )
@@ -279,8 +288,8 @@ def _prepare(
         "identity": {"face_blurred": req.blur_faces, "face_samples": len(samples),
                      "face_samples_with_faces": sum(1 for s in samples if s.boxes),
                      "blur_regions": len(regions),
-                     "full_frame_blur_seconds": round(sum(r.end - r.start for r in regions
-                                                          if r.full_frame), 3),
+                     "full_frame_blur_seconds": round(sum(min(r.end, base.duration) - r.start
+                                                          for r in regions if r.full_frame), 3),
                      "voice_altered": req.alter_voice,
                      "voice_pitch_ratio": options.voice_pitch if req.alter_voice else None},
         "cards": cards,
@@ -297,7 +306,7 @@ def _render_video(job: RenderJob, final: Path, report: ProgressFn) -> tuple[Any,
     total = job.total_duration
 
     def on_progress(seconds: float) -> None:
-        report(ANALYSIS_SHARE + (1 - ANALYSIS_SHARE) * 0.98 * min(1.0, seconds / total))
+        report(0.98 * min(1.0, seconds / total))  # the last 2 %: verify, hash, rename
 
     try:
         run_ffmpeg(plan_render(job), progress=on_progress)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,19 @@ def remove_stale_parts(final: Path) -> list[Path]:
     return removed
 
 
-WORK_PREFIX = ".render-"
+WORK_PREFIX = "counterclips-render-"
+_SAFE_DIR = re.compile(r"^[\w/.-]+$")
+
+
+def scratch_root() -> Path:
+    """Where renders keep their scratch files (ASS, font links, card images).
+
+    The ASS file and the fonts folder are named inside the filter graph, whose syntax gives ':',
+    ',', quotes, brackets and spaces meaning; the output folder is the user's choice and may hold
+    any of them, so scratch files live in the system temporary folder, or /tmp if that is odd.
+    """
+    root = Path(tempfile.gettempdir())
+    return root if _SAFE_DIR.match(str(root)) else Path("/tmp")  # noqa: S108
 
 
 def work_dir_prefix() -> str:
@@ -77,6 +90,20 @@ def remove_stale_work_dirs(directory: Path) -> list[Path]:
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
+
+
+def link_fonts(fonts: Path, into: Path) -> Path:
+    """`into` holding links to (or copies of) the font files of `fonts`; returns `into`."""
+    import shutil
+
+    into.mkdir(parents=True, exist_ok=True)
+    for f in fonts.iterdir():
+        if f.suffix.lower() in (".ttf", ".otf"):
+            try:
+                (into / f.name).symlink_to(f)
+            except OSError:
+                shutil.copyfile(f, into / f.name)
+    return into
 
 
 def sha256_of(path: Path) -> str:

@@ -45,8 +45,13 @@ def flag_transcript(transcript: Transcript, flagger: Flagger) -> TranscriptFlags
     from pipeline.sentences import build_sentences
 
     sentences = build_sentences(transcript.words, transcript.language)
-    english = translated_sentences(transcript) if not transcript.language.startswith("en") else ()
-    flags = flag_sentences(sentences, flagger, translated=english or None)
+    is_english = transcript.language in ("", "en") or transcript.language.startswith("en-")
+    english = () if is_english else translated_sentences(transcript)
+    if not is_english and not english:
+        # The encoder reads English only: without a translation, only cues and names can be trusted.
+        flags = flagger.flag_texts([s.text for s in sentences], use_model=False)
+    else:
+        flags = flag_sentences(sentences, flagger, translated=english or None)
     return TranscriptFlags(
         sentences=tuple(sentences),
         flags=tuple(flags),

@@ -103,3 +103,15 @@ def test_voice_altered_render_keeps_duration_and_lowers_pitch(tmp_path):
         return float((spectrum[band] * freqs[band]).sum() / spectrum[band].sum())
 
     assert centroid(altered.video) < centroid(plain.video) * 0.97
+
+
+def test_no_face_found_blurs_the_whole_frame(tmp_path):
+    """A detector miss fails safe: where no face was seen, the whole picture is blurred."""
+    import json
+
+    src = _say("Nobody is on camera here.", tmp_path / "faceless.mp4")
+    result = render_export(request(src, tmp_path / "out", start=0.0, end=1.5, blur_faces=True),
+                           authorisation(), KEY)
+    identity = json.loads(result.manifest.read_text())["identity_protection"]
+    assert identity["face_samples_with_faces"] == 0
+    assert identity["full_frame_blur_seconds"] == 1.5

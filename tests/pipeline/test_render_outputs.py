@@ -113,9 +113,12 @@ def _arabic_letters(text: str) -> str:
                    if "\u0621" <= c <= "\u064a")
 
 
-def test_burned_arabic_reads_back_with_tesseract(vertical):
+def test_burned_arabic_reads_back_with_tesseract(vertical, artifacts_dir):
+    from PIL import Image
+
     _req, result = vertical
     (frame,) = frames_at(result.video, [1.0])
+    Image.fromarray(frame).save(artifacts_dir / "render-vertical-arabic.png")  # for a person to look at
     read = _arabic_letters(ocr(frame, lang="ara", bottom=0.25))
     for word in ("تركت", "الجماعة"):
         assert _found(_arabic_letters(word), read), read
@@ -184,3 +187,10 @@ def test_rerender_replaces_atomically_and_leaves_no_temporary_files(wide, tmp_pa
     assert first.video == second.video and second.video.exists()
     leftovers = [p.name for p in first.directory.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_output_folder_with_filtergraph_characters(wide, tmp_path):
+    out = tmp_path / "my exports: 'final', [v2]; ok"
+    req = request(wide, out, start=1.0, end=2.0, language="en", subtitles=(EN,))
+    result = render_export(req, authorisation(), KEY)
+    assert result.video.is_file() and out in result.video.parents

@@ -52,10 +52,10 @@ def test_stale_parts_of_dead_renders_are_removed_live_ones_kept(tmp_path):
     stale.write_bytes(b"x")
     mine = temp_path(final)
     mine.write_bytes(b"y")
-    (tmp_path / f".render-{dead_pid}-abc").mkdir()
+    (tmp_path / f"counterclips-render-{dead_pid}-abc").mkdir()
     assert remove_stale_parts(final) == [stale]
     assert mine.exists() and mine.name == f".clip.{os.getpid()}.part.mp4"
-    assert [p.name for p in remove_stale_work_dirs(tmp_path)] == [f".render-{dead_pid}-abc"]
+    assert [p.name for p in remove_stale_work_dirs(tmp_path)] == [f"counterclips-render-{dead_pid}-abc"]
 
 
 def test_atomic_text_write_replaces_and_leaves_no_temporary(tmp_path):

@@ -18,7 +18,7 @@ from pipeline.transcript_io import (
     transcript_to_dict,
     write_json_atomic,
 )
-from tests.conftest import TEST_DATA
+from tests.conftest import TEST_DATA, shared_media_file
 
 JFK = TEST_DATA / "en_jfk_inaugural.flac"
 FR = TEST_DATA / "fr_read_sentence_picovoice.wav"
@@ -153,6 +153,27 @@ def test_openai_whisper_agrees_with_faster_whisper_on_jfk(ow_backend, jfk_fw):
     # With the CTranslate2 alignment heads set, word times agree closely across backends.
     ends = [abs(a.end - b.end) for a, b in zip(t.words, jfk_fw.words, strict=True)]
     assert sorted(ends)[len(ends) // 2] < 0.15
+
+
+@pytest.mark.slow
+@needs_packaged
+def test_batched_hallucination_loop_is_decoded_again(fw_backend):
+    # On this quiet dialogue the batched pipeline (no temperature fallback) emits "Hello." fifteen
+    # times and drops the rest; the repair re-decodes that span sequentially.
+    from pipeline.transcribe import _compression_ratio
+
+    t = transcribe(shared_media_file("en_dialogue_gloria.mp3"), TranscribeOptions(), backend=fw_backend)
+    assert _compression_ratio(t.text) < 2.4
+    assert t.words[-1].end > 15.0  # speech after the loop is no longer lost
+    assert "stay as long as you want" in norm(t.text)
+    assert_words_sane(t)
+
+
+def test_compression_ratio_flags_loops():
+    from pipeline.transcribe import _compression_ratio
+
+    assert _compression_ratio("Hello. " * 15) > 2.4
+    assert _compression_ratio("And so my fellow Americans, ask not what your country can do for you.") < 2.4
 
 
 @pytest.mark.slow
