@@ -135,7 +135,11 @@ class CandidateRow(Base):
     `version` is the optimistic-lock column: writers update WHERE version = expected."""
 
     __tablename__ = "candidates"
-    __table_args__ = (sa.Index("ix_candidates_status_rank", "status", "rank"),)
+    # rank alone serves the unfiltered review queue; status+rank the filtered one.
+    __table_args__ = (
+        sa.Index("ix_candidates_status_rank", "status", "rank"),
+        sa.Index("ix_candidates_rank", "rank"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)

@@ -21,6 +21,7 @@ from flows.inbox import write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
 
 REPORT_VERSION = 1
+STAGE_ORDER = ("scan", "probe", "transcribe", "flag", "propose", "proxy", "export")
 FILE_STATUSES = ("processed", "resumed", "skipped", "quarantined", "failed")
 
 
@@ -285,7 +286,9 @@ def summary_text(data: Mapping[str, Any]) -> str:
         lines.append("  risks found: " + ", ".join(f"{k} {v}" for k, v in sorted(risks.items())))
     stages = data.get("stage_seconds") or {}
     if stages:
-        lines.append("  time per stage: " + ", ".join(f"{k} {float(v):.1f} s" for k, v in stages.items()))
+        ordered = sorted(stages.items(), key=lambda kv: (STAGE_ORDER.index(kv[0]) if kv[0] in STAGE_ORDER
+                                                         else len(STAGE_ORDER), kv[0]))
+        lines.append("  time per stage: " + ", ".join(f"{k} {float(v):.1f} s" for k, v in ordered))
     for f in data.get("failures") or []:
         lines.append(f"  FAILED {f.get('what')} at {f.get('stage')}: {f.get('reason')}")
     return "\n".join(lines)

@@ -157,8 +157,11 @@ def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, pr
     monkeypatch.setattr(tasks.RESOURCES, "backend", refuse)
     monkeypatch.setattr(tasks.RESOURCES, "flagger", refuse)
     monkeypatch.setattr("review.proxy.make_proxy", refuse)
+    # A sidecar added later assigns the "unassigned" footage; nothing is re-processed for it.
+    (ws.inbox / "jfk.flac.yaml").write_text(f"interviewee: {PSEUDONYM}\n", encoding="utf-8")
     again = run_nightly(ws, NightlyOptions(settle_seconds=0.0))
     assert {f.name: f.status for f in again.files} == {"interview one.mp4": "skipped", "jfk.flac": "skipped"}
+    assert store.get_interview(jfk_iv.id).pseudonym == PSEUDONYM
     assert again.candidates_proposed == 0 and again.proxies_built == 0 and not again.failures
     assert again.stage_seconds.get("transcribe", 0.0) == 0.0
     assert len(store.list_candidates()) == len(cands)

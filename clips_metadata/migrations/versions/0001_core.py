@@ -107,6 +107,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_candidates_interview_id'), 'candidates', ['interview_id'])
     op.create_index('ix_candidates_status_rank', 'candidates', ['status', 'rank'])
+    op.create_index('ix_candidates_rank', 'candidates', ['rank'])
 
     op.create_table('credibility_warnings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,6 +192,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_credibility_warnings_transcript_id'), table_name='credibility_warnings')
 
     op.drop_table('credibility_warnings')
+    op.drop_index('ix_candidates_rank', table_name='candidates')
     op.drop_index('ix_candidates_status_rank', table_name='candidates')
     op.drop_index(op.f('ix_candidates_interview_id'), table_name='candidates')
 
