@@ -220,8 +220,8 @@ def main() -> int:
     lines = [
         "60 s of 720p (a real talking head scaled and looped) with 23 two-line cues; x264 CRF 20 + AAC",
         "160k with the same settings for every contender, at the product's preset (`medium`) and at",
-        "`ultrafast`, where the encoder no longer hides the cost of compositing. The 2 CPU cores are",
-        "shared with six other engineers' work, so wall time swings: bare and ours alternate and each",
+        "`ultrafast`, where the encoder no longer hides the cost of compositing. The 2 CPU cores",
+        "may be shared with other work, so wall time swings: bare and ours alternate and each",
         "keeps its best run; CPU time (this process and its ffmpeg children) is the steadier measure.",
         "",
         "| preset | measure | wall time | CPU time | target |",

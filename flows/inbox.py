@@ -137,12 +137,7 @@ def read_sidecar(path: Path) -> Sidecar:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Temp file + fsync + rename: a reader (or a run killed mid-write) never sees half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str))
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
 from pipeline.errors import SubtitleError
 from pipeline.records import Cue
 
@@ -264,22 +264,10 @@ def write_subtitles(cues: Sequence[Cue], path: str | os.PathLike[str], style: As
     if suffix not in FORMATTERS:
         raise SubtitleError(f"{path.name}: unknown subtitle format {suffix!r} (use .srt, .vtt or .ass)")
     text = format_ass(cues, style or AssStyle()) if suffix == ".ass" else FORMATTERS[suffix](cues)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # utf-8-sig for ASS: some Windows tools guess the encoding without a BOM; libass and
-        # pysubs2 accept it. SRT and VTT stay plain UTF-8 (a BOM is allowed but not needed).
-        encoding = "utf-8-sig" if suffix == ".ass" else "utf-8"
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the file from a player or web server
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    # utf-8-sig for ASS: some Windows tools guess the encoding without a BOM; libass and
+    # pysubs2 accept it. SRT and VTT stay plain UTF-8 (a BOM is allowed but not needed).
+    encoding = "utf-8-sig" if suffix == ".ass" else "utf-8"
+    return write_text_atomic(path, text, encoding=encoding)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_text_atomic
 from pipeline.errors import TranscriptionError
 from pipeline.records import MediaInfo, Segment, Transcript, Translation, Word
 
@@ -70,24 +70,6 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
                           backend=str(d["backend"]), model=str(d["model"]), translation=translation)
     except (KeyError, TypeError, ValueError) as exc:
         raise TranscriptionError(f"malformed transcript JSON ({type(exc).__name__}: {exc})") from None
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) via a temp file in the same directory, fsync, then rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_text_atomic as _write_text_atomic
 from pipeline.errors import RenderError
 
 PART = ".part"
@@ -161,20 +162,8 @@ def verify_output(path: Path, width: int, height: int, duration: float, fps: flo
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write `text` (UTF-8) to `path` through a temporary file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART, dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write `text` (UTF-8) atomically, under a temp name `remove_stale_parts` recognises."""
+    return _write_text_atomic(path, text, suffix=PART)
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

@@ -20,20 +20,10 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ModelError
+from pipeline.models import model_cache_dir  # one cache root for every model we keep
 
 DIM = 384
 MAX_TOKENS = 128  # the model was trained on 128 word pieces; interview sentences are shorter
-CACHE_ENV = "COUNTERCLIPS_MODEL_DIR"
-
-
-def model_cache_dir() -> Path:
-    """$COUNTERCLIPS_MODEL_DIR, else $XDG_CACHE_HOME/counterclips/models, else ~/.cache/…"""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "counterclips" / "models"
 
 
 def packaged_minilm_dir() -> Path:
