@@ -30,7 +30,7 @@ from clips_metadata.models import (
     SentenceRow,
     WarningRow,
 )
-from clips_metadata.records import CANDIDATE_STATUSES, Consent
+from clips_metadata.records import CANDIDATE_STATUSES, Consent, StoredWarning
 
 ROLES = ("editor", "reviewer", "admin")
 
@@ -223,15 +223,6 @@ class SentenceView:
 
 
 @dataclass(frozen=True, slots=True)
-class WarningView:
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class InterviewContext:
     """What the candidate page shows around a candidate: the whole interview's sentences."""
 
@@ -241,7 +232,7 @@ class InterviewContext:
     duration: float
     source_sha256: str
     sentences: tuple[SentenceView, ...]
-    warnings: tuple[WarningView, ...]
+    warnings: tuple[StoredWarning, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,7 +544,7 @@ class ReviewStore:
                     words=tuple((float(w[0]), float(w[1]), str(w[2])) for w in (r.words or ())),
                 ))
             warnings = tuple(
-                WarningView(w.risk, w.idx, w.start, w.end, w.text)
+                StoredWarning(w.risk, w.idx, w.start, w.end, w.text)
                 for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)
                                    .order_by(WarningRow.start))
             )

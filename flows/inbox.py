@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from clips_metadata.workspace import Workspace
+from pipeline.atomic import pid_alive as _pid_alive
 from pipeline.errors import CounterclipsError
 from pipeline.media import sha256_file
 
@@ -298,16 +299,6 @@ def quarantined(workspace: Workspace) -> list[tuple[Path, str]]:
         first = reason.read_text(encoding="utf-8").splitlines()[:1]
         out.append((media, first[0].removeprefix("reason: ") if first else ""))
     return out
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _pid_in(name: str) -> int | None:

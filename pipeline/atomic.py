@@ -28,3 +28,14 @@ def write_text_atomic(
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still runs: a temp file named after a dead writer is a leftover."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from clips_metadata.records import Consent
+from pipeline.candidates import CandidateProposal
 from pipeline.records import MediaInfo, Segment, Sentence, SentenceFlags, StreamInfo, Transcript, Word
+from pipeline.themes.credibility import CredibilityWarning
 
 THEMES = ("witnessed_brutality", "hypocrisy_corruption", "false_promises", "mistreatment_within",
           "coercion_fear", "disillusionment_exit", "warning_to_others")
@@ -34,26 +36,9 @@ LINES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """Duck-typed `pipeline.candidates.CandidateProposal`."""
-
-    start: float
-    end: float
-    sentence_indices: tuple[int, ...]
-    themes: tuple[str, ...]
-    risks: tuple[str, ...]
-    rank: float
-    reasons: tuple[str, ...] = ("seeded",)
-
-
-@dataclass(frozen=True, slots=True)
-class Warn:
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
+# Seeded data goes through the real records the pipeline hands to the store.
+Proposal = partial(CandidateProposal, reasons=("seeded",))
+Warn = CredibilityWarning
 
 
 def make_sentences(texts: Sequence[str], *, start: float = 0.2, language: str = "en",

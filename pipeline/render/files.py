@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import pid_alive as _pid_alive
 from pipeline.atomic import write_text_atomic as _write_text_atomic
 from pipeline.errors import RenderError
 
@@ -37,16 +38,6 @@ class ProbedOutput:
 def temp_path(final: Path) -> Path:
     """A hidden temporary name next to `final` that carries our pid (see `remove_stale_parts`)."""
     return final.with_name(f".{final.stem}.{os.getpid()}{PART}{final.suffix}")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_stale_parts(final: Path) -> list[Path]:

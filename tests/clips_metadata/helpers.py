@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from functools import partial
 
+from pipeline.candidates import CandidateProposal
 from pipeline.records import MediaInfo, Segment, Sentence, SentenceFlags, StreamInfo, Transcript, Word
+from pipeline.themes.credibility import CredibilityWarning
 
 
 def media(name: str = "a.mp4", content: str = "a", duration: float = 120.0) -> MediaInfo:
@@ -51,23 +53,6 @@ def flags(sents: tuple[Sentence, ...], labels: dict[int, tuple[str, ...]]) -> li
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """Duck-typed stand-in for pipeline.candidates.CandidateProposal."""
-
-    start: float
-    end: float
-    sentence_indices: tuple[int, ...]
-    themes: tuple[str, ...]
-    risks: tuple[str, ...]
-    rank: float
-    reasons: tuple[str, ...] = ("test",)
-
-
-@dataclass(frozen=True, slots=True)
-class Warning_:
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
+# The real records the pipeline hands to the store.
+Proposal = partial(CandidateProposal, reasons=("test",))
+Warning_ = CredibilityWarning
