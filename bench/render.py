@@ -8,6 +8,8 @@
 3. Peak memory of a 1080p export (master with subtitles and loudness; vertical with face blur):
    the ffmpeg children's max RSS (getrusage RUSAGE_CHILDREN in a fresh process) and the Python
    process's own (target < 600 MB).
+4. Per preset, what the speed costs: file size and VMAF (and SSIM) of the bare encode against the
+   source it was made from, to show why the product's default preset is what it is.
 
 Usage: .venv/bin/python bench/render.py [--skip-moviepy] [--no-write]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -42,7 +45,8 @@ SECTION = "## Render (issue 6, `bench/render.py`)"
 KEY = b"bench-key"
 HASH = "be" * 32
 DURATION = 60.0
-OPTIONS = RenderOptions()  # production settings: x264 medium CRF 20, AAC 160k
+DEFAULT = RenderOptions()  # production settings: x264 veryfast CRF 20, AAC 160k
+OPTIONS = DEFAULT  # what bare_encode and moviepy_encode use; speed() sets it per preset
 
 
 class Cost:
@@ -206,33 +210,56 @@ def speed(src: Path, work: Path, preset: str, rounds: int, with_moviepy: bool) -
     return rows
 
 
+_SCORE = {"vmaf": re.compile(r"VMAF score: ([\d.]+)"), "ssim": re.compile(r"SSIM .*All:([\d.]+)")}
+
+
+def quality(encoded: Path, reference: Path) -> dict[str, float]:
+    """VMAF (every 5th frame) and SSIM of `encoded` against `reference`, and its size in MB."""
+    scores: dict[str, float] = {"size_mb": encoded.stat().st_size / 1e6}
+    for name, graph in (("vmaf", "libvmaf=n_threads=2:n_subsample=5"), ("ssim", "ssim")):
+        tail = run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-i", str(encoded), "-i", str(reference),
+                           "-lavfi", f"[0:v][1:v]{graph}", "-f", "null", "-"])
+        found = [m for line in tail if (m := _SCORE[name].search(line))]
+        scores[name] = float(found[-1].group(1)) if found else float("nan")
+    return scores
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-moviepy", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of bare and ours (best kept)")
-    parser.add_argument("--presets", default="medium,ultrafast",
-                        help="x264 presets to compare at (medium is the product default)")
+    parser.add_argument("--presets", default=f"{DEFAULT.preset},medium",
+                        help=f"x264 presets to compare at ({DEFAULT.preset} is the product default)")
     args = parser.parse_args()
     if not TALKING_HEAD.exists():
         print(f"skipped: {TALKING_HEAD} is missing")
         return 0
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     lines = [
-        "60 s of 720p (a real talking head scaled and looped) with 23 two-line cues; x264 CRF 20 + AAC",
-        "160k with the same settings for every contender, at the product's preset (`medium`) and at",
-        "`ultrafast`, where the encoder no longer hides the cost of compositing. The 2 CPU cores",
-        "may be shared with other work, so wall time swings: bare and ours alternate and each",
-        "keeps its best run; CPU time (this process and its ffmpeg children) is the steadier measure.",
+        f"60 s of 720p (a real talking head scaled and looped) with {len(cues(DURATION))} two-line cues; "
+        f"x264 CRF {DEFAULT.crf} + AAC {DEFAULT.audio_bitrate} with the same settings for every contender, "
+        f"at the product's preset (`{DEFAULT.preset}`)"
+        + (f" and, for reference, at {', '.join(f'`{p}`' for p in presets if p != DEFAULT.preset)}"
+           if len(presets) > 1 else "") + ".",
+        "Bare and ours alternate and each keeps its best run (the 2 cores may be shared with other",
+        "work, so wall time swings); CPU time (this process and its ffmpeg children) is the steadier",
+        "measure. moviepy runs once per preset; its Python compositing and its ffmpeg encoder run",
+        "side by side, so its CPU time adds up both cores while its wall time is what a user waits.",
         "",
         "| preset | measure | wall time | CPU time | target |",
         "|---|---|---|---|---|",
     ]
+    qualities: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="counterclips-bench-") as tmp:
         work = Path(tmp)
         src720 = make_source(work / "src720.mp4", 1280, 720, DURATION)
         src1080 = make_source(work / "src1080.mp4", 1920, 1080, 30.0)
-        for preset in args.presets.split(","):
-            lines += speed(src720, work, preset.strip(), args.rounds, not args.skip_moviepy)
+        for preset in presets:
+            lines += speed(src720, work, preset, args.rounds, not args.skip_moviepy)
+            qualities[preset] = quality(work / f"bare-{preset}-0.mp4", src720)
+        global OPTIONS
+        OPTIONS = DEFAULT
         mem_bare = peak_memory(src1080, work / "mem-bare", "bare", 30.0)
         mem_master = peak_memory(src1080, work / "mem-master", "master", 30.0)
         mem_vertical = peak_memory(src1080, work / "mem-vertical", "vertical", 30.0)
@@ -242,15 +269,21 @@ def main() -> int:
 
     lines += [
         "",
-        "| peak memory (x264 `medium`, 30 s of a 1080p source) | max RSS | target |",
+        "| what the preset costs (the 60 s bare encode vs its source) | size | VMAF | SSIM |",
+        "|---|---|---|---|",
+        *(f"| `{p}`{' (default)' if p == DEFAULT.preset else ''} | {q['size_mb']:.1f} MB | "
+          f"{q['vmaf']:.1f} | {q['ssim']:.4f} |" for p, q in qualities.items()),
+        "",
+        f"| peak memory (x264 `{DEFAULT.preset}`, 30 s of a 1080p source) | max RSS | target |",
         "|---|---|---|",
         f"| bare x264 encode, for reference | {mem(mem_bare)} | |",
         f"| master export (subtitles, loudness) | {mem(mem_master)} | < 600 MB |",
         f"| vertical 1080x1920 export with face blur | {mem(mem_vertical)} | < 600 MB |",
         "",
-        f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Memory is the max RSS of the largest "
-        "ffmpeg child (getrusage RUSAGE_CHILDREN in a fresh process) and of the Python process itself",
-        "(face detection runs there). Most of ffmpeg's share is x264's own lookahead at 1080p.",
+        f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+        f"{os.getloadavg()[0]:.1f} at the end. Memory is the max RSS of the largest ffmpeg child "
+        "(getrusage RUSAGE_CHILDREN in a fresh process) and of the Python process itself (face "
+        "detection runs there). Most of ffmpeg's share is x264's own lookahead at 1080p.",
     ]
     text = "\n".join(lines)
     print(text)

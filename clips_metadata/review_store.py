@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,22 +31,13 @@ from clips_metadata.models import (
     WarningRow,
 )
 from clips_metadata.records import CANDIDATE_STATUSES, Consent, StoredWarning
+from clips_metadata.rows import as_utc, candidate_filters, consent_record, utc_now, warning_record
 
 ROLES = ("editor", "reviewer", "admin")
 
 
 def _ts() -> sa.DateTime:
     return sa.DateTime(timezone=True)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- ORM models of revision 0002 (migrations/versions/0002_review.py creates exactly these) ---
@@ -286,7 +277,7 @@ class ReviewStore:
             raise StoreError("user name must be 1-100 characters without spaces")
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r} (editor, reviewer or admin)")
-        row = UserRow(name=name, role=role, password_hash=password_hash, active=True, created_at=_now())
+        row = UserRow(name=name, role=role, password_hash=password_hash, active=True, created_at=utc_now())
         try:
             with self.store.transaction() as s:
                 s.add(row)
@@ -343,7 +334,7 @@ class ReviewStore:
         rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id)
                          .order_by(ApprovalRow.id))
         return tuple(StoredApproval(r.reviewer, r.version, r.version_hash, tuple(r.acknowledged_risks or ()),
-                                    _utc(r.created_at)) for r in rows)
+                                    as_utc(r.created_at)) for r in rows)
 
     def _state(self, s: Session, row: CandidateRow) -> ReviewState:
         return ReviewState(
@@ -396,7 +387,7 @@ class ReviewStore:
             self._lock(s, candidate_id)
             row = self._candidate_row(s, candidate_id)
             change = decide(self._state(s, row))
-            now = _now()
+            now = utc_now()
             kept = [a for a in change.acknowledged_risks if a in (row.risks or ())]
             event = ReviewEventRow(
                 candidate_id=candidate_id, actor=change.actor, action=change.action,
@@ -425,7 +416,7 @@ class ReviewStore:
             ev = ReviewEventRow(
                 candidate_id=candidate_id, actor=actor, action="edit", from_state=from_state,
                 to_state="proposed", from_version=from_version, to_version=row.version,
-                version_hash=row.content_hash, note=note.strip(), acknowledged_risks=[], created_at=_now(),
+                version_hash=row.content_hash, note=note.strip(), acknowledged_risks=[], created_at=utc_now(),
             )
             s.add(ev)
             s.flush()
@@ -452,7 +443,7 @@ class ReviewStore:
             row = ExportRow(candidate_id=candidate_id, version=version, version_hash=version_hash,
                             profile=profile, language=language, paths=[str(p) for p in paths],
                             output_sha256=output_sha256, manifest_path=str(manifest_path),
-                            authorisation=dict(authorisation), created_by=created_by, created_at=_now())
+                            authorisation=dict(authorisation), created_by=created_by, created_at=utc_now())
             s.add(row)
             s.flush()
             return _export(row)
@@ -471,20 +462,11 @@ class ReviewStore:
             raise StoreError(f"unknown status {flt.status!r}")
         per_page = max(1, min(per_page, 200))
         page = max(1, page)
-        c, i, p, lab = CandidateRow, InterviewRow, IntervieweeRow, CandidateLabelRow
-        # Filters stay on `candidates` (IN-subqueries on small indexed sets) so SQLite can use
-        # ix_candidates_status_rank for status + rank order, and the count needs no join.
-        where: list[Any] = []
-        if flt.status:
-            where.append(c.status == flt.status)
-        if flt.interview is not None:
-            where.append(c.interview_id == flt.interview)
-        if flt.language:
-            where.append(c.interview_id.in_(sa.select(i.id).where(i.language == flt.language)))
-        for kind, label in (("theme", flt.theme), ("risk", flt.risk)):
-            if label:
-                where.append(c.id.in_(sa.select(lab.candidate_id).where(lab.label == label,
-                                                                        lab.kind == kind)))
+        c, i, p = CandidateRow, InterviewRow, IntervieweeRow
+        # The queue's filter leaves a field blank ("") where the store's filter takes None.
+        where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
+                                  theme=flt.theme or None, risk=flt.risk or None,
+                                  language=flt.language or None)
         order = (c.rank.desc(), c.id.desc())
         # page the candidates alone first, then join the few rows shown to their interview
         sub = (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
@@ -544,7 +526,7 @@ class ReviewStore:
                     words=tuple((float(w[0]), float(w[1]), str(w[2])) for w in (r.words or ())),
                 ))
             warnings = tuple(
-                StoredWarning(w.risk, w.idx, w.start, w.end, w.text)
+                warning_record(w)
                 for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)
                                    .order_by(WarningRow.start))
             )
@@ -568,11 +550,7 @@ class ReviewStore:
             person = s.get(IntervieweeRow, interview.interviewee_id) if interview else None
             if person is None:
                 return None
-            return person.pseudonym, Consent(
-                face=bool(person.consent_face), voice=bool(person.consent_voice),
-                name=bool(person.consent_name), languages=tuple(person.consent_languages or ()),
-                platforms=tuple(person.consent_platforms or ()), expires=person.consent_expires,
-            )
+            return person.pseudonym, consent_record(person)
 
     def text_languages(self, candidate_id: int) -> tuple[str, ...]:
         """Languages with subtitle or translation text in the candidate's current version."""
@@ -587,16 +565,16 @@ class ReviewStore:
 
 
 def _user(r: UserRow) -> User:
-    return User(r.id, r.name, r.role, bool(r.active), _utc(r.created_at))
+    return User(r.id, r.name, r.role, bool(r.active), as_utc(r.created_at))
 
 
 def _event(r: ReviewEventRow) -> ReviewEvent:
     return ReviewEvent(r.id, r.candidate_id, r.actor, r.action, r.from_state, r.to_state, r.from_version,
                        r.to_version, r.version_hash, r.note, tuple(r.acknowledged_risks or ()),
-                       _utc(r.created_at))
+                       as_utc(r.created_at))
 
 
 def _export(r: ExportRow) -> ExportRecord:
     return ExportRecord(r.id, r.candidate_id, r.version, r.version_hash, r.profile, r.language,
                         tuple(r.paths or ()), r.output_sha256, r.manifest_path, r.created_by,
-                        _utc(r.created_at))
+                        as_utc(r.created_at))

@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from clips_metadata.records import (
     TranscriptInfo,
     hash_fields,
 )
+from clips_metadata.rows import as_utc, candidate_filters, consent_record, utc_now, warning_record
 from clips_metadata.serialize import (
     media_to_json,
     transcript_from_json,
@@ -88,17 +88,6 @@ class StoreOptions:
     pool_size: int = 5
     migrate: bool = True
     echo: bool = False
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; we only ever write UTC.
-    if dt is None or dt.tzinfo is not None:
-        return dt
-    return dt.replace(tzinfo=UTC)
 
 
 def _create_engine(url: str, options: StoreOptions) -> Engine:
@@ -274,7 +263,7 @@ class Store:
             identifying_words=[w.strip() for w in identifying_words if w.strip()],
             is_public=is_public,
             notes=notes,
-            created_at=_now(),
+            created_at=utc_now(),
             **_consent_columns(consent or Consent()),
         )
         try:
@@ -407,7 +396,7 @@ class Store:
                     error="",
                     replaces_id=previous,
                     media=media_to_json(media),
-                    created_at=_now(),
+                    created_at=utc_now(),
                 )
                 s.add(row)
                 s.flush()
@@ -487,7 +476,7 @@ class Store:
                 duration=transcript.duration,
                 body=transcript_to_json(transcript) if keep_body else None,
                 body_path=body_path,
-                created_at=_now(),
+                created_at=utc_now(),
             )
             s.add(row)
             s.flush()
@@ -621,7 +610,7 @@ class Store:
                 .where(m.WarningRow.transcript_id == transcript_id)
                 .order_by(m.WarningRow.id)
             )
-            return tuple(StoredWarning(r.risk, r.idx, r.start, r.end, r.text) for r in rows)
+            return tuple(warning_record(r) for r in rows)
 
     def interview_warnings(self, interview_id: int) -> tuple[StoredWarning, ...]:
         """Credibility warnings of the interview's latest transcript."""
@@ -649,7 +638,7 @@ class Store:
                 s.scalar(sa.select(sa.func.count()).where(m.WarningRow.transcript_id == transcript_id)) or 0
             ) > 0
             ids = []
-            now = _now()
+            now = utc_now()
             for p in proposals:
                 idx = tuple(int(i) for i in p.sentence_indices)
                 missing = [i for i in idx if i not in sents]
@@ -728,9 +717,11 @@ class Store:
         offset: int = 0,
     ) -> tuple[Candidate, ...]:
         """Candidates, best rank first (then oldest), filtered by the given fields."""
+        where = candidate_filters(
+            status=status, interview_id=interview_id, theme=theme, risk=risk, language=language
+        )
         with self.read() as s:
-            q = _candidate_query()
-            q = _filter_candidates(q, status, interview_id, theme, risk, language)
+            q = _candidate_query().where(*where)
             q = q.order_by(m.CandidateRow.rank.desc(), m.CandidateRow.id).offset(offset)
             if limit is not None:
                 q = q.limit(limit)
@@ -745,12 +736,11 @@ class Store:
         risk: str | None = None,
         language: str | None = None,
     ) -> int:
+        where = candidate_filters(
+            status=status, interview_id=interview_id, theme=theme, risk=risk, language=language
+        )
         with self.read() as s:
-            q = sa.select(sa.func.count(m.CandidateRow.id)).select_from(m.CandidateRow)
-            if language is not None:  # the only filter that needs the interview
-                q = q.join(m.InterviewRow, m.InterviewRow.id == m.CandidateRow.interview_id)
-            q = _filter_candidates(q, status, interview_id, theme, risk, language)
-            return int(s.scalar(q) or 0)
+            return int(s.scalar(sa.select(sa.func.count(m.CandidateRow.id)).where(*where)) or 0)
 
     def candidate_versions(self, candidate_id: int) -> tuple[CandidateVersion, ...]:
         """Every version, oldest first."""
@@ -813,7 +803,7 @@ class Store:
             status = changes.get("status")
             if status is None:
                 status = "proposed" if new_hash != cur.content_hash else cur.status
-            now = _now()
+            now = utc_now()
             # The optimistic lock proper: of two writers holding the same version, only one
             # UPDATE matches; PostgreSQL re-checks the WHERE after the first commits.
             res = s.execute(
@@ -885,7 +875,7 @@ class Store:
             if expected_status is not None:
                 q = q.where(m.CandidateRow.status == expected_status)
             res = s.execute(
-                q.values(status=status, updated_by=by, updated_at=_now()).execution_options(
+                q.values(status=status, updated_by=by, updated_at=utc_now()).execution_options(
                     synchronize_session=False
                 )
             )
@@ -949,10 +939,12 @@ def _mark_step(s: Session, interview_id: int, step: str, detail: Mapping[str, An
     # Re-running a step (e.g. re-flagging) refreshes its row instead of failing on the key.
     existing = s.get(m.IngestStepRow, (interview_id, step))
     if existing is None:
-        s.add(m.IngestStepRow(interview_id=interview_id, step=step, detail=dict(detail), finished_at=_now()))
+        s.add(
+            m.IngestStepRow(interview_id=interview_id, step=step, detail=dict(detail), finished_at=utc_now())
+        )
     else:
         existing.detail = dict(detail)
-        existing.finished_at = _now()
+        existing.finished_at = utc_now()
 
 
 def _set_labels(s: Session, candidate_id: int, themes: Sequence[str], risks: Sequence[str]) -> None:
@@ -1003,16 +995,9 @@ def _interviewee(r: m.IntervieweeRow) -> Interviewee:
         real_names=tuple(r.real_names),
         identifying_words=tuple(r.identifying_words),
         is_public=r.is_public,
-        consent=Consent(
-            face=r.consent_face,
-            voice=r.consent_voice,
-            name=r.consent_name,
-            languages=tuple(r.consent_languages),
-            platforms=tuple(r.consent_platforms),
-            expires=r.consent_expires if isinstance(r.consent_expires, date) else None,
-        ),
+        consent=consent_record(r),
         notes=r.notes,
-        created_at=_utc(r.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
     )
 
 
@@ -1038,7 +1023,7 @@ def _interview(s: Session, r: m.InterviewRow, names: Mapping[int, str] | None = 
         status=r.status,
         error=r.error,
         replaces_id=r.replaces_id,
-        created_at=_utc(r.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
         media=dict(r.media),
     )
 
@@ -1054,8 +1039,20 @@ def _transcript_info(r: m.TranscriptRow) -> TranscriptInfo:
         language_probability=r.language_probability,
         duration=r.duration,
         body_path=r.body_path,
-        created_at=_utc(r.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
     )
+
+
+def _version_content(v: m.CandidateVersionRow) -> dict[str, Any]:
+    # The JSON columns a version row and the current candidate both take from the version.
+    return {
+        "sentence_indices": tuple(v.sentence_indices),
+        "subtitles": dict(v.subtitles),
+        "translations": dict(v.translations),
+        "redactions": tuple(dict(x) for x in v.redactions),
+        "render_options": dict(v.render_options),
+        "reasons": tuple(v.reasons),
+    }
 
 
 def _version(r: m.CandidateVersionRow) -> CandidateVersion:
@@ -1064,19 +1061,14 @@ def _version(r: m.CandidateVersionRow) -> CandidateVersion:
         version=r.version,
         start=r.start,
         end=r.end,
-        sentence_indices=tuple(r.sentence_indices),
-        subtitles=dict(r.subtitles),
-        translations=dict(r.translations),
-        redactions=tuple(dict(x) for x in r.redactions),
-        render_options=dict(r.render_options),
         themes=tuple(r.themes),
         risks=tuple(r.risks),
         rank=r.rank,
-        reasons=tuple(r.reasons),
         content_hash=r.content_hash,
         created_by=r.created_by,
         note=r.note,
-        created_at=_utc(r.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
+        **_version_content(r),
     )
 
 
@@ -1101,32 +1093,6 @@ def _candidate_query() -> sa.Select[Any]:
     )
 
 
-def _filter_candidates(
-    q: Any,
-    status: str | None,
-    interview_id: int | None,
-    theme: str | None,
-    risk: str | None,
-    language: str | None,
-) -> Any:
-    if status is not None:
-        q = q.where(m.CandidateRow.status == status)
-    if interview_id is not None:
-        q = q.where(m.CandidateRow.interview_id == interview_id)
-    for kind, label in (("theme", theme), ("risk", risk)):
-        if label is not None:
-            q = q.where(
-                m.CandidateRow.id.in_(
-                    sa.select(m.CandidateLabelRow.candidate_id).where(
-                        m.CandidateLabelRow.kind == kind, m.CandidateLabelRow.label == label
-                    )
-                )
-            )
-    if language is not None:
-        q = q.where(m.InterviewRow.language == language)
-    return q
-
-
 def _candidates_by_ids(s: Session, ids: Sequence[int]) -> list[Candidate]:
     if not ids:
         return []
@@ -1149,17 +1115,12 @@ def _candidate(
         version=c.version,
         start=c.start,
         end=c.end,
-        sentence_indices=tuple(v.sentence_indices),
         themes=tuple(c.themes),
         risks=tuple(c.risks),
         rank=c.rank,
-        reasons=tuple(v.reasons),
         content_hash=c.content_hash,
-        subtitles=dict(v.subtitles),
-        translations=dict(v.translations),
-        redactions=tuple(dict(x) for x in v.redactions),
-        render_options=dict(v.render_options),
         updated_by=c.updated_by,
-        created_at=_utc(c.created_at),
-        updated_at=_utc(c.updated_at),
+        created_at=as_utc(c.created_at),
+        updated_at=as_utc(c.updated_at),
+        **_version_content(v),
     )

@@ -3,17 +3,17 @@
 The candidate page plays the proxy from the candidate's in point to its out point (source
 clock), so trimming can reach outside the current clip. Whoever ingests footage may call
 `make_proxy`; the app only ever maps a candidate id to this one file name inside the workspace.
+The encode itself (plan, ffmpeg through `run_ffmpeg`, verify, atomic rename) is
+`pipeline.render.proxy`; this module adds the file naming and the review's error.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 from clips_metadata.workspace import Workspace
-from pipeline.errors import CounterclipsError
+from pipeline.errors import CounterclipsError, MediaError, RenderError
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
@@ -34,28 +34,17 @@ def proxy_path(workspace: Workspace, source_sha256: str) -> Path | None:
     return path
 
 
-def plan_proxy(source: Path, dest: Path, *, height: int = 360, ffmpeg: str = "ffmpeg") -> list[str]:
-    """argv for a fast-start H.264/AAC proxy, `height` pixels high (even width kept)."""
-    return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
-            "-vf", f"scale=-2:{height}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "2",
-            "-movflags", "+faststart", str(dest)]
-
-
 def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height: int = 360) -> Path:
-    """Write the interview's proxy atomically (temporary name, then rename)."""
-    if not _SHA.match(source_sha256):
+    """Write the interview's proxy, at most `height` pixels high, to `proxies/<sha256>.mp4`
+    (pipeline.render.proxy: verified, atomic, stale `.part` files of killed runs removed first).
+    Raises ProxyError naming the source when the source is unusable or the encode fails."""
+    if not _SHA.match(source_sha256 or ""):
         raise ProxyError(f"not a sha256: {source_sha256!r}")
-    import imageio_ffmpeg
+    from pipeline.render.proxy import ProxyOptions
+    from pipeline.render.proxy import make_proxy as encode_proxy
 
-    workspace.proxies.mkdir(parents=True, exist_ok=True)
     dest = workspace.proxies / f"{source_sha256}.mp4"
-    tmp = dest.with_name(f".{source_sha256}.{os.getpid()}.tmp.mp4")
-    argv = plan_proxy(Path(source), tmp, height=height, ffmpeg=imageio_ffmpeg.get_ffmpeg_exe())
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603 - argv list
-    if proc.returncode != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ProxyError(f"ffmpeg could not make a proxy of {Path(source).name}: {last}")
-    os.replace(tmp, dest)
-    return dest
+    try:
+        return encode_proxy(source, dest, ProxyOptions(max_height=height)).path
+    except (RenderError, MediaError) as exc:
+        raise ProxyError(f"cannot make a review proxy of {Path(source).name}: {exc}") from exc

@@ -19,6 +19,8 @@ from typing import Any
 from pipeline.errors import CounterclipsError
 
 PROFILE_NAMES = ("master", "vertical", "square")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow")
 
 
 class ExportError(CounterclipsError):
@@ -40,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--platform", default="any", metavar="NAME",
                    help="where the clip will be published; the interviewee's consent must cover it")
     p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: WORKSPACE/exports)")
+    p.add_argument("--preset", choices=X264_PRESETS, metavar="PRESET",
+                   help="x264 preset: faster ones encode sooner, slower ones make smaller files at the "
+                        "same quality (default veryfast; medium or slower for archive copies)")
     p.add_argument("--workspace", help="workspace directory (default $COUNTERCLIPS_HOME)")
     p.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     p.set_defaults(func=cmd_export)
@@ -95,6 +100,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pipeline.authorisation import version_hash
     from pipeline.render.cards import end_card, title_card
     from pipeline.render.export import RenderRequest, render_export
+    from pipeline.render.profiles import RenderOptions
     from pipeline.render.subs import SubtitleTrack
     from pipeline.render.timing import cues_for_text
     from review.gate import ExportRequest
@@ -157,6 +163,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             redact_terms=guard.redact_terms + extra_terms, pseudonym=person.pseudonym,
             extra_bleeps=extra_spans, blur_faces=guard.blur_faces, alter_voice=guard.alter_voice,
             title_card=title, end_card=end,
+            options=RenderOptions(preset=args.preset) if args.preset else None,
             transcript={"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
                         "model": tinfo.model, "language": tinfo.language},
             consent=consent, approvals=svc.rs.approvals(cid), audit=tuple(svc.rs.audit_for_manifest(cid)),

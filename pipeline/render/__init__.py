@@ -3,13 +3,14 @@
 Modules: profiles (shapes, subtitle look, RenderOptions), plan (graph as data), run (the one
 place ffmpeg runs), loudness (EBU R128), faces (detect, track, blur regions), voice (rubberband),
 redaction (names to pseudonym, bleeps), subs and timing (cues, ASS/SRT/VTT), cards (moviepy
-stills), manifest (provenance), files (atomic outputs, verification), proxy (review proxies),
-export (`render_export`).
+stills), manifest (provenance), files (atomic outputs, verification), proxy (whole-interview
+review proxies), export (`render_export`).
 
 Public entry points, imported lazily so that `import pipeline.render` stays light:
 
 - `render_export(request, authorisation, key, progress=None) -> ExportResult` (export.py)
-- `make_proxy(source, start, end, out_path, vtt_text=None) -> ProxyResult` (proxy.py)
+- `make_proxy(source, out_path, options=ProxyOptions(), progress=None) -> ProxyResult` (proxy.py):
+  a verified, atomically written proxy of the whole source (review.proxy names it per interview)
 - `RenderRequest`, `RenderOptions`, `PROFILES`, `SubtitleTrack`, `CardText`
 """
 
@@ -23,6 +24,7 @@ _EXPORTS = {
     "ExportResult": "pipeline.render.export",
     "make_proxy": "pipeline.render.proxy",
     "ProxyResult": "pipeline.render.proxy",
+    "ProxyOptions": "pipeline.render.proxy",
     "RenderOptions": "pipeline.render.profiles",
     "PROFILES": "pipeline.render.profiles",
     "SubtitleTrack": "pipeline.render.subs",

@@ -8,6 +8,7 @@ pass that measures loudness first (EBU R128 two-pass normalisation).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from pipeline.render.voice import voice_filter_args
 # parser expects for a path; our own temp paths never need that, and a path that would is refused.
 _UNSAFE_PATH = re.compile(r"[:\\'\[\],;=\s]")
 GLOBAL_ARGS = ("-hide_banner", "-y", "-loglevel", "info")
+# In points are written to the millisecond, so a frame-aligned one may land up to 0.5 ms before
+# the frame it names; a frame counts as on screen at t if it starts by t + FRAME_SLACK.
+FRAME_SLACK = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,29 @@ class RenderJob:
         return self.options.fps or self.fps
 
     @property
+    def frames(self) -> int:
+        """Frames of the cut in the output: the duration on the output frame grid."""
+        return max(1, math.floor(self.duration * self.out_fps + 0.5))
+
+    @property
+    def seek(self) -> float:
+        """Where the source is opened (seconds, millisecond grid): the start of the source frame
+        on screen at the in point, assuming the source's frames sit on its nominal grid.
+
+        ffmpeg's input seek drops every frame that starts before the seek point, so seeking to
+        the in point itself would lose the frame already on screen there whenever the in point
+        falls inside a frame (or a millisecond after a frame-aligned one).
+        """
+        frame = math.floor((self.start + FRAME_SLACK) * self.fps) if self.fps > 0 else 0
+        start = min(self.start, frame / self.fps) if self.fps > 0 else self.start
+        return max(0.0, math.floor(start * 1000 + 1e-6) / 1000)
+
+    @property
+    def lead(self) -> float:
+        """Seconds decoded before the in point (less than a source frame)."""
+        return round(self.start - self.seek, 6)
+
+    @property
     def total_duration(self) -> float:
         cards = sum(c.duration for c in (self.title_card, self.end_card) if c is not None)
         return self.duration + cards
@@ -118,6 +145,10 @@ def _check_path(path: str, what: str) -> str:
 
 def _t(x: float) -> str:
     return f"{x:.3f}"
+
+
+def _us(x: float) -> str:
+    return f"{x:.6f}"
 
 
 def _between(spans: Sequence[tuple[float, float]]) -> str:
@@ -285,9 +316,14 @@ def _audio_chain(ffmpeg: Any, src: Any, job: RenderJob) -> Any:
     """Source audio of the cut with bleeps and voice change, before loudness normalisation."""
     o = job.options
     if job.has_audio:
-        a = src.audio.filter("asetpts", "PTS-STARTPTS")
-        a = a.filter("aresample", o.sample_rate).filter(
+        # The in point becomes 0 on the same clock as the picture (not the first sample's, which
+        # may start late), and aresample cuts or pads to it by the sample; the input's -t ends
+        # the audio at the out point. apad adds silence where the source's audio stops before
+        # the out point: a stream-copied cut's often stops a few frames before its video.
+        a = src.audio.filter("asetpts", f"PTS-{_us(job.lead)}/TB")
+        a = a.filter("aresample", o.sample_rate, first_pts=0).filter(
             "aformat", sample_fmts="fltp", channel_layouts="stereo")
+        a = a.filter("apad", whole_len=round(job.duration * o.sample_rate))
     else:
         a = ffmpeg.input(f"anullsrc=channel_layout=stereo:sample_rate={o.sample_rate}", f="lavfi",
                          t=_t(job.duration)).audio
@@ -307,9 +343,28 @@ def _audio_chain(ffmpeg: Any, src: Any, job: RenderJob) -> Any:
 
 
 def _input(ffmpeg: Any, job: RenderJob) -> Any:
-    # Input seeking with a re-encode is frame-accurate: ffmpeg decodes from the keyframe before
-    # `start` and drops what precedes it, without decoding the file from its beginning.
-    return ffmpeg.input(job.source, ss=_t(job.start), t=_t(job.duration))
+    # Input seeking with a re-encode: ffmpeg decodes from the keyframe before `seek` and drops
+    # what precedes it, without decoding the file from its beginning. The exact cut is made in
+    # the graph (`_video_cut`, `_audio_chain`), so this only has to cover it.
+    return ffmpeg.input(job.source, ss=_t(job.seek), t=_t(job.lead + job.duration))
+
+
+def _video_cut(src: Any, job: RenderJob) -> Any:
+    """Exactly `job.frames` frames on the output grid from the in point: frame k is the source
+    frame on screen at `start + k / fps`.
+
+    Passing on whatever frames the input trim yields is not enough: a stream-copied source can
+    lack frames before its declared end (B-frames whose presentation fell past the copy's cut
+    are dropped, leaving gaps and an edit list that still spans them), and shifting the first
+    frame to 0 moved the whole picture up to a frame against the sound. So the grid is anchored
+    at the in point, gaps and a short track hold the last frame, and the count is fixed.
+    """
+    n = job.frames
+    # Padding goes before fps: fps drops a last frame that its end-of-stream timestamp does not
+    # outlast, so without it the final frame of a source would give way to its predecessor.
+    v = src.video.filter("tpad", stop_mode="clone", stop_duration=_us(job.duration))
+    v = v.filter("fps", _fps_str(job.out_fps), start_time=_us(job.lead + FRAME_SLACK), round="up")
+    return v.filter("select", f"lt(n,{n})").filter("setpts", "PTS-STARTPTS")
 
 
 def _normalise(a: Any, job: RenderJob) -> Any:
@@ -352,9 +407,7 @@ def plan_render(job: RenderJob) -> list[str]:
     profile = o.profile_spec
     src = _input(ffmpeg, job)
 
-    v = src.video.filter("setpts", "PTS-STARTPTS")
-    if o.fps:
-        v = v.filter("fps", _fps_str(o.fps))
+    v = _video_cut(src, job)
     v = _apply_blur(v, job)  # source pixels: before any scaling or cropping
     v = _geometry(v, job, profile)
     if job.ass_file:

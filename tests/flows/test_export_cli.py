@@ -48,7 +48,7 @@ CONSENT = Consent(face=True, voice=False, name=False, languages=("*",), platform
 def test_export_renders_through_the_gate_and_prints_paths(workspace, capsys):
     cid = _seed(workspace, CONSENT)
     code = main(["export", str(cid), "--workspace", str(workspace.root), "--platform", "youtube",
-                 "--no-progress"])
+                 "--preset", "ultrafast", "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 0, err
     paths = [Path(line) for line in out.splitlines()]
@@ -59,6 +59,7 @@ def test_export_renders_through_the_gate_and_prints_paths(workspace, capsys):
     assert manifest["identity_protection"]["face_blurred"] is False  # face consent given
     assert [e["action"] for e in manifest["audit"]] == ["approve"]
     assert manifest["authorisation"]["approvers"] == ["rita"]
+    assert manifest["render"]["options"]["preset"] == "ultrafast"
     srt = next(p for p in paths if p.suffix == ".srt").read_text()
     assert "hardest" in srt
 

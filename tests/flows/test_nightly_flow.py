@@ -45,11 +45,10 @@ def demo_clip(tmp_path_factory) -> Path:
     from flows.demo import DEMO_MEDIA
 
     out = tmp_path_factory.mktemp("media") / "clip.mp4"
-    # Re-encoded, not stream-copied: a copied cut keeps edit-list timestamps that make exports of
-    # it miss the renderer's duration check by a frame.
+    # Stream-copied, as editors deliver cuts: an edit list, pre-roll and a ragged end that the
+    # renderer must cut frame-accurately all the same.
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(DEMO_MEDIA),
-                    "-t", "50", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage",
-                    "-c:a", "aac", "-b:a", "64k", str(out)], check=True)
+                    "-t", "50", "-c", "copy", str(out)], check=True)
     return out
 
 
@@ -230,8 +229,8 @@ def test_kill_9_is_completed_by_the_next_run(workspace, prefect_api, demo_clip):
     _register(ws)
     _add_clip(ws, demo_clip)
     _run_and_kill(ws, prefect_api, lambda: any(ws.transcripts.glob("*.json")), "the transcript file")
-    _run_and_kill(ws, prefect_api, lambda: any(ws.proxies.glob(".*.tmp.mp4")), "the proxy encode")
-    assert any(ws.proxies.glob(".*.tmp.mp4"))  # a partial proxy was left behind
+    _run_and_kill(ws, prefect_api, lambda: any(ws.proxies.glob(".*.part.mp4")), "the proxy encode")
+    assert any(ws.proxies.glob(".*.part.mp4"))  # a partial proxy was left behind
 
     report = run_nightly(ws, NightlyOptions(settle_seconds=0.0))
     (clip,) = report.files

@@ -19,7 +19,6 @@ from pipeline.render.plan import (
     plan_render,
 )
 from pipeline.render.profiles import PROFILES, RenderOptions, output_size
-from pipeline.render.proxy import plan_proxy
 from pipeline.render.redaction import (
     bleep_intervals,
     expand_terms,
@@ -202,12 +201,6 @@ def test_voice_filter():
     assert round(ratio_to_semitones(0.84), 1) == -3.0
     with pytest.raises(RenderError):
         voice_filter_args(1.0)
-
-
-def test_proxy_plan_is_light():
-    argv = plan_proxy("ffmpeg", "/m/in.mp4", 5.0, 20.0, "/ws/proxies/.p.1.part.mp4")
-    assert _opt(argv, "-preset") == "veryfast" and "min(360\\,ih)" in " ".join(argv)
-    assert _opt(argv, "-movflags") == "+faststart"
 
 
 # ---- redaction ----------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""Row-level pieces that `store.py` and `review_store.py` both need: UTC timestamps, the
+row→record converters of records read by both, and the candidate filter of every candidate
+query (the store's list and count, the review queue and its count)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from clips_metadata.models import CandidateLabelRow, CandidateRow, IntervieweeRow, InterviewRow, WarningRow
+from clips_metadata.records import Consent, StoredWarning
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(dt: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; we only ever write UTC.
+    if dt is None or dt.tzinfo is not None:
+        return dt
+    return dt.replace(tzinfo=UTC)
+
+
+def consent_record(r: IntervieweeRow) -> Consent:
+    return Consent(
+        face=r.consent_face,
+        voice=r.consent_voice,
+        name=r.consent_name,
+        languages=tuple(r.consent_languages),
+        platforms=tuple(r.consent_platforms),
+        expires=r.consent_expires if isinstance(r.consent_expires, date) else None,
+    )
+
+
+def warning_record(r: WarningRow) -> StoredWarning:
+    return StoredWarning(r.risk, r.idx, r.start, r.end, r.text)
+
+
+def candidate_filters(
+    *,
+    status: str | None = None,
+    interview_id: int | None = None,
+    theme: str | None = None,
+    risk: str | None = None,
+    language: str | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for the given filters (None: no filter). They stay on `candidates`
+    (IN-subqueries on small indexed sets), so SQLite can use ix_candidates_status_rank for
+    status + rank order and a count needs no join."""
+    where: list[sa.ColumnElement[bool]] = []
+    if status is not None:
+        where.append(CandidateRow.status == status)
+    if interview_id is not None:
+        where.append(CandidateRow.interview_id == interview_id)
+    if language is not None:
+        where.append(
+            CandidateRow.interview_id.in_(sa.select(InterviewRow.id).where(InterviewRow.language == language))
+        )
+    for kind, label in (("theme", theme), ("risk", risk)):
+        if label is not None:
+            where.append(
+                CandidateRow.id.in_(
+                    sa.select(CandidateLabelRow.candidate_id).where(
+                        CandidateLabelRow.kind == kind, CandidateLabelRow.label == label
+                    )
+                )
+            )
+    return where
+
