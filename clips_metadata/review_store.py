@@ -406,21 +406,21 @@ class ReviewStore:
             row.updated_by = change.actor
             return change
 
-    def record_edit(self, candidate_id: int, *, actor: str, from_state: str, from_version: int,
-                    note: str) -> ReviewEvent:
-        """Audit a new version written by `Store.update_candidate`; the candidate goes back to
-        `proposed` (its approvals named the old version hash and no longer count)."""
-        with self.store.transaction() as s:
-            row = self._candidate_row(s, candidate_id)
-            row.status = "proposed"
-            ev = ReviewEventRow(
+    def edit_candidate(self, candidate_id: int, expected_version: int, changes: Mapping[str, Any], *,
+                       actor: str, from_state: str, note: str) -> Any:
+        """Write the edited version (`Store.update_candidate`) and its audit entry in one
+        transaction; the candidate goes back to `proposed` (its approvals named the old version
+        hash and no longer count). Returns the updated Candidate."""
+
+        def audit(s: Session, row: CandidateRow) -> None:
+            s.add(ReviewEventRow(
                 candidate_id=candidate_id, actor=actor, action="edit", from_state=from_state,
-                to_state="proposed", from_version=from_version, to_version=row.version,
+                to_state="proposed", from_version=expected_version, to_version=row.version,
                 version_hash=row.content_hash, note=note.strip(), acknowledged_risks=[], created_at=utc_now(),
-            )
-            s.add(ev)
-            s.flush()
-            return _event(ev)
+            ))
+
+        return self.store.update_candidate(candidate_id, expected_version, {**changes, "status": "proposed"},
+                                           by=actor, note=note, also=audit)
 
     # ---- audit log ----
 

@@ -19,7 +19,7 @@ statements through `transaction()`, `read()` or `engine`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -768,8 +768,11 @@ class Store:
         changes: Mapping[str, Any],
         by: str,
         note: str = "",
+        also: Callable[[Session, m.CandidateRow], None] | None = None,
     ) -> Candidate:
         """Write version `expected_version + 1` with `changes` applied and return the candidate.
+        `also(session, candidate_row)` runs inside the same transaction after the write (the
+        review store audits the edit there, so a version never exists without its audit entry).
 
         `changes` may hold content fields (start, end, sentence_indices, subtitles, translations,
         redactions, render_options), labels (themes, risks, rank, reasons) and `status`.
@@ -853,6 +856,9 @@ class Store:
                 _set_labels(s, candidate_id, v["themes"], v["risks"])
             s.flush()
             s.expire_all()
+            if also is not None:
+                also(s, s.get(m.CandidateRow, candidate_id))
+                s.flush()
             return _candidates_by_ids(s, [candidate_id])[0]
 
     def set_candidate_status(

@@ -43,13 +43,26 @@ def version_hash(fields: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExportAuthorisation:
-    """Permission to export one candidate version. `issued_at` is an ISO-8601 UTC string."""
+    """Permission to export one candidate version. `issued_at` is an ISO-8601 UTC string.
+
+    The scope the gate checked against the interviewee's consent is signed with it, so the
+    renderer can hold the export to it: `profile`, `platform` and the `languages` whose subtitles
+    may leave ("" and () = not bound; the gate always binds them), and whether the face, the real
+    voice and the real name may be shown (False: the export must blur, alter, redact; the
+    renderer enforces the first two, the name's redaction terms come from the registry).
+    """
 
     candidate_id: int
     version: int
     version_hash: str
     approvers: tuple[str, ...]
     issued_at: str
+    profile: str = ""
+    platform: str = ""
+    languages: tuple[str, ...] = ()
+    shows_face: bool = False
+    uses_real_voice: bool = False
+    shows_name: bool = False
     signature: str = ""
 
     def payload(self) -> bytes:
@@ -69,6 +82,12 @@ class ExportAuthorisation:
                 version_hash=str(data["version_hash"]),
                 approvers=tuple(str(a) for a in data["approvers"]),
                 issued_at=str(data["issued_at"]),
+                profile=str(data.get("profile", "")),
+                platform=str(data.get("platform", "")),
+                languages=tuple(str(x) for x in data.get("languages", ())),
+                shows_face=bool(data.get("shows_face", False)),
+                uses_real_voice=bool(data.get("uses_real_voice", False)),
+                shows_name=bool(data.get("shows_name", False)),
                 signature=str(data.get("signature", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -100,3 +119,21 @@ def verify_authorisation(
             "but the candidate has changed since"
         )
     return auth
+
+
+def scope_refusal(auth: ExportAuthorisation, profile: str, platform: str, languages: tuple[str, ...],
+                  blur_faces: bool, alter_voice: bool) -> str | None:
+    """Why an export with these settings goes beyond what `auth` permits, or None.
+    `languages` are those whose subtitles the export writes (burned or sidecar)."""
+    if auth.profile and profile != auth.profile:
+        return f"export authorisation is for the {auth.profile} profile, not {profile}"
+    if auth.platform and platform != auth.platform:
+        return f"export authorisation is for platform {auth.platform!r}, not {platform!r}"
+    outside = sorted(set(languages) - set(auth.languages)) if auth.languages else []
+    if outside:
+        return f"export authorisation does not cover subtitles in {', '.join(outside)}"
+    if not auth.shows_face and not blur_faces:
+        return "export authorisation requires the face to be blurred"
+    if not auth.uses_real_voice and not alter_voice:
+        return "export authorisation requires the voice to be altered"
+    return None

@@ -44,7 +44,8 @@ def _display(path: str | os.PathLike[str]) -> str:
     return os.fspath(path)
 
 
-def _check_file(path: str | os.PathLike[str]) -> Path:
+def check_media_file(path: str | os.PathLike[str]) -> Path:
+    """`path` as a Path if it names a readable, non-empty file; MediaError saying why not."""
     p = Path(path)
     name = _display(path)
     if not p.exists():
@@ -62,7 +63,9 @@ def _check_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def _open(path: Path, name: str) -> Any:
+def open_media(path: Path, name: str) -> Any:
+    """A PyAV container of `path` (any file name is safe: `file:` URL); MediaError naming `name`
+    for truncated files and for formats that are not audio or video."""
     import av
 
     try:
@@ -119,7 +122,7 @@ def _header_shortfall(path: Path, fmt: str) -> str | None:
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """sha256 hex digest of a file's bytes."""
-    p = _check_file(path)
+    p = check_media_file(path)
     h = hashlib.sha256()
     with open(p, "rb") as f:
         while chunk := f.read(_CHUNK):
@@ -140,8 +143,8 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     stream (every product path needs speech).
     """
     name = _display(path)
-    p = _check_file(path)
-    container = _open(p, name)
+    p = check_media_file(path)
+    container = open_media(p, name)
     try:
         streams: list[StreamInfo] = []
         for s in container.streams:
@@ -177,8 +180,8 @@ def decode_audio(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -
     import av
 
     name = _display(path)
-    p = _check_file(path)
-    container = _open(p, name)
+    p = check_media_file(path)
+    container = open_media(p, name)
     try:
         if not container.streams.audio:
             raise MediaError(f"{name}: no audio stream")

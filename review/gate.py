@@ -18,8 +18,9 @@ Sequence[ApprovalFact], consent: ConsentView | None, request: ExportRequest, *, 
 The expected hash for `verify_authorisation` is the candidate's `content_hash`.
 
 `GateRefused` is a CounterclipsError whose one-line message names the reason (the CLI prints
-it). The authorisation binds the candidate id, version and version hash; any later edit changes
-the hash and `pipeline.authorisation.verify_authorisation` then refuses it as stale.
+it). The authorisation binds the candidate id, version and version hash (any later edit changes
+the hash and `pipeline.authorisation.verify_authorisation` then refuses it as stale) and the
+scope checked against the consent: profile, platform, subtitle languages, face, voice and name.
 """
 
 from __future__ import annotations
@@ -158,11 +159,20 @@ def authorise_export(
     reason = consent_refusal(consent, request, now.astimezone(UTC).date())
     if reason:
         raise GateRefused(reason)
+    # Sidecars go out in every approved language the consent covers, never in one it does not.
+    languages = tuple(sorted({request.language, *(lang for lang in candidate.languages
+                                                  if _allows(consent.languages, lang))}))
     auth = ExportAuthorisation(
         candidate_id=cid,
         version=candidate.version,
         version_hash=candidate.version_hash,
         approvers=tuple(sorted(a.reviewer for a in valid)),
         issued_at=now.astimezone(UTC).isoformat(timespec="seconds"),
+        profile=request.profile,
+        platform=request.platform,
+        languages=languages,
+        shows_face=request.shows_face,
+        uses_real_voice=request.uses_real_voice,
+        shows_name=request.shows_name,
     )
     return sign_authorisation(auth, key)

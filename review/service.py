@@ -72,11 +72,8 @@ class ReviewService:
             raise ConflictError(f"candidate {candidate_id} changed (now version {facts.version}); reload")
         decide(facts, Action.EDIT, actor=actor, role=role)
         note = note.strip() or "edited " + ", ".join(sorted(changes))
-        updated = self.rs.store.update_candidate(candidate_id, expected_version,
-                                                 {**changes, "status": "proposed"}, by=actor, note=note)
-        self.rs.record_edit(candidate_id, actor=actor, from_state=facts.state.value,
-                            from_version=expected_version, note=note)
-        return updated
+        return self.rs.edit_candidate(candidate_id, expected_version, changes, actor=actor,
+                                      from_state=facts.state.value, note=note)
 
     def gate_inputs(
         self, candidate_id: int

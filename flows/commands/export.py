@@ -141,6 +141,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         fps = float((interview.media or {}).get("fps") or 25.0)
         texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
                  **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
+        # Only languages the gate authorised (the consent covers) get subtitles out of the system.
+        texts = {lang: text for lang, text in texts.items() if lang in auth.languages}
         tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
                        for lang, text in sorted(texts.items()))
         if language not in texts:

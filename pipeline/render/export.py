@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.authorisation import ExportAuthorisation, verify_authorisation
+from pipeline.authorisation import ExportAuthorisation, scope_refusal, verify_authorisation
 from pipeline.errors import AuthorisationError, RenderError
 from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText, make_card_image
@@ -131,6 +131,11 @@ def render_export(
     if auth.version != request.version:
         raise AuthorisationError(
             f"export authorisation is for version {auth.version}, not version {request.version}")
+    languages = tuple(sorted({t.language for t in request.subtitles} | ({request.language} - {""})))
+    refusal = scope_refusal(auth, request.profile, request.platform, languages,
+                            request.blur_faces, request.alter_voice)
+    if refusal:
+        raise AuthorisationError(refusal)
     _check_request(request)
 
     from pipeline.media import probe  # PyAV; after the authorisation check on purpose

@@ -81,9 +81,9 @@ class RenderOptions:
     profile: str = "master"
     video_codec: str = "libx264"
     # veryfast, not x264's medium: on the 2-core machines this runs on it encodes twice as fast
-    # and with a quarter of the lookahead memory at 1080p, for files about a fifth larger at the
-    # same CRF and no visible loss on talking heads (bench/RESULTS.md, VMAF per preset). Exports
-    # are short and platforms re-encode uploads; pass preset="medium" or slower for archive copies.
+    # with 40 % less memory at 1080p; at CRF 20 on a talking head its files came out no larger
+    # and about one VMAF point lower (95 vs 96, both transparent; bench/RESULTS.md). Platforms
+    # re-encode uploads anyway; pass preset="medium" or slower for archive copies.
     preset: str = "veryfast"
     crf: int = 20
     pix_fmt: str = "yuv420p"

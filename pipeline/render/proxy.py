@@ -80,10 +80,10 @@ def probe_source(path: str | os.PathLike[str]) -> SourceStreams:
     for a missing, empty or unreadable file and for one with neither video nor audio."""
     # Same checks and the same safe opening as ingest's probe; that probe also hashes the file
     # and requires audio, neither of which a proxy needs.
-    from pipeline.media import _check_file, _open
+    from pipeline.media import check_media_file, open_media
 
     name = os.fspath(path)
-    container = _open(_check_file(path), name)
+    container = open_media(check_media_file(path), name)
     try:
         streams = _streams(container)
     finally:

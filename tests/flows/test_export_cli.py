@@ -102,3 +102,36 @@ def test_protection_follows_consent_and_only_adds():
 def test_editor_redactions_lenient():
     terms, spans = editor_redactions(({"term": "Mosul"}, {"start": 1.0, "end": 1.5}, {"text": " "}))
     assert terms == ("Mosul",) and spans == ((1.0, 1.5),)
+
+
+@pytest.mark.slow
+def test_export_writes_no_subtitles_in_a_language_the_consent_does_not_cover(workspace, capsys):
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.store import Store
+    from review.service import ReviewService
+
+    consent = Consent(face=True, voice=True, name=False, languages=("en",), platforms=("*",),
+                      expires=date(2099, 1, 1))
+    cid = _seed(workspace, consent, approve=False)
+    store = Store.for_workspace(workspace)
+    try:
+        rs = ReviewStore(store)
+        rs.add_user("rita", "reviewer", "not-a-real-hash")
+        rs.add_user("ed", "editor", "not-a-real-hash")
+        svc = ReviewService(rs)
+        version = store.get_candidate(cid).version
+        svc.edit(cid, version, {"translations": {"ar": "كان الرحيل أصعب شيء فعلته في حياتي."}},
+                 actor="ed", role="editor")
+        svc.act(cid, "approve", actor="rita", role="reviewer")
+    finally:
+        store.close()
+    assert main(["export", str(cid), "--workspace", str(workspace.root), "--preset", "ultrafast",
+                 "--no-progress"]) == 0
+    paths = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(p.name.split(".")[-2] for p in paths if p.suffix in (".srt", ".vtt")) == ["en", "en"]
+    manifest = json.loads(paths[-1].read_text())
+    assert list(manifest["subtitles"]) == ["en"] and manifest["authorisation"]["languages"] == ["en"]
+    # Burning Arabic is refused outright: the consent does not cover it.
+    assert main(["export", str(cid), "--workspace", str(workspace.root), "--lang", "ar",
+                 "--no-progress"]) == 1
+    assert "language 'ar'" in capsys.readouterr().err

@@ -22,9 +22,12 @@ FAST = RenderOptions(preset="ultrafast", crf=28)  # tests check content, not com
 
 
 def authorisation(candidate_id: int = 1, version: int = 1, version_hash: str = HASH,
-                  key: bytes = KEY) -> ExportAuthorisation:
+                  key: bytes = KEY, **scope: Any) -> ExportAuthorisation:
+    """Signed for the version; by default any profile, platform and language, face and voice
+    allowed (tests of what a render contains choose protection on the request)."""
+    scope = {"shows_face": True, "uses_real_voice": True, **scope}
     auth = ExportAuthorisation(candidate_id, version, version_hash, ("rita", "sam"),
-                               "2026-11-23T08:00:00+00:00")
+                               "2026-11-23T08:00:00+00:00", **scope)
     return sign_authorisation(auth, key)
 
 

@@ -70,3 +70,28 @@ def test_authorisation_for_another_candidate_or_version(tmp_path):
     with pytest.raises(AuthorisationError, match="version"):
         render_export(_request(tmp_path, version=3), authorisation(), KEY)
     _assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("scope", "changes", "reason"),
+    [
+        ({"shows_face": False}, {"blur_faces": False}, "face to be blurred"),
+        ({"uses_real_voice": False}, {"alter_voice": False}, "voice to be altered"),
+        ({"profile": "master"}, {"profile": "vertical"}, "master profile"),
+        ({"platform": "web"}, {"platform": "tiktok"}, "platform 'web'"),
+        ({"languages": ("en",)}, {"language": "ar"}, "subtitles in ar"),
+    ],
+)
+def test_export_beyond_the_authorised_scope_is_refused(tmp_path, scope, changes, reason):
+    from pipeline.records import Cue
+    from pipeline.render.subs import SubtitleTrack
+
+    tracks = (SubtitleTrack("en", (Cue(0.1, 1.5, ("hello",)),)),
+              SubtitleTrack("ar", (Cue(0.1, 1.5, ("مرحبا",)),)))
+    req = _request(tmp_path, language="en", platform="web", subtitles=tracks[:1], blur_faces=True,
+                   alter_voice=True)
+    if changes.get("language") == "ar":
+        changes = {**changes, "subtitles": tracks}
+    with pytest.raises(AuthorisationError, match=reason):
+        render_export(replace(req, **changes), authorisation(**scope), KEY)
+    _assert_nothing_written(tmp_path)

@@ -129,3 +129,17 @@ def test_keys_are_created_once_private_and_reused(workspace):
         load_or_create_key(workspace, "export")
     with pytest.raises(KeyFileError):
         load_or_create_key(workspace, "../etc")
+
+
+def test_authorisation_carries_the_scope_checked_against_consent():
+    consent = replace(CONSENT, languages=("en", "ar"))
+    auth = authorise_export(cand(languages=("en", "ar", "fr")), [ok()], consent, REQUEST, key=KEY, now=NOW)
+    assert (auth.profile, auth.platform) == ("master", "web")
+    assert auth.languages == ("ar", "en")  # fr has approved text but no consent: it stays in
+    assert auth.shows_face and auth.uses_real_voice and not auth.shows_name
+    verify_authorisation(auth, KEY, "hash-v2", candidate_id=7)
+    # The scope is signed: widening it afterwards breaks the signature.
+    with pytest.raises(AuthorisationError, match="forged"):
+        verify_authorisation(replace(auth, languages=("ar", "en", "fr")), KEY, "hash-v2")
+    with pytest.raises(AuthorisationError, match="forged"):
+        verify_authorisation(replace(auth, shows_name=True), KEY, "hash-v2")

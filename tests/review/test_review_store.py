@@ -59,6 +59,27 @@ def test_an_edit_makes_a_new_version_voids_the_approval_and_self_approval_is_ref
     assert kinds == [("approve", 1, 1), ("edit", 1, 2), ("approve", 2, 2)]
 
 
+def test_an_edit_and_its_audit_entry_are_one_transaction(store, users, seeded, monkeypatch):
+    """If the audit entry cannot be written, the edited version is not written either."""
+    import clips_metadata.review_store as review_store
+
+    svc = ReviewService(users)
+    before = store.get_candidate(seeded.clean)
+
+    def broken(**_kw):
+        raise RuntimeError("disk full while auditing")
+
+    monkeypatch.setattr(review_store, "ReviewEventRow", broken)
+    with pytest.raises(RuntimeError, match="auditing"):
+        svc.edit(seeded.clean, before.version, {"end": before.end - 0.5}, actor="rolf", role="reviewer")
+    monkeypatch.undo()
+    after = store.get_candidate(seeded.clean)
+    assert (after.version, after.end, after.content_hash) == (before.version, before.end, before.content_hash)
+    assert all(e.action != "edit" for e in users.history(seeded.clean))
+    svc.edit(seeded.clean, before.version, {"end": before.end - 0.5}, actor="rolf", role="reviewer")
+    assert [e.action for e in users.history(seeded.clean)] == ["edit"]
+
+
 def test_risky_candidate_needs_two_acknowledging_reviewers(store, users, seeded):
     svc = ReviewService(users)
     risks = store.get_candidate(seeded.risky).risks
