@@ -35,6 +35,15 @@ INTERVIEWER_QUESTION = re.compile(
     r"were|was|are|is|can|could|would|will|have|had|tell me|describe)\b[^?]*\byou(?:r)?\b[^?]*\?\W*$",
     re.IGNORECASE,
 )
+# Risks about the speaker's own deeds and plans: a sentence with no first person ("two boys were
+# shot for trying to leave") cannot admit a crime or announce a return, however close its topic.
+FIRST_PERSON_RISKS = ("self_incrimination", "intent_to_return")
+FIRST_PERSON = re.compile(
+    r"\b(?:i|i[’']m|i[’']ve|i[’']d|i[’']ll|me|my|mine|myself|we|we[’']re|we[’']ve|we[’']d|we[’']ll|us|our|ours|ourselves)\b",
+    re.IGNORECASE,
+)
+# Only English text is judged for a missing first person (the classifier reads English).
+ENGLISH = re.compile(r"\b(?:the|and|they|was|were|is|are|of|to|he|she|it|them|there|this)\b", re.IGNORECASE)
 CACHE_VERSION = "4"
 
 
@@ -53,6 +62,11 @@ class FlagOptions:
         multiplied by this (0.4), since embeddings barely see negation.
     question_factor: the classifier's probabilities for an interviewer's question are multiplied
         by this (0.5).
+    first_person_factor: the classifier's probabilities for self-incrimination and intent to
+        return are multiplied by this (0.3) in an English sentence without a first-person word
+        (I, me, my, we, us, our): both are about the speaker's own deeds and plans, and alone the
+        classifier took "two boys from my unit were shot for trying" for an admission. Cues count
+        in full.
     identifying_model_factor: the classifier's probability for `identifying_details` is multiplied
         by this (0.5) unless a name or a cue backs it: names and addresses are surface features the
         embedding barely sees, and alone it took "my brother studies medicine in Zagreb" for one.
@@ -94,6 +108,7 @@ class FlagOptions:
     name_score: float = 0.9
     negated_factor: float = 0.4
     question_factor: float = 0.5
+    first_person_factor: float = 0.3
     identifying_model_factor: float = 0.5
     advocacy_margin: float = 0.1
     cue_bonus: float = 0.5
@@ -195,6 +210,11 @@ class Flagger:
         if INTERVIEWER_QUESTION.match(text):
             probs = probs * opts.question_factor
             gate *= opts.question_factor
+        if ENGLISH.search(text) and not FIRST_PERSON.search(text):
+            probs = probs.copy()
+            for label in FIRST_PERSON_RISKS:
+                if label in self.labels:
+                    probs[self.labels.index(label)] *= opts.first_person_factor
         hits = self._cues.find(text)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
         scores: dict[str, float] = {}
