@@ -35,15 +35,27 @@ INTERVIEWER_QUESTION = re.compile(
     r"were|was|are|is|can|could|would|will|have|had|tell me|describe)\b[^?]*\byou(?:r)?\b[^?]*\?\W*$",
     re.IGNORECASE,
 )
-# Risks about the speaker's own deeds and plans: a sentence with no first person ("two boys were
-# shot for trying to leave") cannot admit a crime or announce a return, however close its topic.
-FIRST_PERSON_RISKS = ("self_incrimination", "intent_to_return")
-FIRST_PERSON = re.compile(
-    r"\b(?:i|i[’']m|i[’']ve|i[’']d|i[’']ll|me|my|mine|myself|we|we[’']re|we[’']ve|we[’']d|we[’']ll|us|our|ours|ourselves)\b",
-    re.IGNORECASE,
-)
+# Risks about the speaker's own deeds and plans: a sentence with no first person cannot admit a
+# crime or announce a return, however close its topic. An admission needs the speaker as the one
+# acting ("I", "we", "me and my friends", "my job was"); "in my group two boys were shot" admits
+# nothing. A plan may be stated through a possessive ("my plan is to rejoin them").
+_I = r"i|i[’']m|i[’']ve|i[’']d|i[’']ll|me|we|we[’']re|we[’']ve|we[’']d|we[’']ll"
+FIRST_PERSON = {
+    "self_incrimination": re.compile(
+        rf"\b(?:{_I}|my (?:job|work|task|role|duty|position))\b", re.IGNORECASE
+    ),
+    "intent_to_return": re.compile(rf"\b(?:{_I}|my|mine|myself|us|our|ours|ourselves)\b", re.IGNORECASE),
+}
 # Only English text is judged for a missing first person (the classifier reads English).
 ENGLISH = re.compile(r"\b(?:the|and|they|was|were|is|are|of|to|he|she|it|them|there|this)\b", re.IGNORECASE)
+# A sentence that says violence cannot be excused ("nothing can justify it", "there is no excuse
+# for killing") speaks against it, though its embedding sits next to the justifications.
+CONDEMNS = re.compile(
+    r"\b(?:no|nothing|never|nobody|none|cannot|can[’']t|not)\b(?:\W+\w+){0,5}?\W+"
+    r"(?:justif\w*|excus\w*|allows?|allowed|permits?|permitted|(?:an? )?reasons?|right to kill)\b",
+    re.IGNORECASE,
+)
+CONDEMNED_RISK = "justifies_violence"
 CACHE_VERSION = "4"
 
 
@@ -63,10 +75,14 @@ class FlagOptions:
     question_factor: the classifier's probabilities for an interviewer's question are multiplied
         by this (0.5).
     first_person_factor: the classifier's probabilities for self-incrimination and intent to
-        return are multiplied by this (0.3) in an English sentence without a first-person word
-        (I, me, my, we, us, our): both are about the speaker's own deeds and plans, and alone the
-        classifier took "two boys from my unit were shot for trying" for an admission. Cues count
-        in full.
+        return are multiplied by this (0.3) in an English sentence without the speaker in it (for
+        an admission "I", "we" or "me"; for a plan also "my", "us", "our"): both are about the
+        speaker's own deeds and plans, and alone the classifier took "in my group two boys were
+        shot for trying" for an admission. Cues count in full.
+    condemnation_factor: the classifier's probability for `justifies_violence` is multiplied by
+        this (0.4) when the sentence denies that violence can be justified or excused ("there is
+        no excuse", "nothing can justify it", "no religion allows this"), and so is the any-risk
+        gate's; cues count in full.
     identifying_model_factor: the classifier's probability for `identifying_details` is multiplied
         by this (0.5) unless a name or a cue backs it: names and addresses are surface features the
         embedding barely sees, and alone it took "my brother studies medicine in Zagreb" for one.
@@ -109,6 +125,7 @@ class FlagOptions:
     negated_factor: float = 0.4
     question_factor: float = 0.5
     first_person_factor: float = 0.3
+    condemnation_factor: float = 0.4
     identifying_model_factor: float = 0.5
     advocacy_margin: float = 0.1
     cue_bonus: float = 0.5
@@ -210,11 +227,15 @@ class Flagger:
         if INTERVIEWER_QUESTION.match(text):
             probs = probs * opts.question_factor
             gate *= opts.question_factor
-        if ENGLISH.search(text) and not FIRST_PERSON.search(text):
-            probs = probs.copy()
-            for label in FIRST_PERSON_RISKS:
-                if label in self.labels:
+        if ENGLISH.search(text):
+            for label, rx in FIRST_PERSON.items():
+                if label in self.labels and not rx.search(text):
+                    probs = probs.copy()
                     probs[self.labels.index(label)] *= opts.first_person_factor
+        if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
+            probs = probs.copy()
+            probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
+            gate *= opts.condemnation_factor  # else the pooled gate would put the risk back
         hits = self._cues.find(text)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
         scores: dict[str, float] = {}

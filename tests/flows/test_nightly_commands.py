@@ -115,9 +115,10 @@ def test_demo_creates_workspace_runs_a_pass_and_prints_how_to_review(tmp_path, p
 
     ws = Workspace(ws_root)
     report = load_latest(ws)
-    assert report["summary"]["files_processed"] == 1 and report["summary"]["candidates_proposed"] >= 3
+    # How the sample's stories group into clips moves with the flagger; that they are found does not.
+    assert report["summary"]["files_processed"] == 1 and report["summary"]["candidates_proposed"] >= 2
     themes = set(report["candidates_per_theme"])
-    assert {"false_promises", "hypocrisy_corruption"} <= themes and len(themes) >= 4
+    assert {"false_promises", "hypocrisy_corruption", "witnessed_brutality", "warning_to_others"} <= themes
     assert report["risks_found"]  # the sample carries risky moments on purpose
     assert report["proxies_built"] == 1
     password_file = ws.secrets / "demo-admin.password"

@@ -75,3 +75,14 @@ def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
     [f] = flagger.flag_texts(["In the jail we slept on a concrete floor, thirty men in a small room."])
     assert "prison_conditions" in f.labels
     assert f.why["prison_conditions"].startswith('close to exemplar "')
+
+
+def test_condemnation_of_violence_is_not_justification(flagger: Flagger) -> None:
+    [f] = flagger.flag_texts(["Nothing in this world can excuse the murder of people who harmed nobody."])
+    assert "justifies_violence" not in f.labels
+
+
+def test_what_others_did_is_no_admission(flagger: Flagger) -> None:
+    text = "Two young men from the brigade were shot by their own emir when they tried to run."
+    [f] = flagger.flag_texts([text])
+    assert "self_incrimination" not in f.labels

@@ -138,3 +138,14 @@ def test_credibility_warnings_quote_every_risky_sentence_of_the_interview(cue_fl
     assert summary["pro_group_advocacy"] == 1 and summary["self_incrimination"] == 1
     with pytest.raises(ValueError):
         credibility_warnings(interview, flags[:2])
+
+
+def test_first_chance_is_a_return_only_when_it_leads_back(cue_flagger: Flagger) -> None:
+    leave, back = cue_flagger.flag_texts(
+        [
+            "I made up my mind to run away at the first opportunity.",
+            "At the first chance I get, I will go back to the brothers.",
+        ]
+    )
+    assert "intent_to_return" not in leave.labels
+    assert "intent_to_return" in back.labels
