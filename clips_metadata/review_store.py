@@ -542,15 +542,17 @@ class ReviewStore:
 
     # ---- what the export gate reads ----
 
-    def consent_of(self, candidate_id: int) -> tuple[str, Consent] | None:
-        """(pseudonym, consent) of the candidate's interviewee, or None."""
+    def consent_of(self, candidate_id: int) -> tuple[str, Consent, tuple[str, ...], tuple[str, ...]] | None:
+        """(pseudonym, consent, real names, identifying words) of the candidate's interviewee,
+        or None."""
         with self.store.read() as s:
             row = self._candidate_row(s, candidate_id)
             interview = s.get(InterviewRow, row.interview_id)
             person = s.get(IntervieweeRow, interview.interviewee_id) if interview else None
             if person is None:
                 return None
-            return person.pseudonym, consent_record(person)
+            return (person.pseudonym, consent_record(person), tuple(person.real_names or ()),
+                    tuple(person.identifying_words or ()))
 
     def text_languages(self, candidate_id: int) -> tuple[str, ...]:
         """Languages with subtitle or translation text in the candidate's current version."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -48,8 +48,10 @@ class ExportAuthorisation:
     The scope the gate checked against the interviewee's consent is signed with it, so the
     renderer can hold the export to it: `profile`, `platform` and the `languages` whose subtitles
     may leave ("" and () = not bound; the gate always binds them), and whether the face, the real
-    voice and the real name may be shown (False: the export must blur, alter, redact; the
-    renderer enforces the first two, the name's redaction terms come from the registry).
+    voice and the real name may be shown (False: the export must blur, alter, redact), and a
+    keyed digest of the words the registry requires hidden (real names unless shown, identifying
+    words always): the renderer checks it against the terms it is asked to redact, and the
+    manifest that carries the authorisation reveals no name.
     """
 
     candidate_id: int
@@ -63,6 +65,7 @@ class ExportAuthorisation:
     shows_face: bool = False
     uses_real_voice: bool = False
     shows_name: bool = False
+    redactions: str = ""  # redaction_digest of the terms the registry requires hidden ("" = none)
     signature: str = ""
 
     def payload(self) -> bytes:
@@ -88,6 +91,7 @@ class ExportAuthorisation:
                 shows_face=bool(data.get("shows_face", False)),
                 uses_real_voice=bool(data.get("uses_real_voice", False)),
                 shows_name=bool(data.get("shows_name", False)),
+                redactions=str(data.get("redactions", "")),
                 signature=str(data.get("signature", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -119,6 +123,26 @@ def verify_authorisation(
             "but the candidate has changed since"
         )
     return auth
+
+
+def redaction_digest(terms: Iterable[str], key: bytes) -> str:
+    """HMAC-SHA256 of a set of words to redact (case and order ignored); "" for none. Keyed,
+    so that a digest in a manifest cannot be checked against guessed names."""
+    words = sorted({t.strip().casefold() for t in terms if t.strip()})
+    return hmac.new(key, canonical_json(words), hashlib.sha256).hexdigest() if words else ""
+
+
+def redaction_refusal(auth: ExportAuthorisation, key: bytes, required: Iterable[str],
+                      redacted: Iterable[str]) -> str | None:
+    """Why an export's redactions fall short of the authorisation, or None. `required` are the
+    registry's terms the caller says it hides; `redacted` everything it will redact."""
+    required = tuple(required)
+    if redaction_digest(required, key) != auth.redactions:
+        return "redaction terms differ from those the registry required when the export was authorised"
+    missing = {t.strip().casefold() for t in required} - {t.strip().casefold() for t in redacted}
+    if missing:
+        return f"{len(missing)} required redaction term(s) would not be redacted"
+    return None
 
 
 def scope_refusal(auth: ExportAuthorisation, profile: str, platform: str, languages: tuple[str, ...],

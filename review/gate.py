@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from clips_metadata.records import ANY, UNASSIGNED
-from pipeline.authorisation import ExportAuthorisation, sign_authorisation
+from pipeline.authorisation import ExportAuthorisation, redaction_digest, sign_authorisation
 from pipeline.errors import CounterclipsError
 from review.rules import ApprovalFact, ReviewFacts, State, current_approvals, required_approvals
 
@@ -69,6 +69,8 @@ class ConsentView:
     expires: date | None = None  # consent is valid through this day (UTC)
     languages: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
+    real_names: tuple[str, ...] = ()  # hidden unless `name` and the export shows the name
+    identifying_words: tuple[str, ...] = ()  # always hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,13 @@ def consent_refusal(consent: ConsentView, request: ExportRequest, today: date) -
     if not _allows(consent.platforms, request.platform):
         return f"consent of {who} does not cover platform {request.platform!r}"
     return None
+
+
+def required_redactions(consent: ConsentView, request: ExportRequest) -> tuple[str, ...]:
+    """The registry's words an export must hide: identifying words always, real names unless
+    the export shows the name."""
+    names = () if request.shows_name else consent.real_names
+    return tuple(t for t in (*consent.identifying_words, *names) if t.strip())
 
 
 def authorise_export(
@@ -174,5 +183,6 @@ def authorise_export(
         shows_face=request.shows_face,
         uses_real_voice=request.uses_real_voice,
         shows_name=request.shows_name,
+        redactions=redaction_digest(required_redactions(consent, request), key),
     )
     return sign_authorisation(auth, key)

@@ -87,9 +87,10 @@ class ReviewService:
         found = self.rs.consent_of(candidate_id)
         consent = None
         if found is not None:
-            pseudonym, c = found
+            pseudonym, c, names, words = found
             consent = ConsentView(pseudonym=pseudonym, face=c.face, voice=c.voice, name=c.name,
-                                  expires=c.expires, languages=c.languages, platforms=c.platforms)
+                                  expires=c.expires, languages=c.languages, platforms=c.platforms,
+                                  real_names=names, identifying_words=words)
         return cand, facts.approvals, consent
 
     def authorise(self, candidate_id: int, request: ExportRequest, *, key: bytes,

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.authorisation import ExportAuthorisation, scope_refusal, verify_authorisation
+from pipeline.authorisation import (
+    ExportAuthorisation,
+    redaction_refusal,
+    scope_refusal,
+    verify_authorisation,
+)
 from pipeline.errors import AuthorisationError, RenderError
 from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText, make_card_image
@@ -53,6 +58,8 @@ class RenderRequest:
     clock); `language` names the one burned into the picture ("" burns none). `words` are the
     transcript's timed words, used to bleep `redact_terms` (real names and identifying words),
     which become `pseudonym` in every subtitle; `extra_bleeps` are further spans an editor marked.
+    `registry_terms` are the registry's terms among `redact_terms`: they must match the digest the
+    authorisation carries.
     `consent`, `approvals`, `audit` and `transcript`
     are recorded in the manifest as given. `options` defaults to `RenderOptions(profile=profile)`.
     """
@@ -73,6 +80,7 @@ class RenderRequest:
     redact_terms: tuple[str, ...] = ()
     pseudonym: str = ""
     extra_bleeps: tuple[tuple[float, float], ...] = ()  # editor-marked spans (source clock)
+    registry_terms: tuple[str, ...] = ()  # the registry's part of redact_terms (the gate signed it)
     blur_faces: bool = True
     alter_voice: bool = True
     title_card: CardText | None = None
@@ -134,6 +142,7 @@ def render_export(
     languages = tuple(sorted({t.language for t in request.subtitles} | ({request.language} - {""})))
     refusal = scope_refusal(auth, request.profile, request.platform, languages,
                             request.blur_faces, request.alter_voice)
+    refusal = refusal or redaction_refusal(auth, key, request.registry_terms, request.redact_terms)
     if refusal:
         raise AuthorisationError(refusal)
     _check_request(request)

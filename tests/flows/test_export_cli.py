@@ -60,6 +60,8 @@ def test_export_renders_through_the_gate_and_prints_paths(workspace, capsys):
     assert [e["action"] for e in manifest["audit"]] == ["approve"]
     assert manifest["authorisation"]["approvers"] == ["rita"]
     assert manifest["render"]["options"]["preset"] == "ultrafast"
+    # The registry's real name (no name consent) was required, and checked, as a keyed digest only.
+    assert len(manifest["authorisation"]["redactions"]) == 64 and "Real Name" not in paths[-1].read_text()
     srt = next(p for p in paths if p.suffix == ".srt").read_text()
     assert "hardest" in srt
 

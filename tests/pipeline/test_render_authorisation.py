@@ -95,3 +95,23 @@ def test_export_beyond_the_authorised_scope_is_refused(tmp_path, scope, changes,
     with pytest.raises(AuthorisationError, match=reason):
         render_export(replace(req, **changes), authorisation(**scope), KEY)
     _assert_nothing_written(tmp_path)
+
+
+def test_export_that_skips_a_registry_redaction_is_refused(tmp_path):
+    from pipeline.authorisation import redaction_digest
+
+    auth = authorisation(redactions=redaction_digest(("Yusuf Darwish", "Raqqa"), KEY))
+    req = _request(tmp_path, blur_faces=True, alter_voice=True, pseudonym="Witness K")
+    with pytest.raises(AuthorisationError, match="differ from those the registry required"):
+        render_export(replace(req, redact_terms=("Yusuf Darwish",), registry_terms=("Yusuf Darwish",)),
+                      auth, KEY)
+    with pytest.raises(AuthorisationError, match="would not be redacted"):
+        render_export(replace(req, redact_terms=("Raqqa",), registry_terms=("Raqqa", "yusuf darwish")),
+                      auth, KEY)
+    _assert_nothing_written(tmp_path)
+    # The terms the gate required, in any case or order, plus an editor's own: allowed through to
+    # the render (which this test's fixture stops at the first probe).
+    ok = replace(req, redact_terms=("raqqa", "YUSUF DARWISH", "the baker"),
+                 registry_terms=("raqqa", "YUSUF DARWISH"))
+    with pytest.raises(AssertionError, match="before the authorisation was verified"):
+        render_export(ok, auth, KEY)

@@ -143,3 +143,17 @@ def test_authorisation_carries_the_scope_checked_against_consent():
         verify_authorisation(replace(auth, languages=("ar", "en", "fr")), KEY, "hash-v2")
     with pytest.raises(AuthorisationError, match="forged"):
         verify_authorisation(replace(auth, shows_name=True), KEY, "hash-v2")
+
+
+def test_authorisation_binds_the_registry_redactions_without_revealing_them():
+    import json
+
+    from pipeline.authorisation import redaction_digest
+
+    consent = replace(CONSENT, real_names=("Yusuf Darwish",), identifying_words=("Raqqa bakery",))
+    hidden = authorise_export(cand(), [ok()], consent, REQUEST, key=KEY, now=NOW)
+    assert hidden.redactions == redaction_digest(("raqqa bakery", "YUSUF DARWISH"), KEY)
+    assert "Yusuf" not in json.dumps(hidden.to_dict()) and "Raqqa" not in json.dumps(hidden.to_dict())
+    shown = authorise_export(cand(), [ok()], replace(consent, name=True), replace(REQUEST, shows_name=True),
+                             key=KEY, now=NOW)
+    assert shown.redactions == redaction_digest(("Raqqa bakery",), KEY) != hidden.redactions
