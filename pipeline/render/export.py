@@ -161,7 +161,8 @@ def render_export(
     profile = options.profile_spec
     fps = float(video.fps or 25.0)
 
-    export_dir = Path(request.out_dir) / request.stem
+    # Absolute: a relative folder starting with "-" would reach ffmpeg as an option.
+    export_dir = Path(request.out_dir).absolute() / request.stem
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / f"{request.stem}.mp4"
     remove_stale_parts(final)

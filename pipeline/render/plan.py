@@ -402,6 +402,9 @@ def plan_render(job: RenderJob) -> list[str]:
     """argv of the single ffmpeg run that writes `job.output` (MP4, H.264 + AAC, fast start)."""
     if job.duration <= 0:
         raise RenderError(f"empty cut: out point {job.end:.3f}s is not after in point {job.start:.3f}s")
+    for what, path in (("source", job.source), ("output", job.output)):
+        if not path.startswith("/"):  # a relative name could begin with "-" and read as an option
+            raise RenderError(f"{what} path must be absolute: {path!r}")
     ffmpeg = _ffmpeg()
     o = job.options
     profile = o.profile_spec

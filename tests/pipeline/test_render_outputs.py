@@ -194,3 +194,13 @@ def test_output_folder_with_filtergraph_characters(wide, tmp_path):
     req = request(wide, out, start=1.0, end=2.0, language="en", subtitles=(EN,))
     result = render_export(req, authorisation(), KEY)
     assert result.video.is_file() and out in result.video.parents
+
+
+def test_relative_output_folder_with_a_leading_dash(wide, tmp_path, monkeypatch):
+    # `counterclips export --out "-drafts ü"` from the folder the user is in: ffmpeg must not
+    # read the output path as an option.
+    monkeypatch.chdir(tmp_path)
+    req = request(wide, Path("-drafts 'q' ü"), start=1.0, end=2.0, language="en", subtitles=(EN,))
+    result = render_export(req, authorisation(), KEY)
+    assert result.video.is_file() and (tmp_path / "-drafts 'q' ü") in result.video.parents
+    assert result.video.is_absolute()

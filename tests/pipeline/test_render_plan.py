@@ -275,3 +275,10 @@ def test_speaker_centre_is_median_of_largest_faces():
                FaceSample(2, (Box(420, 100, 100, 100),))]
     assert speaker_centre(samples) == (470.0, 150.0)
     assert speaker_centre([FaceSample(0, ())]) is None
+
+
+def test_relative_paths_are_refused_before_they_can_read_as_options():
+    with pytest.raises(RenderError, match="output path must be absolute"):
+        plan_render(replace(JOB, output="-x/clip.mp4"))
+    with pytest.raises(RenderError, match="source path must be absolute"):
+        plan_render(replace(JOB, source="-in.mp4"))
