@@ -109,11 +109,12 @@ def consent_refusal(consent: ConsentView, request: ExportRequest, today: date) -
     return None
 
 
-def required_redactions(consent: ConsentView, request: ExportRequest) -> tuple[str, ...]:
+def registry_redactions(real_names: Sequence[str], identifying_words: Sequence[str],
+                        shows_name: bool) -> tuple[str, ...]:
     """The registry's words an export must hide: identifying words always, real names unless
-    the export shows the name."""
-    names = () if request.shows_name else consent.real_names
-    return tuple(t for t in (*consent.identifying_words, *names) if t.strip())
+    the export shows the name. The gate signs these; `counterclips export` redacts them."""
+    names = () if shows_name else tuple(real_names)
+    return tuple(t for t in (*identifying_words, *names) if t.strip())
 
 
 def authorise_export(
@@ -183,6 +184,7 @@ def authorise_export(
         shows_face=request.shows_face,
         uses_real_voice=request.uses_real_voice,
         shows_name=request.shows_name,
-        redactions=redaction_digest(required_redactions(consent, request), key),
+        redactions=redaction_digest(registry_redactions(consent.real_names, consent.identifying_words,
+                                                        request.shows_name), key),
     )
     return sign_authorisation(auth, key)

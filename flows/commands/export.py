@@ -63,11 +63,13 @@ class Protection:
 def protection_for(consent: Any, real_names: tuple[str, ...], identifying_words: tuple[str, ...],
                    render_options: dict[str, Any]) -> Protection:
     """Consent sets the floor; approved render options may only add protection."""
+    from review.gate import registry_redactions
+
     blur = (not consent.face) or bool(render_options.get("blur_faces"))
     alter = (not consent.voice) or bool(render_options.get("alter_voice"))
-    hide_name = (not consent.name) or bool(render_options.get("redact_names"))
-    terms = tuple(identifying_words) + (tuple(real_names) if hide_name else ())
-    return Protection(blur, alter, tuple(t for t in terms if t.strip()), shows_name=not hide_name)
+    shows_name = bool(consent.name) and not render_options.get("redact_names")
+    return Protection(blur, alter, registry_redactions(real_names, identifying_words, shows_name),
+                      shows_name=shows_name)
 
 
 def editor_redactions(redactions: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
