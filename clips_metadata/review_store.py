@@ -30,8 +30,8 @@ from clips_metadata.models import (
     SentenceRow,
     WarningRow,
 )
-from clips_metadata.records import CANDIDATE_STATUSES, Consent, StoredWarning
-from clips_metadata.rows import as_utc, candidate_filters, consent_record, utc_now, warning_record
+from clips_metadata.records import CANDIDATE_STATUSES, Interviewee, StoredWarning
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
 
 ROLES = ("editor", "reviewer", "admin")
 
@@ -542,17 +542,13 @@ class ReviewStore:
 
     # ---- what the export gate reads ----
 
-    def consent_of(self, candidate_id: int) -> tuple[str, Consent, tuple[str, ...], tuple[str, ...]] | None:
-        """(pseudonym, consent, real names, identifying words) of the candidate's interviewee,
-        or None."""
+    def interviewee_of(self, candidate_id: int) -> Interviewee | None:
+        """The candidate's interviewee (pseudonym, consent, names to redact), or None."""
         with self.store.read() as s:
             row = self._candidate_row(s, candidate_id)
             interview = s.get(InterviewRow, row.interview_id)
             person = s.get(IntervieweeRow, interview.interviewee_id) if interview else None
-            if person is None:
-                return None
-            return (person.pseudonym, consent_record(person), tuple(person.real_names or ()),
-                    tuple(person.identifying_words or ()))
+            return interviewee_record(person) if person is not None else None
 
     def text_languages(self, candidate_id: int) -> tuple[str, ...]:
         """Languages with subtitle or translation text in the candidate's current version."""

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 
 from clips_metadata.models import CandidateLabelRow, CandidateRow, IntervieweeRow, InterviewRow, WarningRow
-from clips_metadata.records import Consent, StoredWarning
+from clips_metadata.records import Consent, Interviewee, StoredWarning
 
 
 def utc_now() -> datetime:
@@ -31,6 +31,19 @@ def consent_record(r: IntervieweeRow) -> Consent:
         languages=tuple(r.consent_languages),
         platforms=tuple(r.consent_platforms),
         expires=r.consent_expires if isinstance(r.consent_expires, date) else None,
+    )
+
+
+def interviewee_record(r: IntervieweeRow) -> Interviewee:
+    return Interviewee(
+        id=r.id,
+        pseudonym=r.pseudonym,
+        real_names=tuple(r.real_names),
+        identifying_words=tuple(r.identifying_words),
+        is_public=r.is_public,
+        consent=consent_record(r),
+        notes=r.notes,
+        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
     )
 
 

@@ -45,7 +45,7 @@ from clips_metadata.records import (
     TranscriptInfo,
     hash_fields,
 )
-from clips_metadata.rows import as_utc, candidate_filters, consent_record, utc_now, warning_record
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
 from clips_metadata.serialize import (
     media_to_json,
     transcript_from_json,
@@ -270,7 +270,7 @@ class Store:
             with self.transaction() as s:
                 s.add(row)
                 s.flush()
-                return _interviewee(row)
+                return interviewee_record(row)
         except IntegrityError as exc:
             raise DuplicateError(f"interviewee {pseudonym!r} already exists") from exc
 
@@ -299,23 +299,23 @@ class Store:
                 for k, v in _consent_columns(consent).items():
                     setattr(row, k, v)
             s.flush()
-            return _interviewee(row)
+            return interviewee_record(row)
 
     def get_interviewee(self, pseudonym: str) -> Interviewee:
         with self.read() as s:
-            return _interviewee(_interviewee_row(s, pseudonym))
+            return interviewee_record(_interviewee_row(s, pseudonym))
 
     def get_interviewee_by_id(self, interviewee_id: int) -> Interviewee:
         with self.read() as s:
             row = s.get(m.IntervieweeRow, interviewee_id)
             if row is None:
                 raise NotFoundError(f"no interviewee with id {interviewee_id}")
-            return _interviewee(row)
+            return interviewee_record(row)
 
     def list_interviewees(self) -> tuple[Interviewee, ...]:
         with self.read() as s:
             rows = s.scalars(sa.select(m.IntervieweeRow).order_by(m.IntervieweeRow.pseudonym))
-            return tuple(_interviewee(r) for r in rows)
+            return tuple(interviewee_record(r) for r in rows)
 
     def unassigned_interviewee(self) -> Interviewee:
         """The placeholder owner of footage without a sidecar; no consent at all, so the export
@@ -992,19 +992,6 @@ def _version_row(s: Session, candidate_id: int, version: int) -> m.CandidateVers
     if row is None:
         raise NotFoundError(f"candidate {candidate_id} has no version {version}")
     return row
-
-
-def _interviewee(r: m.IntervieweeRow) -> Interviewee:
-    return Interviewee(
-        id=r.id,
-        pseudonym=r.pseudonym,
-        real_names=tuple(r.real_names),
-        identifying_words=tuple(r.identifying_words),
-        is_public=r.is_public,
-        consent=consent_record(r),
-        notes=r.notes,
-        created_at=as_utc(r.created_at),  # type: ignore[arg-type]
-    )
 
 
 def _interview(s: Session, r: m.InterviewRow, names: Mapping[int, str] | None = None) -> Interview:

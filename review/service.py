@@ -84,13 +84,13 @@ class ReviewService:
             status=facts.state.value, risks=facts.risks, edited_by=facts.edited_by,
             languages=self.rs.text_languages(candidate_id),
         )
-        found = self.rs.consent_of(candidate_id)
+        person = self.rs.interviewee_of(candidate_id)
         consent = None
-        if found is not None:
-            pseudonym, c, names, words = found
-            consent = ConsentView(pseudonym=pseudonym, face=c.face, voice=c.voice, name=c.name,
+        if person is not None:
+            c = person.consent
+            consent = ConsentView(pseudonym=person.pseudonym, face=c.face, voice=c.voice, name=c.name,
                                   expires=c.expires, languages=c.languages, platforms=c.platforms,
-                                  real_names=names, identifying_words=words)
+                                  real_names=person.real_names, identifying_words=person.identifying_words)
         return cand, facts.approvals, consent
 
     def authorise(self, candidate_id: int, request: ExportRequest, *, key: bytes,
