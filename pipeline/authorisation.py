@@ -125,10 +125,14 @@ def verify_authorisation(
     return auth
 
 
+def _term_set(terms: Iterable[str]) -> set[str]:
+    return {t.strip().casefold() for t in terms if t.strip()}
+
+
 def redaction_digest(terms: Iterable[str], key: bytes) -> str:
     """HMAC-SHA256 of a set of words to redact (case and order ignored); "" for none. Keyed,
     so that a digest in a manifest cannot be checked against guessed names."""
-    words = sorted({t.strip().casefold() for t in terms if t.strip()})
+    words = sorted(_term_set(terms))
     return hmac.new(key, canonical_json(words), hashlib.sha256).hexdigest() if words else ""
 
 
@@ -139,7 +143,7 @@ def redaction_refusal(auth: ExportAuthorisation, key: bytes, required: Iterable[
     required = tuple(required)
     if redaction_digest(required, key) != auth.redactions:
         return "redaction terms differ from those the registry required when the export was authorised"
-    missing = {t.strip().casefold() for t in required} - {t.strip().casefold() for t in redacted}
+    missing = _term_set(required) - _term_set(redacted)
     if missing:
         return f"{len(missing)} required redaction term(s) would not be redacted"
     return None

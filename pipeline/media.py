@@ -63,13 +63,19 @@ def check_media_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def file_url(path: str | os.PathLike[str]) -> str:
+    """`path` as FFmpeg's `file:` URL: a name with a colon is never read as a protocol, and an
+    absolute path never starts with a dash."""
+    return "file:" + os.path.abspath(path)
+
+
 def open_media(path: Path, name: str) -> Any:
     """A PyAV container of `path` (any file name is safe: `file:` URL); MediaError naming `name`
     for truncated files and for formats that are not audio or video."""
     import av
 
     try:
-        container = av.open("file:" + os.path.abspath(path), metadata_errors="ignore")
+        container = av.open(file_url(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         # A container whose index is cut off (e.g. mp4 without its moov atom) fails here too.
         reason = getattr(exc, "strerror", None) or str(exc)

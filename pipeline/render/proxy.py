@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import MediaError, RenderError
+from pipeline.media import check_media_file, file_url, open_media
 from pipeline.render.files import commit, remove_stale_parts, temp_path
 from pipeline.render.profiles import even
 from pipeline.render.run import Progress, ffmpeg_exe, run_ffmpeg
@@ -54,12 +55,6 @@ def duration_tolerance(duration: float) -> float:
     return 0.5 + 0.005 * duration
 
 
-def _file_url(path: str | os.PathLike[str]) -> str:
-    # FFmpeg's `file:` protocol: a name with a colon is never read as a protocol, and an
-    # absolute path never starts with a dash.
-    return "file:" + os.path.abspath(path)
-
-
 def _streams(container: Any) -> SourceStreams:
     from av.stream import Disposition
 
@@ -80,8 +75,6 @@ def probe_source(path: str | os.PathLike[str]) -> SourceStreams:
     for a missing, empty or unreadable file and for one with neither video nor audio."""
     # Same checks and the same safe opening as ingest's probe; that probe also hashes the file
     # and requires audio, neither of which a proxy needs.
-    from pipeline.media import check_media_file, open_media
-
     name = os.fspath(path)
     container = open_media(check_media_file(path), name)
     try:
@@ -103,7 +96,7 @@ def plan_proxy(ffmpeg: str, source: str, out: str, streams: SourceStreams,
         raise RenderError(f"{source}: nothing to put in a proxy (no video, no audio)")
     import ffmpeg as ff  # ffmpeg-python: pure graph building, no binary needed to compile
 
-    src = ff.input(_file_url(source))
+    src = ff.input(file_url(source))
     outputs: list[Any] = []
     kwargs: dict[str, Any] = {}
     if streams.video_index is not None:
@@ -114,7 +107,7 @@ def plan_proxy(ffmpeg: str, source: str, out: str, streams: SourceStreams,
     if streams.audio_index is not None:
         outputs.append(src[str(streams.audio_index)])
         kwargs.update(acodec="aac", ac=options.audio_channels, **{"b:a": options.audio_bitrate})
-    out_node = ff.output(*outputs, _file_url(out), movflags="+faststart", f="mp4",
+    out_node = ff.output(*outputs, file_url(out), movflags="+faststart", f="mp4",
                          map_metadata=-1, map_chapters=-1, **kwargs)
     argv = out_node.compile(cmd=ffmpeg)
     return [argv[0], "-hide_banner", "-y", "-loglevel", "info", *argv[1:]]
@@ -130,7 +123,7 @@ def verify_proxy(path: Path, streams: SourceStreams, options: ProxyOptions = Pro
     name = name or path.name
 
     try:
-        with av.open(_file_url(path)) as c:
+        with av.open(file_url(path)) as c:
             got = _streams(c)
             vcodec = c.streams[got.video_index].codec_context.name if got.video_index is not None else None
             acodec = c.streams[got.audio_index].codec_context.name if got.audio_index is not None else None
