@@ -176,11 +176,10 @@ def write_results(text: str) -> None:
     RESULTS.write_text(body)
 
 
-WALL: dict[str, dict[str, float]] = {}  # preset -> best wall seconds of "bare", "ours", "moviepy"
-
-
-def speed(src: Path, work: Path, preset: str, rounds: int, with_moviepy: bool) -> list[str]:
-    """Table rows for one x264 preset: bare vs ours alternating (best kept), then moviepy once."""
+def speed(src: Path, work: Path, preset: str, rounds: int,
+          with_moviepy: bool) -> tuple[list[str], dict[str, float]]:
+    """Table rows for one x264 preset: bare vs ours alternating (best kept), then moviepy once;
+    and the best wall seconds of "bare", "ours" and "moviepy"."""
     global OPTIONS
     OPTIONS = replace(RenderOptions(), preset=preset)
     bares: list[Cost] = []
@@ -195,7 +194,7 @@ def speed(src: Path, work: Path, preset: str, rounds: int, with_moviepy: bool) -
         assert (result.width, result.height) == (1280, 720)
     bare_w, ours_w = min(c.wall for c in bares), min(c.wall for c in ourss)
     bare_c, ours_c = min(c.cpu for c in bares), min(c.cpu for c in ourss)
-    WALL[preset] = {"bare": bare_w, "ours": ours_w}
+    wall = {"bare": bare_w, "ours": ours_w}
     runs = ", ".join
     rows = [
         f"| `{preset}` | bare ffmpeg encode of the segment | {bare_w:.1f} s "
@@ -208,12 +207,12 @@ def speed(src: Path, work: Path, preset: str, rounds: int, with_moviepy: bool) -
         with Cost() as mp:
             moviepy_encode(src, work / f"moviepy-{preset}.mp4")
         extra_ours, extra_mp = max(0.01, ours_c - bare_c), mp.cpu - bare_c
-        WALL[preset]["moviepy"] = mp.wall
+        wall["moviepy"] = mp.wall
         rows.append(
             f"| `{preset}` | moviepy `TextClip` compositing of the same subtitles | {mp.wall:.1f} s: ours "
             f"**{mp.wall / ours_w:.1f}x faster** | {mp.cpu:.1f} s: ours **{mp.cpu / ours_c:.1f}x** less; "
             f"the subtitles cost {extra_mp:.1f} s over bare vs {extra_ours:.1f} s | >= 5x |")
-    return rows
+    return rows, wall
 
 
 _SCORE = {"vmaf": re.compile(r"VMAF score: ([\d.]+)"), "ssim": re.compile(r"SSIM .*All:([\d.]+)")}
@@ -257,15 +256,15 @@ def main() -> int:
         "|---|---|---|---|---|",
     ]
     qualities: dict[str, dict[str, float]] = {}
+    walls: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="counterclips-bench-") as tmp:
         work = Path(tmp)
         src720 = make_source(work / "src720.mp4", 1280, 720, DURATION)
         src1080 = make_source(work / "src1080.mp4", 1920, 1080, 30.0)
         for preset in presets:
-            lines += speed(src720, work, preset, args.rounds, not args.skip_moviepy)
+            rows, walls[preset] = speed(src720, work, preset, args.rounds, not args.skip_moviepy)
+            lines += rows
             qualities[preset] = quality(work / f"bare-{preset}-0.mp4", src720)
-        global OPTIONS
-        OPTIONS = DEFAULT
         mem_bare = peak_memory(src1080, work / "mem-bare", "bare", 30.0)
         mem_master = peak_memory(src1080, work / "mem-master", "master", 30.0)
         mem_vertical = peak_memory(src1080, work / "mem-vertical", "vertical", 30.0)
@@ -273,7 +272,7 @@ def main() -> int:
     def mem(m: dict[str, float]) -> str:
         return f"ffmpeg {m['ffmpeg_max_rss_mb']:.0f} MB, python {m['python_max_rss_mb']:.0f} MB"
 
-    for preset, w in WALL.items():
+    for preset, w in walls.items():
         if "moviepy" in w and w["moviepy"] < 5 * w["bare"]:
             lines += ["", f"At `{preset}` the bare encode alone takes {w['bare']:.1f} s of moviepy's "
                       f"{w['moviepy']:.1f} s ({w['moviepy'] / w['bare']:.1f}x): x264's own work bounds "
