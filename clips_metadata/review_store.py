@@ -30,7 +30,7 @@ from clips_metadata.models import (
     SentenceRow,
     WarningRow,
 )
-from clips_metadata.records import CANDIDATE_STATUSES, Interviewee, StoredWarning
+from clips_metadata.records import CANDIDATE_STATUSES, Candidate, Interviewee, StoredWarning
 from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
 
 ROLES = ("editor", "reviewer", "admin")
@@ -407,10 +407,10 @@ class ReviewStore:
             return change
 
     def edit_candidate(self, candidate_id: int, expected_version: int, changes: Mapping[str, Any], *,
-                       actor: str, from_state: str, note: str) -> Any:
+                       actor: str, from_state: str, note: str) -> Candidate:
         """Write the edited version (`Store.update_candidate`) and its audit entry in one
         transaction; the candidate goes back to `proposed` (its approvals named the old version
-        hash and no longer count). Returns the updated Candidate."""
+        hash and no longer count)."""
 
         def audit(s: Session, row: CandidateRow) -> None:
             s.add(ReviewEventRow(
