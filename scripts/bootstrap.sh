@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium chromium-driver tesseract-ocr tesseract-ocr-eng tesseract-ocr-ara
-              postgresql espeak-ng flite fonts-dejavu-core)
+              postgresql espeak-ng flite fonts-dejavu-core
+              apertium apertium-eng-spa)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
