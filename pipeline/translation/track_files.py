@@ -31,7 +31,7 @@ from pipeline.translation.track import (
     clean_lines,
     new_track,
 )
-from pipeline.translation.xmlsafe import XML_NS, ParsedXml, local, namespace, parse_xml, xml_text
+from pipeline.translation.xmlsafe import ParsedXml, local, namespace, parse_xml, xml_text
 
 XliffVersion = Literal["1.2", "2.0"]
 NS12 = "urn:oasis:names:tc:xliff:document:1.2"
@@ -43,8 +43,6 @@ _NOTE_TIME = re.compile(r"start=(\d+(?:\.\d+)?)\s+end=(\d+(?:\.\d+)?)")
 # States that say a person accepted the target text.
 _DONE_12 = frozenset({"translated", "final", "signed-off", "needs-review-l10n", "needs-l10n"})
 _DONE_20 = frozenset({"translated", "reviewed", "final"})
-
-ET.register_namespace("mda", NS_MDA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,46 +87,44 @@ def format_xliff(
     target_language = track.language if track is not None else language
     mine = {c.source_id: c for c in track.cues} if track is not None else {}
     if version == "1.2":
-        root = ET.Element(f"{{{NS12}}}xliff", version="1.2")
+        root = ET.Element("xliff", {"xmlns": NS12, "version": "1.2"})
         attrib = {"original": xml_text(original), "source-language": source.language, "datatype": "plaintext"}
         if target_language:
             attrib["target-language"] = target_language
-        body = ET.SubElement(ET.SubElement(root, f"{{{NS12}}}file", attrib), f"{{{NS12}}}body")
+        body = ET.SubElement(ET.SubElement(root, "file", attrib), "body")
         for s in source.cues:
             cue = mine.get(s.id)
-            unit = ET.SubElement(
-                body, f"{{{NS12}}}trans-unit", {"id": s.id, f"{{{XML_NS}}}space": "preserve"}
-            )
-            ET.SubElement(unit, f"{{{NS12}}}source").text = xml_text("\n".join(s.lines))
+            unit = ET.SubElement(body, "trans-unit", {"id": s.id, "xml:space": "preserve"})
+            ET.SubElement(unit, "source").text = xml_text("\n".join(s.lines))
             if cue is not None and not cue.is_empty:
-                ET.SubElement(unit, f"{{{NS12}}}target", _state12(cue, track)).text = xml_text(cue.text)
-            ET.SubElement(unit, f"{{{NS12}}}note", {"from": "counterclips"}).text = _time_note(s.start, s.end)
+                ET.SubElement(unit, "target", _state12(cue, track)).text = xml_text(cue.text)
+            ET.SubElement(unit, "note", {"from": "counterclips"}).text = _time_note(s.start, s.end)
     elif version == "2.0":
-        attrib = {"version": "2.0", "srcLang": source.language}
+        attrib = {"xmlns": NS20, "xmlns:mda": NS_MDA, "version": "2.0", "srcLang": source.language}
         if target_language:
             attrib["trgLang"] = target_language
-        root = ET.Element(f"{{{NS20}}}xliff", attrib)
-        file = ET.SubElement(root, f"{{{NS20}}}file", id="f1", original=xml_text(original))
+        root = ET.Element("xliff", attrib)
+        file = ET.SubElement(root, "file", id="f1", original=xml_text(original))
         for s in source.cues:
             cue = mine.get(s.id)
-            unit = ET.SubElement(file, f"{{{NS20}}}unit", id=s.id)
-            group = ET.SubElement(ET.SubElement(unit, f"{{{NS_MDA}}}metadata"), f"{{{NS_MDA}}}metaGroup")
+            unit = ET.SubElement(file, "unit", id=s.id)
+            group = ET.SubElement(ET.SubElement(unit, "mda:metadata"), "mda:metaGroup")
             group.set("category", "counterclips-time")
-            ET.SubElement(group, f"{{{NS_MDA}}}meta", type="start").text = f"{s.start:.3f}"
-            ET.SubElement(group, f"{{{NS_MDA}}}meta", type="end").text = f"{s.end:.3f}"
-            notes = ET.SubElement(unit, f"{{{NS20}}}notes")
-            ET.SubElement(notes, f"{{{NS20}}}note", category="timing").text = _time_note(s.start, s.end)
-            segment = ET.SubElement(unit, f"{{{NS20}}}segment", state=_state20(cue, track))
-            src = ET.SubElement(segment, f"{{{NS20}}}source", {f"{{{XML_NS}}}space": "preserve"})
+            ET.SubElement(group, "mda:meta", type="start").text = f"{s.start:.3f}"
+            ET.SubElement(group, "mda:meta", type="end").text = f"{s.end:.3f}"
+            notes = ET.SubElement(unit, "notes")
+            ET.SubElement(notes, "note", category="timing").text = _time_note(s.start, s.end)
+            segment = ET.SubElement(unit, "segment", state=_state20(cue, track))
+            src = ET.SubElement(segment, "source", {"xml:space": "preserve"})
             src.text = xml_text("\n".join(s.lines))
             if cue is not None and not cue.is_empty:
-                tgt = ET.SubElement(segment, f"{{{NS20}}}target", {f"{{{XML_NS}}}space": "preserve"})
+                tgt = ET.SubElement(segment, "target", {"xml:space": "preserve"})
                 tgt.text = xml_text(cue.text)
     else:
         raise ValueError(f"unknown XLIFF version {version!r}")
     ET.indent(root)
-    text = ET.tostring(root, encoding="unicode", default_namespace=NS12 if version == "1.2" else NS20)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+    # Plain tag names with xmlns attributes: ElementTree would otherwise invent ns0: prefixes.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 @dataclass(frozen=True, slots=True)
