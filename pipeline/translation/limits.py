@@ -96,7 +96,7 @@ def check_cue(
     right-to-left letters (a wrong paste). Empty text is not a problem here: it means untranslated.
     """
     limits = limits_for(language)
-    lines = [t for t in text_lines if t.strip()]
+    lines = [" ".join(t.split()) for t in text_lines if t.strip()]
     out: list[Problem] = []
 
     def add(message: str, severity: Severity = "error") -> None:
