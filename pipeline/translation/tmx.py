@@ -104,7 +104,7 @@ def read_tmx(
             continue
         entries.extend(_read_tu(doc, tu, default_src, origin, problems))
     if problems:
-        raise TrackFileError(source, problems)
+        raise TrackFileError(source, sorted(problems, key=lambda p: p.line))
     return tuple(entries)
 
 

@@ -25,7 +25,9 @@ def source(*texts: str, language: str = "en", step: float = 3.0) -> SrcTrack:
     """A source track with one 2.5 s cue per text, ids c1, c2, ..."""
     return SrcTrack(
         language,
-        tuple(SrcCue(f"c{k}", k * step, k * step + 2.5, tuple(t.split("\n"))) for k, t in enumerate(texts, 1)),
+        tuple(
+            SrcCue(f"c{k}", k * step, k * step + 2.5, tuple(t.split("\n"))) for k, t in enumerate(texts, 1)
+        ),
     )
 
 

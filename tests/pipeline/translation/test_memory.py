@@ -10,7 +10,9 @@ def test_exact_and_fuzzy_matches_with_percentages() -> None:
         [
             MemoryEntry("en", "I left the group because they lied.", "ar", "تركت الجماعة لأنهم كذبوا."),
             MemoryEntry("en", "Nobody forced me to stay.", "ar", "لم يجبرني أحد على البقاء."),
-            MemoryEntry("en", "I left the group because they lied.", "fr", "J'ai quitté le groupe car ils mentaient."),
+            MemoryEntry(
+                "en", "I left the group because they lied.", "fr", "J'ai quitté le groupe car ils mentaient."
+            ),
         ]
     )
     exact = memory.lookup("en", "I left the group  because they LIED.", "ar-SA")
@@ -44,7 +46,9 @@ def test_memory_proposes_the_earlier_translation_in_a_new_clip() -> None:
         memory.add(pair)
     clip2 = source("Hello.", "They promised us paradise.", "I saw the killings.")
     draft = draft_track(clip2, "fr", memory=memory)
-    assert draft.cue("c2").lines == ("Ils nous ont promis le paradis.",) and draft.cue("c2").origin == "memory"
+    assert (
+        draft.cue("c2").lines == ("Ils nous ont promis le paradis.",) and draft.cue("c2").origin == "memory"
+    )
     assert draft.cue("c3").is_empty  # fuzzy matches are offered, not filled in
     offer = memory.lookup("en", "I saw the killings.", "fr")
     assert offer[0].entry.target_text == "J'ai vu les massacres." and 90 < offer[0].score < 100

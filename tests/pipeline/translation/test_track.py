@@ -7,6 +7,7 @@ import pytest
 from pipeline.translation.errors import TranslationError
 from pipeline.translation.memory import MemoryEntry, TranslationMemory
 from pipeline.translation.track import (
+    TranslationTrack,
     as_cues,
     can_check,
     check_refusal,
@@ -28,9 +29,11 @@ from tests.pipeline.translation.support import SrcCue, SrcTrack, UpperEngine, so
 SRC = source("I left the group.", "They lied to us.", "Now I speak out.")
 
 
-def translated_by(user: str, language: str = "fr") -> object:
+def translated_by(user: str, language: str = "fr") -> TranslationTrack:
     track = new_track(SRC, language)
-    for cue, text in zip(SRC.cues, ["J'ai quitté le groupe.", "Ils nous ont menti.", "Je parle."], strict=True):
+    for cue, text in zip(
+        SRC.cues, ["J'ai quitté le groupe.", "Ils nous ont menti.", "Je parle."], strict=True
+    ):
         track = edit_cue(track, cue.id, [text], user)
     return track
 
