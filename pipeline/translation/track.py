@@ -13,7 +13,7 @@ Source tracks are duck-typed (`SourceTrack`): the per-version cue model's `CueTr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
@@ -371,6 +371,17 @@ def summarise(source: SourceTrack, track: TranslationTrack | None, language: str
         sum(1 for p in problems if p.severity == "error"),
         sum(1 for p in problems if p.severity == "warning"),
     )
+
+
+def language_report(
+    source: SourceTrack, tracks: Mapping[str, TranslationTrack], languages: Iterable[str]
+) -> tuple[TrackSummary, ...]:
+    """One summary per wanted language (e.g. the consented ones) and per existing track, sorted."""
+    by_base = {base_language(lang): t for lang, t in tracks.items()}
+    wanted = {base_language(lang): lang for lang in languages}
+    wanted.update({base_language(t.language): t.language for t in tracks.values()})
+    wanted.pop(base_language(source.language), None)
+    return tuple(summarise(source, by_base.get(base), lang) for base, lang in sorted(wanted.items()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.translation.errors import TranslationError
 from pipeline.translation.memory import MemoryEntry, TranslationMemory
@@ -14,6 +16,7 @@ from pipeline.translation.track import (
     confirm_cue,
     draft_track,
     edit_cue,
+    language_report,
     mark_checked,
     mark_translated,
     new_track,
@@ -156,6 +159,47 @@ def test_dict_records_round_trip_and_reject_garbage() -> None:
         track_from_dict(data)
     with pytest.raises(TranslationError):
         track_from_dict({"language": "es"})
+
+
+def test_language_report_lists_wanted_and_existing_languages() -> None:
+    tracks = {
+        "es": draft_track(SRC, "es", engine=UpperEngine()),
+        "fr": mark_translated(SRC, translated_by("ana"), "ana"),
+    }
+    report = language_report(SRC, tracks, ["ar", "fr-FR", "en"])
+    assert [(s.language, s.state) for s in report] == [
+        ("ar", "missing"),
+        ("es", "draft"),
+        ("fr", "translated"),
+    ]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_reconcile_never_keeps_a_cue_silently_out_of_sync(data: st.DataObject) -> None:
+    track = mark_translated(SRC, translated_by("ana"), "ana")
+    new_cues = []
+    for cue in SRC.cues:
+        action = data.draw(st.sampled_from(["keep", "retime", "retext", "drop"]))
+        if action == "retime":
+            cue = replace(cue, start=cue.start + data.draw(st.integers(1, 900)) / 1000)
+        elif action == "retext":
+            cue = replace(cue, lines=("Changed.",))
+        if action != "drop":
+            new_cues.append(cue)
+    new_source = SrcTrack("en", tuple(new_cues))
+    out = reconcile(SRC, new_source, track)
+    by_id = {c.id: c for c in new_source.cues}
+    old_by_id = {c.id: c for c in SRC.cues}
+    for cue in out.cues:
+        s = by_id.get(cue.source_id)
+        if s is None:
+            assert cue.needs_look
+            continue
+        assert (cue.start, cue.end) == (s.start, s.end)
+        synced = (s.start, s.end, s.lines) == (lambda o: (o.start, o.end, o.lines))(old_by_id[s.id])
+        assert cue.needs_look == (not synced)
+    assert out.status == ("translated" if new_source == SRC else "draft")
 
 
 def test_summary_and_render_cues() -> None:
