@@ -73,11 +73,20 @@ def write_tmx(entries: Iterable[MemoryEntry], path: str | os.PathLike[str]) -> P
 
 
 def _seg_text(seg: ET.Element) -> str:
-    parts = [seg.text or ""]
-    for child in seg:
-        if local(child.tag) not in _INLINE_DROP:
-            parts.append(_seg_text(child))
-        parts.append(child.tail or "")
+    # Iterative (a hostile file may nest thousands of <hi> elements): text of the segment and
+    # of kept elements, never of dropped native codes, plus every element's tail.
+    parts: list[str] = []
+    stack: list[tuple[ET.Element, bool]] = [(seg, True)]
+    while stack:
+        element, opening = stack.pop()
+        if not opening:
+            parts.append(element.tail or "")
+            continue
+        if element is not seg:
+            stack.append((element, False))
+        if element is seg or local(element.tag) not in _INLINE_DROP:
+            parts.append(element.text or "")
+            stack.extend((child, True) for child in reversed(element))
     return "".join(parts)
 
 

@@ -100,3 +100,9 @@ def test_huge_files_are_refused_before_parsing() -> None:
     data = tmx("<tu/>" * 1000)
     with pytest.raises(TrackFileError, match="over the 2,000 byte limit"):
         read_tmx(data, max_bytes=2000)
+
+
+def test_deeply_nested_segments_do_not_crash() -> None:
+    deep = "<hi>" * 5000 + "x" + "</hi>" * 5000
+    body = f'<tu><tuv xml:lang="en"><seg>a {deep} b</seg></tuv><tuv xml:lang="fr"><seg>c</seg></tuv></tu>'
+    assert read_tmx(tmx(body))[0].source_text == "a x b"
