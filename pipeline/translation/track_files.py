@@ -154,7 +154,8 @@ def _units12(doc: ParsedXml, problems: list[Problem]) -> tuple[str, str, list[_U
         problems.append(Problem("no <file> element", line=doc.line(doc.root)))
         return "", "", []
     units = []
-    for unit in file.iter(f"{{{NS12}}}trans-unit"):
+    # Every <file> counts (some tools split a document); languages come from the first.
+    for unit in doc.root.iter(f"{{{NS12}}}trans-unit"):
         src = unit.find(f"{{{NS12}}}source")
         tgt = unit.find(f"{{{NS12}}}target")
         times = None
