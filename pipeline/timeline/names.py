@@ -1,0 +1,71 @@
+"""Neutral names: reel names, frame rates, and the check that no protected name leaves."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from pipeline.errors import ProtectedNameError, TimelineError
+
+# Reel names CMX 3600 readers treat as special sources (black, bars, auxiliary).
+SPECIAL_REELS = frozenset({"AX", "BL", "BLACK", "BARS"})
+
+_NTSC = (24000 / 1001, 30000 / 1001, 60000 / 1001)
+
+
+def exact_rate(fps: float) -> float:
+    """The exact frame rate a float stands for: 29.97 → 30000/1001, 23.976 → 24000/1001."""
+    if not fps or fps <= 0 or fps != fps:
+        raise TimelineError(f"invalid frame rate {fps!r}")
+    for ntsc in _NTSC:
+        if abs(fps - ntsc) < 0.006:
+            return ntsc
+    return float(round(fps)) if abs(fps - round(fps)) < 1e-6 else fps
+
+
+def rate_label(fps: float) -> str:
+    """FCPX's spelling of a rate in format names: 25 → "25", 29.97 → "2997", 23.976 → "2398"."""
+    rate = exact_rate(fps)
+    if rate == round(rate):
+        return str(int(rate))
+    return f"{round(rate * 100):d}"
+
+
+def reel_names(clip_ids: Iterable[str], sha256s: Iterable[str]) -> tuple[str, ...]:
+    """One distinct reel name (≤ 8 characters, A–Z 0–9, never a special source) per clip.
+
+    The clip's neutral id is used when it fits; otherwise `R<index><sha prefix>`.
+    """
+    names: list[str] = []
+    for index, (clip_id, sha) in enumerate(zip(clip_ids, sha256s, strict=True), 1):
+        name = re.sub(r"[^A-Z0-9]", "", clip_id.upper())
+        if not name or len(name) > 8 or name in SPECIAL_REELS or name in names:
+            prefix = f"R{index:02d}"
+            name = prefix + re.sub(r"[^A-Z0-9]", "", sha.upper())[: 8 - len(prefix)]
+        if name in names:  # same sha prefix and index cannot both repeat, but stay total
+            name = f"R{index:07d}"[-8:]
+        names.append(name)
+    return tuple(names)
+
+
+def fold(text: str) -> str:
+    """Text as name matching sees it: NFKC, case-folded, accents and format characters removed."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    return re.sub(r"[\s_\-.]+", " ", kept)
+
+
+def check_no_protected(texts: Iterable[str], protected_terms: Iterable[str], where: str) -> None:
+    """Raise ProtectedNameError when a protected term (in any Unicode variant) occurs in `texts`.
+
+    Underscores, dots and hyphens count as spaces so "Yusuf_Darwish.mp4" is caught too.
+    """
+    terms = [fold(t).strip() for t in protected_terms if t and t.strip()]
+    if not terms:
+        return
+    for text in texts:
+        folded = fold(text)
+        for term in terms:
+            if term and term in folded:
+                raise ProtectedNameError(f"{where} would carry a protected name")
