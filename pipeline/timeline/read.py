@@ -250,9 +250,11 @@ def read_timeline(
         if clip.effects:
             kinds = ", ".join(sorted({e.effect_name or type(e).__name__ for e in clip.effects}))
             raise _refuse(name, loc.where, f"unsupported effect ({kinds})")
-        if clip.media_reference is None or clip.media_reference.is_missing_reference:
-            raise _refuse(name, loc.where, "clip without media (generator, title or offline clip)")
+        if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+            raise _refuse(name, loc.where, "generated media (title, colour, bars) is not supported")
         media = _match(clip, known)
+        if media is None and (clip.media_reference is None or clip.media_reference.is_missing_reference):
+            raise _refuse(name, loc.where, "clip without known media (offline clip or unknown reel)")
         if media is None:
             shown = os.path.basename(_file_path(getattr(clip.media_reference, "target_url", "") or clip.name))
             raise _refuse(
