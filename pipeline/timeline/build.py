@@ -116,11 +116,11 @@ def clip_metadata(clip: TimelineClip, choice: MediaChoice) -> dict[str, Any]:
 
 def _clip(otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str) -> otio.schema.Clip:
     rate = exact_rate(clip.fps)
-    available_end = (
-        clip.source_duration_s
-        if choice.raw and clip.source_duration_s
-        else (clip.rendered.duration_s if clip.rendered and not choice.raw else choice.out_s)
-    )
+    # the whole file's length, so a suite can trim outwards (within what the media holds)
+    if choice.raw:
+        available_end = clip.source_duration_s or choice.out_s
+    else:
+        available_end = clip.rendered.duration_s if clip.rendered else choice.out_s
     ref = otio_mod.schema.ExternalReference(
         target_url=_file_url(choice.media.path),
         available_range=_range(otio_mod, 0.0, max(available_end, choice.out_s), rate),

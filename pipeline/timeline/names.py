@@ -11,17 +11,19 @@ from pipeline.errors import ProtectedNameError, TimelineError
 # Reel names CMX 3600 readers treat as special sources (black, bars, auxiliary).
 SPECIAL_REELS = frozenset({"AX", "BL", "BLACK", "BARS"})
 
-_NTSC = (24000 / 1001, 30000 / 1001, 60000 / 1001)
+# Rates editing suites know; NTSC rates are exact fractions (29.97 is 30000/1001).
+STANDARD_RATES = (24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 48.0, 50.0, 60000 / 1001, 60.0)
 
 
 def exact_rate(fps: float) -> float:
-    """The exact frame rate a float stands for: 29.97 → 30000/1001, 23.976 → 24000/1001."""
-    if not fps or fps <= 0 or fps != fps:
+    """The timeline rate for a probed rate: the nearest standard rate, exact (29.97 → 30000/1001).
+
+    Editing suites conform variable-rate media to a standard rate, and FCP 7 and EDL timecode
+    exist only for those; a phone video probed at an average 22.13 fps is cut on the 23.976 grid.
+    """
+    if not fps or fps <= 0 or fps != fps or fps == float("inf"):
         raise TimelineError(f"invalid frame rate {fps!r}")
-    for ntsc in _NTSC:
-        if abs(fps - ntsc) < 0.006:
-            return ntsc
-    return float(round(fps)) if abs(fps - round(fps)) < 1e-6 else fps
+    return min(STANDARD_RATES, key=lambda rate: abs(rate - fps))
 
 
 def rate_label(fps: float) -> str:
