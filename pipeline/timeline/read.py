@@ -255,11 +255,8 @@ def read_timeline(
         media = _match(clip, known)
         if media is None and (clip.media_reference is None or clip.media_reference.is_missing_reference):
             raise _refuse(name, loc.where, "clip without known media (offline clip or unknown reel)")
-        if media is None:
-            shown = os.path.basename(_file_path(getattr(clip.media_reference, "target_url", "") or clip.name))
-            raise _refuse(
-                name, loc.where, f"other media ({shown or 'unnamed'}): only the candidate's source may return"
-            )
+        if media is None:  # the other file's name is not repeated: it may name a person
+            raise _refuse(name, loc.where, "other media: only the candidate's source or export may return")
         rng = clip.source_range or clip.available_range()
         start = rng.start_time.to_seconds()
         end = rng.end_time_exclusive().to_seconds()

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from pipeline.atomic import write_text_atomic
 from pipeline.errors import TimelineError
@@ -67,10 +68,14 @@ def timeline_text(timeline: otio.schema.Timeline, fmt: str) -> str:
 
 
 def _names(timeline: otio.schema.Timeline) -> list[str]:
+    """Every name and media path in the timeline, paths percent-decoded ("%20" hides no name)."""
     names = [timeline.name]
     for item in timeline.find_children():
         names.append(item.name)
         names.extend(m.name for m in getattr(item, "markers", ()))
+        ref = getattr(item, "media_reference", None)
+        if ref is not None:
+            names.extend([ref.name, unquote(getattr(ref, "target_url", "") or "")])
     return names
 
 
@@ -90,7 +95,7 @@ def write_timeline(
     check_no_protected([target.name], terms, "the timeline's file name")
     check_no_protected(_names(timeline), terms, "a name in the timeline")
     text = timeline_text(timeline, fmt)
-    check_no_protected([text], terms, f"the {fmt} timeline")
+    check_no_protected([text, unquote(text)], terms, f"the {fmt} timeline")
     return write_text_atomic(target, text)
 
 

@@ -126,6 +126,9 @@ def test_protected_names_are_refused_in_names_paths_and_text(tmp_path: Path) -> 
         write_timeline(build_timeline([clip], "c1v1"), tmp_path / "darwish.otio", "otio", PROTECTED)
     with pytest.raises(ProtectedNameError):
         check_no_protected(["DARWÍSH"], PROTECTED, "x")  # accents and case do not hide it
+    spaced = replace(clip, source=MediaRef("/m/Yúsuf Darwish.mp4", SOURCE_SHA))  # as_uri gives %20
+    with pytest.raises(ProtectedNameError):
+        export_timeline([spaced], tmp_path, "c1v1", "fcp7", [grant_for(clip)], ("Yúsuf Darwish",))
     # the same clip pointed at its neutral render passes, and nothing written names anyone
     paths = export_timeline([named_source], tmp_path / "ok", "c1v1", "fcp7", (), PROTECTED)
     for p in paths:

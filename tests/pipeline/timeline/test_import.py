@@ -79,7 +79,7 @@ def test_other_media_is_refused_with_its_line(tmp_path: Path) -> None:
     text = path.read_text().replace(Path(clip.source.path).as_uri(), "file:///elsewhere/music.wav")
     text = text.replace(clip.source.sha256, "0" * 64)
     path.write_text(text)
-    expected = r"c1v1.otio: line \d+ \(clip 1\): other media \(music.wav\)"
+    expected = r"c1v1.otio: line \d+ \(clip 1\): other media: only the candidate's source"
     with pytest.raises(TimelineRefused, match=expected):
         read_timeline(path, source=known_source(clip))
 
