@@ -45,8 +45,10 @@ def reel_names(clip_ids: Iterable[str], sha256s: Iterable[str]) -> tuple[str, ..
         if not name or len(name) > 8 or name in SPECIAL_REELS or name in names:
             prefix = f"R{index:02d}"
             name = prefix + re.sub(r"[^A-Z0-9]", "", sha.upper())[: 8 - len(prefix)]
-        if name in names:  # same sha prefix and index cannot both repeat, but stay total
-            name = f"R{index:07d}"[-8:]
+        spare = index
+        while name in names:  # a clip id that happens to look like a fallback name
+            spare += 1
+            name = f"R{spare:07d}"
         names.append(name)
     return tuple(names)
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.errors import ProtectedNameError, TimelineError, TimelineRefused
 from pipeline.timeline.build import build_timeline, select_media
 from pipeline.timeline.fcpx import format_name, frame_duration
-from pipeline.timeline.names import check_no_protected, reel_names
+from pipeline.timeline.names import SPECIAL_REELS, check_no_protected, reel_names
 from pipeline.timeline.records import MediaRef, RawSourceGrant
 from pipeline.timeline.write import export_timeline, sequence_subtitles, write_timeline
 
@@ -151,3 +153,13 @@ def test_sequence_subtitles_follow_the_clips(tmp_path: Path) -> None:
     subs = sequence_subtitles(clips)
     # clip 1 is 3 s long: its second cue is cut at 3 s, clip 2's cues start at 3 s
     assert [(c.start, c.end) for c in subs["en"]] == [(0.0, 2.0), (2.1, 3.0), (3.0, 5.0), (5.1, 7.0)]
+
+
+HEX = "0123456789abcdef"
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=40), st.text(alphabet=HEX, min_size=8))
+def test_reels_stay_distinct_short_and_plain(ids: list[str], sha: str) -> None:
+    reels = reel_names(ids, [sha] * len(ids))
+    assert len(set(reels)) == len(ids)
+    assert all(1 <= len(r) <= 8 and r.isalnum() and r.isascii() and r not in SPECIAL_REELS for r in reels)

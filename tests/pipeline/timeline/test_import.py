@@ -178,3 +178,47 @@ def test_malformed_and_hostile_files_are_refused(tmp_path: Path, name: str, body
     source = KnownMedia(MediaRef("/m/s.mp4", "a" * 64), 60.0)
     with pytest.raises(TimelineRefused, match=expected):
         read_timeline(path, source=source, fps=25)
+
+
+def test_fcp7_with_a_doctype_as_suites_write_it_is_accepted(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path, in_s=12.0, out_s=20.0)
+    (path, *_) = export_timeline([clip], tmp_path, "c1v1", "fcp7", [grant_for(clip)])
+    text = path.read_text().replace("<xmeml", "<!DOCTYPE xmeml>\n<xmeml", 1)
+    path.write_text(text)
+    assert read_timeline(path, source=known_source(clip)).ranges == ((12.0, 20.0),)
+
+
+def test_split_edits_layered_video_and_generators_are_refused(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path, in_s=10.0, out_s=30.0)
+    timeline = build_timeline([clip], "c1v1", [grant_for(clip)])
+    audio = timeline.audio_tracks()[0][0]
+    audio.source_range = TimeRange(RT(250, 25), RT(300, 25))
+    path = tmp_path / "split.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    with pytest.raises(TimelineRefused, match="audio and video are cut differently"):
+        read_timeline(path, source=known_source(clip))
+
+    layered = build_timeline([clip], "c1v1", [grant_for(clip)], video_only=True)
+    layered.tracks.append(layered.tracks[0].clone())
+    otio.adapters.write_to_file(layered, str(path))
+    with pytest.raises(TimelineRefused, match="2 video tracks with clips"):
+        read_timeline(path, source=known_source(clip))
+
+    titled = build_timeline([clip], "c1v1", [grant_for(clip)], video_only=True)
+    titled.tracks[0].append(
+        otio.schema.Clip(
+            name="title",
+            media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+            source_range=TimeRange(RT(0, 25), RT(25, 25)),
+        )
+    )
+    otio.adapters.write_to_file(titled, str(path))
+    with pytest.raises(TimelineRefused, match=r"line \d+ \(clip 2\): generated media"):
+        read_timeline(path, source=known_source(clip))
+
+
+def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.otio"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(TimelineRefused, match="deep.otio"):
+        read_timeline(path, source=KnownMedia(MediaRef("/m/s.mp4", "a" * 64), 60.0))
