@@ -32,7 +32,10 @@ def select_media(clip: TimelineClip, grant: RawSourceGrant | None = None) -> Med
                 f"raw-source grant is for candidate {grant.candidate_id} v{grant.version}, "
                 f"not candidate {clip.candidate_id} v{clip.version} on this source"
             )
-        return MediaChoice(clip.source, clip.in_s, clip.out_s, raw=True, to_source_s=0.0)
+        return MediaChoice(
+            clip.source, clip.in_s, clip.out_s, raw=True, to_source_s=0.0,
+            fps=clip.fps, width=clip.width, height=clip.height,
+        )
     if clip.rendered is None:
         raise TimelineRefused(
             f"candidate {clip.candidate_id} v{clip.version} has no rendered export to reference; "
@@ -45,7 +48,11 @@ def select_media(clip: TimelineClip, grant: RawSourceGrant | None = None) -> Med
             f"rendered export of candidate {clip.candidate_id} is shorter ({clip.rendered.duration_s:.3f} s) "
             f"than its cut ({end:.3f} s)"
         )
-    return MediaChoice(clip.rendered.media, start, end, raw=False, to_source_s=clip.in_s - start)
+    r = clip.rendered
+    return MediaChoice(
+        r.media, start, end, raw=False, to_source_s=clip.in_s - start,
+        fps=r.fps or clip.fps, width=r.width or clip.width, height=r.height or clip.height,
+    )
 
 
 def _validate(clip: TimelineClip) -> None:
@@ -115,7 +122,7 @@ def clip_metadata(clip: TimelineClip, choice: MediaChoice) -> dict[str, Any]:
 
 
 def _clip(otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str) -> otio.schema.Clip:
-    rate = exact_rate(clip.fps)
+    rate = exact_rate(choice.fps)
     # the whole file's length, so a suite can trim outwards (within what the media holds)
     if choice.raw:
         available_end = clip.source_duration_s or choice.out_s
@@ -126,7 +133,7 @@ def _clip(otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str) -> 
         available_range=_range(otio_mod, 0.0, max(available_end, choice.out_s), rate),
     )
     ref.name = clip.clip_id
-    ref.metadata[META_KEY] = {"sha256": choice.media.sha256, "width": clip.width, "height": clip.height}
+    ref.metadata[META_KEY] = {"sha256": choice.media.sha256, "width": choice.width, "height": choice.height}
     out = otio_mod.schema.Clip(
         name=clip.clip_id, media_reference=ref, source_range=_range(otio_mod, choice.in_s, choice.out_s, rate)
     )
@@ -184,6 +191,6 @@ def build_timeline(
     timeline.tracks.append(video)
     if not video_only:
         timeline.tracks.append(audio)
-    rate = exact_rate(clips[0].fps)
+    rate = exact_rate(video[0].source_range.start_time.rate)
     timeline.global_start_time = otio.opentime.RationalTime(0, rate)
     return timeline

@@ -29,6 +29,9 @@ class RenderedMedia:
     media: MediaRef
     duration_s: float
     content_start_s: float = 0.0
+    width: int = 0  # 0: same as the source
+    height: int = 0
+    fps: float | None = None  # None: same as the source
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,9 @@ class MediaChoice:
     out_s: float
     raw: bool
     to_source_s: float  # add to a time in this media to get source seconds
+    fps: float
+    width: int
+    height: int
 
 
 @dataclass(frozen=True, slots=True)

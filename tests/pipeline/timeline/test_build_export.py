@@ -163,3 +163,13 @@ def test_reels_stay_distinct_short_and_plain(ids: list[str], sha: str) -> None:
     reels = reel_names(ids, [sha] * len(ids))
     assert len(set(reels)) == len(ids)
     assert all(1 <= len(r) <= 8 and r.isalnum() and r.isascii() and r not in SPECIAL_REELS for r in reels)
+
+
+def test_a_square_render_at_25_fps_keeps_its_own_size_and_rate(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path, fps=29.97)
+    square = replace(clip, rendered=replace(clip.rendered, width=1080, height=1080, fps=25.0))
+    (path, *_) = export_timeline([square], tmp_path, "c1v1", "fcpxml", protected_terms=PROTECTED)
+    assert 'name="FFVideoFormat1080x1080p25"' in path.read_text()
+    (video_clip,) = build_timeline([square], "c1v1").video_tracks()[0].find_clips()
+    assert video_clip.source_range.start_time.rate == 25.0
+    assert video_clip.source_range.start_time.value == 50  # the cut starts 2 s into the render
