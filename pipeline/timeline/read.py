@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlparse
 
 from pipeline.errors import TimelineRefused
 from pipeline.timeline.build import META_KEY
-from pipeline.timeline.names import exact_rate
-from pipeline.timeline.records import ImportedCut, KnownMedia
+from pipeline.timeline.names import exact_rate, reel_names
+from pipeline.timeline.records import ImportedCut, KnownMedia, TimelineClip
 
 READ_FORMATS = ("otio", "fcp7", "edl")
 MAX_BYTES = 20 * 1024 * 1024  # an edit list of one clip is kilobytes; more is not a recut
@@ -209,6 +209,22 @@ def _match(clip: Any, known: Sequence[KnownMedia]) -> KnownMedia | None:
         if names & set(media.names):
             return media
     return None
+
+
+def known_media(clip: TimelineClip) -> tuple[KnownMedia, tuple[KnownMedia, ...]]:
+    """The `source` and `also` arguments of `read_timeline` for a recut of `clip`'s export.
+
+    The source answers to the clip id and reel an EDL of this clip alone would use; the
+    rendered export (if any) maps back to source time through its offset.
+    """
+    if clip.source_duration_s is None:
+        raise TimelineRefused(f"clip {clip.clip_id}: the source's duration is needed to check ranges")
+    names = (clip.clip_id, clip.clip_id.upper(), reel_names([clip.clip_id], [clip.source.sha256])[0])
+    source = KnownMedia(clip.source, clip.source_duration_s, 0.0, names)
+    if clip.rendered is None:
+        return source, ()
+    offset = clip.in_s - clip.rendered.content_start_s
+    return source, (KnownMedia(clip.rendered.media, clip.rendered.duration_s, offset),)
 
 
 def read_timeline(

@@ -222,3 +222,14 @@ def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(TimelineRefused, match="deep.otio"):
         read_timeline(path, source=KnownMedia(MediaRef("/m/s.mp4", "a" * 64), 60.0))
+
+
+def test_known_media_of_a_clip_reads_back_either_export(tmp_path: Path) -> None:
+    from pipeline.timeline.read import known_media
+
+    clip = make_clip(tmp_path, in_s=12.0, out_s=20.0)
+    source, also = known_media(clip)
+    for grants in ([], [grant_for(clip)]):
+        (path, *_) = export_timeline([clip], tmp_path / str(len(grants)), "c1v1", "edl", grants)
+        cut = read_timeline(path, source=source, also=also, fps=25)
+        assert cut.ranges == ((pytest.approx(12.0), pytest.approx(20.0)),)
