@@ -123,7 +123,14 @@ def _parse(name: str, text: str, fmt: str, fps: float | None) -> tuple[Any, list
 
 
 def _line_hint(text: str, message: str) -> str:
-    """The line of the first quoted fragment of an adapter's message found in the text."""
+    """The line an adapter's message points at: an EDL event it names ("clip 003"), or its
+    first quoted fragment found in the text."""
+    event = re.search(r"\bclip (\d+)\b", message)
+    if event:
+        for number, line in enumerate(text.splitlines(), 1):
+            match = _EDL_EVENT.match(line)
+            if match and match.group(1) == event.group(1):
+                return f"line {number} (event {event.group(1)})"
     for fragment in re.findall(r"'([^'\n]{4,})'|\"([^\"\n]{4,})\"", message):
         frag = fragment[0] or fragment[1]
         index = text.find(frag)
@@ -132,15 +139,28 @@ def _line_hint(text: str, message: str) -> str:
     return ""
 
 
+_TIMECODE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.]\d{2}$")
+_EDL_HEADERS = ("TITLE:", "FCM:", "*", ">>>", "AUD", "SPLIT:")
+
+
 def _check_edl_lines(name: str, text: str) -> None:
-    """Refuse dissolves, wipes and key events before the adapter turns them into transitions."""
-    for number, line in enumerate(text.splitlines(), 1):
+    """Check every line before the adapter does, so a refusal can name it: events must be
+    cuts with four timecodes; dissolves, wipes, keys and motion effects (M2) are refused."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.upper().startswith(_EDL_HEADERS):
+            continue
+        if line.upper().startswith("M2"):
+            raise _refuse(name, f"line {number}", "unsupported motion effect (M2 speed change)")
         match = _EDL_EVENT.match(line)
-        if match and match.group(4).upper() not in ("C",):
-            raise _refuse(
-                name, f"line {number} (event {match.group(1)})",
-                f"unsupported transition {match.group(4)!r}; only cuts can come back",
-            )
+        if not match:
+            raise _refuse(name, f"line {number}", "unrecognised EDL line")
+        where = f"line {number} (event {match.group(1)})"
+        if match.group(4).upper() != "C":
+            raise _refuse(name, where, f"unsupported transition {match.group(4)!r}; only cuts can come back")
+        timecodes = match.group(5).split()
+        if len(timecodes) != 4 or not all(_TIMECODE.match(tc) for tc in timecodes):
+            raise _refuse(name, where, "malformed event: expected four timecodes HH:MM:SS:FF")
 
 
 def _locate(text: str, fmt: str, timeline: Any) -> list[_Located]:
@@ -273,7 +293,10 @@ def read_timeline(
             raise _refuse(name, loc.where, "clip without known media (offline clip or unknown reel)")
         if media is None:  # the other file's name is not repeated: it may name a person
             raise _refuse(name, loc.where, "other media: only the candidate's source or export may return")
-        rng = clip.source_range or clip.available_range()
+        try:
+            rng = clip.source_range or clip.available_range()
+        except Exception as exc:  # no range on the clip nor on its media: nothing to cut
+            raise _refuse(name, loc.where, "clip without a time range") from exc
         start = rng.start_time.to_seconds()
         end = rng.end_time_exclusive().to_seconds()
         tol = 0.5 / rng.start_time.rate

@@ -233,3 +233,24 @@ def test_known_media_of_a_clip_reads_back_either_export(tmp_path: Path) -> None:
         (path, *_) = export_timeline([clip], tmp_path / str(len(grants)), "c1v1", "edl", grants)
         cut = read_timeline(path, source=source, also=also, fps=25)
         assert cut.ranges == ((pytest.approx(12.0), pytest.approx(20.0)),)
+
+
+EVENT = "001  C1V1     V     C        "
+TC = "00:00:10:00 00:00:12:00 00:00:00:00"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (f"{EVENT}{TC}\n", r"line 3 \(event 001\): malformed event"),
+        (f"{EVENT}00:00:10:00 00:00:1x:00 00:00:00:00 00:00:02:00\n", r"line 3 \(event 001\): malformed"),
+        ("hello world\n", r"line 3: unrecognised EDL line"),
+        (f"{EVENT}{TC} 00:00:02:00\nM2   C1V1       050.0      00:00:10:00\n", r"line 4: unsupported motion"),
+        (f"{EVENT}{TC} 00:00:05:00\n", r"line 3 \(event 001\): cannot parse as edl"),
+    ],
+)
+def test_malformed_edl_lines_are_named(tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "cut.edl"
+    path.write_text("TITLE: c1v1\n\n" + body)
+    with pytest.raises(TimelineRefused, match=expected):
+        read_timeline(path, source=known_source(make_clip(tmp_path)), fps=25)
