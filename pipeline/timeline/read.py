@@ -175,10 +175,10 @@ def _locate(text: str, fmt: str, timeline: Any) -> list[_Located]:
         clip_lines = _occurrences(text, r'"OTIO_SCHEMA"\s*:\s*"Clip\.')
         trans_lines = _occurrences(text, r'"OTIO_SCHEMA"\s*:\s*"Transition\.')
         label = "clip"
-    elif fmt == "fcp7":
+    elif fmt == "fcp7":  # lines for the elements the adapter reads, in document order
         clip_lines = _occurrences(text, r"<clipitem\b")
         trans_lines = _occurrences(text, r"<transitionitem\b")
-        label = "clipitem"
+        label = "xmeml/sequence/media/*/track/clipitem"
     else:
         clip_lines = [
             n for n, line in enumerate(text.splitlines(), 1)
@@ -284,7 +284,7 @@ def read_timeline(
     for loc in located:
         clip = loc.item
         if clip.effects:
-            kinds = ", ".join(sorted({e.effect_name or type(e).__name__ for e in clip.effects}))
+            kinds = ", ".join(sorted({e.name or e.effect_name or type(e).__name__ for e in clip.effects}))
             raise _refuse(name, loc.where, f"unsupported effect ({kinds})")
         if isinstance(clip.media_reference, otio.schema.GeneratorReference):
             raise _refuse(name, loc.where, "generated media (title, colour, bars) is not supported")

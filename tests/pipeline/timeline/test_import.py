@@ -254,3 +254,20 @@ def test_malformed_edl_lines_are_named(tmp_path: Path, body: str, expected: str)
     path.write_text("TITLE: c1v1\n\n" + body)
     with pytest.raises(TimelineRefused, match=expected):
         read_timeline(path, source=known_source(make_clip(tmp_path)), fps=25)
+
+
+def test_fcp7_filter_is_refused_on_its_clipitem(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path, in_s=12.0, out_s=20.0)
+    (path, *_) = export_timeline([clip], tmp_path, "c1v1", "fcp7", [grant_for(clip)])
+    text = path.read_text()
+    blur = (
+        "<filter><effect><name>Gaussian Blur</name><effectid>GaussianBlur</effectid>"
+        "<effecttype>filter</effecttype><mediatype>video</mediatype></effect></filter>"
+    )
+    end = text.index("</clipitem>")
+    path.write_text(text[:end] + blur + text[end:])
+    line = text[: text.index("<clipitem")].count("\n") + 1
+    element = r"xmeml/sequence/media/\*/track/clipitem 1"
+    expected = rf"c1v1.xml: line {line} \({element}\): unsupported effect \(Gaussian Blur\)"
+    with pytest.raises(TimelineRefused, match=expected):
+        read_timeline(path, source=known_source(clip))
