@@ -12,7 +12,9 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline.atomic import write_text_atomic
 from pipeline.timeline.names import check_no_protected
@@ -20,6 +22,56 @@ from pipeline.timeline.records import ExportEntry, Publication, TakedownRow
 
 TAKEDOWN_COLUMNS = tuple(f.name for f in fields(TakedownRow))
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def takedown_stamp(now: datetime) -> str:
+    """A file-name-safe UTC stamp for takedown lists, e.g. 20261203T053000Z."""
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def utc_iso(value: str | datetime | None, now: datetime) -> str:
+    """A date or time as ISO 8601 UTC ("2026-12-03T05:30:00Z"); None means `now`.
+
+    A date without time is midnight UTC; a time without zone is taken as UTC.
+    Raises ValueError with the text it could not read.
+    """
+    if value is None:
+        moment = now
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO date or time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_publication(
+    export: ExportEntry, platform: str, url: str, now: datetime, at: str | datetime | None = None
+) -> Publication:
+    """A publication record of `export`, checked: a platform name, an http(s) URL, a real date
+    not in the future. Raises ValueError naming what is wrong."""
+    platform = platform.strip()
+    if not platform or len(platform) > 64 or any(c in platform for c in "\r\n\t"):
+        raise ValueError("platform must be a short name (e.g. youtube)")
+    parsed = urlsplit(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    published = utc_iso(at, now)
+    if published > utc_iso(now, now):
+        raise ValueError(f"publication date {published} is in the future")
+    return Publication(
+        export_id=export.export_id,
+        candidate_id=export.candidate_id,
+        version=export.version,
+        platform=platform.lower(),
+        url=url.strip(),
+        published_at=published,
+        file_sha256=export.file_sha256,
+    )
 
 
 def open_publications(publications: Iterable[Publication]) -> tuple[Publication, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 
 from pipeline.errors import ProtectedNameError
 from pipeline.timeline.records import ExportEntry, Publication
-from pipeline.timeline.withdrawal import open_publications, safe_cell, takedown_list, write_takedown
+from pipeline.timeline.withdrawal import (
+    new_publication,
+    open_publications,
+    safe_cell,
+    takedown_list,
+    takedown_stamp,
+    utc_iso,
+    write_takedown,
+)
 
 EXPORTS = (
     ExportEntry(1, 10, 2, "Witness K", "out/candidate-10-v2-square-en", "clip.mp4", "1" * 64, "2026-11-01"),
@@ -77,3 +86,27 @@ def test_no_cell_starts_a_formula(text: str) -> None:
     cell = safe_cell(text)
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert cell.endswith(text)
+
+
+NOW = datetime(2026, 12, 3, 5, 30, tzinfo=UTC)
+
+
+def test_new_publication_is_checked_and_tied_to_the_file() -> None:
+    pub = new_publication(EXPORTS[0], " YouTube ", "https://youtu.be/abc", NOW, "2026-12-01")
+    assert (pub.platform, pub.published_at, pub.file_sha256) == ("youtube", "2026-12-01T00:00:00Z", "1" * 64)
+    assert new_publication(EXPORTS[0], "x", "https://x.com/a/1", NOW).published_at == "2026-12-03T05:30:00Z"
+    for platform, url, at in [
+        ("", "https://a.b/c", None),
+        ("yt", "javascript:alert(1)", None),
+        ("yt", "https://a.b/c d", None),
+        ("yt", "https://a.b/c", "yesterday"),
+        ("yt", "https://a.b/c", "2027-01-01"),
+    ]:
+        with pytest.raises(ValueError):
+            new_publication(EXPORTS[0], platform, url, NOW, at)
+
+
+def test_times_are_utc() -> None:
+    east = datetime(2026, 12, 3, 8, 30, tzinfo=timezone(timedelta(hours=3)))
+    assert utc_iso(east, NOW) == "2026-12-03T05:30:00Z" == utc_iso("2026-12-03T08:30:00+03:00", NOW)
+    assert takedown_stamp(east) == "20261203T053000Z"
