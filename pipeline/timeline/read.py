@@ -280,53 +280,64 @@ def read_timeline(
     if len(videos) > 1:
         raise _refuse(name, "", f"{len(videos)} video tracks with clips: layered video is not supported")
     known = (source, *also)
-    by_track: dict[int, list[tuple[float, float]]] = {}
+    spans: dict[int, list[tuple[float, float]]] = {}  # per track, in record order
     for loc in located:
-        clip = loc.item
-        if clip.effects:
-            kinds = ", ".join(sorted({e.name or e.effect_name or type(e).__name__ for e in clip.effects}))
-            raise _refuse(name, loc.where, f"unsupported effect ({kinds})")
-        if isinstance(clip.media_reference, otio.schema.GeneratorReference):
-            raise _refuse(name, loc.where, "generated media (title, colour, bars) is not supported")
-        media = _match(clip, known)
-        if media is None and (clip.media_reference is None or clip.media_reference.is_missing_reference):
-            raise _refuse(name, loc.where, "clip without known media (offline clip or unknown reel)")
-        if media is None:  # the other file's name is not repeated: it may name a person
-            raise _refuse(name, loc.where, "other media: only the candidate's source or export may return")
-        try:
-            rng = clip.source_range or clip.available_range()
-        except Exception as exc:  # no range on the clip nor on its media: nothing to cut
-            raise _refuse(name, loc.where, "clip without a time range") from exc
-        start = rng.start_time.to_seconds()
-        end = rng.end_time_exclusive().to_seconds()
-        tol = 0.5 / rng.start_time.rate
-        if start < -tol or end > media.duration_s + tol:
-            raise _refuse(
-                name, loc.where,
-                f"range {start:.3f}-{end:.3f} s is outside the media (0-{media.duration_s:.3f} s)",
-            )
-        src_start, src_end = start + media.to_source_s, end + media.to_source_s
-        if src_start < -tol or src_end > source.duration_s + tol:
-            raise _refuse(
-                name, loc.where,
-                f"range {src_start:.3f}-{src_end:.3f} s is outside the source (0-{source.duration_s:.3f} s)",
-            )
-        track = clip.parent()
-        by_track.setdefault(id(track), []).append((max(0.0, src_start), min(source.duration_s, src_end)))
-        if by_track[id(track)][-1][0] < (by_track[id(track)][:-1] or [(0.0, 0.0)])[-1][1] - tol:
-            raise _refuse(name, loc.where, "ranges out of source order: reordering is not a recut")
-    if not by_track:
+        media = _checked_media(name, loc, known)
+        start, end, tol = _source_span(name, loc, media, source)
+        track = spans.setdefault(id(loc.item.parent()), [])
+        if track and start < track[-1][1] - tol:
+            raise _refuse(name, loc.where, "range goes back in the source: reordering is not a recut")
+        track.append((start, end))
+    if not spans:
         raise _refuse(name, "", "the timeline has no clips")
-    track_ids = [id(t) for t in (videos or list(timeline.tracks)) if id(t) in by_track]
-    ranges = _merge(by_track[track_ids[0]], 0.5 / 24)
-    for other in by_track:
-        if other != track_ids[0] and _merge(by_track[other], 0.5 / 24) != ranges:
-            if not _close(_merge(by_track[other], 0.5 / 24), ranges):
-                raise _refuse(name, "", "audio and video are cut differently (split edits are not supported)")
-    return ImportedCut(source_sha256=source.media.sha256, ranges=tuple(ranges), fmt=fmt)
+    main = next(id(t) for t in (videos or list(timeline.tracks)) if id(t) in spans)
+    ranges = _merge(spans[main])
+    if any(not _close(_merge(other), ranges) for other in spans.values()):
+        raise _refuse(name, "", "audio and video are cut differently (split edits are not supported)")
+    rounded = tuple((round(a, 6), round(b, 6)) for a, b in ranges)
+    return ImportedCut(source_sha256=source.media.sha256, ranges=rounded, fmt=fmt)
 
 
-def _merge(ranges: list[tuple[float, float]], tol: float) -> list[tuple[float, float]]:
+def _checked_media(name: str, loc: _Located, known: Sequence[KnownMedia]) -> KnownMedia:
+    """The known file a clip uses, or a refusal: effects, generators, offline or other media."""
+    import opentimelineio as otio
+
+    clip = loc.item
+    if clip.effects:
+        kinds = ", ".join(sorted({e.name or e.effect_name or type(e).__name__ for e in clip.effects}))
+        raise _refuse(name, loc.where, f"unsupported effect ({kinds})")
+    if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+        raise _refuse(name, loc.where, "generated media (title, colour, bars) is not supported")
+    media = _match(clip, known)
+    if media is None and (clip.media_reference is None or clip.media_reference.is_missing_reference):
+        raise _refuse(name, loc.where, "clip without known media (offline clip or unknown reel)")
+    if media is None:  # the other file's name is not repeated: it may name a person
+        raise _refuse(name, loc.where, "other media: only the candidate's source or export may return")
+    return media
+
+
+def _source_span(
+    name: str, loc: _Located, media: KnownMedia, source: KnownMedia
+) -> tuple[float, float, float]:
+    """(start, end, half a frame) of a clip in source seconds, checked against media and source."""
+    try:
+        rng = loc.item.source_range or loc.item.available_range()
+    except Exception as exc:  # no range on the clip nor on its media: nothing to cut
+        raise _refuse(name, loc.where, "clip without a time range") from exc
+    start = rng.start_time.to_seconds()
+    end = rng.end_time_exclusive().to_seconds()
+    tol = 0.5 / rng.start_time.rate
+    if start < -tol or end > media.duration_s + tol:
+        limit = f"0-{media.duration_s:.3f} s"
+        raise _refuse(name, loc.where, f"range {start:.3f}-{end:.3f} s is outside the media ({limit})")
+    start, end = start + media.to_source_s, end + media.to_source_s
+    if start < -tol or end > source.duration_s + tol:
+        limit = f"0-{source.duration_s:.3f} s"
+        raise _refuse(name, loc.where, f"range {start:.3f}-{end:.3f} s is outside the source ({limit})")
+    return max(0.0, start), min(source.duration_s, end), tol
+
+
+def _merge(ranges: list[tuple[float, float]], tol: float = 0.5 / 60) -> list[tuple[float, float]]:
     """Adjacent ranges (end meets start within `tol`) joined: a razor cut without a gap is no cut."""
     out: list[tuple[float, float]] = []
     for start, end in ranges:

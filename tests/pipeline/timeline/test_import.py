@@ -124,7 +124,7 @@ def test_reordered_ranges_and_effects_are_refused(tmp_path: Path) -> None:
     timeline.tracks[0].append(second)
     path = tmp_path / "swap.otio"
     otio.adapters.write_to_file(timeline, str(path))
-    with pytest.raises(TimelineRefused, match=r"line \d+ \(clip 2\): ranges out of source order"):
+    with pytest.raises(TimelineRefused, match=r"line \d+ \(clip 2\): range goes back in the source"):
         read_timeline(path, source=known_source(clip))
     timeline.tracks[0].remove(timeline.tracks[0][1])
     timeline.tracks[0][0].effects.append(otio.schema.LinearTimeWarp(time_scalar=2.0))
