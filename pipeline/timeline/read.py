@@ -7,6 +7,7 @@ the adapter sees it, and every refusal names the file's line (and element or eve
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -324,9 +325,14 @@ def _source_span(
         rng = loc.item.source_range or loc.item.available_range()
     except Exception as exc:  # no range on the clip nor on its media: nothing to cut
         raise _refuse(name, loc.where, "clip without a time range") from exc
+    rate = rng.start_time.rate
+    if not (math.isfinite(rate) and rate > 0 and rng.duration.rate == rate):
+        raise _refuse(name, loc.where, f"invalid frame rate {rate!r}")
     start = rng.start_time.to_seconds()
     end = rng.end_time_exclusive().to_seconds()
-    tol = 0.5 / rng.start_time.rate
+    if not (math.isfinite(start) and math.isfinite(end) and end > start):
+        raise _refuse(name, loc.where, "empty or invalid time range")
+    tol = 0.5 / rate
     if start < -tol or end > media.duration_s + tol:
         limit = f"0-{media.duration_s:.3f} s"
         raise _refuse(name, loc.where, f"range {start:.3f}-{end:.3f} s is outside the media ({limit})")

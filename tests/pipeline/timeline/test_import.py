@@ -271,3 +271,29 @@ def test_fcp7_filter_is_refused_on_its_clipitem(tmp_path: Path) -> None:
     expected = rf"c1v1.xml: line {line} \({element}\): unsupported effect \(Gaussian Blur\)"
     with pytest.raises(TimelineRefused, match=expected):
         read_timeline(path, source=known_source(clip))
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "expected"),
+    [
+        ('{"OTIO_SCHEMA": "RationalTime.1", "rate": 0.0, "value": 10.0}', None, "invalid frame rate"),
+        ('{"OTIO_SCHEMA": "RationalTime.1", "rate": NaN, "value": 10.0}', None, "invalid frame rate"),
+        (None, '{"OTIO_SCHEMA": "RationalTime.1", "rate": 25.0, "value": -50.0}', "empty or invalid"),
+        ('{"OTIO_SCHEMA": "RationalTime.1", "rate": 25.0, "value": 1e300}', None, "invalid time|outside"),
+    ],
+)
+def test_hostile_numbers_in_otio_are_refused(tmp_path: Path, start: str | None, duration: str | None,
+                                             expected: str) -> None:
+    import json
+
+    path, clip = _raw_otio(tmp_path)
+    doc = json.loads(path.read_text())
+    rng = doc["tracks"]["children"][0]["children"][0]["source_range"]
+    if start:
+        rng["start_time"] = "@START@"
+    if duration:
+        rng["duration"] = "@DURATION@"
+    text = json.dumps(doc).replace('"@START@"', start or "").replace('"@DURATION@"', duration or "")
+    path.write_text(text)
+    with pytest.raises(TimelineRefused, match=expected):
+        read_timeline(path, source=known_source(clip))
