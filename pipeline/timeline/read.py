@@ -36,6 +36,7 @@ class _Located:
 
 
 def _refuse(name: str, where: str, why: str) -> TimelineRefused:
+    why = " ".join(why.split())[:300]  # one line, even when an adapter's message is a page
     return TimelineRefused(f"{name}: {where}: {why}" if where else f"{name}: {why}")
 
 
