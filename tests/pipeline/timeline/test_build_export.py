@@ -173,3 +173,12 @@ def test_a_square_render_at_25_fps_keeps_its_own_size_and_rate(tmp_path: Path) -
     (video_clip,) = build_timeline([square], "c1v1").video_tracks()[0].find_clips()
     assert video_clip.source_range.start_time.rate == 25.0
     assert video_clip.source_range.start_time.value == 50  # the cut starts 2 s into the render
+
+
+@pytest.mark.parametrize("fmt", ["otio", "fcp7", "fcpxml", "edl"])
+def test_without_grant_no_format_names_the_raw_source(tmp_path: Path, fmt: str) -> None:
+    clips = [make_clip(tmp_path, 1), make_clip(tmp_path, 2, in_s=40.0, out_s=44.0)]
+    timeline_path, *srts = export_timeline(clips, tmp_path / "out", "sel", fmt)
+    for path in (timeline_path, *srts):
+        assert "/media/" not in path.read_text()
+    assert "/exports/c2v1.mp4" in timeline_path.read_text()
