@@ -186,3 +186,15 @@ def write_takedown(
     csv_path = write_text_atomic(base / f"takedown-{stamp}.csv", csv_text)
     json_path = write_text_atomic(base / f"takedown-{stamp}.json", json_text)
     return csv_path, json_path
+
+
+def open_takedowns(
+    publications: Sequence[Publication], exports: Sequence[ExportEntry], withdrawn: Iterable[str]
+) -> tuple[TakedownRow, ...]:
+    """The publications still online of every withdrawn interviewee (pseudonyms): what the
+    nightly report lists until each is marked taken down."""
+    rows: list[TakedownRow] = []
+    for pseudonym in sorted(set(withdrawn)):
+        listed = takedown_list(publications, exports, pseudonym)
+        rows.extend(r for r in listed if r.kind == "publication" and r.status == "open")
+    return tuple(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipeline.timeline.records import ExportEntry, Publication
 from pipeline.timeline.withdrawal import (
     new_publication,
     open_publications,
+    open_takedowns,
     safe_cell,
     takedown_list,
     takedown_stamp,
@@ -110,3 +112,12 @@ def test_times_are_utc() -> None:
     east = datetime(2026, 12, 3, 8, 30, tzinfo=timezone(timedelta(hours=3)))
     assert utc_iso(east, NOW) == "2026-12-03T05:30:00Z" == utc_iso("2026-12-03T08:30:00+03:00", NOW)
     assert takedown_stamp(east) == "20261203T053000Z"
+
+
+def test_open_takedowns_lists_what_is_still_online_for_the_withdrawn() -> None:
+    rows = open_takedowns(PUBLICATIONS, EXPORTS, ["Witness K"])
+    assert [(r.platform, r.url) for r in rows] == [
+        ("x", '=HYPERLINK("http://evil")'), ("youtube", "https://youtu.be/abc"), ("telegram", "https://t.me/c/5")
+    ]
+    closed = [replace(p, taken_down_at="2026-12-03T06:00:00Z") for p in PUBLICATIONS]
+    assert open_takedowns(closed, EXPORTS, ["Witness K", "Witness M"]) == ()
