@@ -121,7 +121,9 @@ def clip_metadata(clip: TimelineClip, choice: MediaChoice) -> dict[str, Any]:
     }
 
 
-def _clip(otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str) -> otio.schema.Clip:
+def _clip(
+    otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str, markers: bool = True
+) -> otio.schema.Clip:
     rate = exact_rate(choice.fps)
     # the whole file's length, so a suite can trim outwards (within what the media holds)
     if choice.raw:
@@ -139,7 +141,7 @@ def _clip(otio_mod: Any, clip: TimelineClip, choice: MediaChoice, reel: str) -> 
     )
     out.metadata[META_KEY] = clip_metadata(clip, choice)
     out.metadata["cmx_3600"] = {"reel": reel}
-    for name, colour, start, end in marker_labels(clip):
+    for name, colour, start, end in marker_labels(clip) if markers else ():
         lo, hi = max(start, clip.in_s), min(end, clip.out_s)
         if hi < lo:
             continue  # outside the cut: nothing to mark
@@ -187,7 +189,7 @@ def build_timeline(
         choice = select_media(clip, by_key.get((clip.candidate_id, clip.version)))
         video.append(_clip(otio, clip, choice, reel))
         if not video_only:
-            audio.append(_clip(otio, clip, choice, reel))
+            audio.append(_clip(otio, clip, choice, reel, markers=False))  # once per clip is enough
     timeline.tracks.append(video)
     if not video_only:
         timeline.tracks.append(audio)
