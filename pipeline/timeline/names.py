@@ -63,13 +63,12 @@ def fold(text: str) -> str:
 def check_no_protected(texts: Iterable[str], protected_terms: Iterable[str], where: str) -> None:
     """Raise ProtectedNameError when a protected term (in any Unicode variant) occurs in `texts`.
 
-    Underscores, dots and hyphens count as spaces so "Yusuf_Darwish.mp4" is caught too.
+    Underscores, dots and hyphens count as spaces so "Yusuf_Darwish.mp4" is caught too; a term
+    matches as whole words, so a short name ("Ali") does not refuse the word "available".
     """
     terms = [fold(t).strip() for t in protected_terms if t and t.strip()]
-    if not terms:
-        return
+    patterns = [re.compile(rf"(?<!\w){re.escape(term)}(?!\w)") for term in terms if term]
     for text in texts:
         folded = fold(text)
-        for term in terms:
-            if term and term in folded:
-                raise ProtectedNameError(f"{where} would carry a protected name")
+        if any(p.search(folded) for p in patterns):
+            raise ProtectedNameError(f"{where} would carry a protected name")

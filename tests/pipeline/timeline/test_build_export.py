@@ -182,3 +182,10 @@ def test_without_grant_no_format_names_the_raw_source(tmp_path: Path, fmt: str) 
     for path in (timeline_path, *srts):
         assert "/media/" not in path.read_text()
     assert "/exports/c2v1.mp4" in timeline_path.read_text()
+
+
+def test_protected_terms_match_whole_words_in_any_variant() -> None:
+    check_no_protected(["available_range", "Alibaba"], ["Ali"], "x")
+    for text in ["ali.mp4", "file:///m/ALI-interview", "Ａｌｉ", "A\u00adli"]:
+        with pytest.raises(ProtectedNameError):
+            check_no_protected([text], ["Ali"], "x")
