@@ -33,3 +33,15 @@ class RenderError(CounterclipsError):
 
 class AuthorisationError(CounterclipsError):
     """A render was attempted without a valid export authorisation for the current version."""
+
+
+class TimelineError(CounterclipsError):
+    """A timeline cannot be built, written or read (bad clip, unsupported format, malformed file)."""
+
+
+class TimelineRefused(TimelineError):
+    """An edited timeline or an export request asks for something the rules do not allow."""
+
+
+class ProtectedNameError(CounterclipsError):
+    """A protected (real) name would leave the system in a name, file name or file content."""
