@@ -260,9 +260,10 @@ def _dash_short_turns(cues: list[TimedCue], options: CueOptions) -> list[TimedCu
     """Join two neighbouring one-line cues of different speakers into one dashed cue when one of
     them is too short to read on its own ("- Did you go?" / "- Yes.")."""
     out: list[TimedCue] = []
-    for cue in cues:
+    for k, cue in enumerate(cues):
         prev = out[-1] if out else None
-        if prev is not None and _dashable(prev, cue, options):
+        until = cues[k + 1].start - options.min_gap if k + 1 < len(cues) else math.inf
+        if prev is not None and _dashable(prev, cue, options, until):
             out[-1] = TimedCue(prev.id, prev.start, cue.end, (DASH + prev.lines[0], DASH + cue.lines[0]),
                                False, (prev.words[0], cue.words[1]), (*prev.speakers, *cue.speakers))
         else:
@@ -270,12 +271,14 @@ def _dash_short_turns(cues: list[TimedCue], options: CueOptions) -> list[TimedCu
     return out
 
 
-def _starved(cue: TimedCue, options: CueOptions) -> bool:
-    duration = cue.end - cue.start
+def _starved(cue: TimedCue, options: CueOptions, until: float = math.inf) -> bool:
+    """Too short to read, when it must end by `until` (turns are built apart, so the end of one
+    turn's last cue may run into the next turn)."""
+    duration = min(cue.end, until) - cue.start
     return duration < options.min_duration or reading_chars(cue.text) > options.max_cps * duration
 
 
-def _dashable(a: TimedCue, b: TimedCue, options: CueOptions) -> bool:
+def _dashable(a: TimedCue, b: TimedCue, options: CueOptions, until: float) -> bool:
     if len(a.speakers) != 1 or len(b.speakers) != 1 or a.speakers == b.speakers:
         return False
     if len(a.lines) != 1 or len(b.lines) != 1 or a.lines[0].startswith(DASH):
@@ -283,7 +286,7 @@ def _dashable(a: TimedCue, b: TimedCue, options: CueOptions) -> bool:
     room = options.max_line_chars - len(DASH)
     return (display_width(a.lines[0]) <= room and display_width(b.lines[0]) <= room
             and b.start - a.end <= options.close_gap and b.end - a.start <= options.max_duration
-            and (_starved(a, options) or _starved(b, options)))
+            and (_starved(a, options, b.start - options.min_gap) or _starved(b, options, until)))
 
 
 def _settle(base: CueTrack, cues: Sequence[TimedCue], fixed: set[str], options: CueOptions
@@ -296,6 +299,8 @@ def _settle(base: CueTrack, cues: Sequence[TimedCue], fixed: set[str], options: 
     rate = base.rate
     in_f, out_f = to_frame(base.start, rate), to_frame(base.end, rate)
     gap = options.min_gap_frames
+    close = round(options.close_gap * rate)
+    longest = math.floor(options.max_duration * rate)
     items = []
     for c in sorted(cues, key=lambda c: (c.start, c.end)):
         s = max(to_frame(c.start, rate), in_f)
@@ -308,6 +313,8 @@ def _settle(base: CueTrack, cues: Sequence[TimedCue], fixed: set[str], options: 
                 b[0] = a[1] + gap
             else:
                 a[1] = b[0] - gap
+        elif a[2].id not in fixed and b[0] - a[1] < close and b[0] - gap - a[0] <= longest:
+            a[1] = b[0] - gap  # chain closely following cues, as the cue layout does
     kept, dropped = [], []
     for s, e, c in items:
         if e - s < 1:
