@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import SubtitleError
+from pipeline.frames import frame_rate
 from pipeline.records import Cue, Sentence, Word
 from pipeline.sentences import (
     UNSPACED_LANGUAGES,
@@ -526,7 +527,9 @@ def _place(
 
 
 def _cues(placed: list[list], options: CueOptions) -> tuple[Cue, ...]:
-    return tuple(Cue(x[0] / options.fps, x[1] / options.fps, x[2]) for x in placed)
+    # Frame numbers become seconds on the exact grid (29.97 fps is 30000/1001, not a float).
+    rate = frame_rate(options.fps)
+    return tuple(Cue(float(x[0] / rate), float(x[1] / rate), x[2]) for x in placed)
 
 
 def _frames_cps(entry: list, fps: float) -> float:
