@@ -109,7 +109,8 @@ def split_cue(track: CueTrack, cue_id: str, at: int, words: Sequence[Word] | Non
     split_f = min(max(split_f, s_f + 1 + gap), e_f - 1)
     if split_f - gap <= s_f or split_f >= e_f:
         raise CueTrackError(f"cue {cue_id} is too short to split into two cues {gap} frames apart")
-    mid = min(max(mid, a), b)
+    # Each part keeps at least one word where there are enough; else the second part has none.
+    mid = min(max(mid, a + 1), b - 1) if b - a >= 2 else b
     first = replace(cue, end=frame_time(split_f - gap, rate), lines=wrap_text(left, track.language, options),
                     edited=True, words=(a, mid))
     second_id = _unique_id(f"w{mid}", {c.id for c in track.cues})

@@ -43,7 +43,8 @@ class TimedCue:
 
     id: stable name ("w<first word index>"); translated cues and comments refer to it.
     edited: a person changed its text or times; trimming keeps it while its words stay inside.
-    words: half-open range of indices into `track_words(...)` that the cue shows.
+    words: half-open range of indices into `track_words(...)` that the cue shows; empty only
+        for a part split off an edited cue with fewer words than parts (kept by its times).
     speakers: speakers in the order they talk in this cue (empty when unknown).
     """
 
@@ -231,9 +232,9 @@ def _derive_track(tw: Sequence[Word], start: float, end: float, fps: float | Fra
     free = [i for i in words_inside(tw, base.start, base.end) if i not in taken]
     derived: list[TimedCue] = []
     for run in _runs(free):
-        for turn in _turns(tw, run):
-            derived.extend(_cues_for(tw, turn, opts))
-    derived = _dash_short_turns(derived, opts)
+        # Dashes join turns of one run only: a pinned cue may sit between two runs.
+        turns = [cue for turn in _turns(tw, run) for cue in _cues_for(tw, turn, opts)]
+        derived.extend(_dash_short_turns(turns, opts))
     return _settle(base, [*pinned, *derived], {c.id for c in pinned}, opts)
 
 
@@ -347,8 +348,10 @@ def retrim(track: CueTrack, words: Sequence[Word], new_start: float, new_end: fl
         if not cue.edited:
             continue
         a, b = cue.words
-        if b <= a or b > len(tw):
+        if b > len(tw):
             dropped.append(_dropped(cue, "its words are not in this transcript"))
+        elif b <= a and not probe.start <= cue.start < cue.end <= probe.end:
+            dropped.append(_dropped(cue, "it lies outside the new cut"))  # text without words
         elif not all(i in inside for i in range(a, b)):
             dropped.append(_dropped(cue, "some of its words are outside the new cut"))
         else:

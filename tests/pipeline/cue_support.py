@@ -73,7 +73,7 @@ def assert_track_ok(track: CueTrack, options: CueOptions = DEFAULT_OPTIONS) -> N
     for cue in track.cues:
         assert track.start - 1e-9 <= cue.start < cue.end <= track.end + 1e-9, cue
         assert on_grid(cue.start, rate) and on_grid(cue.end, rate), cue
-        assert cue.words[0] < cue.words[1]
+        assert cue.words[0] <= cue.words[1] and (cue.edited or cue.words[0] < cue.words[1])
     for a, b in zip(track.cues, track.cues[1:], strict=False):
         assert b.start - a.end >= gap - 1e-9, (a, b)  # no overlap, at least two frames apart
         assert a.words[1] <= b.words[0]  # word order preserved
