@@ -176,3 +176,19 @@ def test_bad_cuts_are_named_errors():
     with pytest.raises(CueTrackError):
         build_track(words, float("nan"), 5.0, 25)
     assert build_track([], 0.0, 1.0, 25).cues == ()
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("ar", "عندما انضممت إلى الجماعة كنت أعتقد أنهم يقاتلون من أجل العدالة. لم يستطع أحد المغادرة. "
+           "هربت في الليل مع أخي ومشينا ثلاثة أيام قبل أن نصل إلى الحدود."),
+    ("ja", "私 は 夜 に 兄 と 一緒 に 逃げ ました 。 三 日 間 歩い て 国境 に 着き ました 。 "
+           "そして 新しい 生活 を 始め ました 。"),
+])
+def test_right_to_left_and_unspaced_tracks_keep_every_word_in_logical_order(language, text):
+    words = speak(text)
+    track = build_track(words, 0.0, words[-1].end, 25, language)
+    assert_track_ok(track)
+    tw = track_words(words)
+    shown = "".join("".join(c.lines).replace(" ", "") for c in track.cues)
+    assert shown == "".join(w.text for w in tw).replace(" ", "")
+    assert track.cues[-1].words[1] == len(tw)
