@@ -215,7 +215,9 @@ def _empty(start: float, end: float, rate: Fraction, language: str) -> CueTrack:
     if not (math.isfinite(start) and math.isfinite(end)):
         raise CueTrackError("the cut's in and out points must be finite numbers")
     in_f, out_f = to_frame(start, rate), to_frame(end, rate)
-    if out_f <= in_f or in_f < 0:
+    if in_f < 0:
+        raise CueTrackError(f"the in point {start:.3f} s is before the start of the source")
+    if out_f <= in_f:
         raise CueTrackError(f"the cut {start:.3f}-{end:.3f} s holds no frame")
     return CueTrack(language, frame_time(in_f, rate), frame_time(out_f, rate), fps_text(rate))
 
