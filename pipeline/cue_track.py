@@ -5,7 +5,8 @@ translated tracks point at its cue ids. Rules:
 
 - Cues are cut by `pipeline.cues.build_cues` (42x2, CPS 17/20, 0.83-7 s, 2-frame gap, phrase
   breaks, no split words, right-to-left text kept in logical order), one speaker turn at a time.
-  Two short turns may share a cue, each on its own line with the usual leading "- ".
+  Two short turns may share a cue, each on its own line with the usual leading "- "; a turn of
+  one or two words too short to read alone joins a neighbouring cue (`_absorb_fragments`).
 - Every time sits on the source's frame grid (`pipeline.frames`), and every cue lies inside the
   clip's [start, end]: times are clamped, a cue with no frame left is dropped and reported.
 - A cue's id is "w<index>" of its first word in `track_words(words)` (the cleaned transcript
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from pipeline.cues import CueOptions, build_cues, display_width, reading_chars
+from pipeline.cues import CueOptions, build_cues, display_width, reading_chars, wrap_words
 from pipeline.errors import SubtitleError
 from pipeline.frames import fps_text, frame_rate, frame_time, to_frame
 from pipeline.records import Cue, Word
@@ -236,7 +237,7 @@ def _derive_track(tw: Sequence[Word], start: float, end: float, fps: float | Fra
     for run in _runs(free):
         # Dashes join turns of one run only: a pinned cue may sit between two runs.
         turns = [cue for turn in _turns(tw, run) for cue in _cues_for(tw, turn, opts)]
-        derived.extend(_dash_short_turns(turns, opts))
+        derived.extend(_absorb_fragments(_dash_short_turns(turns, opts), tw, opts))
     return _settle(base, [*pinned, *derived], {c.id for c in pinned}, opts)
 
 
@@ -290,6 +291,43 @@ def _dashable(a: TimedCue, b: TimedCue, options: CueOptions, until: float) -> bo
     return (display_width(a.lines[0]) <= room and display_width(b.lines[0]) <= room
             and b.start - a.end <= options.close_gap and b.end - a.start <= options.max_duration
             and (_starved(a, options, b.start - options.min_gap) or _starved(b, options, until)))
+
+
+FRAGMENT_WORDS = 2  # a turn this short that cannot be read on its own joins a neighbour
+
+
+def _absorb_fragments(cues: list[TimedCue], tw: Sequence[Word], options: CueOptions) -> list[TimedCue]:
+    """Join a one- or two-word cue that is still too short to read (after dashing) to the cue
+    before it, else after it, when the words fit one cue. Such a turn is mostly diarisation
+    noise ("And" flashed for 0.07 s between two speakers); a longer turn keeps its own cue."""
+    out = list(cues)
+    k = 0
+    while k < len(out):
+        cue = out[k]
+        until = out[k + 1].start - options.min_gap if k + 1 < len(out) else math.inf
+        small = cue.words[1] - cue.words[0] <= FRAGMENT_WORDS and len(cue.speakers) <= 1
+        joined = None
+        if small and _starved(cue, options, until):
+            for a, b in ((k - 1, k), (k, k + 1)):
+                if a >= 0 and b < len(out):
+                    joined = _joined(out[a], out[b], tw, options)
+                    if joined is not None:
+                        out[a : b + 1] = [joined]
+                        k = a
+                        break
+        if joined is None:
+            k += 1
+    return out
+
+
+def _joined(a: TimedCue, b: TimedCue, tw: Sequence[Word], options: CueOptions) -> TimedCue | None:
+    if any(line.startswith(DASH) for line in (*a.lines, *b.lines)) or b.end - a.start > options.max_duration:
+        return None
+    wrapped = wrap_words([tw[i].text for i in range(a.words[0], b.words[1])], options.language, options)
+    if wrapped is None:
+        return None
+    speakers = tuple(dict.fromkeys((*a.speakers, *b.speakers)))
+    return TimedCue(a.id, a.start, b.end, wrapped[0], False, (a.words[0], b.words[1]), speakers)
 
 
 def _settle(base: CueTrack, cues: Sequence[TimedCue], fixed: set[str], options: CueOptions
