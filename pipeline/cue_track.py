@@ -458,3 +458,10 @@ def check_cue(track: CueTrack, cue_id: str, options: CueOptions = DEFAULT_OPTION
 def check_track(track: CueTrack, options: CueOptions = DEFAULT_OPTIONS) -> tuple[CueProblem, ...]:
     """The problems of every cue, in track order."""
     return tuple(p for c in track.cues for p in check_cue(track, c.id, options))
+
+
+def changed_cues(old: CueTrack, new: CueTrack) -> tuple[str, ...]:
+    """Ids of `old` cues that are gone from `new` or changed there (times, lines or words), in
+    `old` order: the source cues whose translations need a look after a trim or an edit."""
+    after = {c.id: c for c in new.cues}
+    return tuple(c.id for c in old.cues if after.get(c.id) != c)

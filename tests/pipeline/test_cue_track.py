@@ -13,6 +13,7 @@ from pipeline.cue_track import (
     DASH,
     CueTrackError,
     build_track,
+    changed_cues,
     check_track,
     retrim,
     speaker_of,
@@ -194,3 +195,13 @@ def test_right_to_left_and_unspaced_tracks_keep_every_word_in_logical_order(lang
     shown = "".join("".join(c.lines).replace(" ", "") for c in track.cues)
     assert shown == "".join(w.text for w in tw).replace(" ", "")
     assert track.cues[-1].words[1] == len(tw)
+
+
+def test_changed_cues_names_what_a_trim_or_edit_touched():
+    words = speak(MONOLOGUE)
+    track = build_track(words, 0.0, words[-1].end, 25, "en")
+    edited, _ = edit_text(track, track.cues[1].id, "changed")
+    assert changed_cues(track, edited) == (track.cues[1].id,)
+    trimmed, _ = retrim(track, words, track.cues[2].start, track.end)
+    assert set(changed_cues(track, trimmed)) >= {track.cues[0].id, track.cues[1].id}
+    assert changed_cues(track, track) == ()
