@@ -215,7 +215,8 @@ def build_track(words: Sequence[Word], start: float, end: float, fps: float | Fr
 def _empty(start: float, end: float, rate: Fraction, language: str) -> CueTrack:
     if not (math.isfinite(start) and math.isfinite(end)):
         raise CueTrackError("the cut's in and out points must be finite numbers")
-    in_f, out_f = to_frame(start, rate), to_frame(end, rate)
+    # Outwards to frames, so a word that starts at the in point or ends at the out point stays whole.
+    in_f, out_f = to_frame(start, rate, "floor"), to_frame(end, rate, "ceil")
     if in_f < 0:
         raise CueTrackError(f"the in point {start:.3f} s is before the start of the source")
     if out_f <= in_f:
