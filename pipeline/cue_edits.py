@@ -8,6 +8,7 @@ stay inside the cut. Times snap to the track's frame grid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
@@ -28,6 +29,7 @@ from pipeline.records import Word
 from pipeline.sentences import UNSPACED_LANGUAGES, join_words
 
 Edge = Literal["start", "end"]
+_UNSPACED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'.,%-]*|\S")
 
 
 def wrap_text(text: str, language: str = "", options: CueOptions = DEFAULT_OPTIONS) -> tuple[str, ...]:
@@ -41,7 +43,8 @@ def wrap_text(text: str, language: str = "", options: CueOptions = DEFAULT_OPTIO
     if len(given) > 1:
         return tuple(given)
     lang = language.split("-")[0].lower()
-    tokens = list(given[0].replace(" ", "")) if lang in UNSPACED_LANGUAGES else given[0].split()
+    # Japanese and Chinese wrap between characters; Latin words and numbers inside stay whole.
+    tokens = _UNSPACED_TOKEN.findall(given[0]) if lang in UNSPACED_LANGUAGES else given[0].split()
     wrapped = wrap_words(tokens, language, options)
     if wrapped is not None:
         return wrapped[0]

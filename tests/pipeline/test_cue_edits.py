@@ -167,3 +167,8 @@ def test_speaker_attribute_is_optional():
     plain = speak("Nobody could leave.")
     labelled = [SpokenWord(w.start, w.end, w.text, 0.9, None) for w in plain]
     assert build_track(plain, 0, 3, 25) == build_track(labelled, 0, 3, 25)
+
+
+def test_unspaced_edits_keep_latin_words_and_numbers_whole():
+    lines = wrap_text("2024年にGoogle Newsで見ました。三日間歩いて国境に着きました。", "ja")
+    assert lines == ("2024年にGoogle Newsで見ました。", "三日間歩いて国境に着きました。")
