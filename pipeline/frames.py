@@ -24,6 +24,10 @@ class FrameRateError(SubtitleError):
     """A frame rate is missing, not a number, or not positive."""
 
 
+class FrameTimeError(SubtitleError):
+    """A time to put on the frame grid is not a finite number."""
+
+
 def frame_rate(fps: float | int | Fraction | str) -> Fraction:
     """`fps` as an exact rate: "30000/1001", 29.97 and 29.97002997 all give Fraction(30000, 1001)."""
     try:
@@ -46,6 +50,8 @@ def fps_text(fps: float | Fraction | str) -> str:
 
 def to_frame(t: float, fps: float | Fraction | str, rounding: Rounding = "nearest") -> int:
     """Index of the frame at `t` seconds (nearest frame start, or the one at or before/after)."""
+    if isinstance(t, bool) or not isinstance(t, int | float | Fraction) or not math.isfinite(t):
+        raise FrameTimeError(f"time {t!r:.40} is not a finite number of seconds")
     exact = Fraction(t) * frame_rate(fps)
     # Times read back from milliseconds sit a hair off the grid: within 1e-6 frame is on it.
     nearest = round(exact)

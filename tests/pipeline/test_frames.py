@@ -8,9 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clips_metadata.serialize import media_to_json
-from pipeline.frames import FrameRateError, fps_text, frame_rate, media_fps, on_grid, snap_to_frames, to_frame
-from pipeline.records import MediaInfo, StreamInfo
+from pipeline.frames import (
+    FrameRateError,
+    FrameTimeError,
+    fps_text,
+    frame_rate,
+    media_fps,
+    on_grid,
+    snap_to_frames,
+    to_frame,
+)
 
 
 def test_rates_are_exact():
@@ -35,16 +42,25 @@ def test_thirty_fps_gives_multiples_of_a_thirtieth():
     assert to_frame(3600.0, "30000/1001") == 107892  # no drift over an hour: 3600 * 29.97
 
 
+def _stored(*streams: dict) -> dict:
+    # The shape clips_metadata.serialize.media_to_json stores (fps only per stream).
+    return {"path": "/x.mp4", "sha256": "0" * 64, "size": 1, "container": "mov,mp4", "duration": 10.0,
+            "streams": [{"index": k, "duration": None, "sample_rate": None, "channels": None, "width": None,
+                         "height": None, "fps": None, **s} for k, s in enumerate(streams)]}
+
+
 def test_media_fps_reads_the_video_stream_of_the_stored_record():
     # The export bug: the stored media record has no top-level "fps", so every export used 25.
-    info = MediaInfo("/x.mp4", "0" * 64, 1, "mov,mp4", 10.0, (
-        StreamInfo(0, "audio", "aac", sample_rate=48000, channels=2),
-        StreamInfo(1, "video", "h264", width=1280, height=720, fps=30.0)))
-    record = media_to_json(info)
+    record = _stored({"kind": "audio", "codec": "aac", "sample_rate": 48000},
+                     {"kind": "video", "codec": "h264", "width": 1280, "height": 720, "fps": 30.0})
     assert "fps" not in record
     assert media_fps(record) == 30
-    ntsc = media_to_json(MediaInfo("/y.mp4", "0" * 64, 1, "mov", 1.0, (
-        StreamInfo(0, "video", "h264", fps=29.97002997),)))
-    assert media_fps(ntsc) == Fraction(30000, 1001)
-    assert media_fps(None) == 25 and media_fps({"streams": [{"kind": "audio"}]}) == 25
-    assert media_fps({"streams": [{"kind": "video", "fps": "junk"}]}) == 25
+    assert media_fps(_stored({"kind": "video", "codec": "h264", "fps": 29.97002997})) == Fraction(30000, 1001)
+    assert media_fps(None) == 25 and media_fps(_stored({"kind": "audio", "codec": "aac"})) == 25
+    assert media_fps(_stored({"kind": "video", "codec": "h264", "fps": "junk"})) == 25
+
+
+def test_times_must_be_finite_numbers():
+    for bad in (float("nan"), float("inf"), "1.0", None, True):
+        with pytest.raises(FrameTimeError):
+            to_frame(bad, 25)  # type: ignore[arg-type]
