@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import SubtitleError
+from pipeline.frames import frame_rate
 from pipeline.records import Cue, Sentence, Word
 from pipeline.sentences import (
     UNSPACED_LANGUAGES,
@@ -420,6 +421,11 @@ def _fits(words: list[Word], language: str, options: CueOptions) -> bool:
     )
 
 
+def _ends_on_fragment(first: _Chunk, second: _Chunk) -> bool:
+    """True when first + second would hold a sentence end and then stop mid-sentence."""
+    return ends_sentence(first.words[-1].text) and not ends_sentence(second.words[-1].text)
+
+
 def _merge_starved(chunks: list[_Chunk], options: CueOptions) -> list[_Chunk]:
     """Merge chunks that cannot get enough screen time with a neighbour they fit with."""
     k = 0
@@ -436,8 +442,13 @@ def _merge_starved(chunks: list[_Chunk], options: CueOptions) -> list[_Chunk]:
         order = [(nxt, k, k + 1), (prev, k - 1, k)]
         if gap_prev < gap_next:
             order.reverse()
-        for other, a, b in order:
+        # A merge whose cue would end on the start of a new sentence ("...at night. We") is
+        # only the last resort, after every merge that keeps sentence ends at cue ends.
+        tries = [(other, a, b, strict) for strict in (True, False) for other, a, b in order]
+        for other, a, b, strict in tries:
             if other is None or chunks[a].language != chunks[b].language:
+                continue
+            if strict and _ends_on_fragment(chunks[a], chunks[b]):
                 continue
             merged = chunks[a].words + chunks[b].words
             if _fits(merged, chunk.language, options):
@@ -516,7 +527,9 @@ def _place(
 
 
 def _cues(placed: list[list], options: CueOptions) -> tuple[Cue, ...]:
-    return tuple(Cue(x[0] / options.fps, x[1] / options.fps, x[2]) for x in placed)
+    # Frame numbers become seconds on the exact grid (29.97 fps is 30000/1001, not a float).
+    rate = frame_rate(options.fps)
+    return tuple(Cue(float(x[0] / rate), float(x[1] / rate), x[2]) for x in placed)
 
 
 def _frames_cps(entry: list, fps: float) -> float:

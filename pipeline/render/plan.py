@@ -156,11 +156,10 @@ def _between(spans: Sequence[tuple[float, float]]) -> str:
 
 
 def _fps_str(fps: float) -> str:
-    # Common NTSC rates as exact fractions so frame timing does not drift.
-    for num, den in ((24000, 1001), (30000, 1001), (60000, 1001)):
-        if abs(fps - num / den) < 0.005:
-            return f"{num}/{den}"
-    return f"{fps:.6g}"
+    # NTSC rates as exact fractions so frame timing does not drift (one home: pipeline.frames).
+    from pipeline.frames import fps_text
+
+    return fps_text(fps)
 
 
 @dataclass(frozen=True, slots=True)
