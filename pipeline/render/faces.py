@@ -188,6 +188,16 @@ def _merge(fast: list[Face], fine: list[Face]) -> tuple[Face, ...]:
     return tuple(out)
 
 
+def faces_on_frame(frame: Any, detector: CenterFace | None = None,
+                   options: SamplingOptions = SamplingOptions(), fine: bool = True) -> tuple[Face, ...]:
+    """Faces on one PyAV video frame (source pixels): the fast pass, plus the fine one if `fine`."""
+    detector = detector or default_detector()
+    fast = _detect_at(detector, frame, options.fast_width)
+    if fine and frame.width > options.fast_width:
+        return _merge(fast, _detect_at(detector, frame, options.fine_width))
+    return tuple(fast)
+
+
 def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
                  detector: CenterFace | None = None,
                  progress: Callable[[float], None] | None = None,
@@ -198,12 +208,9 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
     out: list[FaceSample] = []
     next_fine = start
     for t, frame in iter_frames(path, start, end, 1.0 / sample_fps):
-        fast = _detect_at(detector, frame, options.fast_width)
         fine = t + 1e-3 >= next_fine or t + 1.0 / sample_fps >= end  # the last sample too
-        if fine and frame.width > options.fast_width:
-            faces = _merge(fast, _detect_at(detector, frame, options.fine_width))
-        else:
-            faces, fine = tuple(fast), fine or frame.width <= options.fast_width
+        faces = faces_on_frame(frame, detector, options, fine)
+        fine = fine or frame.width <= options.fast_width  # one pass is the fine pass then
         if fine:
             next_fine = t + options.fine_every
         out.append(FaceSample(t, faces, fine))
@@ -328,8 +335,10 @@ def blur_regions(samples: Sequence[FaceSample], start: float, end: float, src_wi
     clip_manual = []
     for m in manual:
         a, b = max(0.0, m.start - start), min(duration, m.end - start)
-        if b > a:
-            clip_manual.append((round(a, 3), round(b, 3), Box(m.x, m.y, m.width, m.height)))
+        x0, y0 = max(0, m.x), max(0, m.y)
+        x1, y1 = min(src_width, m.x + m.width), min(src_height, m.y + m.height)
+        if b > a and x1 > x0 and y1 > y0:
+            clip_manual.append((round(a, 3), round(b, 3), Box(x0, y0, x1 - x0, y1 - y0)))
             marks |= {round(a, 3), round(b, 3)}
     cuts = sorted(marks)
     regions: list[BlurRegion] = []
