@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.errors import ModelError
 
@@ -38,6 +38,12 @@ class Detection:
     def scaled(self, factor: float) -> Detection:
         return Detection(self.x0 * factor, self.y0 * factor, self.x1 * factor, self.y1 * factor,
                          self.score)
+
+
+class FaceDetector(Protocol):
+    """Anything that finds faces on an RGB uint8 frame (CenterFace; counting wrappers in tests)."""
+
+    def detect(self, rgb: Any) -> tuple[Detection, ...]: ...
 
 
 def _nms(dets: list[Detection], iou: float) -> list[Detection]:

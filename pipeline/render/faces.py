@@ -5,9 +5,15 @@ Detection is high-recall on purpose: an extra blurred patch costs nothing, a mis
 a person. Every stretch between two samples where the detections do not agree (a face seen at one
 end only, a doubtful score, no face at all) is blurred whole, so a detector miss fails safe.
 
-Two passes: every sample runs at `fast_width` (finds faces from ~48 px of a 720p frame up); every
-`fine_every` seconds a sample also runs at `fine_width` (finds faces down to ~24 px). Small faces
-are followed on the fine samples only, large ones on every sample.
+Two passes: a detection runs at `fast_width` (finds faces from ~48 px of a 720p frame up), and at
+least every `fine_every` seconds at `fine_width` too (finds faces down to ~24 px). Small faces are
+followed on the fine samples only, large ones on every sample.
+
+A sample whose picture has not changed since the last detection, outside the faces found then
+(compared on a small greyscale thumbnail), carries that detection over instead of running the
+detector again: nothing can have entered an unchanged picture. A detection still runs at least
+every `max_carry` seconds. A small face that enters is found by the next fine pass, and the span
+back to the previous fine sample is blurred whole then.
 
 Times are float seconds; samples and manual regions use the source clock, blur regions the clip
 clock. Boxes are in source pixels.
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import MediaError
-from pipeline.render.face_detect import SURE, UNSURE, CenterFace
+from pipeline.render.face_detect import SURE, UNSURE, CenterFace, FaceDetector
 from pipeline.render.plan import BlurRegion
 
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
@@ -114,6 +120,10 @@ class SamplingOptions:
     fine_every: float = 2.0
     small_face: float = SMALL_FACE
     threshold: float = UNSURE
+    max_carry: float = 4.0  # seconds a detection may be carried over an unchanged picture (0: never)
+    thumb_width: int = 160  # the change check's greyscale thumbnail (area-averaged)
+    change_level: int = 16  # a thumbnail pixel changed by more than this (0-255) is a change...
+    change_pixels: int = 2  # ...and this many such pixels outside the faces make the picture changed
 
 
 _DETECTOR: list[CenterFace] = []
@@ -170,7 +180,7 @@ def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[t
             yield last
 
 
-def _detect_at(detector: CenterFace, frame: Any, width: int) -> list[Face]:
+def _detect_at(detector: FaceDetector, frame: Any, width: int) -> list[Face]:
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
     rgb = frame.to_ndarray(width=w, height=h, format="rgb24")
@@ -188,7 +198,7 @@ def _merge(fast: list[Face], fine: list[Face]) -> tuple[Face, ...]:
     return tuple(out)
 
 
-def faces_on_frame(frame: Any, detector: CenterFace | None = None,
+def faces_on_frame(frame: Any, detector: FaceDetector | None = None,
                    options: SamplingOptions = SamplingOptions(), fine: bool = True) -> tuple[Face, ...]:
     """Faces on one PyAV video frame (source pixels): the fast pass, plus the fine one if `fine`."""
     detector = detector or default_detector()
@@ -199,7 +209,7 @@ def faces_on_frame(frame: Any, detector: CenterFace | None = None,
 
 
 def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
-                 detector: CenterFace | None = None,
+                 detector: FaceDetector | None = None,
                  progress: Callable[[float], None] | None = None,
                  options: SamplingOptions = SamplingOptions()) -> tuple[FaceSample, ...]:
     """Faces on frames sampled `sample_fps` times a second between `start` and `end` (seconds).
@@ -207,16 +217,52 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
     detector = detector or default_detector()
     out: list[FaceSample] = []
     next_fine = start
+    ref: tuple[Any, tuple[Face, ...], float] | None = None  # thumbnail, faces, time of the last run
     for t, frame in iter_frames(path, start, end, 1.0 / sample_fps):
-        fine = t + 1e-3 >= next_fine or t + 1.0 / sample_fps >= end  # the last sample too
-        faces = faces_on_frame(frame, detector, options, fine)
-        fine = fine or frame.width <= options.fast_width  # one pass is the fine pass then
-        if fine:
-            next_fine = t + options.fine_every
-        out.append(FaceSample(t, faces, fine))
+        last = t + 1.0 / sample_fps >= end
+        thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
+        changed = ref is None or _changed(ref[0], thumb, ref[1], frame.width, options)
+        if ref is not None and not changed and not last and t - ref[2] < options.max_carry - 1e-3:
+            out.append(FaceSample(t, ref[1], False))  # carried over an unchanged picture
+        else:
+            fine = last or t + 1e-3 >= next_fine
+            faces = faces_on_frame(frame, detector, options, fine)
+            fine = fine or frame.width <= options.fast_width  # one pass is the fine pass then
+            if fine:
+                next_fine = t + options.fine_every
+            ref = (thumb, faces, t)
+            out.append(FaceSample(t, faces, fine))
         if progress is not None:
             progress(min(1.0, (t - start) / max(1e-6, end - start)))
     return tuple(out)
+
+
+def _thumbnail(frame: Any, width: int) -> Any:
+    w = min(width, frame.width)
+    h = max(1, round(frame.height * w / frame.width))
+    return frame.to_ndarray(width=w, height=h, format="gray", interpolation="AREA")
+
+
+def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
+                    level: int = 16, pixels: int = 2, padding: float = 0.35) -> bool:
+    """Whether two greyscale thumbnails of one video differ outside the (padded) face boxes: more
+    than `pixels` thumbnail pixels changed by more than `level`."""
+    import numpy as np
+
+    if before is None or after is None or before.shape != after.shape:
+        return True
+    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)) > level
+    k = after.shape[1] / src_width
+    for f in faces:  # a face moving inside its own blurred box changes nothing that is shown
+        b = f.box.padded(padding, src_width, 10**6)
+        diff[max(0, math.floor(b.y * k)):math.ceil((b.y + b.height) * k),
+             max(0, math.floor(b.x * k)):math.ceil((b.x + b.width) * k)] = False
+    return int(diff.sum()) >= pixels
+
+
+def _changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
+             options: SamplingOptions) -> bool:
+    return picture_changed(before, after, faces, src_width, options.change_level, options.change_pixels)
 
 
 def speaker_centre(samples: Sequence[FaceSample]) -> tuple[float, float] | None:

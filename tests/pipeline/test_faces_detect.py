@@ -160,3 +160,23 @@ def test_a_manual_region_is_blurred_in_the_render_only_over_its_time(tmp_path):
     # Clip clock: the region covers 1.0-2.0 s of the clip (source 1.5-2.5 s).
     outside, inside, after = (detail(f) for f in frames_at(out, [0.5, 1.5, 2.5]))
     assert inside < 0.2 * outside and inside < 0.2 * after, (outside, inside, after)
+
+
+@pytest.mark.slow
+def test_a_still_picture_carries_detections_and_a_moving_one_does_not():
+    from pipeline.render.faces import detect_faces
+
+    class Counting:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def detect(self, rgb):
+            self.calls += 1
+            return default_detector().detect(rgb)
+
+    still = Counting()  # the audiobook shows one still cover image
+    samples = detect_faces(str(shared_media_file("vid_en_manifesto_audiobook.mp4")), 0.0, 20.0, 2.0, still)
+    assert len(samples) >= 38 and still.calls <= 8, still.calls
+    moving = Counting()
+    samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving)
+    assert all(s.faces for s in samples) and moving.calls >= len(samples) - 2

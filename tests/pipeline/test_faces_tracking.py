@@ -163,3 +163,23 @@ def test_padding_stays_inside_the_frame():
 @pytest.mark.parametrize("score", [0.9, 0.3])
 def test_boxes_of_a_sample_are_its_faces(score):
     assert sample(0, BIG, score=score).boxes == (BIG,)
+
+
+def test_a_picture_changed_only_inside_a_face_box_is_unchanged():
+    import numpy as np
+
+    from pipeline.render.faces import picture_changed
+
+    before = np.full((90, 160), 100, np.uint8)
+    face = Face(Box(640, 200, 160, 200), 0.9)  # source 1280 wide: thumbnail x 80-100, y 25-50
+    inside = before.copy()
+    inside[30:45, 82:98] = 200
+    assert not picture_changed(before, inside, [face], 1280)
+    assert picture_changed(before, inside, [], 1280)
+    small = before.copy()
+    small[70:73, 10:13] = 160  # a 24 px face entering at the edge: 3x3 thumbnail pixels
+    assert picture_changed(before, small, [face], 1280)
+    noise = before.copy()
+    noise[5, 5] = 130  # one pixel: not a face
+    assert not picture_changed(before, noise, [face], 1280)
+    assert picture_changed(None, before, [], 1280)
