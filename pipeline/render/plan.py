@@ -218,8 +218,8 @@ def _piecewise(values: Sequence[tuple[float, float, int]]) -> str:
 
 
 def _heavy_blur(stream: Any, w: int, h: int, enable: str) -> Any:
-    # Box blur over a quarter of the box, twice: what is left is soft colour. OpenCV's Haar
-    # cascades found faces through a shrink-to-24-pixels blur; they find none through this.
+    # Box blur over a quarter of the box, twice: what is left is soft colour. The face detector
+    # (CenterFace, at any score over 0.2) finds no face through it (tests/pipeline/test_faces_detect).
     luma = max(1, min(w, h) // 4)
     chroma = max(1, min(w, h) // 8)
     return stream.filter("boxblur", luma_radius=luma, luma_power=2, chroma_radius=chroma,
