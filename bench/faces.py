@@ -139,10 +139,12 @@ def matches(det: Box, label: list[float]) -> bool:
 def detectors(names: list[str]) -> dict[str, Callable[[Any], list[Box]]]:
     blaze = Path(os.environ.get("BLAZEFACE_DIR", "/tmp/fw/m"))
     makers: dict[str, Callable[[], Callable[[Any], list[Box]]]] = {
+        "centerface480": lambda: centerface(480),
         "centerface640": lambda: centerface(640),
         "centerface960": lambda: centerface(960),
         "centerface1280": lambda: centerface(1280),
         "centerface640+960": lambda: combined(640, 960),
+        "centerface480+960": lambda: combined(480, 960),
         "blazeface_short": lambda: blazeface(blaze / "face_detection_short_range.tflite", 128,
                                              (8, 16, 16, 16), 2),
         "blazeface_full": lambda: blazeface(blaze / "face_detection_full_range.tflite", 192, (4,), 1),

@@ -5,7 +5,7 @@ Detection is high-recall on purpose: an extra blurred patch costs nothing, a mis
 a person. Every stretch between two samples where the detections do not agree (a face seen at one
 end only, a doubtful score, no face at all) is blurred whole, so a detector miss fails safe.
 
-Two passes: a detection runs at `fast_width` (finds faces from ~48 px of a 720p frame up), and at
+Two passes: a detection runs at `fast_width` (finds faces from ~48 px of a 720p frame up at 480), and at
 least every `fine_every` seconds at `fine_width` too (finds faces down to ~24 px). Small faces are
 followed on the fine samples only, large ones on every sample.
 
@@ -33,7 +33,7 @@ from pipeline.render.plan import BlurRegion
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
 MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
 MATCH_IOU = 0.2  # two samples' boxes of one face overlap at least this much
-SMALL_FACE = 48 / 720  # share of the frame height under which the fast pass may miss a face
+SMALL_FACE = 56 / 720  # share of the frame height under which the fast pass may miss a face
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ class SamplingOptions:
     """How frames are sampled and detected. `small_face`: faces shorter than this share of the
     frame height are trusted to the fine pass only (the fast pass misses some of them)."""
 
-    fast_width: int = 640
+    fast_width: int = 480
     fine_width: int = 960
     fine_every: float = 2.0
     small_face: float = SMALL_FACE
