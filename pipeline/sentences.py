@@ -72,7 +72,9 @@ def build_sentences(
     current: list[Word] = []
     for i, word in enumerate(cleaned):
         # A speaker change always ends the sentence: one sentence, one voice.
-        if current and (word.start - current[-1].end >= options.max_pause or word.speaker != current[-1].speaker):
+        if current and (
+            word.start - current[-1].end >= options.max_pause or word.speaker != current[-1].speaker
+        ):
             groups.extend(_split_long(current, language, options))
             current = []
         current.append(word)

@@ -31,8 +31,10 @@ _HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 
 
 # sha256 of the weight files per pinned package version (pyproject pins both wheels).
 KNOWN_SHA256 = {
-    ("resemblyzer", "0.1.4", "pretrained.pt"): "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
-    ("silero_vad", "6.2.3", "silero_vad.onnx"): "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+    ("resemblyzer", "0.1.4", "pretrained.pt"):
+        "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+    ("silero_vad", "6.2.3", "silero_vad.onnx"):
+        "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
 }
 
 
@@ -63,13 +65,17 @@ class DiarizeOptions:
     vad_threshold: silero speech probability that starts speech (0.5, silero's default); it
         stops below vad_threshold - 0.15.
     min_speech / min_silence: drop speech shorter than this, bridge silences shorter than this
-        (0.25 s / 0.3 s: a breath inside a sentence is not a turn change).
+        (0.25 s / 0.5 s: a pause between sentences is not a turn change; a speaker change
+        inside a region is still found frame by frame).
     window / step: seconds of speech per embedding and between window starts (1.5 / 0.5:
         resemblyzer was trained on 1.6 s partials; a 0.5 s step resolves quick exchanges).
     min_window: a speech region shorter than this is labelled from its neighbours rather than
         embedded on its own (0.5 s: shorter embeddings are noise).
     min_turn: a turn shorter than this between two turns of one other speaker is folded into
         them (0.4 s).
+    prune: spectral clustering keeps each window's top (1 - prune) share of affinities (0.8).
+    min_cluster_share: a labeling whose smallest speaker has fewer windows than this share is
+        only used when no other is possible (0.08).
     """
 
     num_speakers: int | None = None
@@ -77,11 +83,13 @@ class DiarizeOptions:
     max_speakers: int = 6
     vad_threshold: float = 0.5
     min_speech: float = 0.25
-    min_silence: float = 0.3
+    min_silence: float = 0.5
     window: float = 1.5
     step: float = 0.5
     min_window: float = 0.5
     min_turn: float = 0.4
+    prune: float = 0.8
+    min_cluster_share: float = 0.08
 
     def __post_init__(self) -> None:
         if self.num_speakers is not None and not 1 <= self.num_speakers <= 20:
@@ -150,7 +158,10 @@ def load_speaker_model(threads: int = 1) -> SpeakerModel:
 
 
 def diarize(
-    audio: np.ndarray, sample_rate: int, options: DiarizeOptions = DiarizeOptions(), model: SpeakerModel | None = None
+    audio: np.ndarray,
+    sample_rate: int,
+    options: DiarizeOptions = DiarizeOptions(),
+    model: SpeakerModel | None = None,
 ) -> tuple[SpeakerTurn, ...]:
     """Speaker turns of mono `audio` (float samples in [-1, 1]), in time order, labelled S1.. by
     first appearance. `model` defaults to a fresh `load_speaker_model()` (load once and pass it)."""
@@ -206,7 +217,9 @@ def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
     return out
 
 
-def speech_regions(wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions) -> list[tuple[float, float]]:
+def speech_regions(
+    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions
+) -> list[tuple[float, float]]:
     """(start, end) seconds of speech, with hysteresis, short gaps bridged, short blips dropped."""
     probs = speech_probabilities(wav, model)
     step = _VAD_CHUNK / SAMPLE_RATE
@@ -273,29 +286,59 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
-    """Cluster ids 0..k-1 per embedding; k forced or chosen by silhouette in the allowed range."""
+    """Cluster ids 0..k-1 per embedding.
+
+    For each allowed k two labelings compete: average-linkage agglomerative (refined by k-means
+    steps) and spectral clustering on a pruned cosine affinity. Agglomerative keeps a small,
+    uniform voice together (a scripted interviewer); spectral resists the outlier clusters that
+    average linkage makes on real, noisy calls. The labeling with the best cosine silhouette wins
+    among those whose smallest cluster holds at least `min_cluster_share` of the windows (a
+    speaker with less is an outlier group, not a voice).
+    """
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.metrics import silhouette_score
 
     n = len(emb)
     if n < 2 or o.num_speakers == 1:
         return np.zeros(n, dtype=int)
-    tree = linkage(emb, method="average", metric="cosine")
     if o.num_speakers is not None:
-        candidates = [min(o.num_speakers, n)]
+        ks = [min(o.num_speakers, n)]
     else:
-        candidates = list(range(min(o.min_speakers, n), min(o.max_speakers, n - 1) + 1)) or [min(2, n)]
-    best, best_score = None, -math.inf
-    for k in candidates:
-        labels = _refine(emb, fcluster(tree, k, criterion="maxclust") - 1)
-        if len(set(labels.tolist())) < 2:
-            score = -1.0
-        else:
-            score = float(silhouette_score(emb, labels, metric="cosine"))
-        if score > best_score:
-            best, best_score = labels, score
-    assert best is not None
-    return best
+        ks = list(range(min(o.min_speakers, n), min(o.max_speakers, n - 1) + 1)) or [min(2, n)]
+    tree = linkage(emb, method="average", metric="cosine")
+    scored: list[tuple[bool, float, np.ndarray]] = []
+    for k in ks:
+        for labels in (_refine(emb, fcluster(tree, k, criterion="maxclust") - 1), _spectral(emb, k, o.prune)):
+            if len(set(labels.tolist())) < 2:
+                scored.append((False, -1.0, labels))
+                continue
+            share = np.bincount(labels).min() / n
+            scored.append((bool(share >= o.min_cluster_share),
+                           float(silhouette_score(emb, labels, metric="cosine")), labels))
+    return max(scored, key=lambda c: (c[0], c[1]))[2]
+
+
+def _spectral(emb: np.ndarray, k: int, prune: float) -> np.ndarray:
+    """Spectral clustering: keep each row's top (1 - prune) affinities, symmetrise, embed with the
+    normalised Laplacian's first k eigenvectors, k-means there."""
+    from sklearn.cluster import KMeans
+
+    n = len(emb)
+    aff = np.clip(emb @ emb.T, 0.0, None)
+    keep = max(1, int(round((1 - prune) * n)))
+    top = np.argsort(-aff, axis=1)[:, :keep]
+    pruned = np.zeros_like(aff)
+    rows = np.arange(n)[:, None]
+    pruned[rows, top] = aff[rows, top]
+    pruned = np.maximum(pruned, pruned.T)
+    d = 1.0 / np.sqrt(pruned.sum(axis=1) + 1e-9)
+    lap = np.eye(n) - d[:, None] * pruned * d[None, :]
+    _, vecs = np.linalg.eigh(lap)
+    x = vecs[:, :k]
+    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
+    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(x)
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
 
 
 def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
@@ -303,8 +346,8 @@ def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
     leaves outliers as tiny clusters; nearest-centroid reassignment folds them in)."""
     k = int(labels.max()) + 1
     for _ in range(rounds):
-        cents = np.stack([_unit(emb[labels == c].mean(axis=0)) if np.any(labels == c) else np.zeros(emb.shape[1])
-                          for c in range(k)])
+        cents = np.stack([_unit(emb[labels == c].mean(axis=0)) if np.any(labels == c)
+                          else np.zeros(emb.shape[1]) for c in range(k)])
         new = np.argmax(emb @ cents.T, axis=1)
         if np.array_equal(new, labels):
             break
@@ -470,8 +513,9 @@ def apply_turns(transcript: Transcript, turns: Sequence[SpeakerTurn]) -> Transcr
     segments = split_segments(segments, transcript.language)
     if turns:
         # A segment without words (some backends) takes its speaker from the turns it overlaps.
-        segments = tuple(s if s.speaker is not None else replace(s, speaker=_timed_speaker(s.start, s.end, turns))
-                         for s in segments)
+        segments = tuple(
+            s if s.speaker is not None else replace(s, speaker=_timed_speaker(s.start, s.end, turns))
+            for s in segments)
     translation = transcript.translation
     if translation is not None and turns:
         translation = replace(translation, segments=tuple(

@@ -73,9 +73,10 @@ def _say(text: str, voice: str, speed: int, workdir: Path) -> np.ndarray:
     return pcm[loud[0]: loud[-1] + 1] if len(loud) else pcm
 
 
-def make_interview(script: tuple[tuple[str, str], ...] = SCRIPT, gap: float = 0.8,
-                   repeat: int = 1) -> SyntheticInterview:
-    """Alternating question/answer audio; `repeat` concatenates the script that many times."""
+def make_interview(script: tuple[tuple[str, str], ...] = SCRIPT, gap: float = 0.8, repeat: int = 1,
+                   voices: tuple[str, str] = (INTERVIEWER_VOICE, INTERVIEWEE_VOICE)) -> SyntheticInterview:
+    """Alternating question/answer audio; `repeat` concatenates the script that many times;
+    `voices` are the espeak-ng voices of the interviewer and the interviewee."""
     rng = np.random.default_rng(16)
     parts: list[np.ndarray] = []
     turns: list[tuple[float, float, str]] = []
@@ -85,7 +86,7 @@ def make_interview(script: tuple[tuple[str, str], ...] = SCRIPT, gap: float = 0.
         cache: dict[tuple[str, str], np.ndarray] = {}
         for _ in range(repeat):
             for who, text in script:
-                voice, speed = (INTERVIEWER_VOICE, 165) if who == "I" else (INTERVIEWEE_VOICE, 150)
+                voice, speed = (voices[0], 165) if who == "I" else (voices[1], 150)
                 if (who, text) not in cache:
                     cache[(who, text)] = _say(text, voice, speed, Path(tmp))
                 speech = cache[(who, text)]
