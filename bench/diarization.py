@@ -8,7 +8,8 @@ the speaker mapping that maximises matched time (Hungarian). Files: the real pho
 meeting in ../shared/media with their RTTM references, and a synthetic espeak-ng two-voice
 interview generated here (tests/pipeline/speakers_support.py). Speed: CPU seconds per audio
 second after the one-off model load, and the share diarization adds to ingest wall time against
-a faster-whisper transcription (packaged `base`, int8, beam 5, word timestamps) of the same file.
+the ingest transcription (pipeline.transcribe defaults: faster-whisper, packaged `base`, int8,
+batched, beam 5, word timestamps) of the same decoded audio.
 """
 
 from __future__ import annotations
@@ -80,18 +81,13 @@ def load_wav(path: Path) -> np.ndarray:
     return decode_audio(path, 16000)
 
 
-def asr_wall(path: Path) -> float:
-    """Wall seconds of a faster-whisper transcription of `path` (packaged base, as bench/transcribe.py)."""
-    code = (
-        "import time,sys; from pipeline.models import resolve_model, prefer_offline;"
-        "r=resolve_model('base'); prefer_offline(r);"
-        "from faster_whisper import WhisperModel; m=WhisperModel(r.path, device='cpu', compute_type='int8');"
-        "t=time.perf_counter(); segs,_=m.transcribe(sys.argv[1], beam_size=5, word_timestamps=True);"
-        "list(segs); print(time.perf_counter()-t)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True,
-                         cwd=REPO).stdout
-    return float(out.strip().splitlines()[-1])
+def asr_wall(audio: np.ndarray, backend: object) -> float:
+    """Wall seconds of the ingest transcription (faster-whisper, packaged base, defaults)."""
+    from pipeline.transcribe import TranscribeOptions, transcribe_audio
+
+    t = time.perf_counter()
+    transcribe_audio(audio, TranscribeOptions(), backend)  # type: ignore[arg-type]
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -103,40 +99,39 @@ def main() -> None:
     media = Path(args.media)
 
     from pipeline.speakers import DiarizeOptions, diarize, load_speaker_model
-    from tests.pipeline.speakers_support import espeak_available, make_interview, write_wav
+    from tests.pipeline.speakers_support import espeak_available, make_interview
 
     t0 = time.process_time()
     model = load_speaker_model()
     load_cpu = time.process_time() - t0
 
-    items: list[tuple[str, np.ndarray, list[Turn], Path | None]] = []
+    items: list[tuple[str, np.ndarray, list[Turn]]] = []
     for name in REAL:
         wav, rttm = media / f"{name}.wav", media / f"{name}.rttm"
         if wav.is_file() and rttm.is_file():
-            items.append((name, load_wav(wav), read_rttm(rttm), wav))
-    tmp_wav = REPO / "bench" / ".synthetic_interview.wav"
+            items.append((name, load_wav(wav), read_rttm(rttm)))
     if espeak_available():
         iv = make_interview(repeat=2)
-        items.append(("synthetic espeak-ng interview", iv.audio, list(iv.turns),
-                      write_wav(tmp_wav, iv.audio)))
+        items.append(("synthetic espeak-ng interview", iv.audio, list(iv.turns)))
         # Held out: other voices, never used while choosing the clustering (run once).
         held = make_interview(repeat=2, voices=HELD_OUT_VOICES)
-        items.append(("synthetic, held-out voices", held.audio, list(held.turns), None))
+        items.append(("synthetic, held-out voices", held.audio, list(held.turns)))
 
+    backend = None
+    if not args.no_asr:
+        from pipeline.transcribe import TranscribeOptions, load_backend
+
+        backend = load_backend(TranscribeOptions())
     rows = []
-    try:
-        for name, audio, ref, path in items:
-            t0 = time.process_time()
-            w0 = time.perf_counter()
-            turns = diarize(audio, 16000, DiarizeOptions(), model)
-            cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-            score = speaker_time_error(ref, [(t.start, t.end, t.speaker) for t in turns])
-            asr = None if args.no_asr or path is None else asr_wall(path)
-            rows.append((name, len(audio) / 16000, score, cpu, wall, asr))
-            print(name, {k: round(v, 4) for k, v in score.items()}, f"cpu {cpu:.2f}s wall {wall:.2f}s")
-    finally:
-        if tmp_wav.exists():
-            tmp_wav.unlink()
+    for name, audio, ref in items:
+        t0 = time.process_time()
+        w0 = time.perf_counter()
+        turns = diarize(audio, 16000, DiarizeOptions(), model)
+        cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+        score = speaker_time_error(ref, [(t.start, t.end, t.speaker) for t in turns])
+        asr = None if backend is None else asr_wall(audio, backend)
+        rows.append((name, len(audio) / 16000, score, cpu, wall, asr))
+        print(name, {k: round(v, 4) for k, v in score.items()}, f"cpu {cpu:.2f}s wall {wall:.2f}s")
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=REPO).stdout.strip()
