@@ -3,7 +3,8 @@
 Speech is found by silero-vad (its ONNX model, run directly with onnxruntime so torch is not on
 the VAD path), each speech region is cut into overlapping windows embedded by resemblyzer's
 voice encoder (`pretrained.pt` inside its wheel), the windows are clustered (average-linkage
-agglomerative on cosine distance, the speaker count chosen by silhouette in 2..6 unless forced),
+agglomerative on cosine distance, outlier clusters folded into speakers, the speaker count
+chosen by silhouette in 2..6 unless forced),
 and every 10 ms speech frame takes the speaker its covering windows are closest to. Both weight
 files are checked against their wheel RECORD and a pinned sha256 before use; nothing downloads.
 
@@ -67,15 +68,14 @@ class DiarizeOptions:
     min_speech / min_silence: drop speech shorter than this, bridge silences shorter than this
         (0.25 s / 0.5 s: a pause between sentences is not a turn change; a speaker change
         inside a region is still found frame by frame).
-    window / step: seconds of speech per embedding and between window starts (1.5 / 0.5:
-        resemblyzer was trained on 1.6 s partials; a 0.5 s step resolves quick exchanges).
+    window / step: seconds of speech per embedding and between window starts (1.5 / 0.25:
+        resemblyzer was trained on 1.6 s partials; a 0.25 s step resolves quick exchanges).
     min_window: a speech region shorter than this is labelled from its neighbours rather than
         embedded on its own (0.5 s: shorter embeddings are noise).
     min_turn: a turn shorter than this between two turns of one other speaker is folded into
         them (0.4 s).
-    prune: spectral clustering keeps each window's top (1 - prune) share of affinities (0.8).
-    min_cluster_share: a labeling whose smallest speaker has fewer windows than this share is
-        only used when no other is possible (0.08).
+    min_speaker_time: a cluster of windows covering less speech than this many seconds is an
+        outlier (noise, a laugh) that joins its nearest speaker, not a speaker of its own (2.0).
     """
 
     num_speakers: int | None = None
@@ -85,11 +85,10 @@ class DiarizeOptions:
     min_speech: float = 0.25
     min_silence: float = 0.5
     window: float = 1.5
-    step: float = 0.5
+    step: float = 0.25
     min_window: float = 0.5
     min_turn: float = 0.4
-    prune: float = 0.8
-    min_cluster_share: float = 0.08
+    min_speaker_time: float = 2.0
 
     def __post_init__(self) -> None:
         if self.num_speakers is not None and not 1 <= self.num_speakers <= 20:
@@ -286,14 +285,13 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
-    """Cluster ids 0..k-1 per embedding.
+    """Cluster ids 0..k-1 per embedding; k forced, or chosen by cosine silhouette in the range.
 
-    For each allowed k two labelings compete: average-linkage agglomerative (refined by k-means
-    steps) and spectral clustering on a pruned cosine affinity. Agglomerative keeps a small,
-    uniform voice together (a scripted interviewer); spectral resists the outlier clusters that
-    average linkage makes on real, noisy calls. The labeling with the best cosine silhouette wins
-    among those whose smallest cluster holds at least `min_cluster_share` of the windows (a
-    speaker with less is an outlier group, not a voice).
+    Average-linkage agglomerative clustering on cosine distance, cut until it has k clusters
+    holding at least `min_speaker_time` of speech each; smaller clusters (a laugh, a cough, line
+    noise) are outliers, not voices, and join their nearest speaker. A few k-means steps then
+    settle the boundaries. Counting only substantial clusters keeps a short-spoken interviewer
+    (a few questions in a long answer) while not mistaking noise for a speaker.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.metrics import silhouette_score
@@ -301,44 +299,35 @@ def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
     n = len(emb)
     if n < 2 or o.num_speakers == 1:
         return np.zeros(n, dtype=int)
-    if o.num_speakers is not None:
-        ks = [min(o.num_speakers, n)]
-    else:
-        ks = list(range(min(o.min_speakers, n), min(o.max_speakers, n - 1) + 1)) or [min(2, n)]
     tree = linkage(emb, method="average", metric="cosine")
-    scored: list[tuple[bool, float, np.ndarray]] = []
+    min_windows = max(2, int(round(o.min_speaker_time / o.step)))
+    ks = [o.num_speakers] if o.num_speakers is not None else range(o.min_speakers, o.max_speakers + 1)
+    best, best_score = np.zeros(n, dtype=int), -math.inf
     for k in ks:
-        for labels in (_refine(emb, fcluster(tree, k, criterion="maxclust") - 1), _spectral(emb, k, o.prune)):
-            if len(set(labels.tolist())) < 2:
-                scored.append((False, -1.0, labels))
-                continue
-            share = np.bincount(labels).min() / n
-            scored.append((bool(share >= o.min_cluster_share),
-                           float(silhouette_score(emb, labels, metric="cosine")), labels))
-    return max(scored, key=lambda c: (c[0], c[1]))[2]
-
-
-def _spectral(emb: np.ndarray, k: int, prune: float) -> np.ndarray:
-    """Spectral clustering: keep each row's top (1 - prune) affinities, symmetrise, embed with the
-    normalised Laplacian's first k eigenvectors, k-means there."""
-    from sklearn.cluster import KMeans
-
-    n = len(emb)
-    aff = np.clip(emb @ emb.T, 0.0, None)
-    keep = max(1, int(round((1 - prune) * n)))
-    top = np.argsort(-aff, axis=1)[:, :keep]
-    pruned = np.zeros_like(aff)
-    rows = np.arange(n)[:, None]
-    pruned[rows, top] = aff[rows, top]
-    pruned = np.maximum(pruned, pruned.T)
-    d = 1.0 / np.sqrt(pruned.sum(axis=1) + 1e-9)
-    lap = np.eye(n) - d[:, None] * pruned * d[None, :]
-    _, vecs = np.linalg.eigh(lap)
-    x = vecs[:, :k]
-    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
-    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(x)
-    _, dense = np.unique(labels, return_inverse=True)
-    return dense
+        if k > n:
+            break
+        big: np.ndarray | None = None
+        for cut in range(k, n + 1):
+            raw = fcluster(tree, cut, criterion="maxclust") - 1
+            counts = np.bincount(raw)
+            found = np.flatnonzero(counts >= min_windows)
+            if len(found) >= k:
+                big = found[np.argsort(-counts[found], kind="stable")][:k]
+                break
+        if big is None:
+            if o.num_speakers is None:
+                break  # not enough speech for k substantial speakers, nor for more
+            # Forced: the plain cut, outliers and all.
+            raw = fcluster(tree, k, criterion="maxclust") - 1
+            big = np.unique(raw)
+        centroids = np.stack([_unit(emb[raw == c].mean(axis=0)) for c in big])
+        labels = _refine(emb, np.argmax(emb @ centroids.T, axis=1))
+        if int(labels.max()) < 1:
+            continue
+        score = float(silhouette_score(emb, labels, metric="cosine"))
+        if o.num_speakers is not None or score > best_score:
+            best, best_score = labels, score
+    return best
 
 
 def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
