@@ -107,6 +107,7 @@ class SpeakerModel:
     encoder: Any  # resemblyzer.VoiceEncoder
     vad_sha256: str
     encoder_sha256: str
+    threads: int = 1
 
 
 def _packaged_file(package: str, relative: str) -> Path:
@@ -133,7 +134,10 @@ def _packaged_file(package: str, relative: str) -> Path:
 
 
 def load_speaker_model(threads: int = 1) -> SpeakerModel:
-    """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed."""
+    """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed.
+
+    `threads`: CPU threads for both (1: the small LSTM gains nothing from more, and on a busy
+    2-core machine two threads cost 10x the CPU time in contention)."""
     try:
         import onnxruntime
         import torch
@@ -150,7 +154,7 @@ def load_speaker_model(threads: int = 1) -> SpeakerModel:
     encoder.eval()
     from pipeline.models import sha256_path
 
-    return SpeakerModel(vad, encoder, sha256_path(vad_path), sha256_path(enc_path))
+    return SpeakerModel(vad, encoder, sha256_path(vad_path), sha256_path(enc_path), threads)
 
 
 # ------------------------------------------------------------------------------ diarization
@@ -271,12 +275,17 @@ def _embed(wav: np.ndarray, windows: Sequence[tuple[float, float]], model: Speak
     by_len: dict[int, list[int]] = {}
     for i, (f0, f1) in enumerate(slices):
         by_len.setdefault(f1 - f0, []).append(i)
-    with torch.inference_mode():
-        for length, idx in by_len.items():
-            for k in range(0, len(idx), 64):
-                batch = idx[k:k + 64]
-                mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
-                out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(model.threads)
+    try:
+        with torch.inference_mode():
+            for length, idx in by_len.items():
+                for k in range(0, len(idx), 64):
+                    batch = idx[k:k + 64]
+                    mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
+                    out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
