@@ -237,3 +237,23 @@ def test_old_transcript_json_reads_with_no_speaker():
     back = transcript_from_dict(data)
     assert all(w.speaker is None for w in back.words)
     assert back == _transcript()
+
+
+# ------------------------------------------------------------------------------ weights
+
+
+def test_weights_are_checked_against_their_pinned_sha256(monkeypatch):
+    import importlib.util
+
+    from pipeline import speakers
+    from pipeline.errors import ModelError
+
+    if importlib.util.find_spec("resemblyzer") is None or importlib.util.find_spec("silero_vad") is None:
+        pytest.skip("speaker model packages not installed")
+    assert speakers._packaged_file("silero_vad", "data/silero_vad.onnx").is_file()
+    bad = {key: "0" * 64 for key in speakers.KNOWN_SHA256}
+    monkeypatch.setattr(speakers, "KNOWN_SHA256", bad)
+    with pytest.raises(ModelError, match="sha256"):
+        speakers._packaged_file("silero_vad", "data/silero_vad.onnx")
+    with pytest.raises(ModelError, match="not installed"):
+        speakers._packaged_file("no_such_package_here", "x.onnx")
