@@ -14,6 +14,12 @@ theme. The builder
    silence to the neighbouring words, so no word (or its onset) is cut;
 5. ranks by theme strength, transcript confidence and fit to the target length, with reasons;
 6. merges or drops overlapping candidates so no sentence appears in two candidates.
+
+With `CandidateOptions.interviewee` set (a diarization speaker id), only that speaker's sentences
+can be in a clip: every other speaker's sentence ends a run and is never added as context, so no
+interviewer word is in a clip's time range or subtitles. When the interviewer's question just
+before a clip is needed to understand it, it travels as a `QuestionCard` (on-screen text, marked
+as the interviewer's), never as the subject's words.
 """
 
 from __future__ import annotations
@@ -81,6 +87,11 @@ class CandidateOptions:
     excluded_risk_penalty: rank multiplier for a candidate that had to include one (0.75).
     theme_weight, confidence_weight, fit_weight: the rank's mix (0.5 / 0.25 / 0.25).
     max_candidates: keep only the best N (None: all).
+    interviewee: the diarization speaker id of the interviewee; other speakers' sentences are
+        kept out of clips (None: no diarization, every sentence is the subject's).
+    question_card: keep the interviewer's question right before a clip as a QuestionCard when
+        the clip needs it (it ends with a question mark, or the clip's opening leans on it) (True).
+    max_question_gap: ... and only when the answer starts within this many seconds (5.0).
     """
 
     min_duration: float = 15.0
@@ -99,12 +110,29 @@ class CandidateOptions:
     confidence_weight: float = 0.25
     fit_weight: float = 0.25
     max_candidates: int | None = None
+    interviewee: str | None = None
+    question_card: bool = True
+    max_question_gap: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 < self.min_duration <= self.target_duration <= self.max_duration:
             raise ValueError("need 0 < min_duration <= target_duration <= max_duration")
         if self.padding < 0 or self.max_gap <= 0:
             raise ValueError("padding must be >= 0 and max_gap > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionCard:
+    """The interviewer's question before a clip, shown on screen as a card marked as the
+    interviewer's, never burned in as the subject's subtitle. Times are the question's in the
+    source, seconds (it lies before the clip's `start`); `sentence_indices` are its sentences."""
+
+    text: str
+    start: float
+    end: float
+    speaker: str | None = None
+    sentence_indices: tuple[int, ...] = ()
+    kind: str = "interviewer_question"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +151,7 @@ class CandidateProposal:
     text: str = ""
     confidence: float = 0.0
     theme_scores: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    question: QuestionCard | None = None
 
     @property
     def duration(self) -> float:
@@ -138,6 +167,7 @@ class _Info:
     excluded: bool
     first: float  # first word's start
     last: float  # last word's end
+    other_speaker: bool = False  # said by someone other than the interviewee
 
 
 def propose_candidates(
@@ -173,14 +203,17 @@ def propose_candidates(
 
 
 def _info(s: Sentence, f: SentenceFlags, o: CandidateOptions) -> _Info:
+    first = s.words[0].start if s.words else s.start
+    last = s.words[-1].end if s.words else s.end
+    if o.interviewee is not None and s.speaker is not None and s.speaker != o.interviewee:
+        # Another speaker's themes and risks are not the subject's: the sentence is a wall.
+        return _Info({}, (), False, min(first, s.start), max(last, s.end), other_speaker=True)
     risks = tuple(lab for lab in f.labels if lab in o.risk_ids)
     themes = {
         lab: float(f.scores.get(lab, 1.0))
         for lab in f.labels
         if lab not in o.risk_ids and float(f.scores.get(lab, 1.0)) >= o.min_theme_score
     }
-    first = s.words[0].start if s.words else s.start
-    last = s.words[-1].end if s.words else s.end
     return _Info(
         themes, risks, any(r in o.body_excluded_risks for r in risks), min(first, s.start), max(last, s.end)
     )
@@ -203,6 +236,7 @@ def _runs(sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions
     for i, info in enumerate(infos):
         broken = start is not None and (
             info.excluded
+            or info.other_speaker
             or _gap(sents, infos, i - 1) > o.max_gap
             or (not info.themes and i - last_themed > o.bridge_sentences)  # type: ignore[operator]
             or _off_theme(infos, last_themed, i) > o.max_bridge_duration  # type: ignore[arg-type]
@@ -229,7 +263,12 @@ def _off_theme(infos: Sequence[_Info], last_themed: int, i: int) -> float:
 def _can_join(infos: Sequence[_Info], sents: Sequence[Sentence], i: int, j: int, o: CandidateOptions) -> bool:
     """May sentence j (a neighbour of the span edge i) be added without crossing a long pause?"""
     lo, hi = min(i, j), max(i, j)
-    return 0 <= j < len(infos) and _gap(sents, infos, lo) <= o.max_gap and hi - lo == 1
+    return (
+        0 <= j < len(infos)
+        and not infos[j].other_speaker
+        and _gap(sents, infos, lo) <= o.max_gap
+        and hi - lo == 1
+    )
 
 
 def _context(
@@ -485,7 +524,11 @@ def _proposal(
         where = ", ".join(f"{w.risk} at {_clock(w.start)}" for w in warns[:5])
         more = f" and {len(warns) - 5} more" if len(warns) > 5 else ""
         reasons.append(f"the interview carries credibility warnings: {where}{more}")
+    question = _question_card(a, sents, infos, o)
+    if question is not None:
+        reasons.append(f'the interviewer\'s question "{question.text}" is kept as an on-screen card')
     return CandidateProposal(
+        question=question,
         start=start,
         end=end,
         sentence_indices=tuple(sents[i].index for i in body),
@@ -496,6 +539,33 @@ def _proposal(
         text=" ".join(sents[i].text.strip() for i in body),
         confidence=round(confidence, 4),
         theme_scores=theme_scores,
+    )
+
+
+def _question_card(
+    a: int, sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions
+) -> QuestionCard | None:
+    """The other speaker's turn right before sentence a (its consecutive sentences, at most 3),
+    when the clip needs it: the turn asks something, or the clip's opening depends on it."""
+    if not o.question_card or a == 0 or not infos[a - 1].other_speaker:
+        return None
+    if infos[a].first - infos[a - 1].last > o.max_question_gap:
+        return None
+    speaker = sents[a - 1].speaker
+    k = a - 1
+    while k - 1 >= 0 and a - k < 3 and infos[k - 1].other_speaker and sents[k - 1].speaker == speaker:
+        k -= 1
+    turn = list(range(k, a))
+    text = " ".join(sents[i].text.strip() for i in turn)
+    asks = text.rstrip().endswith(("?", "؟")) or "?" in text
+    if not (asks or _dependent_start(sents[a])):
+        return None
+    return QuestionCard(
+        text=text,
+        start=round(infos[k].first, 3),
+        end=round(infos[a - 1].last, 3),
+        speaker=speaker,
+        sentence_indices=tuple(sents[i].index for i in turn),
     )
 
 
@@ -521,6 +591,9 @@ def proposals_to_json(proposals: Sequence[CandidateProposal]) -> list[dict[str, 
         {
             "start": p.start, "end": p.end, "sentences": list(p.sentence_indices), "themes": list(p.themes),
             "risks": list(p.risks), "rank": p.rank, "reasons": list(p.reasons),
+            **({"question": {"text": p.question.text, "start": p.question.start, "end": p.question.end,
+                             "speaker": p.question.speaker, "kind": p.question.kind}}
+               if p.question is not None else {}),
         }
         for p in proposals
     ]  # fmt: skip

@@ -48,6 +48,7 @@ class Word:
     end: float
     text: str
     probability: float
+    speaker: str | None = None  # diarization label ("S1", "S2"...); None before diarization
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    speaker: str | None = None  # diarization label; segments never span a speaker change
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class Sentence:
     text: str
     words: tuple[Word, ...] = ()
     language: str = ""
+    speaker: str | None = None  # diarization label; sentences never span a speaker change
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.records import Sentence, Word
 
@@ -71,7 +71,10 @@ def build_sentences(
     groups: list[list[Word]] = []
     current: list[Word] = []
     for i, word in enumerate(cleaned):
-        if current and word.start - current[-1].end >= options.max_pause:
+        # A speaker change always ends the sentence: one sentence, one voice.
+        if current and (
+            word.start - current[-1].end >= options.max_pause or word.speaker != current[-1].speaker
+        ):
             groups.extend(_split_long(current, language, options))
             current = []
         current.append(word)
@@ -89,6 +92,7 @@ def build_sentences(
             text=join_words([w.text for w in group], language),
             words=tuple(group),
             language=language,
+            speaker=group[0].speaker,
         )
         for i, group in enumerate(groups)
     )
@@ -117,7 +121,7 @@ def clean_words(words: Iterable[Word]) -> list[Word]:
         )
         if glue and merged and not pending_prefix:
             prev = merged[-1]
-            merged[-1] = Word(prev.start, max(prev.end, word.end), prev.text + text, prev.probability)
+            merged[-1] = replace(prev, end=max(prev.end, word.end), text=prev.text + text)
             continue
         if pending_prefix:
             text = pending_prefix + text
@@ -134,7 +138,7 @@ def _closes_quote(merged: list[Word], text: str) -> bool:
 
 
 def _replace_text(word: Word, text: str) -> Word:
-    return Word(word.start, word.end, text, word.probability)
+    return replace(word, text=text)
 
 
 def _monotonic(words: list[Word]) -> list[Word]:
@@ -152,7 +156,7 @@ def _monotonic(words: list[Word]) -> list[Word]:
         prev_start = start
     for here, after in zip(times, times[1:], strict=False):
         here[1] = min(here[1], after[0])
-    return [Word(t[0], t[1], w.text, w.probability) for t, w in zip(times, words, strict=True)]
+    return [replace(w, start=t[0], end=t[1]) for t, w in zip(times, words, strict=True)]
 
 
 def _is_punctuation(text: str) -> bool:

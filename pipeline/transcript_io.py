@@ -4,8 +4,12 @@ Schema (times in seconds):
     {"schema": 1,
      "source": {"path", "sha256", "duration"},
      "language", "language_probability", "duration", "backend", "model",
-     "segments": [{"start", "end", "text", "words": [{"start", "end", "text", "probability"}]}],
+     "segments": [{"start", "end", "text", "speaker",
+                   "words": [{"start", "end", "text", "probability", "speaker"}]}],
      "translation": {"language", "segments": [...]}}   # only when translated
+
+`speaker` ("S1", "S2"... or null before diarization) is written on every word and segment; files
+written before it existed read back with speaker None.
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ SCHEMA_VERSION = 1
 
 
 def _segment_to_dict(s: Segment) -> dict[str, Any]:
-    return {"start": s.start, "end": s.end, "text": s.text,
-            "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}
+    return {"start": s.start, "end": s.end, "text": s.text, "speaker": s.speaker,
+            "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability,
+                       "speaker": w.speaker}
                       for w in s.words]}
+
+
+def _speaker(d: dict[str, Any]) -> str | None:
+    value = d.get("speaker")
+    return None if value is None else str(value)
 
 
 def transcript_to_dict(t: Transcript, media: MediaInfo | None = None) -> dict[str, Any]:
@@ -51,8 +61,9 @@ def _segments_from(items: Any) -> tuple[Segment, ...]:
     return tuple(
         Segment(start=float(s["start"]), end=float(s["end"]), text=str(s["text"]),
                 words=tuple(Word(start=float(w["start"]), end=float(w["end"]), text=str(w["text"]),
-                                 probability=float(w.get("probability", 0.0)))
-                            for w in s.get("words", ())))
+                                 probability=float(w.get("probability", 0.0)), speaker=_speaker(w))
+                            for w in s.get("words", ())),
+                speaker=_speaker(s))
         for s in items)
 
 

@@ -217,7 +217,8 @@ def test_transcript_json_round_trip(tmp_path):
     media = MediaInfo(path="/x/a b.mp4", sha256="ab" * 32, size=10, container="mp4", duration=2.0, streams=())
     d = transcript_to_dict(t, media)
     assert d["source"] == {"path": "/x/a b.mp4", "sha256": "ab" * 32, "duration": 2.0}
-    assert d["segments"][0]["words"][1] == {"start": 1.0, "end": 1.4, "text": "à tous.", "probability": 0.9}
+    assert d["segments"][0]["words"][1] == {"start": 1.0, "end": 1.4, "text": "à tous.", "probability": 0.9,
+                                            "speaker": None}  # every word carries it (issue 16)
     assert d["translation"]["language"] == "en"
     path = write_json_atomic(tmp_path / "out" / "a.transcript.json", d)
     assert [p.name for p in path.parent.iterdir()] == ["a.transcript.json"]  # no temp file left

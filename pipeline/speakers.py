@@ -1,0 +1,553 @@
+"""Who speaks when: offline diarization, words labelled with speakers, the interviewee chosen.
+
+Speech is found by silero-vad (its ONNX model, run directly with onnxruntime so torch is not on
+the VAD path), each speech region is cut into overlapping windows embedded by resemblyzer's
+voice encoder (`pretrained.pt` inside its wheel), the windows are clustered (average-linkage
+agglomerative on cosine distance, outlier clusters folded into speakers, the speaker count
+chosen by silhouette in 2..6 unless forced),
+and every 10 ms speech frame takes the speaker its covering windows are closest to. Both weight
+files are checked against their wheel RECORD and a pinned sha256 before use; nothing downloads.
+
+Speaker labels are "S1", "S2"... in order of first appearance. Times are float seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ModelError
+from pipeline.records import Segment, Sentence, SentenceFlags, Transcript, Word
+
+SAMPLE_RATE = 16000
+_VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
+_VAD_CONTEXT = 64  # samples of the previous chunk silero expects in front of each chunk
+_HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 mels)
+
+# sha256 of the weight files per pinned package version (pyproject pins both wheels).
+KNOWN_SHA256 = {
+    ("resemblyzer", "0.1.4", "pretrained.pt"):
+        "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+    ("silero_vad", "6.2.3", "silero_vad.onnx"):
+        "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+}
+
+
+class DiarizationError(Exception):
+    """Diarization could not run on this audio (wrong shape, rate or no usable samples)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    """One speaker talking from `start` to `end` seconds."""
+
+    start: float
+    end: float
+    speaker: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class DiarizeOptions:
+    """How speakers are found.
+
+    num_speakers: force this many speakers (`ingest --speakers N`); None finds 2..6 by itself.
+    min_speakers / max_speakers: the automatic range (2 / 6: an interview has at least two
+        voices; more than six is a panel, not an interview).
+    vad_threshold: silero speech probability that starts speech (0.5, silero's default); it
+        stops below vad_threshold - 0.15.
+    min_speech / min_silence: drop speech shorter than this, bridge silences shorter than this
+        (0.25 s / 0.5 s: a pause between sentences is not a turn change; a speaker change
+        inside a region is still found frame by frame).
+    window / step: seconds of speech per embedding and between window starts (1.5 / 0.25:
+        resemblyzer was trained on 1.6 s partials; a 0.25 s step resolves quick exchanges).
+    min_window: a speech region shorter than this is labelled from its neighbours rather than
+        embedded on its own (0.5 s: shorter embeddings are noise).
+    min_turn: a turn shorter than this between two turns of one other speaker is folded into
+        them (0.4 s).
+    min_speaker_time: a cluster of windows covering less speech than this many seconds is an
+        outlier (noise, a laugh) that joins its nearest speaker, not a speaker of its own (2.0).
+    """
+
+    num_speakers: int | None = None
+    min_speakers: int = 2
+    max_speakers: int = 6
+    vad_threshold: float = 0.5
+    min_speech: float = 0.25
+    min_silence: float = 0.5
+    window: float = 1.5
+    step: float = 0.25
+    min_window: float = 0.5
+    min_turn: float = 0.4
+    min_speaker_time: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.num_speakers is not None and not 1 <= self.num_speakers <= 20:
+            raise ValueError("num_speakers must be between 1 and 20")
+        if not 1 <= self.min_speakers <= self.max_speakers:
+            raise ValueError("need 1 <= min_speakers <= max_speakers")
+        if self.window <= 0 or self.step <= 0:
+            raise ValueError("window and step must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerModel:
+    """The loaded VAD session and voice encoder; load once with `load_speaker_model`, pass in."""
+
+    vad: Any  # onnxruntime.InferenceSession over silero_vad.onnx
+    encoder: Any  # resemblyzer.VoiceEncoder
+    vad_sha256: str
+    encoder_sha256: str
+    threads: int = 1
+
+
+def _packaged_file(package: str, relative: str) -> Path:
+    """A weight file inside an installed package, checked against its wheel RECORD and pin."""
+    import importlib.util
+
+    from pipeline.models import _package_version, _record_hashes, sha256_path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        raise ModelError(f"{package} is not installed (pip install the pinned version from pyproject)")
+    path = Path(spec.origin).parent / relative
+    if not path.is_file():
+        raise ModelError(f"{package} does not ship {relative}")
+    digest = sha256_path(path)
+    dist = "Resemblyzer" if package == "resemblyzer" else package.replace("_", "-")
+    expected = KNOWN_SHA256.get((package, _package_version(dist) or "", path.name))
+    recorded = _record_hashes(dist).get(path.name)
+    if (expected and digest != expected) or (recorded and digest != recorded):
+        raise ModelError(f"{path} fails its sha256 check; reinstall {dist}")
+    if not expected and not recorded:
+        raise ModelError(f"{path}: no known checksum for this {dist} version; install the pinned one")
+    return path
+
+
+def load_speaker_model(threads: int = 1) -> SpeakerModel:
+    """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed.
+
+    `threads`: CPU threads for both (1: the small LSTM gains nothing from more, and on a busy
+    2-core machine two threads cost 10x the CPU time in contention)."""
+    try:
+        import onnxruntime
+        import torch
+        from resemblyzer import VoiceEncoder
+    except ImportError as exc:
+        raise ModelError(f"speaker model dependencies missing ({exc})") from None
+    vad_path = _packaged_file("silero_vad", "data/silero_vad.onnx")
+    enc_path = _packaged_file("resemblyzer", "pretrained.pt")
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = threads
+    vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    encoder = VoiceEncoder(device=torch.device("cpu"), verbose=False, weights_fpath=enc_path)
+    encoder.eval()
+    from pipeline.models import sha256_path
+
+    return SpeakerModel(vad, encoder, sha256_path(vad_path), sha256_path(enc_path), threads)
+
+
+# ------------------------------------------------------------------------------ diarization
+
+
+def diarize(
+    audio: np.ndarray,
+    sample_rate: int,
+    options: DiarizeOptions = DiarizeOptions(),
+    model: SpeakerModel | None = None,
+) -> tuple[SpeakerTurn, ...]:
+    """Speaker turns of mono `audio` (float samples in [-1, 1]), in time order, labelled S1.. by
+    first appearance. `model` defaults to a fresh `load_speaker_model()` (load once and pass it)."""
+    wav = _prepare(audio, sample_rate)
+    if model is None:
+        model = load_speaker_model()
+    regions = speech_regions(wav, model, options)
+    if not regions:
+        return ()
+    windows = _windows(regions, options)
+    if not windows:
+        # Only very short speech: one speaker is all that can be said.
+        return _label(tuple(SpeakerTurn(a, b, "0") for a, b in regions))
+    embeddings = _embed(wav, windows, model)
+    labels = _cluster(embeddings, options)
+    centroids = np.stack([_unit(embeddings[labels == k].mean(axis=0)) for k in range(labels.max() + 1)])
+    turns = _frame_turns(regions, windows, embeddings @ centroids.T)
+    return _label(_fold_short(turns, options.min_turn))
+
+
+def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    wav = np.asarray(audio, dtype=np.float32)
+    if wav.ndim == 2:
+        # (samples, channels) or (channels, samples): mix down along the short axis.
+        wav = wav.mean(axis=int(np.argmin(wav.shape)))
+    if wav.ndim != 1:
+        raise DiarizationError(f"audio must be mono or (samples, channels), got shape {wav.shape}")
+    if sample_rate <= 0:
+        raise DiarizationError(f"bad sample rate {sample_rate}")
+    if sample_rate != SAMPLE_RATE:
+        from scipy.signal import resample_poly
+
+        g = math.gcd(SAMPLE_RATE, int(sample_rate))
+        wav = resample_poly(wav, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
+    if not np.all(np.isfinite(wav)):
+        raise DiarizationError("audio contains NaN or infinite samples")
+    return wav
+
+
+def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
+    """silero speech probability per 32 ms chunk of 16 kHz `wav`."""
+    n = int(math.ceil(len(wav) / _VAD_CHUNK))
+    padded = np.zeros(n * _VAD_CHUNK + _VAD_CONTEXT, dtype=np.float32)
+    padded[_VAD_CONTEXT:_VAD_CONTEXT + len(wav)] = wav
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    sr = np.array(SAMPLE_RATE, dtype=np.int64)
+    out = np.empty(n, dtype=np.float32)
+    run = model.vad.run
+    for i in range(n):
+        chunk = padded[i * _VAD_CHUNK: (i + 1) * _VAD_CHUNK + _VAD_CONTEXT][None, :]
+        prob, state = run(None, {"input": chunk, "state": state, "sr": sr})
+        out[i] = prob[0, 0]
+    return out
+
+
+def speech_regions(
+    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech, with hysteresis, short gaps bridged, short blips dropped."""
+    probs = speech_probabilities(wav, model)
+    step = _VAD_CHUNK / SAMPLE_RATE
+    on, off = options.vad_threshold, max(options.vad_threshold - 0.15, 0.01)
+    regions: list[list[float]] = []
+    speaking = False
+    for i, p in enumerate(probs):
+        if not speaking and p >= on:
+            speaking = True
+            regions.append([i * step, (i + 1) * step])
+        elif speaking:
+            if p >= off:
+                regions[-1][1] = (i + 1) * step
+            else:
+                speaking = False
+    merged: list[list[float]] = []
+    for r in regions:
+        if merged and r[0] - merged[-1][1] < options.min_silence:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    total = len(wav) / SAMPLE_RATE
+    return [(round(a, 3), round(min(b, total), 3)) for a, b in merged if b - a >= options.min_speech]
+
+
+def _windows(regions: Sequence[tuple[float, float]], o: DiarizeOptions) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for a, b in regions:
+        if b - a < o.min_window:
+            continue
+        if b - a <= o.window:
+            out.append((a, b))
+            continue
+        n = int(math.ceil((b - a - o.window) / o.step)) + 1
+        # Spread the windows evenly so the last one ends at the region's end.
+        stride = (b - a - o.window) / (n - 1) if n > 1 else 0.0
+        out.extend((a + k * stride, a + k * stride + o.window) for k in range(n))
+    return out
+
+
+def _embed(wav: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
+    """One unit-length resemblyzer embedding per window; the mel spectrogram is computed once."""
+    import torch
+    from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
+
+    mel = wav_to_mel_spectrogram(normalize_volume(wav, -30, increase_only=True))
+    slices = [(int(round(a / _HOP)), max(int(round(a / _HOP)) + 1, min(len(mel), int(round(b / _HOP)))))
+              for a, b in windows]
+    out = np.zeros((len(windows), 256), dtype=np.float32)
+    by_len: dict[int, list[int]] = {}
+    for i, (f0, f1) in enumerate(slices):
+        by_len.setdefault(f1 - f0, []).append(i)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(model.threads)
+    try:
+        with torch.inference_mode():
+            for length, idx in by_len.items():
+                for k in range(0, len(idx), 64):
+                    batch = idx[k:k + 64]
+                    mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
+                    out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
+    """Cluster ids 0..k-1 per embedding; k forced, or chosen by cosine silhouette in the range.
+
+    Average-linkage agglomerative clustering on cosine distance, cut until it has k clusters
+    holding at least `min_speaker_time` of speech each; smaller clusters (a laugh, a cough, line
+    noise) are outliers, not voices, and join their nearest speaker. A few k-means steps then
+    settle the boundaries. Counting only substantial clusters keeps a short-spoken interviewer
+    (a few questions in a long answer) while not mistaking noise for a speaker.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    n = len(emb)
+    if n < 2 or o.num_speakers == 1:
+        return np.zeros(n, dtype=int)
+    tree = linkage(emb, method="average", metric="cosine")
+    min_windows = max(2, int(round(o.min_speaker_time / o.step)))
+    ks = [o.num_speakers] if o.num_speakers is not None else range(o.min_speakers, o.max_speakers + 1)
+    best, best_score = np.zeros(n, dtype=int), -math.inf
+    for k in ks:
+        if k > n:
+            break
+        big: np.ndarray | None = None
+        for cut in range(k, n + 1):
+            raw = fcluster(tree, cut, criterion="maxclust") - 1
+            counts = np.bincount(raw)
+            found = np.flatnonzero(counts >= min_windows)
+            if len(found) >= k:
+                big = found[np.argsort(-counts[found], kind="stable")][:k]
+                break
+        if big is None:
+            if o.num_speakers is None:
+                break  # not enough speech for k substantial speakers, nor for more
+            # Forced: the plain cut, outliers and all.
+            raw = fcluster(tree, k, criterion="maxclust") - 1
+            big = np.unique(raw)
+        centroids = np.stack([_unit(emb[raw == c].mean(axis=0)) for c in big])
+        labels = _refine(emb, np.argmax(emb @ centroids.T, axis=1))
+        if int(labels.max()) < 1:
+            continue
+        score = float(silhouette_score(emb, labels, metric="cosine"))
+        if o.num_speakers is not None or score > best_score:
+            best, best_score = labels, score
+    return best
+
+
+def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
+    """A few k-means steps on the unit sphere from the agglomerative start (average linkage
+    leaves outliers as tiny clusters; nearest-centroid reassignment folds them in)."""
+    k = int(labels.max()) + 1
+    for _ in range(rounds):
+        cents = np.stack([_unit(emb[labels == c].mean(axis=0)) if np.any(labels == c)
+                          else np.zeros(emb.shape[1]) for c in range(k)])
+        new = np.argmax(emb @ cents.T, axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
+
+
+def _frame_turns(
+    regions: Sequence[tuple[float, float]], windows: Sequence[tuple[float, float]], sims: np.ndarray
+) -> list[SpeakerTurn]:
+    """Each 10 ms speech frame takes the speaker its covering windows are most similar to; frames
+    no window covers (short regions) take the nearest window's."""
+    centres = np.array([(a + b) / 2 for a, b in windows])
+    starts = np.array([a for a, _ in windows])
+    ends = np.array([b for _, b in windows])
+    turns: list[SpeakerTurn] = []
+    for a, b in regions:
+        times = np.arange(a, b, _HOP) + _HOP / 2
+        if len(times) == 0:
+            continue
+        covered = (starts[None, :] <= times[:, None]) & (ends[None, :] > times[:, None])
+        scores = covered.astype(np.float32) @ sims
+        empty = ~covered.any(axis=1)
+        if np.any(empty):
+            nearest = np.argmin(np.abs(centres[None, :] - times[empty][:, None]), axis=1)
+            scores[empty] = sims[nearest]
+        who = np.argmax(scores, axis=1)
+        change = np.flatnonzero(np.diff(who)) + 1
+        bounds = [0, *change.tolist(), len(who)]
+        for i, j in zip(bounds, bounds[1:], strict=False):
+            start = a if i == 0 else a + i * _HOP
+            end = b if j == len(who) else a + j * _HOP
+            turns.append(SpeakerTurn(round(start, 3), round(end, 3), str(int(who[i]))))
+    return turns
+
+
+def _fold_short(turns: list[SpeakerTurn], min_turn: float) -> list[SpeakerTurn]:
+    """A short turn between two turns of one other speaker becomes theirs; neighbours of one
+    speaker with no gap between them merge."""
+    out = list(turns)
+    for i in range(1, len(out) - 1):
+        t = out[i]
+        if t.duration < min_turn and out[i - 1].speaker == out[i + 1].speaker != t.speaker:
+            out[i] = replace(t, speaker=out[i - 1].speaker)
+    merged: list[SpeakerTurn] = []
+    for t in out:
+        if merged and merged[-1].speaker == t.speaker and t.start - merged[-1].end < 1e-6:
+            merged[-1] = replace(merged[-1], end=t.end)
+        else:
+            merged.append(t)
+    return merged
+
+
+def _label(turns: Iterable[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
+    """Rename raw cluster ids to S1, S2... in order of first appearance."""
+    names: dict[str, str] = {}
+    out = []
+    for t in sorted(turns, key=lambda t: (t.start, t.end)):
+        name = names.setdefault(t.speaker, f"S{len(names) + 1}")
+        out.append(replace(t, speaker=name))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------- using the turns
+
+
+def speaker_times(turns: Iterable[SpeakerTurn]) -> dict[str, float]:
+    """Seconds of speech per speaker."""
+    out: dict[str, float] = {}
+    for t in turns:
+        out[t.speaker] = out.get(t.speaker, 0.0) + max(t.duration, 0.0)
+    return out
+
+
+def choose_interviewee(turns: Sequence[SpeakerTurn], interviewer_first: bool = False) -> str | None:
+    """The interviewee's speaker id: the speaker with the most speech; with `interviewer_first`,
+    the one with the most speech among those other than the first speaker (who then is the
+    interviewer). None when there are no turns."""
+    times = speaker_times(turns)
+    if not times:
+        return None
+    if interviewer_first:
+        first = min(turns, key=lambda t: (t.start, t.end)).speaker
+        others = {s: v for s, v in times.items() if s != first}
+        times = others or times
+    return max(sorted(times), key=lambda s: times[s])
+
+
+def assign_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> tuple[Word, ...]:
+    """Each word with the speaker whose turns overlap it most; a word in no turn (VAD missed it)
+    takes the nearest turn's speaker. Without turns, words are returned unchanged."""
+    if not turns:
+        return tuple(words)
+    ordered = sorted(turns, key=lambda t: (t.start, t.end))
+    starts = [t.start for t in ordered]
+    out = []
+    for w in words:
+        lo, hi = min(w.start, w.end), max(w.start, w.end)
+        i = bisect_right(starts, hi)
+        overlap: dict[str, float] = {}
+        k = i - 1
+        # Turns are non-overlapping per speaker but may touch; walk back over candidates.
+        while k >= 0 and k >= i - 8:
+            t = ordered[k]
+            ov = min(hi, t.end) - max(lo, t.start)
+            if ov > 0 or (ov == 0 and lo == hi and t.start <= lo <= t.end):
+                overlap[t.speaker] = overlap.get(t.speaker, 0.0) + max(ov, 1e-9)
+            k -= 1
+        if overlap:
+            speaker = max(sorted(overlap), key=lambda s: overlap[s])
+        else:
+            mid = (lo + hi) / 2
+            near = [ordered[j] for j in (i - 1, i) if 0 <= j < len(ordered)]
+            speaker = min(near, key=lambda t: max(t.start - mid, mid - t.end, 0.0)).speaker
+        out.append(replace(w, speaker=speaker))
+    return tuple(out)
+
+
+def _segment_speaker(words: Sequence[Word]) -> str | None:
+    spoken: dict[str, float] = {}
+    for w in words:
+        if w.speaker is not None:
+            spoken[w.speaker] = spoken.get(w.speaker, 0.0) + max(w.end - w.start, 0.01)
+    return max(sorted(spoken), key=lambda s: spoken[s]) if spoken else None
+
+
+def split_segments(segments: Sequence[Segment], language: str = "") -> tuple[Segment, ...]:
+    """Segments cut where the speaker of their words changes, each carrying its speaker."""
+    from pipeline.sentences import join_words
+
+    out: list[Segment] = []
+    for seg in segments:
+        runs: list[list[Word]] = []
+        for w in seg.words:
+            if runs and runs[-1][-1].speaker == w.speaker:
+                runs[-1].append(w)
+            else:
+                runs.append([w])
+        if len(runs) <= 1:
+            out.append(replace(seg, speaker=_segment_speaker(seg.words)))
+            continue
+        for run in runs:
+            text = join_words([w.text.strip() for w in run if w.text.strip()], language)
+            out.append(Segment(run[0].start, max(w.end for w in run), text, tuple(run), run[0].speaker))
+    return tuple(out)
+
+
+def _timed_speaker(start: float, end: float, turns: Sequence[SpeakerTurn]) -> str | None:
+    spoken: dict[str, float] = {}
+    for t in turns:
+        ov = min(end, t.end) - max(start, t.start)
+        if ov > 0:
+            spoken[t.speaker] = spoken.get(t.speaker, 0.0) + ov
+    return max(sorted(spoken), key=lambda s: spoken[s]) if spoken else None
+
+
+def apply_turns(transcript: Transcript, turns: Sequence[SpeakerTurn]) -> Transcript:
+    """`transcript` with a speaker on every word and segment (segments split at speaker
+    changes) and on each translation segment (by time overlap). Pure."""
+    words = iter(assign_speakers(transcript.words, turns))
+    segments = tuple(replace(s, words=tuple(next(words) for _ in s.words)) for s in transcript.segments)
+    segments = split_segments(segments, transcript.language)
+    if turns:
+        # A segment without words (some backends) takes its speaker from the turns it overlaps.
+        segments = tuple(
+            s if s.speaker is not None else replace(s, speaker=_timed_speaker(s.start, s.end, turns))
+            for s in segments)
+    translation = transcript.translation
+    if translation is not None and turns:
+        translation = replace(translation, segments=tuple(
+            replace(s, speaker=_timed_speaker(s.start, s.end, turns)) for s in translation.segments))
+    return replace(transcript, segments=segments, translation=translation)
+
+
+def label_speakers(
+    transcript: Transcript,
+    audio: np.ndarray,
+    sample_rate: int,
+    model: SpeakerModel | None = None,
+    options: DiarizeOptions = DiarizeOptions(),
+) -> Transcript:
+    """The ingest step: diarize `audio` (the transcript's media, mono) and label the transcript.
+    Pure apart from running the models; the caller stores the result as a new version."""
+    return apply_turns(transcript, diarize(audio, sample_rate, options, model))
+
+
+def transcript_interviewee(transcript: Transcript, interviewer_first: bool = False) -> str | None:
+    """`choose_interviewee` from a labelled transcript's words (no audio needed again)."""
+    turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in transcript.words if w.speaker is not None]
+    return choose_interviewee(turns, interviewer_first)
+
+
+def interviewee_flags(
+    sentences: Sequence[Sentence], flags: Sequence[SentenceFlags], interviewee: str | None
+) -> list[SentenceFlags]:
+    """`flags` with every other speaker's sentence emptied (no themes, no risks), so themes, risk
+    summaries and credibility warnings count only the interviewee. Unlabelled sentences keep
+    theirs. Call between `flag_sentences` and `credibility_warnings`."""
+    if len(sentences) != len(flags):
+        raise ValueError(f"{len(sentences)} sentences but {len(flags)} flags")
+    if interviewee is None:
+        return list(flags)
+    return [f if s.speaker in (None, interviewee) else SentenceFlags(text=f.text, labels=())
+            for s, f in zip(sentences, flags, strict=True)]
