@@ -30,6 +30,7 @@ AFFIRMING = frozenset({("no", "doubt"), ("not", "only"), ("sans", "doute"), ("pa
 CLITIC_LANGUAGES = frozenset({"ar"})
 _AR_PREFIX = re.compile(r"^(?:[وف])?(?:[بلك])?(?:ال)?(?=\w{2})")
 _AR_SUFFIX = r"(?:ه|ها|هم|هن|هما|وا|ون|ين|ات|ة|ي|ك|كم|نا|وه|وها|وهم|تم|ت)?"
+_AR_VERB_PREFIX = r"(?:س?[يتنأ])?"  # present/future tense prefixes: يذبحون (they slaughter)
 _AR_TOKEN = re.compile(r"[\u0600-\u06FF]+|[^\s\u0600-\u06FF]+")
 NEGATION_WINDOW = 4  # words before a cue inside its clause that may negate it
 _CLAUSE_BREAK = re.compile(r"[,;:.!?؟،()\"“”]| but | mais | ali | lakin ", re.IGNORECASE)
@@ -56,8 +57,9 @@ class CueMatcher:
             for lang, patterns in entry.cues:
                 if patterns:
                     joined = "|".join(f"(?:{p})" for p in patterns)
-                    suffix = _AR_SUFFIX if lang in CLITIC_LANGUAGES else ""
-                    bounded = rf"(?<!\w)(?:{joined}){suffix}(?!\w)"
+                    arabic = lang in CLITIC_LANGUAGES
+                    prefix, suffix = (_AR_VERB_PREFIX, _AR_SUFFIX) if arabic else ("", "")
+                    bounded = rf"(?<!\w){prefix}(?:{joined}){suffix}(?!\w)"
                     rx = re.compile(bounded, re.IGNORECASE | re.UNICODE)
                     self._cues.append((entry.id, lang, rx))
 
@@ -87,7 +89,8 @@ class CueMatcher:
 
 def strip_clitics(text: str) -> str:
     """`text` with the leading clitics of every Arabic token removed (other tokens unchanged)."""
-    return "".join(_AR_PREFIX.sub("", tok) if "\u0600" <= tok[0] <= "\u06FF" else tok for tok in _split_keep(text))
+    parts = _split_keep(text)
+    return "".join(_AR_PREFIX.sub("", tok) if "\u0600" <= tok[0] <= "\u06FF" else tok for tok in parts)
 
 
 def _split_keep(text: str) -> list[str]:

@@ -42,7 +42,9 @@ CUE_LANGUAGES: tuple[str, ...] = ("en", "fr", "ar", "sq", "bs")
 KINDS = ("theme", "risk")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_ENTRY_KEYS = {"id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold"}
+_ENTRY_KEYS = {
+    "id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold", "cue_examples"
+}  # fmt: skip
 _REQUIRED_KEYS = ("id", "kind", "title", "definition", "exemplars", "cues")
 _LINE = "__line__"
 _LINES = "__lines__"
@@ -61,6 +63,8 @@ class TaxonomyEntry:
     negatives: tuple[str, ...] = ()
     threshold: float | None = None  # None: the flagger's default
     line: int = 0  # 1-based line of the entry in its file
+    # (language, sentence, whether a cue of this entry must fire): the cues' own test cases
+    cue_examples: tuple[tuple[str, str, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +203,27 @@ def _entry(raw: dict[str, Any], fail: Any, seen: dict[str, int]) -> TaxonomyEntr
         negatives=negatives,
         threshold=threshold,
         line=line,
+        cue_examples=_cue_examples(raw.get("cue_examples"), entry_id, lines.get("cue_examples", line), fail),
     )
+
+
+def _cue_examples(value: Any, entry_id: str, line: int, fail: Any) -> tuple[tuple[str, str, bool], ...]:
+    """`cue_examples: {positive: {en: [...]}, negative: {fr: [...]}}` as (lang, text, fires)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or set(value) - {"positive", "negative", _LINE, _LINES}:
+        raise fail(line, f"entry '{entry_id}': cue_examples must map positive/negative to languages")
+    out: list[tuple[str, str, bool]] = []
+    for kind in ("positive", "negative"):
+        langs = value.get(kind) or {}
+        if not isinstance(langs, dict):
+            raise fail(line, f"entry '{entry_id}': cue_examples.{kind} must map languages to sentences")
+        for lang, texts in langs.items():
+            if lang in (_LINE, _LINES):
+                continue
+            for text in _strings(texts, f"entry '{entry_id}' cue_examples", line, fail):
+                out.append((str(lang), text, kind == "positive"))
+    return tuple(out)
 
 
 def _strings(value: Any, what: str, line: int, fail: Any, allow_empty: bool = False) -> tuple[str, ...]:
