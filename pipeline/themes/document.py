@@ -47,11 +47,10 @@ def flag_transcript(transcript: Transcript, flagger: Flagger) -> TranscriptFlags
     sentences = build_sentences(transcript.words, transcript.language)
     is_english = transcript.language in ("", "en") or transcript.language.startswith("en-")
     english = () if is_english else translated_sentences(transcript)
-    if not is_english and not english:
-        # The encoder reads English only: without a translation, only cues and names can be trusted.
-        flags = flagger.flag_texts([s.text for s in sentences], use_model=False)
-    else:
-        flags = flag_sentences(sentences, flagger, translated=english or None)
+    language = (transcript.language or "en").split("-")[0]
+    # The multilingual encoder reads the original; the English translation, when there is one,
+    # is read too and the two combined (see flag_sentences).
+    flags = flag_sentences(sentences, flagger, translated=english or None, language=language)
     return TranscriptFlags(
         sentences=tuple(sentences),
         flags=tuple(flags),
