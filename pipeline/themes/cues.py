@@ -45,6 +45,7 @@ class CueHit:
     language: str
     matched: str
     negated: bool
+    precise: bool = False  # a precise cue raises its flag alone
 
 
 class CueMatcher:
@@ -52,23 +53,24 @@ class CueMatcher:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         # One alternation per label and language: a few dozen scans per sentence, not hundreds.
-        self._cues: list[tuple[str, str, re.Pattern[str]]] = []
+        self._cues: list[tuple[str, str, re.Pattern[str], bool]] = []
         for entry in taxonomy.entries:
-            for lang, patterns in entry.cues:
-                if patterns:
-                    joined = "|".join(f"(?:{p})" for p in patterns)
-                    arabic = lang in CLITIC_LANGUAGES
-                    prefix, suffix = (_AR_VERB_PREFIX, _AR_SUFFIX) if arabic else ("", "")
-                    bounded = rf"(?<!\w){prefix}(?:{joined}){suffix}(?!\w)"
-                    rx = re.compile(bounded, re.IGNORECASE | re.UNICODE)
-                    self._cues.append((entry.id, lang, rx))
+            for precise, groups in ((False, entry.cues), (True, entry.precise_cues)):
+                for lang, patterns in groups:
+                    if patterns:
+                        joined = "|".join(f"(?:{p})" for p in patterns)
+                        arabic = lang in CLITIC_LANGUAGES
+                        prefix, suffix = (_AR_VERB_PREFIX, _AR_SUFFIX) if arabic else ("", "")
+                        bounded = rf"(?<!\w){prefix}(?:{joined}){suffix}(?!\w)"
+                        rx = re.compile(bounded, re.IGNORECASE | re.UNICODE)
+                        self._cues.append((entry.id, lang, rx, precise))
 
     def find(self, text: str, language: str | None = None) -> dict[str, list[CueHit]]:
         """Cue hits per label id, in taxonomy order: only the cues of `language` when given (an
         English cue such as "rejoin" must not fire in French "rejoint"), else every language's."""
         hits: dict[str, list[CueHit]] = {}
         stripped: str | None = None
-        for label, lang, rx in self._cues:
+        for label, lang, rx, precise in self._cues:
             if language is not None and lang != language:
                 continue
             targets = [text]
@@ -82,7 +84,7 @@ class CueMatcher:
                     if m.group(0) in seen:
                         continue
                     seen.add(m.group(0))
-                    hit = CueHit(label, lang, m.group(0), is_negated(target, m.start()))
+                    hit = CueHit(label, lang, m.group(0), is_negated(target, m.start()), precise)
                     hits.setdefault(label, []).append(hit)
         return hits
 

@@ -67,6 +67,18 @@ WARNS = re.compile(
     re.IGNORECASE,
 )
 WARNED_RISK = "intent_to_return"
+ADMISSION_RISK = "self_incrimination"
+UNDERGONE = re.compile(
+    r"\b(?:arrested|detained|picked (?:me|us) up|questioned|interrogated|deported|sentenced|convicted|"
+    r"travel(?:l)?ed|flew|took (?:a|the) (?:flight|plane|bus)|crossed|went to Syria|converted|"
+    r"became a Muslim|arrêté|condamné|converti|اعتقل\w*|سافر\w*|اعتنق\w*)",
+    re.IGNORECASE,
+)
+DEED = re.compile(
+    r"\b(?:I|we) (?:killed|shot|fought|recruited|guarded|beat|tortured|sold|bought|smuggled|planted|"
+    r"built|made|took part|was a (?:fighter|guard|member)|worked (?:for|in|at) (?:the|their|them))",
+    re.IGNORECASE,
+)
 # Interview sentences written in the voice of transcripts (issue 15's dev split), packaged as
 # extra exemplars: the taxonomy's tidy wording alone sits far from real testimony.
 INTERVIEW_EXEMPLARS = "data/interview_exemplars.jsonl"
@@ -134,6 +146,7 @@ class FlagOptions:
     theme_threshold: float = 0.6
     risk_threshold: float = 0.25
     cue_weight: float = 0.3
+    precise_cue_weight: float = 0.95
     name_score: float = 0.9
     negated_factor: float = 0.4
     question_factor: float = 0.5
@@ -285,6 +298,9 @@ class Flagger:
                     probs[self.labels.index(label)] *= opts.first_person_factor
         if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
             probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
+        if ADMISSION_RISK in self.labels and UNDERGONE.search(text) and not DEED.search(text):
+            # Being arrested, travelling or converting is something that happened, not a deed.
+            probs[self.labels.index(ADMISSION_RISK)] *= opts.first_person_factor
         if WARNED_RISK in self.labels and WARNS.search(text):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
         hits = self._cues.find(text, language)
@@ -293,7 +309,8 @@ class Flagger:
             positive = [h for h in hits.get(label, ()) if not h.negated]
             if positive:
                 cue_backed.add(label)
-                probs[j] = 1.0 - (1.0 - probs[j]) * (1.0 - opts.cue_weight)
+                weight = opts.precise_cue_weight if any(h.precise for h in positive) else opts.cue_weight
+                probs[j] = 1.0 - (1.0 - probs[j]) * (1.0 - weight)
             elif hits.get(label):
                 probs[j] *= opts.negated_factor
         return probs, hits, cue_backed

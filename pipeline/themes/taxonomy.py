@@ -43,7 +43,8 @@ KINDS = ("theme", "risk")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENTRY_KEYS = {
-    "id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold", "cue_examples"
+    "id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold", "cue_examples",
+    "precise_cues",
 }  # fmt: skip
 _REQUIRED_KEYS = ("id", "kind", "title", "definition", "exemplars", "cues")
 _LINE = "__line__"
@@ -65,6 +66,8 @@ class TaxonomyEntry:
     line: int = 0  # 1-based line of the entry in its file
     # (language, sentence, whether a cue of this entry must fire): the cues' own test cases
     cue_examples: tuple[tuple[str, str, bool], ...] = ()
+    # Cues whose examples show them precise: one alone raises the flag (the others add evidence).
+    precise_cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,9 @@ def _entry(raw: dict[str, Any], fail: Any, seen: dict[str, int]) -> TaxonomyEntr
         allow_empty=True,
     )
     cues = _cues(raw["cues"], entry_id, lines["cues"], fail)
+    precise = raw.get("precise_cues")
+    at = lines.get("precise_cues", line)
+    precise_cues = _cues(precise, entry_id, at, fail, every=False) if precise else ()
     threshold = raw.get("threshold")
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
@@ -203,6 +209,7 @@ def _entry(raw: dict[str, Any], fail: Any, seen: dict[str, int]) -> TaxonomyEntr
         negatives=negatives,
         threshold=threshold,
         line=line,
+        precise_cues=precise_cues,
         cue_examples=_cue_examples(raw.get("cue_examples"), entry_id, lines.get("cue_examples", line), fail),
     )
 
@@ -240,11 +247,13 @@ def _strings(value: Any, what: str, line: int, fail: Any, allow_empty: bool = Fa
     return tuple(out)
 
 
-def _cues(value: Any, entry_id: str, line: int, fail: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _cues(
+    value: Any, entry_id: str, line: int, fail: Any, every: bool = True
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise fail(line, f"entry '{entry_id}': cues must map a language code to a list of patterns")
     lines = value.get(_LINES, {})
-    missing = [lang for lang in CUE_LANGUAGES if lang not in value]
+    missing = [lang for lang in CUE_LANGUAGES if lang not in value] if every else []
     if missing:
         raise fail(line, f"entry '{entry_id}': cues lack language(s) {', '.join(missing)}")
     out: list[tuple[str, tuple[str, ...]]] = []
