@@ -93,7 +93,13 @@ class FlagOptions:
     risk_threshold: likewise for risks (0.25, lower: a missed risk costs more than a false alarm,
         which a reviewer dismisses in a second).
     cue_weight: evidence a matched cue adds, combined as 1 - (1 - p)(1 - w) with the classifier's
-        probability p (0.6: a cue alone crosses the default thresholds).
+        probability p (0.3: evidence, not a flag by itself; issue 15 found cues on ordinary words).
+    precise_cue_weight: the same for a taxonomy entry's `precise_cues` (0.95: raises the flag alone).
+    undergone_factor: self-incrimination's probability is multiplied by this (0.1) when the sentence
+        tells of being arrested, travelling or converting and admits no deed.
+    calibrate: thresholds per label out of fold on the interview exemplars (True).
+    interview_exemplars: train on the packaged interview-voice sentences too (True).
+    multilingual: use the multilingual USE encoder (True); False: English MiniLM as before.
     name_score: score of `identifying_details` when a personal name is found (0.9).
     negated_factor: a label whose only cues are negated ("I would never go back") has its score
         multiplied by this (0.4), since embeddings barely see negation.
@@ -147,6 +153,7 @@ class FlagOptions:
     risk_threshold: float = 0.25
     cue_weight: float = 0.3
     precise_cue_weight: float = 0.95
+    undergone_factor: float = 0.1
     name_score: float = 0.9
     negated_factor: float = 0.4
     question_factor: float = 0.5
@@ -300,7 +307,7 @@ class Flagger:
             probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
         if ADMISSION_RISK in self.labels and UNDERGONE.search(text) and not DEED.search(text):
             # Being arrested, travelling or converting is something that happened, not a deed.
-            probs[self.labels.index(ADMISSION_RISK)] *= opts.first_person_factor
+            probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
         if WARNED_RISK in self.labels and WARNS.search(text):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
         hits = self._cues.find(text, language)
@@ -614,7 +621,8 @@ def _fit(tax: Taxonomy, encoder: Encoder | MultilingualEncoder, options: FlagOpt
     key = hashlib.sha256(
         f"{CACHE_VERSION}|{tax.digest}|{encoder.key}|{encoder.backend}|{options.regularisation}|"
         f"{options.balanced_risks}|{options.gate_regularisation}|{options.calibrate}|{len(extra)}|"
-        f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}".encode()
+        f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
+        f"{options.undergone_factor}|{options.precise_cue_weight}".encode()
         + "\n".join(x.text for x in extra).encode()
     ).hexdigest()[:20]
     cache = model_cache_dir() / "themes" / f"flagger-{key}.npz"
