@@ -67,6 +67,7 @@ WARNS = re.compile(
     re.IGNORECASE,
 )
 WARNED_RISK = "intent_to_return"
+CUES_ONLY_WEIGHT = 0.6
 ADMISSION_RISK = "self_incrimination"
 UNDERGONE = re.compile(
     r"\b(?:arrested|detained|picked (?:me|us) up|questioned|interrogated|deported|sentenced|convicted|"
@@ -243,9 +244,10 @@ class Flagger:
     def cues_only(
         cls, taxonomy: Taxonomy | str | Path | None = None, options: FlagOptions | None = None
     ) -> Flagger:
-        """A flagger without a model: cue phrases and names only (fast, for tests and fallbacks)."""
+        """A flagger without a model: cue phrases and names only (fast, for tests and fallbacks).
+        With no classifier to add evidence to, every cue counts as the old full weight (0.6)."""
         tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
-        return cls(tax, None, None, options or FlagOptions())
+        return cls(tax, None, None, options or FlagOptions(cue_weight=CUES_ONLY_WEIGHT))
 
     def flag_texts(
         self,
