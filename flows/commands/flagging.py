@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "flag-text",
         help="flag sentences, one per line; print one JSON object per line",
         description="Read one sentence per line (FILE, or - for standard input) and print "
-        '{"text", "labels", "scores", "why"} as one JSON object per line.',
+        '{"text", "labels", "scores", "why", "model_version"} as one JSON object per line.',
     )
     p.add_argument("file", metavar="FILE", help="text file with one sentence per line, or -")
     p.add_argument("--taxonomy", type=Path, default=None, help="taxonomy YAML (default: the packaged one)")

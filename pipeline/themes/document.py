@@ -67,6 +67,7 @@ def flags_to_dict(result: TranscriptFlags, flagger: Flagger, source: str = "") -
         "taxonomy": {"path": flagger.taxonomy.path, "digest": flagger.taxonomy.digest},
         "encoder": flagger.encoder.backend if flagger.encoder is not None else None,
         "options": asdict(flagger.options),
+        "model_version": flagger.model_version,
         "sentences": [
             {
                 "index": s.index,
@@ -76,6 +77,7 @@ def flags_to_dict(result: TranscriptFlags, flagger: Flagger, source: str = "") -
                 "labels": list(f.labels),
                 "scores": f.scores,
                 "why": f.why,
+                "model_version": f.model_version,
             }
             for s, f in zip(result.sentences, result.flags, strict=True)
         ],
