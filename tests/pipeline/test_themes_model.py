@@ -57,6 +57,7 @@ def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
     kind: theme
     title: Prison conditions
     definition: Life in detention after leaving the group.
+    threshold: 0.5
     cues: {en: [], fr: [], ar: [], sq: [], bs: []}
     exemplars:
       - In the detention centre forty of us shared one cell and one toilet.
