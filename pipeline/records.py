@@ -123,3 +123,4 @@ class SentenceFlags:
     labels: tuple[str, ...]
     scores: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     why: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    model_version: str = ""  # the flagger heads that made these flags ("" before issue 15)

@@ -19,11 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "flag-text",
         help="flag sentences, one per line; print one JSON object per line",
         description="Read one sentence per line (FILE, or - for standard input) and print "
-        '{"text", "labels", "scores", "why"} as one JSON object per line.',
+        '{"text", "labels", "scores", "why", "model_version"} as one JSON object per line.',
     )
     p.add_argument("file", metavar="FILE", help="text file with one sentence per line, or -")
     p.add_argument("--taxonomy", type=Path, default=None, help="taxonomy YAML (default: the packaged one)")
     p.add_argument("--cues-only", action="store_true", help="no model: cue phrases and names only")
+    p.add_argument(
+        "--lang", default=None, help="language of the text (en, fr, ar, ...); detected per line if omitted"
+    )
     p.set_defaults(func=cmd_flag_text)
 
     p = sub.add_parser(
@@ -58,8 +61,11 @@ def cmd_flag_text(args: argparse.Namespace) -> int:
             raise FlagInputError(f"{args.file}: cannot read ({cause})") from None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     flagger = _flagger(args)
-    for f in flagger.flag_texts(lines):
-        record = {"text": f.text, "labels": list(f.labels), "scores": f.scores, "why": f.why}
+    for f in flagger.flag_texts(lines, language=args.lang):
+        record = {
+            "text": f.text, "labels": list(f.labels), "scores": f.scores, "why": f.why,
+            "model_version": f.model_version,
+        }
         print(json.dumps(record, ensure_ascii=False))
     return 0
 

@@ -13,20 +13,25 @@ SPAN_SHARE = 0.25
 
 
 def flag_sentences(
-    sentences: Sequence[Sentence], flagger: Flagger, translated: Sequence[Sentence] | None = None
+    sentences: Sequence[Sentence],
+    flagger: Flagger,
+    translated: Sequence[Sentence] | None = None,
+    language: str | None = None,
 ) -> list[SentenceFlags]:
     """One SentenceFlags per original sentence, in order.
 
     With `translated` (English sentences timed on the same clock), the English sentences are scored
     and their labels, scores and reasons attach to the original sentences they overlap most in
-    time (and to every other one they overlap by at least SPAN_SHARE of their duration). Cue
-    phrases and names are also looked for in the original language.
+    time (and to every other one they overlap by at least SPAN_SHARE of their duration). The
+    original sentences are also flagged on their own text, in `language` (detected when None),
+    by the multilingual model and that language's cues; a label either reading finds is kept, with
+    the higher score, and its reason says which text it came from.
     """
     originals = [s.text for s in sentences]
     if translated is None:
-        return flagger.flag_texts(originals)
-    own = flagger.flag_texts(originals, use_model=False)
-    english = flagger.flag_texts([t.text for t in translated])
+        return flagger.flag_texts(originals, language=language)
+    own = flagger.flag_texts(originals, language=language)
+    english = flagger.flag_texts([t.text for t in translated], language="en")
     attached: list[list[int]] = [[] for _ in sentences]
     for t_index, t in enumerate(translated):
         for o_index in attach_targets(t, sentences):
@@ -46,7 +51,15 @@ def flag_sentences(
                     why[label] = f'translation "{translated[t_index].text}": {tf.why.get(label, "")}'
         order = {label: i for i, label in enumerate(flagger.labels)}
         labels.sort(key=lambda x: order.get(x, len(order)))
-        out.append(SentenceFlags(text=flags.text, labels=tuple(labels), scores=scores, why=why))
+        out.append(
+            SentenceFlags(
+                text=flags.text,
+                labels=tuple(labels),
+                scores=scores,
+                why=why,
+                model_version=flags.model_version,
+            )
+        )
     return out
 
 

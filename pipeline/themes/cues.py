@@ -24,7 +24,14 @@ NEGATORS = frozenset(
     }
 )  # fmt: skip
 AFFIRMING = frozenset({("no", "doubt"), ("not", "only"), ("sans", "doute"), ("pa", "dyshim")})
-UNBOUNDED_LANGUAGES = frozenset({"ar"})
+# Arabic glues clitics to the word ("والشهداء" = "and the martyrs"): a cue is matched on tokens
+# with leading clitics (و ف ب ل ك ال) stripped and may carry a pronoun or plural suffix, but it
+# must start a token, so "ندم" (regret) no longer matches inside "عندما" (when).
+CLITIC_LANGUAGES = frozenset({"ar"})
+_AR_PREFIX = re.compile(r"^(?:[وف])?(?:[بلك])?(?:ال)?(?=\w{2})")
+_AR_SUFFIX = r"(?:ه|ها|هم|هن|هما|وا|ون|ين|ات|ة|ي|ك|كم|نا|وه|وها|وهم|تم|ت)?"
+_AR_VERB_PREFIX = r"(?:س?[يتنأ])?"  # present/future tense prefixes: يذبحون (they slaughter)
+_AR_TOKEN = re.compile(r"[\u0600-\u06FF]+|[^\s\u0600-\u06FF]+")
 NEGATION_WINDOW = 4  # words before a cue inside its clause that may negate it
 _CLAUSE_BREAK = re.compile(r"[,;:.!?؟،()\"“”]| but | mais | ali | lakin ", re.IGNORECASE)
 _TOKEN = re.compile(r"[\w’']+", re.UNICODE)
@@ -38,6 +45,7 @@ class CueHit:
     language: str
     matched: str
     negated: bool
+    precise: bool = False  # a precise cue raises its flag alone
 
 
 class CueMatcher:
@@ -45,24 +53,58 @@ class CueMatcher:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         # One alternation per label and language: a few dozen scans per sentence, not hundreds.
-        self._cues: list[tuple[str, str, re.Pattern[str]]] = []
+        self._cues: list[tuple[str, str, re.Pattern[str], bool]] = []
         for entry in taxonomy.entries:
-            for lang, patterns in entry.cues:
-                if patterns:
-                    joined = "|".join(f"(?:{p})" for p in patterns)
-                    # Arabic glues prefixes and suffixes to the word (يذبح, والشهداء): no boundaries.
-                    bounded = joined if lang in UNBOUNDED_LANGUAGES else rf"(?<!\w)(?:{joined})(?!\w)"
-                    rx = re.compile(bounded, re.IGNORECASE | re.UNICODE)
-                    self._cues.append((entry.id, lang, rx))
+            for precise, groups in ((False, entry.cues), (True, entry.precise_cues)):
+                for lang, patterns in groups:
+                    if patterns:
+                        joined = "|".join(f"(?:{p})" for p in patterns)
+                        arabic = lang in CLITIC_LANGUAGES
+                        prefix, suffix = (_AR_VERB_PREFIX, _AR_SUFFIX) if arabic else ("", "")
+                        bounded = rf"(?<!\w){prefix}(?:{joined}){suffix}(?!\w)"
+                        rx = re.compile(bounded, re.IGNORECASE | re.UNICODE)
+                        self._cues.append((entry.id, lang, rx, precise))
 
-    def find(self, text: str) -> dict[str, list[CueHit]]:
-        """Cue hits per label id, in taxonomy order."""
+    def find(self, text: str, language: str | None = None) -> dict[str, list[CueHit]]:
+        """Cue hits per label id, in taxonomy order: only the cues of `language` when given (an
+        English cue such as "rejoin" must not fire in French "rejoint"), else every language's."""
         hits: dict[str, list[CueHit]] = {}
-        for label, lang, rx in self._cues:
-            for m in rx.finditer(text):
-                hit = CueHit(label, lang, m.group(0), is_negated(text, m.start()))
-                hits.setdefault(label, []).append(hit)
+        stripped: str | None = None
+        for label, lang, rx, precise in self._cues:
+            if language is not None and lang != language:
+                continue
+            targets = [text]
+            if lang in CLITIC_LANGUAGES:
+                # Both readings: "وصلنا" (we arrived) starts with a root letter, not a clitic.
+                stripped = stripped if stripped is not None else strip_clitics(text)
+                targets.append(stripped)
+            seen: set[str] = set()
+            for target in targets:
+                for m in rx.finditer(target):
+                    if m.group(0) in seen:
+                        continue
+                    seen.add(m.group(0))
+                    hit = CueHit(label, lang, m.group(0), is_negated(target, m.start()), precise)
+                    hits.setdefault(label, []).append(hit)
         return hits
+
+
+def strip_clitics(text: str) -> str:
+    """`text` with the leading clitics of every Arabic token removed (other tokens unchanged)."""
+    parts = _split_keep(text)
+    return "".join(_AR_PREFIX.sub("", tok) if "\u0600" <= tok[0] <= "\u06FF" else tok for tok in parts)
+
+
+def _split_keep(text: str) -> list[str]:
+    # Tokens and the gaps between them, so the stripped text keeps its punctuation and spacing.
+    out: list[str] = []
+    last = 0
+    for m in _AR_TOKEN.finditer(text):
+        out.append(text[last : m.start()])
+        out.append(m.group(0))
+        last = m.end()
+    out.append(text[last:])
+    return [t for t in out if t]
 
 
 def is_negated(text: str, start: int) -> bool:

@@ -47,11 +47,10 @@ def flag_transcript(transcript: Transcript, flagger: Flagger) -> TranscriptFlags
     sentences = build_sentences(transcript.words, transcript.language)
     is_english = transcript.language in ("", "en") or transcript.language.startswith("en-")
     english = () if is_english else translated_sentences(transcript)
-    if not is_english and not english:
-        # The encoder reads English only: without a translation, only cues and names can be trusted.
-        flags = flagger.flag_texts([s.text for s in sentences], use_model=False)
-    else:
-        flags = flag_sentences(sentences, flagger, translated=english or None)
+    language = (transcript.language or "en").split("-")[0]
+    # The multilingual encoder reads the original; the English translation, when there is one,
+    # is read too and the two combined (see flag_sentences).
+    flags = flag_sentences(sentences, flagger, translated=english or None, language=language)
     return TranscriptFlags(
         sentences=tuple(sentences),
         flags=tuple(flags),
@@ -68,6 +67,7 @@ def flags_to_dict(result: TranscriptFlags, flagger: Flagger, source: str = "") -
         "taxonomy": {"path": flagger.taxonomy.path, "digest": flagger.taxonomy.digest},
         "encoder": flagger.encoder.backend if flagger.encoder is not None else None,
         "options": asdict(flagger.options),
+        "model_version": flagger.model_version,
         "sentences": [
             {
                 "index": s.index,
@@ -77,6 +77,7 @@ def flags_to_dict(result: TranscriptFlags, flagger: Flagger, source: str = "") -
                 "labels": list(f.labels),
                 "scores": f.scores,
                 "why": f.why,
+                "model_version": f.model_version,
             }
             for s, f in zip(result.sentences, result.flags, strict=True)
         ],

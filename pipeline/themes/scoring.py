@@ -10,6 +10,7 @@ embeddings and weights are cached by taxonomy digest so a warm load only reads a
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import re
@@ -24,6 +25,8 @@ from pipeline.errors import ModelError
 from pipeline.records import SentenceFlags
 from pipeline.themes.cues import CueHit, CueMatcher
 from pipeline.themes.encoder import Encoder, model_cache_dir, packaged_minilm_dir
+from pipeline.themes.language import detect_language
+from pipeline.themes.multilingual import MultilingualEncoder
 from pipeline.themes.names import find_names
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, Taxonomy, load_taxonomy
 
@@ -56,7 +59,30 @@ CONDEMNS = re.compile(
     re.IGNORECASE,
 )
 CONDEMNED_RISK = "justifies_violence"
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
+# A speaker telling others not to go back ("don't go back to them") warns; it announces no return.
+WARNS = re.compile(
+    r"\b(?:don[’']t|do not|never|ne|n[’']|لا)\W+(?:\w+\W+){0,2}?(?:go|going|return|join|listen|believe|trust|"
+    r"allez|retourne\w*|rejoign\w*|écoute\w*|تذهب\w*|ترجع\w*|تعود\w*|تستمع\w*)",
+    re.IGNORECASE,
+)
+WARNED_RISK = "intent_to_return"
+CUES_ONLY_WEIGHT = 0.6
+ADMISSION_RISK = "self_incrimination"
+UNDERGONE = re.compile(
+    r"\b(?:arrested|detained|picked (?:me|us) up|questioned|interrogated|deported|sentenced|convicted|"
+    r"travel(?:l)?ed|flew|took (?:a|the) (?:flight|plane|bus)|crossed|went to Syria|converted|"
+    r"became a Muslim|arrêté|condamné|converti|اعتقل\w*|سافر\w*|اعتنق\w*)",
+    re.IGNORECASE,
+)
+DEED = re.compile(
+    r"\b(?:I|we) (?:killed|shot|fought|recruited|guarded|beat|tortured|sold|bought|smuggled|planted|"
+    r"built|made|took part|was a (?:fighter|guard|member)|worked (?:for|in|at) (?:the|their|them))",
+    re.IGNORECASE,
+)
+# Interview sentences written in the voice of transcripts (issue 15's dev split), packaged as
+# extra exemplars: the taxonomy's tidy wording alone sits far from real testimony.
+INTERVIEW_EXEMPLARS = "data/interview_exemplars.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +94,13 @@ class FlagOptions:
     risk_threshold: likewise for risks (0.25, lower: a missed risk costs more than a false alarm,
         which a reviewer dismisses in a second).
     cue_weight: evidence a matched cue adds, combined as 1 - (1 - p)(1 - w) with the classifier's
-        probability p (0.6: a cue alone crosses the default thresholds).
+        probability p (0.3: evidence, not a flag by itself; issue 15 found cues on ordinary words).
+    precise_cue_weight: the same for a taxonomy entry's `precise_cues` (0.95: raises the flag alone).
+    undergone_factor: self-incrimination's probability is multiplied by this (0.1) when the sentence
+        tells of being arrested, travelling or converting and admits no deed.
+    calibrate: thresholds per label out of fold on the interview exemplars (True).
+    interview_exemplars: train on the packaged interview-voice sentences too (True).
+    multilingual: use the multilingual USE encoder (True); False: English MiniLM as before.
     name_score: score of `identifying_details` when a personal name is found (0.9).
     negated_factor: a label whose only cues are negated ("I would never go back") has its score
         multiplied by this (0.4), since embeddings barely see negation.
@@ -120,7 +152,9 @@ class FlagOptions:
 
     theme_threshold: float = 0.6
     risk_threshold: float = 0.25
-    cue_weight: float = 0.6
+    cue_weight: float = 0.3
+    precise_cue_weight: float = 0.95
+    undergone_factor: float = 0.1
     name_score: float = 0.9
     negated_factor: float = 0.4
     question_factor: float = 0.5
@@ -130,15 +164,18 @@ class FlagOptions:
     advocacy_margin: float = 0.1
     cue_bonus: float = 0.5
     risk_yield: float = 0.6
-    regularisation: float = 32.0
+    regularisation: float = 4.0
     batch_size: int = 64
     cache: bool = True
     threads: int | None = None
     int8: bool = False
     balanced_risks: bool = False
-    risk_gate: float | None = 0.6
-    theme_fallback: float | None = 0.35
+    risk_gate: float | None = None
+    theme_fallback: float | None = None
     gate_regularisation: float = 1.0
+    calibrate: bool = True
+    interview_exemplars: bool = True
+    multilingual: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +186,8 @@ class _Fitted:
     exemplar_label: np.ndarray  # (n,) label index of each exemplar row
     gate_weights: np.ndarray  # (dim,) the any-risk classifier
     gate_bias: float
+    thresholds: np.ndarray | None = None  # (labels,) calibrated out of fold; None: the defaults
+    version: str = ""  # identifies the heads (training data digest), recorded on every flag
 
 
 class Flagger:
@@ -169,7 +208,10 @@ class Flagger:
                 for e in taxonomy.entries
             ]
         )
+        if fitted is not None and fitted.thresholds is not None:
+            self.thresholds = np.array(fitted.thresholds, dtype=float)
         self._fitted = fitted
+        self.model_version = fitted.version if fitted is not None else "cues-only"
         self._cues = CueMatcher(taxonomy)
         self._exemplar_texts = [x for e in taxonomy.entries for x in e.exemplars]
         self._label_rows = (
@@ -187,26 +229,47 @@ class Flagger:
         """Load the encoder (unless given) and fit the classifiers for `taxonomy` (default: packaged)."""
         options = options or FlagOptions()
         tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
-        encoder = encoder or Encoder.load(threads=options.threads, int8=options.int8)
+        if encoder is None:
+            if options.multilingual:
+                encoder = MultilingualEncoder.load(threads=options.threads)
+            else:
+                encoder = Encoder.load(threads=options.threads, int8=options.int8)
         return cls(tax, encoder, _fit(tax, encoder, options), options)
+
+    def with_heads(self, fitted: _Fitted) -> Flagger:
+        """The same taxonomy, encoder and options with other fitted heads (see learning.learn)."""
+        return type(self)(self.taxonomy, self.encoder, fitted, self.options)
 
     @classmethod
     def cues_only(
         cls, taxonomy: Taxonomy | str | Path | None = None, options: FlagOptions | None = None
     ) -> Flagger:
-        """A flagger without a model: cue phrases and names only (fast, for tests and fallbacks)."""
+        """A flagger without a model: cue phrases and names only (fast, for tests and fallbacks).
+        With no classifier to add evidence to, every cue counts as the old full weight (0.6)."""
         tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
-        return cls(tax, None, None, options or FlagOptions())
+        return cls(tax, None, None, options or FlagOptions(cue_weight=CUES_ONLY_WEIGHT))
 
-    def flag_texts(self, texts: Sequence[str], *, use_model: bool = True) -> list[SentenceFlags]:
-        """Flags for each text. `use_model=False` skips embeddings (for text the English model
-        cannot read, e.g. original-language sentences whose translation is flagged instead)."""
+    def flag_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        use_model: bool = True,
+        language: str | Sequence[str | None] | None = None,
+    ) -> list[SentenceFlags]:
+        """Flags for each text. `language`: one code for all texts, one per text, or None to
+        detect it per text (cues of that language only; the multilingual encoder reads all).
+        `use_model=False` skips embeddings (cues and names only)."""
         texts = list(texts)
+        if language is None or isinstance(language, str):
+            langs = [language or detect_language(t) for t in texts]
+        else:
+            langs = [lang or detect_language(t) for t, lang in zip(texts, language, strict=True)]
         n, k = len(texts), len(self.labels)
         probs = np.zeros((n, k))
         best = np.full((n, k), -1)
         best_sim = np.zeros((n, k))
         gate = np.zeros(n)
+        reads_all = isinstance(self.encoder, MultilingualEncoder)
         if use_model and self._fitted is not None and self.encoder is not None and n:
             emb = self.encoder.encode(texts, batch_size=self.options.batch_size)
             fitted = self._fitted
@@ -218,25 +281,73 @@ class Flagger:
                 pick = sims[:, rows].argmax(axis=1)
                 best[:, j] = rows[pick]
                 best_sim[:, j] = sims[np.arange(n), best[:, j]]
-        return [self._combine(texts[i], probs[i], best[i], best_sim[i], float(gate[i])) for i in range(n)]
+            if not reads_all:
+                # The English encoder cannot read other languages: only their cues count.
+                other = np.array([lang != "en" for lang in langs])
+                probs[other] = 0.0
+                gate[other] = 0.0
+        return [
+            self._combine(texts[i], probs[i], best[i], best_sim[i], float(gate[i]), langs[i])
+            for i in range(n)
+        ]
+
+    def adjusted(self, text: str, probs: np.ndarray, language: str) -> np.ndarray:
+        """Classifier probabilities after the stance rules and cue evidence, before thresholds
+        (used to calibrate thresholds on the same footing as flagging)."""
+        return self._stance(text, probs, language)[0]
+
+    def _stance(self, text: str, probs: np.ndarray, language: str) -> tuple[np.ndarray, dict, set[str]]:
+        opts = self.options
+        probs = np.array(probs, dtype=float)
+        if INTERVIEWER_QUESTION.match(text):
+            probs = probs * opts.question_factor
+        if language == "en":
+            for label, rx in FIRST_PERSON.items():
+                if label in self.labels and not rx.search(text):
+                    probs[self.labels.index(label)] *= opts.first_person_factor
+        if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
+            probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
+        if ADMISSION_RISK in self.labels and UNDERGONE.search(text) and not DEED.search(text):
+            # Being arrested, travelling or converting is something that happened, not a deed.
+            probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
+        if WARNED_RISK in self.labels and WARNS.search(text):
+            probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
+        hits = self._cues.find(text, language)
+        cue_backed: set[str] = set()
+        for j, label in enumerate(self.labels):
+            positive = [h for h in hits.get(label, ()) if not h.negated]
+            if positive:
+                cue_backed.add(label)
+                weight = opts.precise_cue_weight if any(h.precise for h in positive) else opts.cue_weight
+                probs[j] = 1.0 - (1.0 - probs[j]) * (1.0 - weight)
+            elif hits.get(label):
+                probs[j] *= opts.negated_factor
+        return probs, hits, cue_backed
 
     def _combine(
-        self, text: str, probs: np.ndarray, best: np.ndarray, best_sim: np.ndarray, gate: float = 0.0
+        self,
+        text: str,
+        probs: np.ndarray,
+        best: np.ndarray,
+        best_sim: np.ndarray,
+        gate: float = 0.0,
+        language: str = "en",
+    ) -> SentenceFlags:
+        flags = self._combine_core(text, probs, best, best_sim, gate, language)
+        return SentenceFlags(
+            text=flags.text, labels=flags.labels, scores=flags.scores, why=flags.why,
+            model_version=self.model_version,
+        )
+
+    def _combine_core(
+        self, text: str, probs: np.ndarray, best: np.ndarray, best_sim: np.ndarray, gate: float, language: str
     ) -> SentenceFlags:
         opts = self.options
         if INTERVIEWER_QUESTION.match(text):
-            probs = probs * opts.question_factor
             gate *= opts.question_factor
-        if ENGLISH.search(text):
-            for label, rx in FIRST_PERSON.items():
-                if label in self.labels and not rx.search(text):
-                    probs = probs.copy()
-                    probs[self.labels.index(label)] *= opts.first_person_factor
         if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
-            probs = probs.copy()
-            probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
             gate *= opts.condemnation_factor  # else the pooled gate would put the risk back
-        hits = self._cues.find(text)
+        probs, hits, _ = self._stance(text, probs, language)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
         scores: dict[str, float] = {}
         why: dict[str, str] = {}
@@ -249,10 +360,7 @@ class Flagger:
             if positive or (label == NAME_LABEL and names):
                 cue_backed.add(label)
             if positive:
-                p = 1.0 - (1.0 - p) * (1.0 - opts.cue_weight)
                 reason = _cue_reason(positive[0])
-            elif hits.get(label):
-                p *= opts.negated_factor
             if label == NAME_LABEL and label not in cue_backed:
                 p *= opts.identifying_model_factor
             if label == NAME_LABEL and names and opts.name_score > p:
@@ -262,10 +370,14 @@ class Flagger:
             scores[label] = round(p, 4)
             if p >= self.thresholds[j]:
                 labels.append(label)
-                if not reason and best[j] >= 0:
+                model = ""
+                if best[j] >= 0:
                     exemplar = self._exemplar_texts[best[j]]
-                    reason = f'close to exemplar "{exemplar}" (similarity {best_sim[j]:.2f})'
-                why[label] = reason or "classifier score"
+                    model = (
+                        f"classifier {p:.2f} ≥ {self.thresholds[j]:.2f} on the {language} text;"
+                        f' close to exemplar "{exemplar}" (similarity {best_sim[j]:.2f})'
+                    )
+                why[label] = "; ".join(x for x in (reason, model) if x) or f"classifier score ({language})"
         risk_ids = self.taxonomy.risk_ids
         if opts.risk_gate is not None and gate >= opts.risk_gate and not set(labels) & set(risk_ids):
             # Something risky, though no single risk is sure: show the likeliest one.
@@ -369,35 +481,172 @@ def _training_set(tax: Taxonomy) -> tuple[list[str], np.ndarray, np.ndarray]:
     return texts, np.array(rows_y), np.array(rows_m)
 
 
-def _fit(tax: Taxonomy, encoder: Encoder, options: FlagOptions) -> _Fitted:
+@dataclass(frozen=True, slots=True)
+class LabelledText:
+    """One training sentence beyond the taxonomy: its labels (empty: neutral talk) and, for a
+    correction, the labels it must NOT carry (`without`); other labels are left unsaid."""
+
+    text: str
+    language: str
+    labels: tuple[str, ...]
+    without: tuple[str, ...] = ()
+    group: str = ""  # items sharing a group (a sentence and its translations) stay in one fold
+
+
+def interview_exemplars(tax: Taxonomy) -> list[LabelledText]:
+    """The packaged interview-voice sentences (labels outside the taxonomy are dropped)."""
+    from importlib import resources
+
+    path = resources.files("pipeline.themes") / INTERVIEW_EXEMPLARS
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            x = json.loads(line)
+            labels = tuple(lab for lab in x["labels"] if lab in tax.ids)
+            out.append(LabelledText(x["text"], x["language"], labels, (), x.get("source_id", x["id"])))
+    return out
+
+
+def _extra_rows(tax: Taxonomy, extra: Sequence[LabelledText]) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and masks for extra sentences: a full row for plain labelled text; for a
+    correction, only the labels it adds (positive) and removes (negative) are trained."""
+    k = len(tax.ids)
+    y = np.zeros((len(extra), k))
+    m = np.zeros((len(extra), k))
+    for i, x in enumerate(extra):
+        for lab in x.labels:
+            y[i, tax.ids.index(lab)] = 1
+        if x.without:
+            for lab in (*x.labels, *x.without):
+                m[i, tax.ids.index(lab)] = 1
+        else:
+            m[i] = 1
+    return y, m
+
+
+def fit_heads(
+    tax: Taxonomy,
+    encoder: Encoder | MultilingualEncoder,
+    options: FlagOptions,
+    extra: Sequence[LabelledText] = (),
+    base_thresholds: np.ndarray | None = None,
+) -> _Fitted:
+    """Fit the label heads on the taxonomy's exemplars plus `extra` sentences, and calibrate
+    per-label thresholds out of fold on the extra sentences (risks for recall, themes for
+    precision) unless `base_thresholds` are given."""
+    texts, y, mask = _training_set(tax)
+    ey, em = _extra_rows(tax, extra)
+    all_texts = texts + [x.text for x in extra]
+    if options.cache:
+        emb = _embed_cached(all_texts, encoder, options)
+    else:
+        emb = encoder.encode(all_texts, batch_size=options.batch_size)
+    y_all, m_all = np.vstack([y, ey]), np.vstack([mask, em])
+    balanced = [options.balanced_risks and e.kind == "risk" for e in tax.entries]
+    weights, bias = fit_logistic(emb, y_all, m_all, options.regularisation, balanced)
+    n_pos = sum(len(e.exemplars) for e in tax.entries)
+    exemplar_label = np.concatenate([np.full(len(e.exemplars), j) for j, e in enumerate(tax.entries)])
+    is_risk = [e.kind == "risk" for e in tax.entries]
+    gate_w, gate_b = fit_risk_gate(emb, y_all, m_all, is_risk, options.gate_regularisation)
+    thresholds = base_thresholds
+    if thresholds is None and options.calibrate and extra:
+        thresholds = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced)
+    version = hashlib.sha256(
+        f"{tax.digest}|{encoder.key}|{options.regularisation}|".encode()
+        + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
+    ).hexdigest()[:12]
+    exemplars = emb[:n_pos].copy()
+    version = f"{encoder.key}-{version}"
+    return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version)
+
+
+FOLDS = 5
+# Thresholds maximise F-beta out of fold: recall counts twice for risks (a missed risk costs more
+# than a false alarm), equally for themes. Chosen on the dev split (bench/RESULTS.md): requiring
+# 0.95 recall per risk flagged 55% of neutral talk; F1 for themes beat F0.5 there.
+RISK_BETA = 2.0
+THEME_BETA = 1.0
+
+
+def f_beta(gold: np.ndarray, pred: np.ndarray, beta: float) -> float:
+    """F-beta of boolean predictions."""
+    tp = float((gold & pred).sum())
+    p = tp / max(float(pred.sum()), 1.0)
+    r = tp / max(float(gold.sum()), 1.0)
+    return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
+
+
+def fold_of(x: LabelledText) -> int:
+    """A stable fold for a sentence and its translations."""
+    return int(hashlib.sha256((x.group or x.text).encode()).hexdigest()[:8], 16) % FOLDS
+
+
+def _calibrate(
+    tax: Taxonomy,
+    emb: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    n_base: int,
+    extra: Sequence[LabelledText],
+    options: FlagOptions,
+    balanced: Sequence[bool],
+) -> np.ndarray:
+    """Per-label thresholds from out-of-fold scores of the extra sentences (see RISK_BETA)."""
+    probe = Flagger(tax, None, None, options)
+    groups = np.array([fold_of(x) for x in extra])
+    oof = np.zeros((len(extra), len(tax.ids)))
+    for g in range(FOLDS):
+        test = np.flatnonzero(groups == g)
+        if not len(test):
+            continue
+        train = np.concatenate([np.arange(n_base), n_base + np.flatnonzero(groups != g)])
+        w, b = fit_logistic(emb[train], y[train], mask[train], options.regularisation, balanced)
+        p = 1.0 / (1.0 + np.exp(-(emb[n_base + test] @ w.T + b)))
+        for row, i in zip(p, test, strict=True):
+            oof[i] = probe.adjusted(extra[i].text, row, extra[i].language)
+    gold = y[n_base:]
+    known = mask[n_base:] > 0
+    out = np.array(probe.thresholds, dtype=float)
+    grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
+    for j, entry in enumerate(tax.entries):
+        rows = known[:, j]
+        g, s = gold[rows, j] > 0, oof[rows, j]
+        if g.sum() < 3:
+            continue
+        beta = RISK_BETA if entry.kind == "risk" else THEME_BETA
+        out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+    return out
+
+
+def _fit(tax: Taxonomy, encoder: Encoder | MultilingualEncoder, options: FlagOptions) -> _Fitted:
+    extra = interview_exemplars(tax) if options.interview_exemplars else []
     key = hashlib.sha256(
         f"{CACHE_VERSION}|{tax.digest}|{encoder.key}|{encoder.backend}|{options.regularisation}|"
-        f"{options.balanced_risks}|{options.gate_regularisation}".encode()
+        f"{options.balanced_risks}|{options.gate_regularisation}|{options.calibrate}|{len(extra)}|"
+        f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
+        f"{options.undergone_factor}|{options.precise_cue_weight}".encode()
+        + "\n".join(x.text for x in extra).encode()
     ).hexdigest()[:20]
     cache = model_cache_dir() / "themes" / f"flagger-{key}.npz"
     if options.cache and cache.is_file():
         try:
-            with np.load(cache) as z:
-                names = ("weights", "bias", "exemplars", "exemplar_label", "gate_weights")
-                arrays = [z[name] for name in names]
-                return _Fitted(*arrays, gate_bias=float(z["gate_bias"]))
+            return load_fitted(cache)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
-    texts, y, mask = _training_set(tax)
+    fitted = fit_heads(tax, encoder, options, extra)
     if options.cache:
-        emb = _embed_cached(texts, encoder, options)
-    else:
-        emb = encoder.encode(texts, batch_size=options.batch_size)
-    balanced = [options.balanced_risks and e.kind == "risk" for e in tax.entries]
-    weights, bias = fit_logistic(emb, y, mask, options.regularisation, balanced)
-    n_pos = sum(len(e.exemplars) for e in tax.entries)
-    exemplar_label = np.concatenate([np.full(len(e.exemplars), j) for j, e in enumerate(tax.entries)])
-    is_risk = [e.kind == "risk" for e in tax.entries]
-    gate_w, gate_b = fit_risk_gate(emb, y, mask, is_risk, options.gate_regularisation)
-    fitted = _Fitted(weights, bias, emb[:n_pos].copy(), exemplar_label, gate_w, gate_b)
-    if options.cache:
-        _save(cache, fitted)
+        save_fitted(cache, fitted)
     return fitted
+
+
+def load_fitted(path: Path) -> _Fitted:
+    """Heads written by `save_fitted`."""
+    with np.load(path) as z:
+        names = ("weights", "bias", "exemplars", "exemplar_label", "gate_weights")
+        arrays = [z[name] for name in names]
+        thresholds = z["thresholds"] if "thresholds" in z and z["thresholds"].size else None
+        version = str(z["version"]) if "version" in z else ""
+        return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version)
 
 
 def fit_risk_gate(
@@ -468,7 +717,8 @@ def fit_logistic(
     return weights, bias
 
 
-def _save(path: Path, fitted: _Fitted) -> None:
+def save_fitted(path: Path, fitted: _Fitted) -> None:
+    """Write fitted heads (atomically; a read-only cache only costs recomputation)."""
     _save_arrays(
         path,
         weights=fitted.weights,
@@ -477,6 +727,8 @@ def _save(path: Path, fitted: _Fitted) -> None:
         exemplar_label=fitted.exemplar_label,
         gate_weights=fitted.gate_weights,
         gate_bias=np.array(fitted.gate_bias),
+        thresholds=np.array(fitted.thresholds if fitted.thresholds is not None else []),
+        version=np.array(fitted.version),
     )
 
 

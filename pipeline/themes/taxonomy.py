@@ -42,7 +42,10 @@ CUE_LANGUAGES: tuple[str, ...] = ("en", "fr", "ar", "sq", "bs")
 KINDS = ("theme", "risk")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_ENTRY_KEYS = {"id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold"}
+_ENTRY_KEYS = {
+    "id", "kind", "title", "definition", "exemplars", "cues", "negatives", "threshold", "cue_examples",
+    "precise_cues",
+}  # fmt: skip
 _REQUIRED_KEYS = ("id", "kind", "title", "definition", "exemplars", "cues")
 _LINE = "__line__"
 _LINES = "__lines__"
@@ -61,6 +64,10 @@ class TaxonomyEntry:
     negatives: tuple[str, ...] = ()
     threshold: float | None = None  # None: the flagger's default
     line: int = 0  # 1-based line of the entry in its file
+    # (language, sentence, whether a cue of this entry must fire): the cues' own test cases
+    cue_examples: tuple[tuple[str, str, bool], ...] = ()
+    # Cues whose examples show them precise: one alone raises the flag (the others add evidence).
+    precise_cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +191,9 @@ def _entry(raw: dict[str, Any], fail: Any, seen: dict[str, int]) -> TaxonomyEntr
         allow_empty=True,
     )
     cues = _cues(raw["cues"], entry_id, lines["cues"], fail)
+    precise = raw.get("precise_cues")
+    at = lines.get("precise_cues", line)
+    precise_cues = _cues(precise, entry_id, at, fail, every=False) if precise else ()
     threshold = raw.get("threshold")
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
@@ -199,7 +209,28 @@ def _entry(raw: dict[str, Any], fail: Any, seen: dict[str, int]) -> TaxonomyEntr
         negatives=negatives,
         threshold=threshold,
         line=line,
+        precise_cues=precise_cues,
+        cue_examples=_cue_examples(raw.get("cue_examples"), entry_id, lines.get("cue_examples", line), fail),
     )
+
+
+def _cue_examples(value: Any, entry_id: str, line: int, fail: Any) -> tuple[tuple[str, str, bool], ...]:
+    """`cue_examples: {positive: {en: [...]}, negative: {fr: [...]}}` as (lang, text, fires)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or set(value) - {"positive", "negative", _LINE, _LINES}:
+        raise fail(line, f"entry '{entry_id}': cue_examples must map positive/negative to languages")
+    out: list[tuple[str, str, bool]] = []
+    for kind in ("positive", "negative"):
+        langs = value.get(kind) or {}
+        if not isinstance(langs, dict):
+            raise fail(line, f"entry '{entry_id}': cue_examples.{kind} must map languages to sentences")
+        for lang, texts in langs.items():
+            if lang in (_LINE, _LINES):
+                continue
+            for text in _strings(texts, f"entry '{entry_id}' cue_examples", line, fail):
+                out.append((str(lang), text, kind == "positive"))
+    return tuple(out)
 
 
 def _strings(value: Any, what: str, line: int, fail: Any, allow_empty: bool = False) -> tuple[str, ...]:
@@ -216,11 +247,13 @@ def _strings(value: Any, what: str, line: int, fail: Any, allow_empty: bool = Fa
     return tuple(out)
 
 
-def _cues(value: Any, entry_id: str, line: int, fail: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _cues(
+    value: Any, entry_id: str, line: int, fail: Any, every: bool = True
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise fail(line, f"entry '{entry_id}': cues must map a language code to a list of patterns")
     lines = value.get(_LINES, {})
-    missing = [lang for lang in CUE_LANGUAGES if lang not in value]
+    missing = [lang for lang in CUE_LANGUAGES if lang not in value] if every else []
     if missing:
         raise fail(line, f"entry '{entry_id}': cues lack language(s) {', '.join(missing)}")
     out: list[tuple[str, tuple[str, ...]]] = []

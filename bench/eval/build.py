@@ -1,0 +1,55 @@
+"""Builds the issue-15 evaluation splits from the authoring files in src/ (one item a line:
+`CODES|english[|french|arabic]`, CODES comma-separated label codes or `-` for neutral talk).
+
+A sentence goes to the sealed test split when the first byte of the SHA-256 of its English text
+is even; its translations follow it. Deterministic: re-running writes the same files.
+
+    .venv/bin/python bench/eval/build.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CODES = {
+    "WB": "witnessed_brutality", "HC": "hypocrisy_corruption", "FP": "false_promises",
+    "MW": "mistreatment_within", "CF": "coercion_fear", "DE": "disillusionment_exit",
+    "WO": "warning_to_others", "PA": "pro_group_advocacy", "MG": "martyrdom_glorification",
+    "JV": "justifies_violence", "IR": "intent_to_return", "SI": "self_incrimination",
+    "ID": "identifying_details",
+}  # fmt: skip
+
+
+def build() -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {"dev": [], "test": []}
+    for src in sorted((HERE / "src").glob("*.txt")):
+        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("|")
+            codes, english, translations = parts[0], parts[1], parts[2:]
+            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
+            digest = hashlib.sha256(english.encode("utf-8")).digest()
+            split = "test" if digest[0] % 2 == 0 else "dev"
+            base = f"{src.stem}-{n:03d}"
+            out[split].append({"id": base, "language": "en", "text": english, "labels": labels})
+            for lang, text in zip(("fr", "ar"), translations, strict=False):
+                item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels}
+                out[split].append(item | {"source_id": base})
+    return out
+
+
+def main() -> None:
+    for split, items in build().items():
+        path = HERE / f"themes_real_{split}.jsonl"
+        path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
+        langs = {lang: sum(x["language"] == lang for x in items) for lang in ("en", "fr", "ar")}
+        neutral = sum(not x["labels"] for x in items if x["language"] == "en")
+        print(f"{path.name}: {len(items)} items {langs}, {neutral} neutral English")
+
+
+if __name__ == "__main__":
+    main()
