@@ -48,7 +48,7 @@ def test_flag_text_prints_one_json_object_per_line(tmp_path: Path, capsys: CapSy
     assert main(["flag-text", str(src), "--cues-only"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["text"] for r in rows] == lines
-    assert all(set(r) == {"text", "labels", "scores", "why"} for r in rows)
+    assert all(set(r) == {"text", "labels", "scores", "why", "model_version"} for r in rows)
     assert rows[0]["labels"] == [] and rows[1]["labels"] == ["witnessed_brutality"]
     assert re.fullmatch(r'cue "[^"]*behead[^"]*" \(en\)', rows[1]["why"]["witnessed_brutality"])
 
