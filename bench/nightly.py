@@ -6,7 +6,7 @@ Two footage sets: English (the bundled demo interview plus real English speech f
 ../shared/media) and non-English with the English translation on (French, Catalan, Japanese,
 German, Arabic). For each set, in one process:
 
-1. direct: the same ingest steps (`flows.ingest` probe → transcribe → flag → propose) called in
+1. direct: the same ingest steps (`flows.services.ingesting` probe → transcribe → flag → propose) called in
    a plain loop, models loaded once, into a fresh store;
 2. flow: `run_nightly` over a fresh workspace holding the same files (proxies and exports off,
    so both sides do the same work), models loaded once by the flow's workers;
@@ -68,7 +68,7 @@ def _reset_worker_resources() -> None:
 def run_direct(files: list[Path], translate: bool) -> tuple[float, float, int]:
     """The stages called straight, no Prefect. Returns (seconds, footage seconds, candidates)."""
     from clips_metadata.store import Store
-    from flows import ingest
+    from flows.services import ingesting as ingest
     from pipeline.themes import Flagger
     from pipeline.transcribe import TranscribeOptions, load_backend
 

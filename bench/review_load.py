@@ -48,7 +48,7 @@ def seed(root: Path, candidates: int, reviewers: int) -> tuple[list[int], list[i
     from clips_metadata.store import Store
     from clips_metadata.workspace import Workspace
     from review.passwords import hash_password
-    from review.seed import seed_bulk
+    from tests.review.seed import seed_bulk
 
     ws = Workspace(root).ensure()
     with Store.for_workspace(ws) as store:

@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
-from clips_metadata.models import (
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
+from clips_metadata.stored_records import CANDIDATE_STATUSES, Candidate, Interviewee, StoredWarning
+from clips_metadata.tables import (
     Base,
     CandidateLabelRow,
     CandidateRow,
@@ -30,8 +32,6 @@ from clips_metadata.models import (
     SentenceRow,
     WarningRow,
 )
-from clips_metadata.records import CANDIDATE_STATUSES, Candidate, Interviewee, StoredWarning
-from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
 
 ROLES = ("editor", "reviewer", "admin")
 

@@ -2,7 +2,7 @@
 
 `Store.open(url)` migrates the database to the newest Alembic revision and returns a store.
 Every public method runs in its own transaction and returns frozen records
-(`clips_metadata.records`); ORM rows never leave this package.
+(`clips_metadata.stored_records`); ORM rows never leave this package.
 
 Safety properties the tests hold us to:
 - an ingest step's result and its `ingest_steps` row commit together, so a killed process
@@ -31,9 +31,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from clips_metadata import models as m
+from clips_metadata import tables as m
 from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
-from clips_metadata.records import (
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
+from clips_metadata.serialize import (
+    media_to_json,
+    transcript_from_json,
+    transcript_to_json,
+    words_from_json,
+    words_to_json,
+)
+from clips_metadata.stored_records import (
     UNASSIGNED,
     Candidate,
     CandidateVersion,
@@ -44,14 +52,6 @@ from clips_metadata.records import (
     StoredWarning,
     TranscriptInfo,
     hash_fields,
-)
-from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
-from clips_metadata.serialize import (
-    media_to_json,
-    transcript_from_json,
-    transcript_to_json,
-    words_from_json,
-    words_to_json,
 )
 from pipeline.authorisation import version_hash
 from pipeline.records import MediaInfo, Sentence, SentenceFlags, Transcript

@@ -73,7 +73,7 @@ def install_sample(ws: Workspace) -> Path:
 def register_interviewee(store: Any, options: DemoOptions = DemoOptions()) -> None:
     """The sample's (fictional) interviewee, with consent that lets its clips be exported."""
     from clips_metadata.errors import DuplicateError
-    from clips_metadata.records import Consent
+    from clips_metadata.stored_records import Consent
 
     consent = Consent(face=True, voice=True, name=False, languages=("*",), platforms=("*",),
                       expires=date(date.today().year + 5, 12, 31))

@@ -134,7 +134,7 @@ def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str,
 
 @task(name="review-proxy", **_IO)
 def proxy_task(root: str, source: str, sha256: str) -> tuple[str, float]:
-    from review.proxy import make_proxy
+    from review.proxy_files import make_proxy
 
     t0 = time.perf_counter()
     path = make_proxy(Workspace(Path(root)), Path(source), sha256)
@@ -324,7 +324,7 @@ def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int
 def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
                    failures: list[Failure], notes: list[str]) -> int:
     """A review proxy for every interview that has candidates and no proxy yet."""
-    from review.proxy import proxy_path
+    from review.proxy_files import proxy_path
 
     store = work.RESOURCES.store(db_url)
     todo: dict[str, str] = {}

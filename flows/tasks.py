@@ -6,7 +6,7 @@ Whisper backend, the theme flagger. A per-process semaphore keeps CPU-heavy stag
 `heavy_slots` at a time, so on a 2-core machine one transcription owns both cores while other
 threads probe files or build proxies.
 
-The stage functions themselves live in `flows.ingest` (the store's per-file steps, each of which
+The stage functions themselves live in `flows.services.ingesting` (the store's per-file steps, each of which
 persists its result so a killed run resumes at the first missing step); this module only looks
 up what is left to do, times each step and classifies failures.
 """
@@ -211,7 +211,7 @@ def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
 
 
 def step_needed(store: Any, step: str, interview_id: int | None) -> bool:
-    """Whether the store lacks `step`'s result, judged the way `flows.ingest` judges it: flags
+    """Whether the store lacks `step`'s result, judged the way `flows.services.ingesting` judges it: flags
     and candidates count only when they belong to the interview's latest transcript."""
     if interview_id is None:
         return True
@@ -224,7 +224,7 @@ def step_needed(store: Any, step: str, interview_id: int | None) -> bool:
 
 def run_probe(job: FileJob) -> StepResult:
     """Probe the file and register its interview (or find it: same bytes, same interview)."""
-    from flows import ingest
+    from flows.services import ingesting as ingest
 
     store = RESOURCES.store(job.db_url)
     existing = store.find_interview(job.sha256)
@@ -251,7 +251,7 @@ def _assign_from_sidecar(store: Any, interview: Any, job: FileJob) -> None:
     """A sidecar added later to footage filed as "unassigned" assigns it (nothing else moves:
     an interview already assigned to someone is changed only by a person, in the app)."""
     from clips_metadata.errors import NotFoundError
-    from clips_metadata.records import UNASSIGNED
+    from clips_metadata.stored_records import UNASSIGNED
 
     who = job.sidecar.interviewee if job.sidecar else ""
     if not who or who == UNASSIGNED or interview.pseudonym != UNASSIGNED:
@@ -278,7 +278,7 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
 
 
 def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
+    from flows.services import ingesting as ingest
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
@@ -295,7 +295,7 @@ def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
 
 
 def run_flag(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
+    from flows.services import ingesting as ingest
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
@@ -310,7 +310,7 @@ def run_flag(prev: StepResult, job: FileJob) -> StepResult:
 
 
 def run_propose(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
+    from flows.services import ingesting as ingest
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
@@ -379,7 +379,7 @@ def _export_command(ws: Workspace, candidate_id: int, profile: str) -> None:
     (platform, language, output folder) stay the command's, not a copy of them here."""
     import argparse
 
-    from flows.commands import export as export_cmd
+    from flows.cli import export_cmd as export_cmd
 
     parser = argparse.ArgumentParser(prog="counterclips")
     export_cmd.register(parser.add_subparsers(dest="command"))

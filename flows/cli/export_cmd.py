@@ -96,13 +96,13 @@ def _year(recorded: str) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from clips_metadata.records import hash_fields
     from clips_metadata.store import Store
+    from clips_metadata.stored_records import hash_fields
     from clips_metadata.workspace import resolve_workspace
     from pipeline.authorisation import version_hash
     from pipeline.render.cards import end_card, title_card
-    from pipeline.render.export import RenderRequest, render_export
     from pipeline.render.profiles import RenderOptions
+    from pipeline.render.render_export import RenderRequest, render_export
     from pipeline.render.subs import SubtitleTrack
     from pipeline.render.timing import cues_for_text
     from review.gate import ExportRequest

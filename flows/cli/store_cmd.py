@@ -187,7 +187,7 @@ def _consent_from(args: argparse.Namespace, base: Any) -> Any:
 
 
 def _interviewee_add(args: argparse.Namespace) -> int:
-    from clips_metadata.records import Consent
+    from clips_metadata.stored_records import Consent
 
     consent = _consent_from(args, Consent())
     _, store = _open(args)
@@ -275,7 +275,7 @@ def _consent_text(c: Any) -> str:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import IngestOptions, ingest_media
+    from flows.services.ingesting import IngestOptions, ingest_media
     from pipeline.transcribe import TranscribeOptions
 
     workspace, store = _open(args)

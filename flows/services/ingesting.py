@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from clips_metadata.errors import NotFoundError
-from clips_metadata.records import UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.store import Store
+from clips_metadata.stored_records import UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.workspace import Workspace
 from pipeline.candidates import CandidateOptions
 from pipeline.records import Sentence, Transcript

@@ -22,7 +22,7 @@ import numpy as np
 
 from pipeline.errors import ModelError
 from pipeline.records import SentenceFlags
-from pipeline.themes.cues import CueHit, CueMatcher
+from pipeline.themes.cue_phrases import CueHit, CueMatcher
 from pipeline.themes.encoder import Encoder, model_cache_dir, packaged_minilm_dir
 from pipeline.themes.names import find_names
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, Taxonomy, load_taxonomy

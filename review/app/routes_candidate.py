@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
-from review.proxy import proxy_path
+from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
 from review.service import ReviewService
 

@@ -14,7 +14,7 @@ import pytest
 
 from clips_metadata.errors import NotFoundError
 from clips_metadata.store import Store
-from flows.ingest import (
+from flows.services.ingesting import (
     IngestOptions,
     align_translations,
     flag_step,

@@ -93,7 +93,7 @@ def test_only_disk_and_network_errors_are_retried():
 def test_local_timezone_is_an_iana_name():
     from zoneinfo import ZoneInfo
 
-    from flows.commands.nightly import local_timezone
+    from flows.cli.nightly_cmd import local_timezone
 
     ZoneInfo(local_timezone())
 
