@@ -328,63 +328,34 @@ def run_propose(prev: StepResult, job: FileJob) -> StepResult:
 
 
 def exports_due(db_url: str, profiles: tuple[str, ...]) -> list[int]:
-    """Approved candidates whose current version lacks a finished export in some profile.
+    """Approved candidates due an export (flows.services.exporting.exports_due)."""
+    from flows.services.exporting import exports_due as due
 
-    An export counts when the store records it for this exact version hash and its manifest
-    (written last by the renderer) exists: a render killed midway is simply due again.
-    """
-    from clips_metadata.review_store import ReviewStore
-
-    store = RESOURCES.store(db_url)
-    rs = ReviewStore(store)
-    due: list[int] = []
-    for c in store.list_candidates(status="approved"):
-        done = {e.profile for e in rs.exports(c.id)
-                if e.version == c.version and e.version_hash == c.content_hash
-                and e.manifest_path and Path(e.manifest_path).is_file()}
-        if any(p not in done for p in profiles):
-            due.append(c.id)
-    return due
+    return due(RESOURCES.store(db_url), profiles)
 
 
 def run_export(ws: Workspace, db_url: str, candidate_id: int, profiles: tuple[str, ...]) -> Any:
-    """Render the approved candidate in each profile through the review gate, exactly as
-    `counterclips export CANDIDATE_ID --profile P` does (the render engineer's command is the one
-    path to an exported file; it records the export in the store).
+    """Render the approved candidate in each profile through `export_candidate`, the same
+    service `counterclips export` and the review app call (it records each export).
 
     A gate refusal (consent does not cover it, footage still unassigned, approval gone stale) is
     an outcome, not a failure of the run: it is reported as "refused" with the gate's reason.
     """
-    from clips_metadata.review_store import ReviewStore
+    import os
+
     from flows.report import ExportOutcome
+    from flows.services.exporting import ExportSettings, export_candidate
     from review.gate import GateRefused
 
     t0 = time.perf_counter()
+    store = RESOURCES.store(db_url)
+    paths: list[str] = []
     try:
         for profile in profiles:
-            _export_command(ws, candidate_id, profile)
+            settings = ExportSettings(profile=profile, actor=os.environ.get("USER", "cli"))
+            paths.extend(export_candidate(store, ws, candidate_id, settings).paths)
     except GateRefused as exc:
         return ExportOutcome(candidate_id, "refused", reason=str(exc), seconds=time.perf_counter() - t0)
     except CounterclipsError as exc:
         return ExportOutcome(candidate_id, "failed", reason=str(exc), seconds=time.perf_counter() - t0)
-    store = RESOURCES.store(db_url)
-    current = store.get_candidate(candidate_id)
-    paths = tuple(p for e in ReviewStore(store).exports(candidate_id)
-                  if e.version == current.version and e.profile in profiles for p in e.paths)
-    return ExportOutcome(candidate_id, "exported", paths, seconds=time.perf_counter() - t0)
-
-
-def _export_command(ws: Workspace, candidate_id: int, profile: str) -> None:
-    """Run `counterclips export` in-process. Parsed through its own parser so its defaults
-    (platform, language, output folder) stay the command's, not a copy of them here."""
-    import argparse
-
-    from flows.cli import export_cmd as export_cmd
-
-    parser = argparse.ArgumentParser(prog="counterclips")
-    export_cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["export", str(candidate_id), "--profile", profile,
-                              "--workspace", str(ws.root), "--no-progress"])
-    code = args.func(args)
-    if code:
-        raise StepFailed(f"candidate {candidate_id}", "export", f"export command exited with {code}")
+    return ExportOutcome(candidate_id, "exported", tuple(paths), seconds=time.perf_counter() - t0)

@@ -1,30 +1,14 @@
-"""`counterclips export CANDIDATE_ID`: through the review gate, then one render.
-
-Loads the candidate's current version, its interview and the interviewee's consent from the store,
-asks `review` for an export authorisation (a refusal is a one-line error naming the reason),
-renders with a progress bar and prints the paths written. The consent decides the protection:
-no face consent blurs faces, no voice consent alters the voice, no name consent redacts the real
-names (identifying words are always redacted).
-"""
+"""`counterclips export CANDIDATE_ID`: parse, call `flows.services.exporting.export_candidate`,
+print the paths written (with a progress bar on stderr). A gate refusal is a one-line error."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pipeline.errors import CounterclipsError
-
-PROFILE_NAMES = ("master", "vertical", "square")
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-                "veryslow")
-
-
-class ExportError(CounterclipsError):
-    """The export command cannot proceed (missing source, mismatching candidate data)."""
+from flows.services.exporting import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,149 +34,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
 
-@dataclass(frozen=True, slots=True)
-class Protection:
-    """What the consent (and the approved render options) require of an export."""
-
-    blur_faces: bool
-    alter_voice: bool
-    redact_terms: tuple[str, ...]
-    shows_name: bool
-
-
-def protection_for(consent: Any, real_names: tuple[str, ...], identifying_words: tuple[str, ...],
-                   render_options: dict[str, Any]) -> Protection:
-    """Consent sets the floor; approved render options may only add protection."""
-    from review.gate import registry_redactions
-
-    blur = (not consent.face) or bool(render_options.get("blur_faces"))
-    alter = (not consent.voice) or bool(render_options.get("alter_voice"))
-    shows_name = bool(consent.name) and not render_options.get("redact_names")
-    return Protection(blur, alter, registry_redactions(real_names, identifying_words, shows_name),
-                      shows_name=shows_name)
-
-
-def editor_redactions(redactions: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
-    """Terms and time spans an editor added to the candidate version (lenient about key names)."""
-    terms: list[str] = []
-    spans: list[tuple[float, float]] = []
-    for r in redactions:
-        text = next((str(r[k]) for k in ("term", "text", "word") if r.get(k)), "")
-        if text.strip():
-            terms.append(text.strip())
-        if r.get("start") is not None and r.get("end") is not None and float(r["end"]) > float(r["start"]):
-            spans.append((float(r["start"]), float(r["end"])))
-    return tuple(terms), tuple(spans)
-
-
-def _source_path(workspace: Any, source_path: str) -> Path:
-    p = Path(source_path)
-    return p if p.is_absolute() else workspace.root / p
-
-
-def _year(recorded: str) -> str:
-    digits = "".join(c for c in recorded[:4] if c.isdigit())
-    return digits if len(digits) == 4 else ""
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from clips_metadata.store import Store
-    from clips_metadata.stored_records import hash_fields
     from clips_metadata.workspace import resolve_workspace
-    from pipeline.authorisation import version_hash
-    from pipeline.render.cards import end_card, title_card
-    from pipeline.render.profiles import RenderOptions
-    from pipeline.render.render_export import RenderRequest, render_export
-    from pipeline.render.subs import SubtitleTrack
-    from pipeline.render.timing import cues_for_text
-    from review.gate import ExportRequest
-    from review.keys import load_or_create_key
-    from review.service import ReviewService
+    from flows.services.exporting import export_candidate
 
     ws = resolve_workspace(args.workspace).ensure()
+    settings = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
+                              out_dir=args.out, preset=args.preset, actor=os.environ.get("USER", "cli"))
     store = Store.for_workspace(ws)
     try:
-        svc = ReviewService.over(store)
-        cid = args.candidate_id
-        cand = store.get_candidate(cid)
-        interview = store.get_interview(cand.interview_id)
-        person = store.get_interviewee_by_id(interview.interviewee_id)
-        language = args.lang or interview.language or cand.language
-        opts = dict(cand.render_options)
-        guard = protection_for(person.consent, person.real_names, person.identifying_words, opts)
-        extra_terms, extra_spans = editor_redactions(cand.redactions)
-        gate_request = ExportRequest(profile=args.profile, language=language, platform=args.platform,
-                                     shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
-                                     shows_name=guard.shows_name)
-        key = load_or_create_key(ws, "export")
-        auth = svc.authorise(cid, gate_request, key=key)  # GateRefused: one line, exit 1
-
-        # Render exactly what was approved: re-read, and check the data against its version hash.
-        cand = store.get_candidate(cid)
-        fields = hash_fields(interview.sha256, cand.start, cand.end, cand.subtitles, cand.translations,
-                             cand.redactions, cand.render_options)
-        if version_hash(fields) != cand.content_hash:
-            raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
-        source = _source_path(ws, interview.source_path)
-        if not source.is_file():
-            raise ExportError(f"source of interview {interview.id} is missing: {source}")
-
-        transcript = store.load_transcript(cand.transcript_id)
-        tinfo = store.get_transcript(cand.transcript_id)
-        words = transcript.words
-        fps = float((interview.media or {}).get("fps") or 25.0)
-        texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
-                 **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-        # Only languages the gate authorised (the consent covers) get subtitles out of the system.
-        texts = {lang: text for lang, text in texts.items() if lang in auth.languages}
-        tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                       for lang, text in sorted(texts.items()))
-        if language not in texts:
-            raise ExportError(f"candidate {cid} has no approved subtitle text in {language!r}")
-        title = end = None
-        if opts.get("title_card"):
-            title = title_card(person.pseudonym, interview.place, _year(interview.recorded))
-        if opts.get("end_card"):
-            end = end_card(str(opts["end_card"]))
-        consent = {"pseudonym": person.pseudonym, "face": person.consent.face,
-                   "voice": person.consent.voice, "name": person.consent.name,
-                   "languages": list(person.consent.languages),
-                   "platforms": list(person.consent.platforms), "expires": person.consent.expires}
-
-        request = RenderRequest(
-            candidate_id=cid, version=cand.version, version_hash=cand.content_hash, source=str(source),
-            source_sha256=interview.sha256, start=cand.start, end=cand.end,
-            out_dir=str(args.out or ws.exports), profile=args.profile, language=language,
-            platform=args.platform, subtitles=tracks, words=words,
-            redact_terms=guard.redact_terms + extra_terms, registry_terms=guard.redact_terms,
-            pseudonym=person.pseudonym,
-            extra_bleeps=extra_spans, blur_faces=guard.blur_faces, alter_voice=guard.alter_voice,
-            title_card=title, end_card=end,
-            options=RenderOptions(preset=args.preset) if args.preset else None,
-            transcript={"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
-                        "model": tinfo.model, "language": tinfo.language},
-            consent=consent, approvals=svc.rs.approvals(cid), audit=tuple(svc.rs.audit_for_manifest(cid)),
-        )
-        result = _render_with_progress(render_export, request, auth, key, args.no_progress)
-        svc.rs.record_export(cid, cand.version, cand.content_hash, profile=args.profile, language=language,
-                             paths=[str(p) for p in result.paths], output_sha256=result.sha256,
-                             manifest_path=str(result.manifest), authorisation=auth.to_dict(),
-                             created_by=os.environ.get("USER", "cli"))
+        if args.no_progress:
+            record = export_candidate(store, ws, args.candidate_id, settings)
+        else:
+            with _progress_bar(args.candidate_id) as progress:
+                record = export_candidate(store, ws, args.candidate_id, settings, progress)
     finally:
         store.close()
-    for path in result.paths:
+    for path in record.paths:
         print(path)
     return 0
 
 
-def _render_with_progress(render: Any, request: Any, auth: Any, key: bytes, quiet: bool) -> Any:
-    if quiet:
-        return render(request, auth, key)
-    from tqdm import tqdm
+class _progress_bar:  # noqa: N801 - used as a context manager, reads like one
+    """A tqdm bar on stderr, fed with the render's fraction done."""
 
-    with tqdm(total=100, unit="%", desc=f"export {request.candidate_id}", file=sys.stderr,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+    def __init__(self, candidate_id: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, unit="%", desc=f"export {candidate_id}", file=sys.stderr,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def __enter__(self) -> Progress:
         def progress(fraction: float) -> None:
-            bar.update(max(0.0, round(fraction * 100, 1) - bar.n))
+            self.bar.update(max(0.0, round(fraction * 100, 1) - self.bar.n))
 
-        return render(request, auth, key, progress=progress)
+        return progress
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.close()

@@ -10,7 +10,7 @@ import pytest
 
 from clips_metadata.stored_records import Consent
 from flows.cli import main
-from flows.cli.export_cmd import editor_redactions, protection_for
+from flows.services.exporting import editor_redactions, protection_for
 from pipeline.media import sha256_file
 from tests.conftest import shared_media_file
 
