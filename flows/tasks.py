@@ -344,7 +344,8 @@ def run_export(ws: Workspace, db_url: str, candidate_id: int, profiles: tuple[st
     import os
 
     from flows.report import ExportOutcome
-    from flows.services.exporting import ExportSettings, export_candidate
+    from flows.services.exporting import export_candidate
+    from review.export_settings import ExportSettings
     from review.gate import GateRefused
 
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from flows.services.exporting import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
+from review.export_settings import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:

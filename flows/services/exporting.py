@@ -11,7 +11,7 @@ and records the export.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,35 +21,11 @@ from clips_metadata.store import Store
 from clips_metadata.stored_records import Consent
 from clips_metadata.workspace import Workspace
 from pipeline.errors import CounterclipsError
-
-PROFILE_NAMES = ("master", "vertical", "square")
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-                "veryslow")
-
-Progress = Callable[[float], None]
-"""Called with the fraction done (0..1) while rendering."""
+from review.export_settings import ExportSettings, Progress
 
 
 class ExportError(CounterclipsError):
     """An export cannot proceed (missing source, mismatching candidate data)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExportSettings:
-    """What the caller asks of one export; every default is the CLI's.
-
-    profile: one of PROFILE_NAMES. language: burned subtitles (None: the interview's language).
-    platform: where the clip will be published (the consent must cover it).
-    out_dir: None writes under the workspace's exports/. preset: x264 preset (None: the profile's).
-    actor: who asked (recorded with the export).
-    """
-
-    profile: str = "master"
-    language: str | None = None
-    platform: str = "any"
-    out_dir: Path | None = None
-    preset: str | None = None
-    actor: str = "cli"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +76,7 @@ def _year(recorded: str) -> str:
 
 
 def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
-                     request: ExportSettings = ExportSettings(),
+                     request: ExportSettings,
                      progress: Progress | None = None) -> ExportRecord:
     """Render the candidate's approved current version and record the export.
 
