@@ -133,12 +133,13 @@ def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str,
 
 
 @task(name="review-proxy", **_IO)
-def proxy_task(root: str, source: str, sha256: str) -> tuple[str, float]:
-    from review.proxy_files import make_proxy
+def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+    from flows.services.ingesting import make_review_proxy
 
     t0 = time.perf_counter()
-    path = make_proxy(Workspace(Path(root)), Path(source), sha256)
-    return str(path), time.perf_counter() - t0
+    store = work.RESOURCES.store(db_url)
+    path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+    return str(path or ""), time.perf_counter() - t0
 
 
 @task(name="export", **_IO)
@@ -324,20 +325,20 @@ def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int
 def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
                    failures: list[Failure], notes: list[str]) -> int:
     """A review proxy for every interview that has candidates and no proxy yet."""
-    from review.proxy_files import proxy_path
+    from flows.services.ingesting import needs_proxy
 
     store = work.RESOURCES.store(db_url)
-    todo: dict[str, str] = {}
+    todo: dict[str, int] = {}
     for c in store.list_candidates():
-        if c.source_sha256 in todo or proxy_path(ws, c.source_sha256) is not None:
+        if c.source_sha256 in todo:
             continue
         interview = store.get_interview(c.interview_id)
         if not Path(interview.source_path).is_file():
             notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
-            continue
-        todo[c.source_sha256] = interview.source_path
+        elif needs_proxy(store, ws, interview):
+            todo[c.source_sha256] = interview.id
     proxy = _io(proxy_task, options)
-    futures = {sha: proxy.submit(str(ws.root), src, sha) for sha, src in todo.items()}
+    futures = {sha: proxy.submit(str(ws.root), db_url, iid) for sha, iid in todo.items()}
     built = 0
     for sha, fut in futures.items():
         fut.wait()
@@ -347,7 +348,7 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             built += 1
         else:
             exc = fut.state.result(raise_on_failure=False)
-            failures.append(Failure(Path(todo[sha]).name, "proxy", str(exc)))
+            failures.append(Failure(Path(store.get_interview(todo[sha]).source_path).name, "proxy", str(exc)))
     return built
 
 

@@ -22,9 +22,8 @@ from typing import Any
 
 from clips_metadata.workspace import Workspace
 from flows.inbox import InboxItem, Sidecar
+from flows.services.ingesting import STEPS, needs  # noqa: F401 - STEPS: the flow reads it here
 from pipeline.errors import CounterclipsError
-
-STEPS = ("probe", "transcribe", "flag", "propose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,18 +209,6 @@ def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
     return StepResult(job.sha256, job.name, step, interview_id, False, 0.0, {})
 
 
-def step_needed(store: Any, step: str, interview_id: int | None) -> bool:
-    """Whether the store lacks `step`'s result, judged the way `flows.services.ingesting` judges it: flags
-    and candidates count only when they belong to the interview's latest transcript."""
-    if interview_id is None:
-        return True
-    latest = store.latest_transcript(interview_id)
-    if step == "transcribe" or latest is None:
-        return latest is None
-    detail = store.step_detail(interview_id, step)
-    return detail is None or detail.get("transcript_id") != latest.id
-
-
 def run_probe(job: FileJob) -> StepResult:
     """Probe the file and register its interview (or find it: same bytes, same interview)."""
     from flows.services import ingesting as ingest
@@ -272,7 +259,7 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
         if interview is None:
             continue
         _assign_from_sidecar(store, interview, job)
-        if not any(step_needed(store, step, interview.id) for step in STEPS[1:]):
+        if not any(needs(store, interview.id, step) for step in STEPS[1:]):
             done[job.sha256] = interview.id
     return done
 
@@ -282,7 +269,7 @@ def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "transcribe", interview_id):
+    if not needs(store, interview_id, "transcribe"):
         return _done(job, "transcribe", interview_id or 0)
 
     def go() -> Mapping[str, Any]:
@@ -299,7 +286,7 @@ def run_flag(prev: StepResult, job: FileJob) -> StepResult:
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "flag", interview_id):
+    if not needs(store, interview_id, "flag"):
         return _done(job, "flag", interview_id or 0)
 
     def go() -> Mapping[str, Any]:
@@ -314,7 +301,7 @@ def run_propose(prev: StepResult, job: FileJob) -> StepResult:
 
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "propose", interview_id):
+    if not needs(store, interview_id, "propose"):
         return _done(job, "propose", interview_id or 0)
 
     def go() -> Mapping[str, Any]:

@@ -3,8 +3,10 @@
 Each step is a separately callable function that persists its result together with its
 `ingest_steps` row in one transaction, and skips itself when the store already has that
 result. So a run killed at any point (even `kill -9`) resumes at the first missing step, and
-ingesting the same bytes twice creates nothing new. The nightly flow wraps these steps in
-Prefect tasks (flows/tasks.py); `ingest_media` runs them in order for the CLI.
+ingesting the same bytes twice creates nothing new. `STEPS` is the one table of steps and
+`needs` the one rule for "is this step still to do?". The nightly flow's Prefect tasks call these
+steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then makes the review
+proxy exactly as the nightly run does (`make_review_proxy`).
 
 Models are loaded once by the caller and passed in (`backend`, `flagger`); when omitted, a step
 loads its own.
@@ -13,8 +15,6 @@ loads its own.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +27,14 @@ from clips_metadata.workspace import Workspace
 from pipeline.candidates import CandidateOptions
 from pipeline.records import Sentence, Transcript
 
-# Test hook: after the named step commits, sleep so a crash-recovery test can `kill -9` the
-# process at a known point. Unset in production.
-PAUSE_ENV = "COUNTERCLIPS_INGEST_PAUSE_AFTER"
-PAUSE_SECONDS_ENV = "COUNTERCLIPS_INGEST_PAUSE_SECONDS"
+STEPS = ("probe", "transcribe", "flag", "propose")
+"""The per-file ingest steps, in order; each persists its result with its `ingest_steps` row."""
+
+_DOING = {"transcribe": "transcribing", "flag": "flagging themes and risks",
+          "propose": "proposing candidates"}
 
 Progress = Callable[[str, str], None]
-"""Called with (step, message) as steps start and finish."""
+"""Called with (step, message) as steps start and finish; a test may also pause in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> 
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
-    if _done_for(store, iv.id, "flag", tr.id):
+    if not needs(store, iv.id, "flag"):
         return len(store.get_warnings(tr.id))
     sentences = store.get_sentences(tr.id)
     if not sentences:
@@ -182,7 +183,7 @@ def propose_step(
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
-    if _done_for(store, iv.id, "propose", tr.id):
+    if not needs(store, iv.id, "propose"):
         return store.list_candidates(interview_id=iv.id)
     options = options or CandidateOptions()
     risk_ids = _risk_ids(flagger)
@@ -217,9 +218,12 @@ def ingest_media(
     say = progress or (lambda _s, _m: None)
     say("probe", f"probing {os.fspath(path)}")
     interview, created = _probe(store, path, interviewee, options)
-    _pause_after("probe")
+    if created:
+        say("probe", "probe done")
     state = store.ingest_state(interview.id)
     if state.complete:
+        if workspace is not None:
+            make_review_proxy(store, workspace, interview)
         say("done", f"already ingested as interview {interview.id}")
         return IngestResult(
             interview, False, (), store.latest_transcript(interview.id),
@@ -227,25 +231,21 @@ def ingest_media(
         )  # fmt: skip
     ran = ["probe"] if created else []
     try:
-        if store.latest_transcript(interview.id) is None:
-            say("transcribe", "transcribing")
-            transcribe_step(
+        for step, run in (
+            ("transcribe", lambda: transcribe_step(
                 store, interview, options.transcribe, backend,
-                workspace if options.keep_transcript_file else None, path,
-            )  # fmt: skip
-            ran.append("transcribe")
-            _pause_after("transcribe")
-        tr = _latest(store, interview)
-        if not _done_for(store, interview.id, "flag", tr.id):
-            say("flag", "flagging themes and risks")
-            flag_step(store, interview, flagger)
-            ran.append("flag")
-            _pause_after("flag")
-        if not _done_for(store, interview.id, "propose", tr.id):
-            say("propose", "proposing candidates")
-            propose_step(store, interview, options.candidates, flagger)
-            ran.append("propose")
-            _pause_after("propose")
+                workspace if options.keep_transcript_file else None, path)),
+            ("flag", lambda: flag_step(store, interview, flagger)),
+            ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
+        ):  # fmt: skip
+            if needs(store, interview.id, step):
+                say(step, _DOING[step])
+                run()
+                ran.append(step)
+                say(step, f"{step} done")
+        if workspace is not None and needs_proxy(store, workspace, interview):
+            say("proxy", "making the review proxy")
+            make_review_proxy(store, workspace, interview)
     except Exception as exc:
         _mark_failed(store, interview.id, exc)
         raise
@@ -253,6 +253,44 @@ def ingest_media(
     cands = store.list_candidates(interview_id=interview.id)
     say("done", f"interview {final.id}: {len(cands)} candidates")
     return IngestResult(final, created, tuple(ran), store.latest_transcript(final.id), cands)
+
+
+def needs(store: Store, interview_id: int | None, step: str) -> bool:
+    """Whether the store lacks `step`'s result for the interview: the one done-ness rule.
+
+    Probe is done once the interview exists; transcribe once it has a transcript; flags and
+    candidates count only when they belong to the interview's latest transcript."""
+    if step not in STEPS:
+        raise ValueError(f"unknown ingest step {step!r}")
+    if interview_id is None:
+        return True
+    if step == "probe":
+        return False
+    latest = store.latest_transcript(interview_id)
+    if step == "transcribe" or latest is None:
+        return latest is None
+    detail = store.step_detail(interview_id, step)
+    return detail is None or detail.get("transcript_id") != latest.id
+
+
+def needs_proxy(store: Store, workspace: Workspace, interview: Interview) -> bool:
+    """Whether the interview should get a review proxy now: it has candidates, no proxy yet, and
+    its source is still there (the nightly run and `ingest_media` both ask this)."""
+    from review.proxy_files import proxy_path
+
+    if proxy_path(workspace, interview.sha256) is not None or not Path(interview.source_path).is_file():
+        return False
+    return bool(store.list_candidates(interview_id=interview.id))
+
+
+def make_review_proxy(store: Store, workspace: Workspace, interview: Interview) -> Path | None:
+    """Make the interview's review proxy when `needs_proxy`; returns its path (None: not needed).
+    Raises review.proxy_files.ProxyError when the encode fails."""
+    from review.proxy_files import make_proxy
+
+    if not needs_proxy(store, workspace, interview):
+        return None
+    return make_proxy(workspace, Path(interview.source_path), interview.sha256)
 
 
 # -------------------------------------------------------------------- translation helpers
@@ -323,11 +361,6 @@ def _latest(store: Store, iv: Interview) -> TranscriptInfo:
     return tr
 
 
-def _done_for(store: Store, interview_id: int, step: str, transcript_id: int) -> bool:
-    detail = store.step_detail(interview_id, step)
-    return detail is not None and detail.get("transcript_id") == transcript_id
-
-
 def _risk_ids(flagger: Any) -> tuple[str, ...]:
     tax = getattr(flagger, "taxonomy", None)
     entries = getattr(tax, "entries", ()) or ()
@@ -356,9 +389,3 @@ def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:
         store.set_interview_status(interview_id, "failed", reason)
     except Exception:  # noqa: BLE001 - never hide the original failure behind a bookkeeping one
         pass
-
-
-def _pause_after(step: str) -> None:
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"counterclips: paused after {step}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))
