@@ -27,6 +27,6 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.bootstrap-stamp 2>/dev/null)" !=
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first, pinned, so openai-whisper's plain 'torch' never pulls a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[all,dev]"
   echo "$stamp_inputs" > .venv/.bootstrap-stamp
 fi
