@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({tr['second']:.2f} s) |",
         "",
         f"Contention check: transcription alone ran at {en['transcribe'] / en['footage']:.3f} × real time "
-        f"here (DESIGN.md measured 0.067-0.08 on an idle machine). Footage over the flow's CPU time "
+        f"here (0.067-0.08 measured on an idle machine). Footage over the flow's CPU time "
         f"spread on {cores} cores gives {cpu_bound(en):.1f} h/h English and {cpu_bound(tr):.1f} h/h "
         "translated: an upper bound for an unshared machine (it assumes every core busy throughout).",
         "",

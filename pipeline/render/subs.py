@@ -16,7 +16,7 @@ from pipeline.render.profiles import SubtitleLook, is_rtl
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 MIN_CUE = 0.2  # seconds: a cue clipped shorter than this at the clip's edge is dropped
-MAX_LINE_CHARS = 42  # the style limit of DESIGN.md that pipeline.cues enforces
+MAX_LINE_CHARS = 42  # the style limit (docs/SUBTITLES.md) that pipeline.cues enforces
 AVERAGE_ADVANCE = 0.5  # average advance of a character of running text in Noto Sans Bold, in em
 
 
