@@ -111,17 +111,17 @@ def probe_task(job: work.FileJob) -> work.StepResult:
 
 @task(name="transcribe", **_CPU)
 def transcribe_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_transcribe(prev, job)
+    return work.run_step("transcribe", prev, job)
 
 
 @task(name="flag", **_CPU)
 def flag_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_flag(prev, job)
+    return work.run_step("flag", prev, job)
 
 
 @task(name="propose", **_CPU)
 def propose_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_propose(prev, job)
+    return work.run_step("propose", prev, job)
 
 
 @task(name="quarantine", **_IO)

@@ -22,6 +22,7 @@ from typing import Any
 
 from clips_metadata.workspace import Workspace
 from flows.inbox import InboxItem, Sidecar
+from flows.services import ingesting
 from flows.services.ingesting import STEPS, needs  # noqa: F401 - STEPS: the flow reads it here
 from pipeline.errors import CounterclipsError
 
@@ -211,8 +212,6 @@ def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
 
 def run_probe(job: FileJob) -> StepResult:
     """Probe the file and register its interview (or find it: same bytes, same interview)."""
-    from flows.services import ingesting as ingest
-
     store = RESOURCES.store(job.db_url)
     existing = store.find_interview(job.sha256)
     if existing is not None:
@@ -223,7 +222,7 @@ def run_probe(job: FileJob) -> StepResult:
         from clips_metadata.errors import NotFoundError
 
         try:
-            interview = ingest.probe_step(store, job.path, job.sidecar)
+            interview = ingesting.probe_step(store, job.path, job.sidecar)
         except NotFoundError as exc:
             # A sidecar naming someone not in the registry: a person must add them first.
             who = job.sidecar.interviewee if job.sidecar else ""
@@ -264,51 +263,39 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
     return done
 
 
-def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
-    from flows.services import ingesting as ingest
+def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
+                                     backend=RESOURCES.backend(job.options),
+                                     workspace=Workspace(Path(job.workspace)), path=job.path)
+    return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
+
+def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
+
+
+def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+    return {"candidates": [c.id for c in candidates]}
+
+
+# The steps after probing: what runs each, and whether it is CPU-heavy (holds a heavy slot).
+_AFTER_PROBE: dict[str, tuple[Callable[[Any, int, FileJob], Mapping[str, Any]], bool]] = {
+    "transcribe": (_transcribe, True),
+    "flag": (_flag, True),
+    "propose": (_propose, False),
+}
+
+
+def run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
+    """Run one ingest step after probing (`flows.services.ingesting`), unless `needs` says the
+    store already has its result."""
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
-    if not needs(store, interview_id, "transcribe"):
-        return _done(job, "transcribe", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        backend = RESOURCES.backend(job.options)
-        info = ingest.transcribe_step(store, interview_id, transcribe_options(job.options), backend=backend,
-                                      workspace=Workspace(Path(job.workspace)), path=job.path)
-        return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
-
-    return _timed(job, "transcribe", interview_id, go, heavy=True)
-
-
-def run_flag(prev: StepResult, job: FileJob) -> StepResult:
-    from flows.services import ingesting as ingest
-
-    interview_id = prev.interview_id
-    store = RESOURCES.store(job.db_url)
-    if not needs(store, interview_id, "flag"):
-        return _done(job, "flag", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        warnings = ingest.flag_step(store, interview_id, flagger=RESOURCES.flagger())
-        return {"warnings": warnings}
-
-    return _timed(job, "flag", interview_id, go, heavy=True)
-
-
-def run_propose(prev: StepResult, job: FileJob) -> StepResult:
-    from flows.services import ingesting as ingest
-
-    interview_id = prev.interview_id
-    store = RESOURCES.store(job.db_url)
-    if not needs(store, interview_id, "propose"):
-        return _done(job, "propose", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        candidates = ingest.propose_step(store, interview_id, flagger=RESOURCES.flagger())
-        return {"candidates": [c.id for c in candidates]}
-
-    return _timed(job, "propose", interview_id, go)
+    if not needs(store, interview_id, step):
+        return _done(job, step, interview_id or 0)
+    run, heavy = _AFTER_PROBE[step]
+    return _timed(job, step, interview_id, lambda: run(store, interview_id or 0, job), heavy=heavy)
 
 
 # ------------------------------------------------------------------------------ exports
