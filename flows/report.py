@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from clips_metadata.workspace import Workspace
-from flows.inbox import write_json_atomic, write_text_atomic
+from pipeline.atomic import write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
 
 REPORT_VERSION = 1

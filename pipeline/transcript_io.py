@@ -15,7 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import write_text_atomic
+from pipeline.atomic import write_json_atomic
+
+__all__ = ["write_json_atomic"]  # its one home is pipeline.atomic
 from pipeline.errors import TranscriptionError
 from pipeline.records import MediaInfo, Segment, Transcript, Translation, Word
 
@@ -70,11 +72,6 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
                           backend=str(d["backend"]), model=str(d["model"]), translation=translation)
     except (KeyError, TypeError, ValueError) as exc:
         raise TranscriptionError(f"malformed transcript JSON ({type(exc).__name__}: {exc})") from None
-
-
-def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write `obj` as UTF-8 JSON atomically (temp file + fsync + rename)."""
-    return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
 def read_transcript(path: str | os.PathLike[str]) -> Transcript:
