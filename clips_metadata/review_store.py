@@ -32,8 +32,7 @@ from clips_metadata.tables import (
     SentenceRow,
     WarningRow,
 )
-
-ROLES = ("editor", "reviewer", "admin")
+from pipeline.labels import ROLES, sql_in
 
 
 def _ts() -> sa.DateTime:
@@ -45,7 +44,7 @@ def _ts() -> sa.DateTime:
 
 class UserRow(Base):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint("role IN ('editor', 'reviewer', 'admin')", name="role"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)

@@ -35,7 +35,9 @@ from clips_metadata.workspace import Workspace
 from flows import tasks as work
 from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
 from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
+from pipeline import labels
 from pipeline.errors import CounterclipsError
+from pipeline.labels import CREDIBILITY
 
 TASK_RUNNERS = ("local", "dask")
 
@@ -381,7 +383,7 @@ def _tallies(db_url: str, candidate_ids: Sequence[int],
     for cid in candidate_ids:
         themes.update(store.get_candidate(cid).themes)
     risks: Counter[str] = Counter()
-    risk_ids = _risk_ids()
+    risk_ids = frozenset(labels.risk_ids())
     for iid in interview_ids:
         info = store.latest_transcript(iid)
         if info is None:
@@ -389,16 +391,8 @@ def _tallies(db_url: str, candidate_ids: Sequence[int],
         for flags in store.get_flags(info.id):
             risks.update(label for label in flags.labels if label in risk_ids)
         # A credibility warning is a risk a reviewer must acknowledge for the whole interview.
-        risks["credibility"] += len(store.get_warnings(info.id))
+        risks[CREDIBILITY] += len(store.get_warnings(info.id))
     return dict(themes), {k: v for k, v in risks.items() if v}
-
-
-def _risk_ids() -> frozenset[str]:
-    try:
-        from pipeline.themes import RISK_IDS
-    except ImportError:
-        return frozenset()
-    return frozenset(RISK_IDS)
 
 
 # ------------------------------------------------------------------------- entry points

@@ -7,8 +7,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.errors import CounterclipsError
-
-ROLES = ("editor", "reviewer", "admin")
+from pipeline.labels import ROLES
 
 
 class CliError(CounterclipsError):

@@ -22,12 +22,12 @@ from typing import Any
 
 from clips_metadata.errors import NotFoundError
 from clips_metadata.store import Store
-from clips_metadata.stored_records import UNASSIGNED, Candidate, Interview, TranscriptInfo
+from clips_metadata.stored_records import INGEST_STEPS, UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.workspace import Workspace
 from pipeline.candidates import CandidateOptions
 from pipeline.records import Sentence, Transcript
 
-STEPS = ("probe", "transcribe", "flag", "propose")
+STEPS = INGEST_STEPS
 """The per-file ingest steps, in order; each persists its result with its `ingest_steps` row."""
 
 _DOING = {"transcribe": "transcribing", "flag": "flagging themes and risks",
