@@ -375,7 +375,8 @@ def _replace(obj: Any, **changes: Any) -> Any:
 
 def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Transcript) -> Path:
     from clips_metadata.serialize import media_from_json
-    from pipeline.transcript_io import transcript_to_dict, write_json_atomic
+    from pipeline.atomic import write_json_atomic
+    from pipeline.transcript_io import transcript_to_dict
 
     workspace.transcripts.mkdir(parents=True, exist_ok=True)
     target = workspace.transcripts / f"{iv.sha256[:16]}-interview{iv.id}.json"
