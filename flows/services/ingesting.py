@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from clips_metadata.errors import NotFoundError
 from clips_metadata.store import Store
@@ -27,6 +27,23 @@ from clips_metadata.workspace import Workspace
 from pipeline.candidates import CandidateOptions
 from pipeline.records import Sentence, Transcript
 from pipeline.translation_align import align_translations, english_sentences
+
+if TYPE_CHECKING:
+    from pipeline.themes import Flagger
+    from pipeline.transcribe import Backend, TranscribeOptions
+
+
+class SidecarLike(Protocol):
+    """What the operator wrote beside a file (flows.inbox.Sidecar); empty strings mean "not given"."""
+
+    interviewee: str
+    language: str
+    recorded: str
+    place: str
+
+
+Who = str | SidecarLike | None
+"""Whose interview: a pseudonym, a sidecar, or None (the "unassigned" interviewee)."""
 
 STEPS = INGEST_STEPS
 """The per-file ingest steps, in order; each persists its result with its `ingest_steps` row."""
@@ -51,7 +68,7 @@ class IngestOptions:
     keep_transcript_file: also write the transcript JSON to the workspace's transcripts/ (True).
     """
 
-    transcribe: Any = None
+    transcribe: TranscribeOptions | None = None
     candidates: CandidateOptions = field(default_factory=CandidateOptions)
     language: str = ""
     recorded: str = ""
@@ -77,7 +94,7 @@ class IngestResult:
 def probe_step(
     store: Store,
     path: str | os.PathLike[str],
-    who: Any = None,
+    who: Who = None,
     options: IngestOptions | None = None,
     sha256: str | None = None,
 ) -> Interview:
@@ -92,7 +109,7 @@ def probe_step(
 
 
 def _probe(
-    store: Store, path: str | os.PathLike[str], who: Any, options: IngestOptions, sha256: str | None = None
+    store: Store, path: str | os.PathLike[str], who: Who, options: IngestOptions, sha256: str | None = None
 ) -> tuple[Interview, bool]:
     from pipeline.media import probe, sha256_file
 
@@ -106,7 +123,7 @@ def _probe(
     return store.register_interview(media, pseudonym, language=language, recorded=recorded, place=place)
 
 
-def _who(who: Any, options: IngestOptions) -> tuple[str | None, str, str, str]:
+def _who(who: Who, options: IngestOptions) -> tuple[str | None, str, str, str]:
     if who is None or isinstance(who, str):
         return (who or None), options.language, options.recorded, options.place
     return (
@@ -120,8 +137,8 @@ def _who(who: Any, options: IngestOptions) -> tuple[str | None, str, str, str]:
 def transcribe_step(
     store: Store,
     interview: int | Interview,
-    options: Any = None,
-    backend: Any = None,
+    options: TranscribeOptions | None = None,
+    backend: Backend | None = None,
     workspace: Workspace | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> TranscriptInfo:
@@ -141,7 +158,7 @@ def transcribe_step(
     if options is None:
         options = TranscribeOptions(translate=True)
     if options.language is None and iv.language:
-        options = _replace(options, language=iv.language)
+        options = replace(options, language=iv.language)
     transcript = transcribe(path or iv.source_path, options, backend=backend)
     sentences = build_sentences(transcript.words, transcript.language)
     english = english_sentences(transcript)
@@ -152,7 +169,7 @@ def transcribe_step(
     return store.add_transcript(iv.id, transcript, sentences, translations=translations, body_path=body_path)
 
 
-def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> int:
+def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None = None) -> int:
     """Flag themes and risks of the latest transcript's sentences, store flags and credibility
     warnings. Skips when already done for that transcript. Returns the number of warnings."""
     from pipeline.themes import Flagger, credibility_warnings, flag_sentences
@@ -175,7 +192,8 @@ def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> 
 
 
 def propose_step(
-    store: Store, interview: int | Interview, options: CandidateOptions | None = None, flagger: Any = None
+    store: Store, interview: int | Interview, options: CandidateOptions | None = None,
+    flagger: Flagger | None = None,
 ) -> tuple[Candidate, ...]:
     """Propose candidates from the latest transcript's flags and store them (status
     "proposed"). Skips (returning the stored ones) when already done for that transcript.
@@ -189,7 +207,7 @@ def propose_step(
     options = options or CandidateOptions()
     risk_ids = _risk_ids(flagger)
     if risk_ids and set(risk_ids) != set(options.risk_ids):
-        options = _replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
+        options = replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
     sentences = store.get_sentences(tr.id)
     flags = store.get_flags(tr.id)
     if len(flags) != len(sentences):
@@ -202,11 +220,11 @@ def ingest_media(
     store: Store,
     workspace: Workspace | None,
     path: str | os.PathLike[str],
-    interviewee: Any = None,
+    interviewee: Who = None,
     options: IngestOptions | None = None,
     *,
-    backend: Any = None,
-    flagger: Any = None,
+    backend: Backend | None = None,
+    flagger: Flagger | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
     """Bring one file fully into the store, running only the steps still missing.
@@ -327,16 +345,10 @@ def _latest(store: Store, iv: Interview) -> TranscriptInfo:
     return tr
 
 
-def _risk_ids(flagger: Any) -> tuple[str, ...]:
+def _risk_ids(flagger: Flagger | None) -> tuple[str, ...]:
     tax = getattr(flagger, "taxonomy", None)
     entries = getattr(tax, "entries", ()) or ()
     return tuple(e.id for e in entries if getattr(e, "kind", "") == "risk")
-
-
-def _replace(obj: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(obj, **changes)
 
 
 def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Transcript) -> Path:
