@@ -411,15 +411,18 @@ class ReviewStore:
         transaction; the candidate goes back to `proposed` (its approvals named the old version
         hash and no longer count)."""
 
-        def audit(s: Session, row: CandidateRow) -> None:
+        from clips_metadata.store import _candidates_by_ids, write_candidate_version
+
+        with self.store.transaction() as s:
+            edited = {**changes, "status": "proposed"}
+            row = write_candidate_version(s, candidate_id, expected_version, edited, by=actor, note=note)
             s.add(ReviewEventRow(
                 candidate_id=candidate_id, actor=actor, action="edit", from_state=from_state,
                 to_state="proposed", from_version=expected_version, to_version=row.version,
                 version_hash=row.content_hash, note=note.strip(), acknowledged_risks=[], created_at=utc_now(),
             ))
-
-        return self.store.update_candidate(candidate_id, expected_version, {**changes, "status": "proposed"},
-                                           by=actor, note=note, also=audit)
+            s.flush()
+            return _candidates_by_ids(s, [candidate_id])[0]
 
     # ---- audit log ----
 
