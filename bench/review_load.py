@@ -166,11 +166,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         wall = time.perf_counter() - started
         load_after = os.getloadavg()[0]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        from flows.local_prefect import stop_process
+
+        stop_process(server, 15.0)
 
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store

@@ -66,9 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing = sub.add_parser(
         "ingest",
         parents=[ws],
-        help="probe, transcribe, flag and propose candidates for one file",
+        help="probe, transcribe, flag, propose candidates and make the review proxy for one file",
         description="Bring MEDIA into the store: probe, transcribe (with English translation "
-        "for other languages), flag themes and risks, propose candidates. Re-running on the same "
+        "for other languages), flag themes and risks, propose candidates and make the review proxy, "
+        "as the nightly run does. Re-running on the same "
         "file does nothing; an interrupted run resumes where it stopped.",
     )
     ing.add_argument("media", metavar="MEDIA")
