@@ -59,7 +59,7 @@ def _fresh_workspace(files: list[Path]):  # noqa: ANN202 - Workspace
 
 
 def _reset_worker_resources() -> None:
-    from flows import tasks
+    from flows import nightly_worker as tasks
 
     tasks.RESOURCES.close()
     tasks.RESOURCES.__init__()  # drop loaded models so every measurement pays for loading
@@ -97,7 +97,7 @@ def run_flow(files: list[Path], translate: bool,
     """The flow twice over one workspace. Returns (first s, second s, footage s, candidates, stages,
     CPU s of the first run)."""
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.tasks import WorkOptions
+    from flows.nightly_worker import WorkOptions
 
     ws = _fresh_workspace(files)
     options = NightlyOptions(settle_seconds=0.0, build_proxies=False, render_exports=False,

@@ -135,7 +135,7 @@ def run_demo(ws: Workspace, options: DemoOptions = DemoOptions(), task_runner: s
              dask_address: str | None = None) -> DemoResult:
     """Set up the demo workspace and run one nightly pass over it."""
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.tasks import RESOURCES
+    from flows.nightly_worker import RESOURCES
 
     ws.ensure()
     media = install_sample(ws)

@@ -32,7 +32,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from clips_metadata.workspace import Workspace
-from flows import tasks as work
+from flows import nightly_worker as work
 from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
 from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
 from pipeline import labels
@@ -51,7 +51,7 @@ class NightlyOptions:
     """One run's settings; every default is what the nightly deployment uses.
 
     settle_seconds: ignore inbox files modified less than this long ago (uploads in progress).
-    work: model, translation and CPU limits for the per-file steps (`flows.tasks.WorkOptions`).
+    work: model, translation and CPU limits for the per-file steps (`flows.nightly_worker.WorkOptions`).
     max_workers: threads of the local task runner. 3 lets probing, proxies and the store's I/O
         overlap with the one transcription `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.

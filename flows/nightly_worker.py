@@ -1,4 +1,5 @@
-"""Per-file work of the nightly run, as plain functions that Prefect tasks wrap.
+"""Per-process support of the nightly run's workers: the Prefect tasks in flows/nightly.py call
+the ingest and export services through `run_probe`, `run_step` and `run_export` here.
 
 Everything here runs inside a worker: a thread of the flow process (local runner) or a Dask
 worker process. Heavy things are made once per process and reused: the store handle, the
@@ -6,7 +7,7 @@ Whisper backend, the theme flagger. A per-process semaphore keeps CPU-heavy stag
 `heavy_slots` at a time, so on a 2-core machine one transcription owns both cores while other
 threads probe files or build proxies.
 
-The stage functions themselves live in `flows.services.ingesting` (the store's per-file steps, each of which
+The stage functions live in `flows.services.ingesting` (the store's per-file steps, each of which
 persists its result so a killed run resumes at the first missing step); this module only looks
 up what is left to do, times each step and classifies failures.
 """

@@ -67,8 +67,8 @@ def test_cli_web_and_nightly_exports_give_the_same_manifest(workspace):
     from clips_metadata.store import Store
     from flows.cli import main
     from flows.nightly import export_task
+    from flows.nightly_worker import RESOURCES
     from flows.services.exporting import export_candidate
-    from flows.tasks import RESOURCES
     from review.app import create_app
 
     store = Store.for_workspace(workspace)

@@ -54,7 +54,7 @@ def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch,
     from flows.cli import main
     from flows.demo import register_interviewee
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.tasks import RESOURCES
+    from flows.nightly_worker import RESOURCES
 
     monkeypatch.delenv("COUNTERCLIPS_DB_URL", raising=False)
     by_cli = Workspace(tmp_path / "cli").ensure()

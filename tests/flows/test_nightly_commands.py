@@ -80,7 +80,7 @@ def test_schedule_refuses_bad_settings_in_one_line(workspace, private_environ, c
 def test_only_disk_and_network_errors_are_retried():
     import sqlalchemy.exc
 
-    from flows.tasks import StepFailed, is_transient
+    from flows.nightly_worker import StepFailed, is_transient
     from pipeline.errors import MediaError
 
     assert is_transient(OSError(28, "No space left on device"))

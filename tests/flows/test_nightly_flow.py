@@ -70,7 +70,7 @@ def _add_clip(ws, clip: Path, name: str = "interview one.mp4") -> Path:
 
 
 def _store(ws):
-    from flows.tasks import RESOURCES
+    from flows.nightly_worker import RESOURCES
 
     return RESOURCES.store(ws.db_url)
 
@@ -89,7 +89,7 @@ def _hidden_leftovers(ws) -> list[Path]:
 
 def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, prefect_api, demo_clip,
                                                                    monkeypatch):
-    from flows import tasks
+    from flows import nightly_worker as tasks
     from flows.nightly import NightlyOptions, run_nightly
     from flows.report import load_latest
 
