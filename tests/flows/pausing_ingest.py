@@ -20,11 +20,12 @@ def _pausing_ingest(*args: Any, progress: ingesting.Progress | None = None, **kw
     pause_after = os.environ.get(PAUSE_ENV)
 
     def say(step: str, message: str) -> None:
-        if progress is not None:
-            progress(step, message)
         if step == pause_after and message == f"{step} done":
+            # One line only: the test reads stderr line by line through select().
             print(f"counterclips: paused after {step}", file=sys.stderr, flush=True)
             time.sleep(3600)
+        if progress is not None:
+            progress(step, message)
 
     return _ingest_media(*args, progress=say, **kwargs)
 

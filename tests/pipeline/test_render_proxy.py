@@ -160,7 +160,7 @@ def test_a_killed_encode_leaves_no_final_file_and_the_next_call_redoes_it(tmp_pa
     finally:
         proc.wait(timeout=30)
     (part,) = _hidden(out.parent)
-    assert part.name.startswith(f".{out.stem}.{proc.pid}.part") and not out.exists()
+    assert part.name.startswith(f".{out.stem}.{proc.pid}-") and ".part" in part.name and not out.exists()
     size = part.stat().st_size
     time.sleep(0.5)
     assert part.stat().st_size == size  # ffmpeg died with its parent
