@@ -4,7 +4,8 @@
   with the one table of steps (`STEPS`) and the one done-ness rule (`needs`).
 - `exporting`: export_candidate (gate, hash re-check, subtitle tracks, consent to protection,
   render, record) and exports_due.
-- `reviewing`: decide and edit (the review rules applied in the store's transaction).
+- decide and edit live in `review/service.py` (`ReviewService.act`, `.edit`), where the review
+  app, which may not import `flows`, calls them directly.
 
 Services take the store and workspace they work on, raise named errors, print nothing.
 """
