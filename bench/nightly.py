@@ -6,7 +6,7 @@ Two footage sets: English (the bundled demo interview plus real English speech f
 ../shared/media) and non-English with the English translation on (French, Catalan, Japanese,
 German, Arabic). For each set, in one process:
 
-1. direct: the same ingest steps (`flows.ingest` probe → transcribe → flag → propose) called in
+1. direct: the same ingest steps (`flows.services.ingesting` probe → transcribe → flag → propose) called in
    a plain loop, models loaded once, into a fresh store;
 2. flow: `run_nightly` over a fresh workspace holding the same files (proxies and exports off,
    so both sides do the same work), models loaded once by the flow's workers;
@@ -59,7 +59,7 @@ def _fresh_workspace(files: list[Path]):  # noqa: ANN202 - Workspace
 
 
 def _reset_worker_resources() -> None:
-    from flows import tasks
+    from flows import nightly_worker as tasks
 
     tasks.RESOURCES.close()
     tasks.RESOURCES.__init__()  # drop loaded models so every measurement pays for loading
@@ -68,7 +68,7 @@ def _reset_worker_resources() -> None:
 def run_direct(files: list[Path], translate: bool) -> tuple[float, float, int]:
     """The stages called straight, no Prefect. Returns (seconds, footage seconds, candidates)."""
     from clips_metadata.store import Store
-    from flows import ingest
+    from flows.services import ingesting as ingest
     from pipeline.themes import Flagger
     from pipeline.transcribe import TranscribeOptions, load_backend
 
@@ -97,7 +97,7 @@ def run_flow(files: list[Path], translate: bool,
     """The flow twice over one workspace. Returns (first s, second s, footage s, candidates, stages,
     CPU s of the first run)."""
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.tasks import WorkOptions
+    from flows.nightly_worker import WorkOptions
 
     ws = _fresh_workspace(files)
     options = NightlyOptions(settle_seconds=0.0, build_proxies=False, render_exports=False,
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({tr['second']:.2f} s) |",
         "",
         f"Contention check: transcription alone ran at {en['transcribe'] / en['footage']:.3f} × real time "
-        f"here (DESIGN.md measured 0.067-0.08 on an idle machine). Footage over the flow's CPU time "
+        f"here (0.067-0.08 measured on an idle machine). Footage over the flow's CPU time "
         f"spread on {cores} cores gives {cpu_bound(en):.1f} h/h English and {cpu_bound(tr):.1f} h/h "
         "translated: an upper bound for an unshared machine (it assumes every core busy throughout).",
         "",

@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation  # noqa: E402
 from pipeline.records import Cue  # noqa: E402
-from pipeline.render.export import RenderRequest, render_export  # noqa: E402
 from pipeline.render.profiles import RenderOptions  # noqa: E402
+from pipeline.render.render_export import RenderRequest, render_export  # noqa: E402
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
 from pipeline.render.subs import FONTS_DIR, SubtitleTrack  # noqa: E402
 
@@ -151,7 +151,7 @@ if profile == "bare":
     out.mkdir(parents=True, exist_ok=True)
     bare_encode(src, out / "bare.mp4", seconds)
 else:
-    from pipeline.render.export import render_export
+    from pipeline.render.render_export import render_export
     req = request(src, out, profile=profile, blur=profile == "vertical", seconds=seconds)
     render_export(req, auth(), KEY)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -48,7 +48,7 @@ def seed(root: Path, candidates: int, reviewers: int) -> tuple[list[int], list[i
     from clips_metadata.store import Store
     from clips_metadata.workspace import Workspace
     from review.passwords import hash_password
-    from review.seed import seed_bulk
+    from tests.review.seed import seed_bulk
 
     ws = Workspace(root).ensure()
     with Store.for_workspace(ws) as store:
@@ -166,11 +166,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         wall = time.perf_counter() - started
         load_after = os.getloadavg()[0]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        from flows.local_prefect import stop_process
+
+        stop_process(server, 15.0)
 
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store

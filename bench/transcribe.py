@@ -253,7 +253,7 @@ def report(results: dict[str, dict], media: Path) -> str:
 
 def write_section(text: str) -> None:
     """Replace this benchmark's section of RESULTS.md (atomically), leaving other sections alone."""
-    from pipeline.transcript_io import write_text_atomic
+    from pipeline.atomic import write_text_atomic
 
     current = RESULTS.read_text(encoding="utf-8")
     start = current.index(HEADING)

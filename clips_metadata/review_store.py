@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
-from clips_metadata.models import (
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
+from clips_metadata.stored_records import CANDIDATE_STATUSES, Candidate, Interviewee, StoredWarning
+from clips_metadata.tables import (
     Base,
     CandidateLabelRow,
     CandidateRow,
@@ -30,10 +32,7 @@ from clips_metadata.models import (
     SentenceRow,
     WarningRow,
 )
-from clips_metadata.records import CANDIDATE_STATUSES, Candidate, Interviewee, StoredWarning
-from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
-
-ROLES = ("editor", "reviewer", "admin")
+from pipeline.labels import ROLES, sql_in
 
 
 def _ts() -> sa.DateTime:
@@ -45,7 +44,7 @@ def _ts() -> sa.DateTime:
 
 class UserRow(Base):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint("role IN ('editor', 'reviewer', 'admin')", name="role"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -412,15 +411,18 @@ class ReviewStore:
         transaction; the candidate goes back to `proposed` (its approvals named the old version
         hash and no longer count)."""
 
-        def audit(s: Session, row: CandidateRow) -> None:
+        from clips_metadata.store import _candidates_by_ids, write_candidate_version
+
+        with self.store.transaction() as s:
+            edited = {**changes, "status": "proposed"}
+            row = write_candidate_version(s, candidate_id, expected_version, edited, by=actor, note=note)
             s.add(ReviewEventRow(
                 candidate_id=candidate_id, actor=actor, action="edit", from_state=from_state,
                 to_state="proposed", from_version=expected_version, to_version=row.version,
                 version_hash=row.content_hash, note=note.strip(), acknowledged_risks=[], created_at=utc_now(),
             ))
-
-        return self.store.update_candidate(candidate_id, expected_version, {**changes, "status": "proposed"},
-                                           by=actor, note=note, also=audit)
+            s.flush()
+            return _candidates_by_ids(s, [candidate_id])[0]
 
     # ---- audit log ----
 

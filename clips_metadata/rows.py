@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from clips_metadata.models import CandidateLabelRow, CandidateRow, IntervieweeRow, InterviewRow, WarningRow
-from clips_metadata.records import Consent, Interviewee, StoredWarning
+from clips_metadata.stored_records import Consent, Interviewee, StoredWarning
+from clips_metadata.tables import CandidateLabelRow, CandidateRow, IntervieweeRow, InterviewRow, WarningRow
 
 
 def utc_now() -> datetime:

@@ -5,60 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.records import MediaInfo, Segment, StreamInfo, Transcript, Translation, Word
+from pipeline.records import MediaInfo, StreamInfo, Transcript
+from pipeline.transcript_io import transcript_from_dict, transcript_to_dict, words_from_rows, words_to_rows
 
-
-def words_to_json(words: tuple[Word, ...]) -> list[list[Any]]:
-    """Compact [[start, end, text, probability], ...]; thousands of words per interview."""
-    return [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4)] for w in words]
-
-
-def words_from_json(data: list[Any] | None) -> tuple[Word, ...]:
-    return tuple(Word(float(s), float(e), str(t), float(p)) for s, e, t, p in (data or ()))
-
-
-def _segments_to_json(segments: tuple[Segment, ...]) -> list[dict[str, Any]]:
-    return [
-        {"start": s.start, "end": s.end, "text": s.text, "words": words_to_json(s.words)} for s in segments
-    ]
-
-
-def _segments_from_json(data: list[Mapping[str, Any]]) -> tuple[Segment, ...]:
-    return tuple(
-        Segment(float(s["start"]), float(s["end"]), str(s["text"]), words_from_json(s.get("words")))
-        for s in data
-    )
+# The one transcript serialiser is pipeline.transcript_io; the store keeps its compact word form.
+words_to_json = words_to_rows
+words_from_json = words_from_rows
 
 
 def transcript_to_json(t: Transcript) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "language": t.language,
-        "language_probability": t.language_probability,
-        "duration": t.duration,
-        "backend": t.backend,
-        "model": t.model,
-        "segments": _segments_to_json(t.segments),
-        "translation": None,
-    }
-    if t.translation is not None:
-        body["translation"] = {
-            "language": t.translation.language,
-            "segments": _segments_to_json(t.translation.segments),
-        }
-    return body
+    return transcript_to_dict(t, compact_words=True)
 
 
-def transcript_from_json(d: Mapping[str, Any]) -> Transcript:
-    tr = d.get("translation")
-    return Transcript(
-        language=str(d["language"]),
-        language_probability=float(d["language_probability"]),
-        duration=float(d["duration"]),
-        segments=_segments_from_json(d["segments"]),
-        backend=str(d["backend"]),
-        model=str(d["model"]),
-        translation=(Translation(str(tr["language"]), _segments_from_json(tr["segments"])) if tr else None),
-    )
+transcript_from_json = transcript_from_dict
 
 
 def media_to_json(m: MediaInfo) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 `Store.open(url)` migrates the database to the newest Alembic revision and returns a store.
 Every public method runs in its own transaction and returns frozen records
-(`clips_metadata.records`); ORM rows never leave this package.
+(`clips_metadata.stored_records`); ORM rows never leave this package.
 
 Safety properties the tests hold us to:
 - an ingest step's result and its `ingest_steps` row commit together, so a killed process
@@ -19,7 +19,7 @@ statements through `transaction()`, `read()` or `engine`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +31,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from clips_metadata import models as m
+from clips_metadata import tables as m
 from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
-from clips_metadata.records import (
+from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
+from clips_metadata.serialize import (
+    media_to_json,
+    transcript_from_json,
+    transcript_to_json,
+    words_from_json,
+    words_to_json,
+)
+from clips_metadata.stored_records import (
     UNASSIGNED,
     Candidate,
     CandidateVersion,
@@ -44,14 +52,6 @@ from clips_metadata.records import (
     StoredWarning,
     TranscriptInfo,
     hash_fields,
-)
-from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
-from clips_metadata.serialize import (
-    media_to_json,
-    transcript_from_json,
-    transcript_to_json,
-    words_from_json,
-    words_to_json,
 )
 from pipeline.authorisation import version_hash
 from pipeline.records import MediaInfo, Sentence, SentenceFlags, Transcript
@@ -768,97 +768,11 @@ class Store:
         changes: Mapping[str, Any],
         by: str,
         note: str = "",
-        also: Callable[[Session, m.CandidateRow], None] | None = None,
     ) -> Candidate:
-        """Write version `expected_version + 1` with `changes` applied and return the candidate.
-        `also(session, candidate_row)` runs inside the same transaction after the write (the
-        review store audits the edit there, so a version never exists without its audit entry).
-
-        `changes` may hold content fields (start, end, sentence_indices, subtitles, translations,
-        redactions, render_options), labels (themes, risks, rank, reasons) and `status`.
-        A content change that alters the version hash sets status back to "proposed" unless
-        `status` is given: an approval is bound to the exact version it saw.
-        Raises ConflictError when `expected_version` is no longer current (someone else wrote
-        first), NotFoundError for an unknown id, StoreError for unknown fields or bad times.
-        """
-        unknown = set(changes) - set(CONTENT_FIELDS) - set(META_FIELDS) - {"status"}
-        if unknown:
-            raise StoreError(f"cannot change candidate fields: {', '.join(sorted(unknown))}")
-        if "status" in changes:
-            _check_status(changes["status"])
+        """Write version `expected_version + 1` with `changes` applied and return the candidate
+        (see `write_candidate_version`, which does it inside a caller's transaction)."""
         with self.transaction() as s:
-            cur = s.get(m.CandidateRow, candidate_id)
-            if cur is None:
-                raise NotFoundError(f"no candidate with id {candidate_id}")
-            if cur.version != expected_version:
-                raise _conflict(candidate_id, expected_version, cur.version)
-            prev = _version_row(s, candidate_id, expected_version)
-            sha = s.scalar(sa.select(m.InterviewRow.sha256).where(m.InterviewRow.id == cur.interview_id))
-            v = {f: getattr(prev, f) for f in (*CONTENT_FIELDS, *META_FIELDS)}
-            v.update({k: _jsonable(val) for k, val in changes.items() if k != "status"})
-            start, end = float(v["start"]), float(v["end"])
-            if not (0 <= start < end):
-                raise StoreError(f"candidate times must satisfy 0 <= start < end (got {start}, {end})")
-            content = hash_fields(
-                sha, start, end, v["subtitles"], v["translations"], v["redactions"], v["render_options"]
-            )
-            new_hash = version_hash(content)
-            status = changes.get("status")
-            if status is None:
-                status = "proposed" if new_hash != cur.content_hash else cur.status
-            now = utc_now()
-            # The optimistic lock proper: of two writers holding the same version, only one
-            # UPDATE matches; PostgreSQL re-checks the WHERE after the first commits.
-            res = s.execute(
-                sa.update(m.CandidateRow)
-                .where(m.CandidateRow.id == candidate_id, m.CandidateRow.version == expected_version)
-                .values(
-                    version=expected_version + 1,
-                    status=status,
-                    start=start,
-                    end=end,
-                    rank=float(v["rank"]),
-                    themes=list(v["themes"]),
-                    risks=list(v["risks"]),
-                    content_hash=new_hash,
-                    updated_by=by,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if res.rowcount != 1:
-                raise _conflict(candidate_id, expected_version, None)
-            s.add(
-                m.CandidateVersionRow(
-                    candidate_id=candidate_id,
-                    version=expected_version + 1,
-                    start=start,
-                    end=end,
-                    sentence_indices=[int(i) for i in v["sentence_indices"]],
-                    subtitles=dict(v["subtitles"]),
-                    translations=dict(v["translations"]),
-                    redactions=list(v["redactions"]),
-                    render_options=dict(v["render_options"]),
-                    themes=list(v["themes"]),
-                    risks=list(v["risks"]),
-                    rank=float(v["rank"]),
-                    reasons=list(v["reasons"]),
-                    content_hash=new_hash,
-                    created_by=by,
-                    note=note,
-                    created_at=now,
-                )
-            )
-            if "themes" in changes or "risks" in changes:
-                s.execute(
-                    sa.delete(m.CandidateLabelRow).where(m.CandidateLabelRow.candidate_id == candidate_id)
-                )
-                _set_labels(s, candidate_id, v["themes"], v["risks"])
-            s.flush()
-            s.expire_all()
-            if also is not None:
-                also(s, s.get(m.CandidateRow, candidate_id))
-                s.flush()
+            write_candidate_version(s, candidate_id, expected_version, changes, by, note)
             return _candidates_by_ids(s, [candidate_id])[0]
 
     def set_candidate_status(
@@ -1117,3 +1031,94 @@ def _candidate(
         updated_at=as_utc(c.updated_at),
         **_version_content(v),
     )
+
+
+def write_candidate_version(
+    s: Session, candidate_id: int, expected_version: int, changes: Mapping[str, Any], by: str, note: str = ""
+) -> m.CandidateRow:
+    """Inside the caller's transaction, write version `expected_version + 1` of the candidate
+    with `changes` applied; returns its (refreshed) row. The review store adds its audit entry in
+    the same transaction, so a version never exists without it.
+
+    `changes` may hold content fields (start, end, sentence_indices, subtitles, translations,
+    redactions, render_options), labels (themes, risks, rank, reasons) and `status`.
+    A content change that alters the version hash sets status back to "proposed" unless
+    `status` is given: an approval is bound to the exact version it saw.
+    Raises ConflictError when `expected_version` is no longer current (someone else wrote
+    first), NotFoundError for an unknown id, StoreError for unknown fields or bad times.
+    """
+    unknown = set(changes) - set(CONTENT_FIELDS) - set(META_FIELDS) - {"status"}
+    if unknown:
+        raise StoreError(f"cannot change candidate fields: {', '.join(sorted(unknown))}")
+    if "status" in changes:
+        _check_status(changes["status"])
+    cur = s.get(m.CandidateRow, candidate_id)
+    if cur is None:
+        raise NotFoundError(f"no candidate with id {candidate_id}")
+    if cur.version != expected_version:
+        raise _conflict(candidate_id, expected_version, cur.version)
+    prev = _version_row(s, candidate_id, expected_version)
+    sha = s.scalar(sa.select(m.InterviewRow.sha256).where(m.InterviewRow.id == cur.interview_id))
+    v = {f: getattr(prev, f) for f in (*CONTENT_FIELDS, *META_FIELDS)}
+    v.update({k: _jsonable(val) for k, val in changes.items() if k != "status"})
+    start, end = float(v["start"]), float(v["end"])
+    if not (0 <= start < end):
+        raise StoreError(f"candidate times must satisfy 0 <= start < end (got {start}, {end})")
+    content = hash_fields(
+        sha, start, end, v["subtitles"], v["translations"], v["redactions"], v["render_options"]
+    )
+    new_hash = version_hash(content)
+    status = changes.get("status")
+    if status is None:
+        status = "proposed" if new_hash != cur.content_hash else cur.status
+    now = utc_now()
+    # The optimistic lock proper: of two writers holding the same version, only one
+    # UPDATE matches; PostgreSQL re-checks the WHERE after the first commits.
+    res = s.execute(
+        sa.update(m.CandidateRow)
+        .where(m.CandidateRow.id == candidate_id, m.CandidateRow.version == expected_version)
+        .values(
+            version=expected_version + 1,
+            status=status,
+            start=start,
+            end=end,
+            rank=float(v["rank"]),
+            themes=list(v["themes"]),
+            risks=list(v["risks"]),
+            content_hash=new_hash,
+            updated_by=by,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:
+        raise _conflict(candidate_id, expected_version, None)
+    s.add(
+        m.CandidateVersionRow(
+            candidate_id=candidate_id,
+            version=expected_version + 1,
+            start=start,
+            end=end,
+            sentence_indices=[int(i) for i in v["sentence_indices"]],
+            subtitles=dict(v["subtitles"]),
+            translations=dict(v["translations"]),
+            redactions=list(v["redactions"]),
+            render_options=dict(v["render_options"]),
+            themes=list(v["themes"]),
+            risks=list(v["risks"]),
+            rank=float(v["rank"]),
+            reasons=list(v["reasons"]),
+            content_hash=new_hash,
+            created_by=by,
+            note=note,
+            created_at=now,
+        )
+    )
+    if "themes" in changes or "risks" in changes:
+        s.execute(
+            sa.delete(m.CandidateLabelRow).where(m.CandidateLabelRow.candidate_id == candidate_id)
+        )
+        _set_labels(s, candidate_id, v["themes"], v["risks"])
+    s.flush()
+    s.expire_all()
+    return s.get(m.CandidateRow, candidate_id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from clips_metadata.workspace import Workspace
 from flows.inbox import sidecar_path
+from pipeline.atomic import atomic_path
 from pipeline.errors import CounterclipsError
 
 DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
@@ -64,16 +65,15 @@ def install_sample(ws: Workspace) -> Path:
         if dst.is_file() and dst.stat().st_size == src.stat().st_size:
             continue
         # A hidden temp name: the inbox scanner skips dot-files, so a run never sees a partial copy.
-        tmp = dst.with_name(f".{dst.name}.part")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
     return target
 
 
 def register_interviewee(store: Any, options: DemoOptions = DemoOptions()) -> None:
     """The sample's (fictional) interviewee, with consent that lets its clips be exported."""
     from clips_metadata.errors import DuplicateError
-    from clips_metadata.records import Consent
+    from clips_metadata.stored_records import Consent
 
     consent = Consent(face=True, voice=True, name=False, languages=("*",), platforms=("*",),
                       expires=date(date.today().year + 5, 12, 31))
@@ -99,10 +99,10 @@ def create_admin(ws: Workspace, store: Any, options: DemoOptions = DemoOptions()
     ws.secrets.mkdir(parents=True, exist_ok=True)
     path = ws.secrets / f"{options.admin}.password"
     # Create it 0600 before any secret is written into it.
-    fd = os.open(path.with_name(f".{path.name}.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(password + "\n")
-    os.replace(path.with_name(f".{path.name}.tmp"), path)
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(password + "\n")
     path.chmod(0o600)
     return options.admin, path
 
@@ -135,7 +135,7 @@ def run_demo(ws: Workspace, options: DemoOptions = DemoOptions(), task_runner: s
              dask_address: str | None = None) -> DemoResult:
     """Set up the demo workspace and run one nightly pass over it."""
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.tasks import RESOURCES
+    from flows.nightly_worker import RESOURCES
 
     ws.ensure()
     media = install_sample(ws)

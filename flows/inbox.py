@@ -26,6 +26,7 @@ from typing import Any
 
 from clips_metadata.workspace import Workspace
 from pipeline.atomic import pid_alive as _pid_alive
+from pipeline.atomic import temp_pid, write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
 from pipeline.media import sha256_file
 
@@ -136,20 +137,6 @@ def read_sidecar(path: Path) -> Sidecar:
     return Sidecar(**{k: _text(data.get(k)) for k in SIDECAR_KEYS})
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Temp file + fsync + rename: a reader (or a run killed mid-write) never sees half a file."""
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 class HashCache:
     """sha256 per (relative path, size, mtime_ns), persisted in the workspace."""
 
@@ -181,7 +168,7 @@ class HashCache:
 
     def save(self) -> None:
         if self._dirty:
-            write_json_atomic(self.path, self._entries)
+            write_json_atomic(self.path, self._entries, sort_keys=True)
             self._dirty = False
 
 
@@ -301,19 +288,11 @@ def quarantined(workspace: Workspace) -> list[tuple[Path, str]]:
     return out
 
 
-def _pid_in(name: str) -> int | None:
-    """The writer's pid in a temp name like `.x.json.1234.tmp` or `.sha.1234.tmp.mp4`."""
-    for part in reversed(name.split(".")):
-        if part.isdigit() and len(part) < 10:
-            return int(part)
-    return None
-
-
 def sweep_stale_temp(workspace: Workspace, max_age_seconds: float = 3600.0,
                      now: float | None = None) -> list[Path]:
     """Delete temporary files a killed run left behind (never the inbox: uploads live there).
 
-    A hidden `*.tmp` / `*.part.*` file whose name carries a pid is removed when that process is
+    A temp file of `pipeline.atomic` (its name carries the writer's pid) is removed when that process is
     gone; one without a pid (e.g. `tempfile` names, render work folders) when it is older than
     `max_age_seconds`. Returns what was removed.
     """
@@ -330,10 +309,10 @@ def sweep_stale_temp(workspace: Workspace, max_age_seconds: float = 3600.0,
             name = p.name
             if not name.startswith(".") or name in (HASH_CACHE_NAME, ".prefect"):
                 continue
-            is_tmp = ".tmp" in name or ".part" in name or name.startswith(".render-")
-            if not is_tmp:
+            pid = temp_pid(name)
+            # Ours carry the writer's pid; `tempfile` names and render work folders only an age.
+            if pid is None and ".tmp" not in name and not name.startswith(".render-"):
                 continue
-            pid = _pid_in(name)
             try:
                 stale = (pid is not None and pid != os.getpid() and not _pid_alive(pid)) or (
                     pid is None and now - p.stat().st_mtime > max_age_seconds)

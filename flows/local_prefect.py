@@ -101,9 +101,14 @@ def local_server(ws: Workspace, timeout: float = 120.0) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, 20.0)
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Ask a child server to stop; kill it when it has not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -32,10 +32,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from clips_metadata.workspace import Workspace
-from flows import tasks as work
+from flows import nightly_worker as work
 from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
 from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
+from pipeline import labels
 from pipeline.errors import CounterclipsError
+from pipeline.labels import CREDIBILITY
 
 TASK_RUNNERS = ("local", "dask")
 
@@ -49,7 +51,7 @@ class NightlyOptions:
     """One run's settings; every default is what the nightly deployment uses.
 
     settle_seconds: ignore inbox files modified less than this long ago (uploads in progress).
-    work: model, translation and CPU limits for the per-file steps (`flows.tasks.WorkOptions`).
+    work: model, translation and CPU limits for the per-file steps (`flows.nightly_worker.WorkOptions`).
     max_workers: threads of the local task runner. 3 lets probing, proxies and the store's I/O
         overlap with the one transcription `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.
@@ -111,17 +113,17 @@ def probe_task(job: work.FileJob) -> work.StepResult:
 
 @task(name="transcribe", **_CPU)
 def transcribe_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_transcribe(prev, job)
+    return work.run_step("transcribe", prev, job)
 
 
 @task(name="flag", **_CPU)
 def flag_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_flag(prev, job)
+    return work.run_step("flag", prev, job)
 
 
 @task(name="propose", **_CPU)
 def propose_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_propose(prev, job)
+    return work.run_step("propose", prev, job)
 
 
 @task(name="quarantine", **_IO)
@@ -133,12 +135,13 @@ def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str,
 
 
 @task(name="review-proxy", **_IO)
-def proxy_task(root: str, source: str, sha256: str) -> tuple[str, float]:
-    from review.proxy import make_proxy
+def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+    from flows.services.ingesting import make_review_proxy
 
     t0 = time.perf_counter()
-    path = make_proxy(Workspace(Path(root)), Path(source), sha256)
-    return str(path), time.perf_counter() - t0
+    store = work.RESOURCES.store(db_url)
+    path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+    return str(path or ""), time.perf_counter() - t0
 
 
 @task(name="export", **_IO)
@@ -324,20 +327,20 @@ def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int
 def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
                    failures: list[Failure], notes: list[str]) -> int:
     """A review proxy for every interview that has candidates and no proxy yet."""
-    from review.proxy import proxy_path
+    from flows.services.ingesting import needs_proxy
 
     store = work.RESOURCES.store(db_url)
-    todo: dict[str, str] = {}
+    todo: dict[str, int] = {}
     for c in store.list_candidates():
-        if c.source_sha256 in todo or proxy_path(ws, c.source_sha256) is not None:
+        if c.source_sha256 in todo:
             continue
         interview = store.get_interview(c.interview_id)
         if not Path(interview.source_path).is_file():
             notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
-            continue
-        todo[c.source_sha256] = interview.source_path
+        elif needs_proxy(store, ws, interview):
+            todo[c.source_sha256] = interview.id
     proxy = _io(proxy_task, options)
-    futures = {sha: proxy.submit(str(ws.root), src, sha) for sha, src in todo.items()}
+    futures = {sha: proxy.submit(str(ws.root), db_url, iid) for sha, iid in todo.items()}
     built = 0
     for sha, fut in futures.items():
         fut.wait()
@@ -347,7 +350,7 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             built += 1
         else:
             exc = fut.state.result(raise_on_failure=False)
-            failures.append(Failure(Path(todo[sha]).name, "proxy", str(exc)))
+            failures.append(Failure(Path(store.get_interview(todo[sha]).source_path).name, "proxy", str(exc)))
     return built
 
 
@@ -380,7 +383,7 @@ def _tallies(db_url: str, candidate_ids: Sequence[int],
     for cid in candidate_ids:
         themes.update(store.get_candidate(cid).themes)
     risks: Counter[str] = Counter()
-    risk_ids = _risk_ids()
+    risk_ids = frozenset(labels.risk_ids())
     for iid in interview_ids:
         info = store.latest_transcript(iid)
         if info is None:
@@ -388,16 +391,8 @@ def _tallies(db_url: str, candidate_ids: Sequence[int],
         for flags in store.get_flags(info.id):
             risks.update(label for label in flags.labels if label in risk_ids)
         # A credibility warning is a risk a reviewer must acknowledge for the whole interview.
-        risks["credibility"] += len(store.get_warnings(info.id))
+        risks[CREDIBILITY] += len(store.get_warnings(info.id))
     return dict(themes), {k: v for k, v in risks.items() if v}
-
-
-def _risk_ids() -> frozenset[str]:
-    try:
-        from pipeline.themes import RISK_IDS
-    except ImportError:
-        return frozenset()
-    return frozenset(RISK_IDS)
 
 
 # ------------------------------------------------------------------------- entry points

@@ -12,12 +12,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from html import escape
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from clips_metadata.workspace import Workspace
-from flows.inbox import write_json_atomic, write_text_atomic
+from pipeline.atomic import write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
 
 REPORT_VERSION = 1
@@ -131,44 +131,25 @@ def new_run_id(now: datetime | None = None) -> str:
 
 # ------------------------------------------------------------------------------------ HTML
 
-_CSS = """
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1d2330;padding:0 1rem}
-h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.1rem;margin-top:2rem}
-.muted{color:#667085} table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #e4e7ec;vertical-align:top}
-th{background:#f6f7f9;font-weight:600} td.num,th.num{text-align:right}
-.cards{display:flex;gap:.8rem;flex-wrap:wrap;margin:1rem 0}
-.card{border:1px solid #e4e7ec;border-radius:8px;padding:.6rem .9rem;min-width:120px}
-.card b{display:block;font-size:1.4rem}
-.bad{color:#b42318} .ok{color:#027a48} code{font-size:.9em}
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@cache
+def _template() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    # Autoescape: file names, reasons and notes come from the inbox and from errors.
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
+    env.filters["number"] = lambda v: f"{v:.1f}" if not float(v).is_integer() else f"{int(v)}"
+    return env.get_template("run_report.html")
 
 
 def bar_chart_svg(values: Mapping[str, float], title: str, unit: str = "", width: int = 560,
                   color: str = "#3e6ad4") -> str:
-    """A horizontal bar chart as inline SVG. Labels are escaped; empty input gives a note."""
-    items = [(k, float(v)) for k, v in values.items()]
-    if not items:
-        return f'<p class="muted">{escape(title)}: nothing to show.</p>'
-    row, label_w, pad = 22, 190, 8
-    bar_w = width - label_w - 90
-    top = max((v for _, v in items), default=0.0) or 1.0
-    height = pad * 2 + row * len(items) + 18
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="{escape(title)}">',
-             f'<text x="0" y="13" font-size="13" font-weight="600">{escape(title)}</text>']
-    for i, (label, value) in enumerate(items):
-        y = 18 + pad + i * row
-        w = max(1.0, bar_w * value / top) if value > 0 else 0.0
-        shown = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
-        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
-                     f"{escape(label)}</text>")
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" '
-                     f'fill="{color}" rx="2"/>')
-        parts.append(f'<text x="{label_w + w + 5:.1f}" y="{y + 14}" font-size="12">'
-                     f"{escape(shown)}{escape(unit)}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
+    """A horizontal bar chart as inline SVG (the report template's macro). Labels are escaped;
+    empty input gives a note."""
+    chart = _template().make_module().bar_chart
+    return str(chart({k: float(v) for k, v in values.items()}, title, unit, width, color))
 
 
 def _fmt_seconds(s: float) -> str:
@@ -177,18 +158,6 @@ def _fmt_seconds(s: float) -> str:
     m, sec = divmod(int(round(s)), 60)
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min" if h else f"{m} min {sec:02d} s"
-
-
-def _table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
-    if not rows:
-        return '<p class="muted">None.</p>'
-    head = "".join(f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-                   for i, h in enumerate(headers))
-    body = "".join(
-        "<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i in numeric else f"<td>{escape(c)}</td>"
-                         for i, c in enumerate(r)) + "</tr>"
-        for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_html(report: RunReport) -> str:
@@ -201,44 +170,17 @@ def render_html(report: RunReport) -> str:
              ("exports made", str(s["exports_made"])),
              ("quarantined", str(s["files_quarantined"])),
              ("wall time", _fmt_seconds(report.wall_seconds))]
-    card_html = "".join(f'<div class="card"><b>{escape(v)}</b><span class="muted">{escape(k)}</span></div>'
-                        for k, v in cards)
-    files = _table(
-        ["file", "status", "footage", "language", "candidates", "steps run", "reason"],
-        [[f.name, f.status, _fmt_seconds(f.duration) if f.duration else "", f.language,
-          str(f.candidates), ", ".join(f.steps), f.reason] for f in report.files],
-        numeric=(4,))
     themes = dict(sorted(report.candidates_per_theme.items(), key=lambda kv: (-kv[1], kv[0])))
-    risks = dict(sorted(report.risks_found.items(), key=lambda kv: (-kv[1], kv[0])))
-    stages = {k: round(v, 2) for k, v in report.stage_seconds.items()}
-    exports = _table(["candidate", "status", "files", "reason"],
-                     [[str(e.candidate_id), e.status, "\n".join(e.paths), e.reason] for e in report.exports])
-    failures = _table(["what", "stage", "reason"], [[f.what, f.stage, f.reason] for f in report.failures])
-    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>counterclips run {escape(report.run_id)}</title><style>{_CSS}</style></head>
-<body>
-<h1>Nightly run {escape(report.run_id)}</h1>
-<p class="muted">{escape(report.started_at)} → {escape(report.finished_at)} ·
-workspace <code>{escape(report.workspace)}</code> · task runner {escape(report.task_runner)}</p>
-<div class="cards">{card_html}</div>
-<h2>Time per stage</h2>
-{bar_chart_svg(stages, "seconds per stage (summed over files)", " s")}
-<h2>Candidates proposed per theme</h2>
-{bar_chart_svg(themes, "new candidates per theme", color="#1f8a70")}
-<h2>Risks found</h2>
-{_table(["risk", "sentences (credibility: warnings)"], [[k, str(v)] for k, v in risks.items()], numeric=(1,))}
-<h2>Files</h2>
-{files}
-<h2>Exports</h2>
-{exports}
-<h2 class="{'bad' if report.failures else 'ok'}">Failures</h2>
-{failures}
-{f'<h2>Notes</h2><ul>{notes}</ul>' if notes else ''}
-</body></html>
-"""
+    risks = sorted(report.risks_found.items(), key=lambda kv: (-kv[1], kv[0]))
+    return _template().render(
+        report=report, cards=cards,
+        stages={k: round(v, 2) for k, v in report.stage_seconds.items()}, themes=themes,
+        risks=[[k, str(v)] for k, v in risks],
+        files=[[f.name, f.status, _fmt_seconds(f.duration) if f.duration else "", f.language,
+                str(f.candidates), ", ".join(f.steps), f.reason] for f in report.files],
+        exports=[[str(e.candidate_id), e.status, "\n".join(e.paths), e.reason] for e in report.exports],
+        failures=[[f.what, f.stage, f.reason] for f in report.failures],
+    ) + "\n"
 
 
 def write_report(workspace: Workspace, report: RunReport) -> tuple[Path, Path]:

@@ -1,33 +1,96 @@
-"""Atomic file writes: a reader, or a run killed mid-write, never sees half a file."""
+"""Atomic file writes: a reader, or a run killed mid-write, never sees half a file.
+
+One temp naming scheme for every writer: `.<stem>.<pid>-<n>.part<suffix>` next to the final file
+(the suffix kept so ffmpeg still picks the right muxer). `temp_pid` reads the writer's pid back,
+so a sweep removes the temp files of writers that are gone and leaves live ones alone.
+"""
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
-import tempfile
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+PART = ".part"
+_COUNTER = itertools.count()
+_TEMP = re.compile(r"^\.(?P<stem>.*)\.(?P<pid>\d{1,9})(?:-\d+)?\.part(?P<suffix>\.[^.]+)?$")
 
 
-def write_text_atomic(
-    path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8", suffix: str = ".tmp"
-) -> Path:
-    """Write `text` via a hidden temp file in the same directory, fsync, then rename over `path`.
+def temp_path(final: Path) -> Path:
+    """The temp name a writer of `final` uses (unique per process and call)."""
+    return final.with_name(f".{final.stem}.{os.getpid()}-{next(_COUNTER)}{PART}{final.suffix}")
 
-    `suffix` names the temp file so sweeps of leftovers can recognise it.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+
+def temp_pid(name: str) -> int | None:
+    """The writer's pid in a temp file name of this scheme, or None when `name` is not one."""
+    m = _TEMP.match(name)
+    return int(m.group("pid")) if m else None
+
+
+def temps_of(final: Path) -> Iterator[Path]:
+    """The temp files of `final` in its folder (any writer, alive or not)."""
+    for p in final.parent.glob(f".{final.stem}.*{PART}{final.suffix}"):
+        m = _TEMP.match(p.name)
+        if m and m.group("stem") == final.stem:
+            yield p
+
+
+def commit(temp: Path, final: Path) -> Path:
+    """fsync `temp`, rename it over `final` (atomic on one filesystem), fsync the folder."""
+    with open(temp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(temp, final)
     try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the file from a player or web server
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the rename is done all the same
+    return final
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield the temp path to write; on success it is committed over `path`, on any error removed."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(final)
+    try:
+        yield temp
+        commit(temp, final)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    return target
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
+    """Write `text` atomically (mode 0644: a player or web server may read it)."""
+    with atomic_path(path) as temp:
+        with open(temp, "w", encoding=encoding, newline="\n") as fh:
+            fh.write(text)
+        os.chmod(temp, 0o644)
+    return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike[str], obj: Any, *, sort_keys: bool = False) -> Path:
+    """Write `obj` as indented UTF-8 JSON atomically (dates and other objects as strings)."""
+    return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=sort_keys,
+                                              default=str) + "\n")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 hex digest of a file's bytes."""
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def pid_alive(pid: int) -> bool:

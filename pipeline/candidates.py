@@ -28,20 +28,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pipeline.labels import CREDIBILITY
 from pipeline.records import Sentence, SentenceFlags
+from pipeline.themes.taxonomy import RISK_IDS
 
-# Mirrors pipeline/themes/taxonomy.py RISK_IDS (a test keeps them equal); callers with an edited
-# taxonomy pass its risk ids in CandidateOptions.risk_ids.
-DEFAULT_RISK_IDS = (
-    "pro_group_advocacy",
-    "martyrdom_glorification",
-    "justifies_violence",
-    "intent_to_return",
-    "self_incrimination",
-    "identifying_details",
-)
+# The shipped taxonomy's risk ids; callers with an edited taxonomy pass its risk ids in
+# CandidateOptions.risk_ids.
+DEFAULT_RISK_IDS = RISK_IDS
 BODY_EXCLUDED_RISKS = ("pro_group_advocacy", "martyrdom_glorification", "justifies_violence")
-CREDIBILITY = "credibility"
 
 # Sentence openings that lean on what came before ("And then they...", "That is why...").
 # A clip starting with one gets the previous sentence as context. Lower-case first words.

@@ -1,6 +1,6 @@
 """Subtitle cues from word-timed sentences, within broadcast style limits.
 
-Limits (DESIGN.md): at most 2 lines of at most 42 characters; reading speed target 17
+Limits (docs/SUBTITLES.md): at most 2 lines of at most 42 characters; reading speed target 17
 characters per second, hard limit 20; each cue 0.83-7 s; at least 2 frames between cues; never
 split a word; break lines at phrase boundaries. Line length is measured in display columns: a
 full-width CJK character counts 2, a combining mark (Arabic harakat) 0. Right-to-left text is

@@ -8,7 +8,6 @@ parsed as options or URLs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -128,12 +127,9 @@ def _header_shortfall(path: Path, fmt: str) -> str | None:
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """sha256 hex digest of a file's bytes."""
-    p = check_media_file(path)
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    from pipeline.atomic import file_sha256
+
+    return file_sha256(check_media_file(path))
 
 
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:

@@ -22,8 +22,8 @@ import numpy as np
 
 from pipeline.errors import ModelError, TranscriptionError
 from pipeline.media import SAMPLE_RATE, load_audio
-from pipeline.models import ResolvedModel, prefer_offline, resolve_model
 from pipeline.records import Segment, Transcript, Translation, Word
+from pipeline.whisper_weights import ResolvedModel, prefer_offline, resolve_model
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 Progress = Callable[[float, float], None]

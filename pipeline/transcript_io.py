@@ -7,39 +7,52 @@ Schema (times in seconds):
      "segments": [{"start", "end", "text", "speaker",
                    "words": [{"start", "end", "text", "probability", "speaker"}]}],
      "translation": {"language", "segments": [...]}}   # only when translated
-
-`speaker` ("S1", "S2"... or null before diarization) is written on every word and segment; files
-written before it existed read back with speaker None.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import write_text_atomic
 from pipeline.errors import TranscriptionError
 from pipeline.records import MediaInfo, Segment, Transcript, Translation, Word
 
 SCHEMA_VERSION = 1
 
 
-def _segment_to_dict(s: Segment) -> dict[str, Any]:
-    return {"start": s.start, "end": s.end, "text": s.text, "speaker": s.speaker,
-            "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability,
-                       "speaker": w.speaker}
-                      for w in s.words]}
+def words_to_rows(words: tuple[Word, ...]) -> list[list[Any]]:
+    """Compact [[start, end, text, probability, speaker], ...] (the store keeps thousands per
+    interview); rows written before speakers existed have four items and read back speakerless."""
+    return [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4), w.speaker] for w in words]
 
 
-def _speaker(d: dict[str, Any]) -> str | None:
-    value = d.get("speaker")
+def words_from_rows(data: list[Any] | None) -> tuple[Word, ...]:
+    return tuple(_word_from(row) for row in (data or ()))
+
+
+def _speaker(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def transcript_to_dict(t: Transcript, media: MediaInfo | None = None) -> dict[str, Any]:
-    """A JSON-ready dict of `t`; `media` fills the `source` block."""
+def _words_to(words: tuple[Word, ...], compact: bool) -> list[Any]:
+    if compact:
+        return words_to_rows(words)
+    return [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability,
+             "speaker": w.speaker} for w in words]
+
+
+def _segment_to_dict(s: Segment, compact: bool) -> dict[str, Any]:
+    return {"start": s.start, "end": s.end, "text": s.text, "speaker": s.speaker,
+            "words": _words_to(s.words, compact)}
+
+
+def transcript_to_dict(t: Transcript, media: MediaInfo | None = None, *,
+                       compact_words: bool = False) -> dict[str, Any]:
+    """A JSON-ready dict of `t`; `media` fills the `source` block. `compact_words` writes each
+    word as a [start, end, text, probability] list (the store's form); both read back."""
     out: dict[str, Any] = {"schema": SCHEMA_VERSION}
     if media is not None:
         out["source"] = {"path": media.path, "sha256": media.sha256, "duration": media.duration}
@@ -49,25 +62,30 @@ def transcript_to_dict(t: Transcript, media: MediaInfo | None = None) -> dict[st
         "duration": t.duration,
         "backend": t.backend,
         "model": t.model,
-        "segments": [_segment_to_dict(s) for s in t.segments],
+        "segments": [_segment_to_dict(s, compact_words) for s in t.segments],
     })
     if t.translation is not None:
-        out["translation"] = {"language": t.translation.language,
-                              "segments": [_segment_to_dict(s) for s in t.translation.segments]}
+        segments = [_segment_to_dict(s, compact_words) for s in t.translation.segments]
+        out["translation"] = {"language": t.translation.language, "segments": segments}
     return out
+
+
+def _word_from(w: Any) -> Word:
+    if isinstance(w, list | tuple):
+        return Word(float(w[0]), float(w[1]), str(w[2]), float(w[3]),
+                    speaker=_speaker(w[4]) if len(w) > 4 else None)
+    return Word(start=float(w["start"]), end=float(w["end"]), text=str(w["text"]),
+                probability=float(w.get("probability", 0.0)), speaker=_speaker(w.get("speaker")))
 
 
 def _segments_from(items: Any) -> tuple[Segment, ...]:
     return tuple(
         Segment(start=float(s["start"]), end=float(s["end"]), text=str(s["text"]),
-                words=tuple(Word(start=float(w["start"]), end=float(w["end"]), text=str(w["text"]),
-                                 probability=float(w.get("probability", 0.0)), speaker=_speaker(w))
-                            for w in s.get("words", ())),
-                speaker=_speaker(s))
+                words=tuple(_word_from(w) for w in (s.get("words") or ())), speaker=_speaker(s.get("speaker")))
         for s in items)
 
 
-def transcript_from_dict(d: dict[str, Any]) -> Transcript:
+def transcript_from_dict(d: Mapping[str, Any]) -> Transcript:
     """The Transcript a `transcript_to_dict` dict describes. Raises TranscriptionError if malformed."""
     try:
         translation = None
@@ -79,17 +97,12 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
                           language_probability=float(d.get("language_probability", 0.0)),
                           duration=float(duration), segments=_segments_from(d["segments"]),
                           backend=str(d["backend"]), model=str(d["model"]), translation=translation)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise TranscriptionError(f"malformed transcript JSON ({type(exc).__name__}: {exc})") from None
 
 
-def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write `obj` as UTF-8 JSON atomically (temp file + fsync + rename)."""
-    return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-
-
 def read_transcript(path: str | os.PathLike[str]) -> Transcript:
-    """Load a transcript JSON file written by `write_json_atomic(transcript_to_dict(...))`."""
+    """Load a transcript JSON file written by `pipeline.atomic.write_json_atomic(transcript_to_dict(...))`."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

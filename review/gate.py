@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from clips_metadata.records import ANY, UNASSIGNED
+from clips_metadata.stored_records import ANY, UNASSIGNED
 from pipeline.authorisation import ExportAuthorisation, redaction_digest, sign_authorisation
 from pipeline.errors import CounterclipsError
 from review.rules import ApprovalFact, ReviewFacts, State, current_approvals, required_approvals
@@ -59,7 +59,7 @@ class CandidateView:
 
 @dataclass(frozen=True, slots=True)
 class ConsentView:
-    """The interviewee's consent scope, as in the registry (`clips_metadata.records.Consent`):
+    """The interviewee's consent scope, as in the registry (`clips_metadata.stored_records.Consent`):
     an empty language/platform list allows nothing (fail closed); the entry "*" allows all."""
 
     pseudonym: str

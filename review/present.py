@@ -7,19 +7,27 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline import labels as label_source
 from pipeline.records import Cue, Sentence, Word
 
-KNOWN_THEMES = ("witnessed_brutality", "hypocrisy_corruption", "false_promises", "mistreatment_within",
-                "coercion_fear", "disillusionment_exit", "warning_to_others")
-KNOWN_RISKS = ("pro_group_advocacy", "martyrdom_glorification", "justifies_violence", "intent_to_return",
-               "self_incrimination", "identifying_details", "credibility")
+
+def known_themes() -> tuple[str, ...]:
+    """The taxonomy's theme ids, in its order (their colour slots follow it)."""
+    return label_source.theme_ids()
+
+
+def known_risks() -> tuple[str, ...]:
+    """The taxonomy's risk ids, then "credibility"."""
+    return (*label_source.risk_ids(), label_source.CREDIBILITY)
+
+
 # Cool colours for themes, warm ones for risks; the CSS classes t0..t7 / r0..r7 use the same.
 THEME_COLOURS = ("#2f7fc1", "#2aa198", "#6c71c4", "#3b9c4a", "#1f5f8b", "#8a6fd1", "#4aa3df", "#5b8c3a")
 RISK_COLOURS = ("#d33f3f", "#e0761b", "#b5179e", "#c0392b", "#e6a100", "#9b2d20", "#ff5a36", "#a83279")
 
 
-def is_risk(label: str, risks: Sequence[str] = KNOWN_RISKS) -> bool:
-    return label in risks
+def is_risk(label: str, risks: Sequence[str] | None = None) -> bool:
+    return label in (known_risks() if risks is None else risks)
 
 
 def _slot(label: str, known: Sequence[str]) -> int:
@@ -30,15 +38,15 @@ def _slot(label: str, known: Sequence[str]) -> int:
 
 def label_class(label: str) -> str:
     """CSS class for a label: `r<n>` for a risk, `t<n>` for a theme."""
-    if label in KNOWN_RISKS:
-        return f"r{_slot(label, KNOWN_RISKS)}"
-    return f"t{_slot(label, KNOWN_THEMES)}"
+    if label in known_risks():
+        return f"r{_slot(label, known_risks())}"
+    return f"t{_slot(label, known_themes())}"
 
 
 def label_colour(label: str) -> str:
-    if label in KNOWN_RISKS:
-        return RISK_COLOURS[_slot(label, KNOWN_RISKS)]
-    return THEME_COLOURS[_slot(label, KNOWN_THEMES)]
+    if label in known_risks():
+        return RISK_COLOURS[_slot(label, known_risks())]
+    return THEME_COLOURS[_slot(label, known_themes())]
 
 
 def label_title(label: str) -> str:
@@ -71,8 +79,8 @@ def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: 
     scale = width / duration if duration > 0 else 0.0
     bars = []
     for start, end, labels in sentences:
-        themes = [x for x in labels if x not in KNOWN_RISKS]
-        risks = [x for x in labels if x in KNOWN_RISKS]
+        themes = [x for x in labels if x not in known_risks()]
+        risks = [x for x in labels if x in known_risks()]
         for row, group in ((0, themes), (1, risks)):
             if group:
                 bars.append(Bar(round(start * scale, 2), round(max(1.5, (end - start) * scale), 2), row,

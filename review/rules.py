@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pipeline.errors import CounterclipsError
+from pipeline.labels import CREDIBILITY as CREDIBILITY_RISK
+from pipeline.labels import ROLES, Role
+from pipeline.labels import CandidateStatus as State
 
-
-class State(StrEnum):
-    PROPOSED = "proposed"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CHANGES_REQUESTED = "changes_requested"
+__all__ = ["CREDIBILITY_RISK", "ROLES", "Role", "State"]  # re-exported: callers read them here
 
 
 class Action(StrEnum):
@@ -34,15 +31,6 @@ class Action(StrEnum):
     EDIT = "edit"
     REOPEN = "reopen"
 
-
-class Role(StrEnum):
-    EDITOR = "editor"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
-
-
-ROLES = tuple(r.value for r in Role)
-CREDIBILITY_RISK = "credibility"
 
 # Who may do what. Editors shape clips; reviewers judge them; admins may do both.
 PERMITTED_ROLES: dict[Action, frozenset[Role]] = {

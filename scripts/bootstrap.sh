@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.bootstrap-stamp 2>/dev/null)" !=
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first, pinned, so openai-whisper's plain 'torch' never pulls a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[all,dev]"
   # resemblyzer requires the source-only webrtcvad; its other deps are in pyproject (issue 16).
   .venv/bin/python -m pip install -q --no-deps "resemblyzer==0.1.4"
   echo "$stamp_inputs" > .venv/.bootstrap-stamp

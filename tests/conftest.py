@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 pytest_plugins = ["tests.fixtures_pg"]
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_MEDIA = REPO.parent / "shared" / "media"
+# COUNTERCLIPS_SHARED_MEDIA points elsewhere when the worktree is not beside shared/.
+SHARED_MEDIA = Path(os.environ.get("COUNTERCLIPS_SHARED_MEDIA") or REPO.parent / "shared" / "media")
 TEST_DATA = Path(__file__).resolve().parent / "data"
 ARTIFACTS = REPO / "test-artifacts"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from clips_metadata.models import Base
+from clips_metadata.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,22 +1,21 @@
 """Outputs land atomically: written under a temporary name in the target directory, verified, then
-renamed into place. A killed render leaves at most a hidden `.part` file, never a final name."""
+renamed into place (`pipeline.atomic`'s one temp naming scheme). A killed render leaves at most a
+hidden `.part` file, never a final name."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from pipeline.atomic import PART, commit, temp_path, temp_pid, temps_of, write_json_atomic, write_text_atomic
+from pipeline.atomic import file_sha256 as sha256_of
 from pipeline.atomic import pid_alive as _pid_alive
-from pipeline.atomic import write_text_atomic as _write_text_atomic
 from pipeline.errors import RenderError
 
-PART = ".part"
+__all__ = ["PART", "commit", "sha256_of", "temp_path", "write_json_atomic", "write_text_atomic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +34,12 @@ class ProbedOutput:
     channels: int | None
 
 
-def temp_path(final: Path) -> Path:
-    """A hidden temporary name next to `final` that carries our pid (see `remove_stale_parts`)."""
-    return final.with_name(f".{final.stem}.{os.getpid()}{PART}{final.suffix}")
-
-
 def remove_stale_parts(final: Path) -> list[Path]:
     """Delete temporary files of `final` left by renders whose process no longer exists."""
     removed = []
-    for p in final.parent.glob(f".{final.stem}.*{PART}{final.suffix}"):
-        pid = p.name[len(final.stem) + 2:].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+    for p in temps_of(final):
+        pid = temp_pid(p.name)
+        if pid is not None and pid != os.getpid() and not _pid_alive(pid):
             p.unlink(missing_ok=True)
             removed.append(p)
     return removed
@@ -98,14 +92,6 @@ def link_fonts(fonts: Path, into: Path) -> Path:
     return into
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def probe_output(path: Path) -> ProbedOutput:
     """Streams and durations of a rendered MP4, read with PyAV (no ffprobe ships here)."""
     import av
@@ -150,28 +136,3 @@ def verify_output(path: Path, width: int, height: int, duration: float, fps: flo
     if problems:
         raise RenderError(f"{path.name} failed verification: {'; '.join(problems)}")
     return info
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write `text` (UTF-8) atomically, under a temp name `remove_stale_parts` recognises."""
-    return _write_text_atomic(path, text, suffix=PART)
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
-def commit(temp: Path, final: Path) -> Path:
-    """fsync `temp` and rename it over `final` (atomic on one filesystem)."""
-    with open(temp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(temp, final)
-    try:
-        dir_fd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-    return final

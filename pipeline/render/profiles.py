@@ -129,7 +129,7 @@ def get_profile(name: str) -> Profile:
         raise RenderError(f"unknown render profile {name!r} (choose {', '.join(PROFILES)})") from None
 
 
-def is_rtl(language: str) -> bool:
+def is_rtl_language(language: str) -> bool:
     return language.split("-")[0].lower() in RTL_LANGUAGES
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.records import Cue
-from pipeline.render.profiles import SubtitleLook, is_rtl
+from pipeline.render.profiles import SubtitleLook, is_rtl_language
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 MIN_CUE = 0.2  # seconds: a cue clipped shorter than this at the clip's edge is dropped
-MAX_LINE_CHARS = 42  # the style limit of DESIGN.md that pipeline.cues enforces
+MAX_LINE_CHARS = 42  # the style limit (docs/SUBTITLES.md) that pipeline.cues enforces
 AVERAGE_ADVANCE = 0.5  # average advance of a character of running text in Noto Sans Bold, in em
 
 
@@ -50,7 +50,7 @@ def ass_style(look: SubtitleLook, width: int, height: int, language: str,
     # size that fits; a track of short lines keeps the profile's full size.
     fits = (width - 2 * margin_h) / (max(12, min(longest_line, MAX_LINE_CHARS)) * AVERAGE_ADVANCE)
     return AssStyle(
-        font_name=look.arabic_font if is_rtl(language) else look.latin_font,
+        font_name=look.arabic_font if is_rtl_language(language) else look.latin_font,
         font_size=max(10, round(min(height * look.size_ratio, fits))),
         play_res_x=width,
         play_res_y=height,

@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.errors import ModelError
 from pipeline.records import SentenceFlags
-from pipeline.themes.cues import CueHit, CueMatcher
+from pipeline.themes.cue_phrases import CueHit, CueMatcher
 from pipeline.themes.encoder import Encoder, model_cache_dir, packaged_minilm_dir
 from pipeline.themes.language import detect_language
 from pipeline.themes.multilingual import MultilingualEncoder

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clips_metadata.workspace import Workspace
+
+if TYPE_CHECKING:
+    from review.app.routes_export import ExportService
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates"
@@ -28,15 +31,18 @@ def create_app(
     secure_cookies: bool = False,
     session_key: bytes | None = None,
     require_admin: bool = False,
+    export_candidate: ExportService | None = None,
 ) -> Any:
     """The FastAPI app. `store` (a clips_metadata.store.Store) is opened from the workspace in
     the lifespan when not given, and closed there. `require_admin` refuses to start without an
-    admin account (the serve command sets it)."""
+    admin account (the serve command sets it). `export_candidate` is the export service
+    (flows.services.exporting.export_candidate, injected because review may not import flows);
+    without it the export route answers 404."""
     from fastapi import Depends, FastAPI
     from fastapi.staticfiles import StaticFiles
     from starlette.middleware.sessions import SessionMiddleware
 
-    from review.app import deps, routes_auth, routes_candidate, routes_media, routes_queue
+    from review.app import deps, routes_auth, routes_candidate, routes_export, routes_media, routes_queue
     from review.keys import load_or_create_key
 
     key = session_key or load_or_create_key(workspace, "session")
@@ -65,6 +71,7 @@ def create_app(
     app = FastAPI(title="counterclips review", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(deps.csrf_protect)])
     app.state.workspace = workspace
+    app.state.export_candidate = export_candidate
     app.state.templates = deps.make_templates(TEMPLATES)
     if store is not None:
         # usable without the lifespan too (plain TestClient(app) without a `with` block)
@@ -75,7 +82,8 @@ def create_app(
     app.add_middleware(SessionMiddleware, secret_key=key.hex(), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_media.router):
+    for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
+                   routes_media.router):
         app.include_router(router)
     deps.install_error_handlers(app)
     return app

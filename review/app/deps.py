@@ -163,7 +163,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status, user=user)
 
 
-_CANDIDATE_FORM = re.compile(r"^/candidates/(\d{1,10})/(decide|trim|text)$")
+_CANDIDATE_FORM = re.compile(r"^/candidates/(\d{1,10})/(decide|trim|text|export)$")
 
 
 def install_error_handlers(app: Any) -> None:

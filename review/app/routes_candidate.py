@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from pipeline.labels import CREDIBILITY
 from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
-from review.proxy import proxy_path
+from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
 from review.service import ReviewService
 
@@ -49,7 +50,7 @@ def candidate_page(
     return render(request, "candidate.html", {
         "c": cand, "ctx": ctx, "in_clip": in_clip, "timeline": tl, "has_proxy": has_proxy,
         "has_translation": has_translation,
-        "warnings": ctx.warnings, "credibility": "credibility" in cand.risks or bool(ctx.warnings),
+        "warnings": ctx.warnings, "credibility": CREDIBILITY in cand.risks or bool(ctx.warnings),
         "history": rs.history(candidate_id), "approvals": valid,
         "approvals_needed": required_approvals(facts.risks), "edited_by": facts.edited_by,
         "actions": {a.value for a in allowed_actions(facts, user.role)},

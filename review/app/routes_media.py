@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from review import present
 from review.app.deps import RS, CurrentUser
 from review.app.routes_candidate import as_sentences
-from review.proxy import proxy_path
+from review.proxy_files import proxy_path
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]

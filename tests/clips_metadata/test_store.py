@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
-from clips_metadata.records import UNASSIGNED, Consent, hash_fields
 from clips_metadata.store import Store
+from clips_metadata.stored_records import UNASSIGNED, Consent, hash_fields
 from pipeline.authorisation import version_hash
 from tests.clips_metadata.helpers import Proposal, Warning_, flags, media, sentences, transcript
 
@@ -45,7 +45,7 @@ def test_migrates_from_empty_to_head_and_schema_matches_models(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from clips_metadata.models import Base
+    from clips_metadata.tables import Base
 
     store = Store.open(db_url)
     try:
@@ -313,7 +313,7 @@ def test_failed_write_leaves_nothing_behind(store):
     assert "propose" not in store.ingest_state(iv.id).done
     # A crash inside a caller's own transaction rolls back too.
     with pytest.raises(RuntimeError), store.transaction() as s:
-        from clips_metadata.models import IntervieweeRow
+        from clips_metadata.tables import IntervieweeRow
 
         s.add(
             IntervieweeRow(

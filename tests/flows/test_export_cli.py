@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clips_metadata.records import Consent
+from clips_metadata.stored_records import Consent
 from flows.cli import main
-from flows.commands.export import editor_redactions, protection_for
+from flows.services.exporting import editor_redactions, protection_for
 from pipeline.media import sha256_file
 from tests.conftest import shared_media_file
 
@@ -21,8 +21,8 @@ TEXT = "Leaving was the hardest thing I ever did."
 def _seed(workspace, consent: Consent, approve: bool = True) -> int:
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store
-    from review.seed import add_candidate, add_interview
     from review.service import ReviewService
+    from tests.review.seed import add_candidate, add_interview
 
     src = shared_media_file(TALKING_HEAD)
     store = Store.for_workspace(workspace)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from flows.commands.flagging import flags_path
+from flows.cli.flagging_cmd import flags_path
 
 CapSys = pytest.CaptureFixture[str]
 

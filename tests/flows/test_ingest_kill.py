@@ -34,8 +34,8 @@ def _start(ws: Path, media: Path, **env: str) -> subprocess.Popen[str]:
     full = {**os.environ, "COUNTERCLIPS_HOME": str(ws), **env}
     full.pop("COUNTERCLIPS_DB_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ingest", str(media), "--interviewee", "Witness K",
-         "--workspace", str(ws)],
+        [sys.executable, "-m", "tests.flows.pausing_ingest", "ingest", str(media), "--interviewee",
+         "Witness K", "--workspace", str(ws)],
         cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -103,7 +103,7 @@ def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path):
     assert s["integrity"] == "ok" and s["interviews"] == 1 and s["steps"] == ["probe"]
     assert s["transcripts"] == s["sentences"] == s["candidates"] == 0
 
-    # 2. Killed right after the transcript committed (test hook pauses there).
+    # 2. Killed right after the transcript committed (tests/flows/pausing_ingest.py pauses there).
     proc = _start(ws, media, COUNTERCLIPS_INGEST_PAUSE_AFTER="transcribe")
     _wait_for(proc, "paused after transcribe")
     _kill9(proc)

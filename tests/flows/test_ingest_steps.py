@@ -14,9 +14,8 @@ import pytest
 
 from clips_metadata.errors import NotFoundError
 from clips_metadata.store import Store
-from flows.ingest import (
+from flows.services.ingesting import (
     IngestOptions,
-    align_translations,
     flag_step,
     ingest_media,
     probe_step,
@@ -24,6 +23,7 @@ from flows.ingest import (
     transcribe_step,
 )
 from pipeline.records import Segment, Sentence, SentenceFlags, Word
+from pipeline.translation_align import align_translations
 
 SCRIPT = [
     ("How did you first come into contact with the group?", ()),

@@ -80,7 +80,7 @@ def test_schedule_refuses_bad_settings_in_one_line(workspace, private_environ, c
 def test_only_disk_and_network_errors_are_retried():
     import sqlalchemy.exc
 
-    from flows.tasks import StepFailed, is_transient
+    from flows.nightly_worker import StepFailed, is_transient
     from pipeline.errors import MediaError
 
     assert is_transient(OSError(28, "No space left on device"))
@@ -93,7 +93,7 @@ def test_only_disk_and_network_errors_are_retried():
 def test_local_timezone_is_an_iana_name():
     from zoneinfo import ZoneInfo
 
-    from flows.commands.nightly import local_timezone
+    from flows.cli.nightly_cmd import local_timezone
 
     ZoneInfo(local_timezone())
 

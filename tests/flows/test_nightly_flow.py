@@ -70,7 +70,7 @@ def _add_clip(ws, clip: Path, name: str = "interview one.mp4") -> Path:
 
 
 def _store(ws):
-    from flows.tasks import RESOURCES
+    from flows.nightly_worker import RESOURCES
 
     return RESOURCES.store(ws.db_url)
 
@@ -89,7 +89,7 @@ def _hidden_leftovers(ws) -> list[Path]:
 
 def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, prefect_api, demo_clip,
                                                                    monkeypatch):
-    from flows import tasks
+    from flows import nightly_worker as tasks
     from flows.nightly import NightlyOptions, run_nightly
     from flows.report import load_latest
 
@@ -104,7 +104,7 @@ def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, pr
     (ws.inbox / "notes.txt").write_text("not footage", encoding="utf-8")
 
     # A disk hiccup on the first probe of one file: its task retries and the file goes through.
-    from flows import ingest
+    from flows.services import ingesting as ingest
 
     real_probe, hiccups = ingest.probe_step, []
 
@@ -155,7 +155,7 @@ def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, pr
 
     monkeypatch.setattr(tasks.RESOURCES, "backend", refuse)
     monkeypatch.setattr(tasks.RESOURCES, "flagger", refuse)
-    monkeypatch.setattr("review.proxy.make_proxy", refuse)
+    monkeypatch.setattr("review.proxy_files.make_proxy", refuse)
     # A sidecar added later assigns the "unassigned" footage; nothing is re-processed for it.
     (ws.inbox / "jfk.flac.yaml").write_text(f"interviewee: {PSEUDONYM}\n", encoding="utf-8")
     again = run_nightly(ws, NightlyOptions(settle_seconds=0.0))

@@ -110,9 +110,9 @@ def test_quarantine_moves_file_and_sidecar_with_a_reason(workspace):
 def test_sweep_removes_leftovers_of_dead_writers_only(workspace):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
-    stale = _put(workspace.reports / f".latest.json.{dead}.tmp", b"{")
+    stale = _put(workspace.reports / f".latest.{dead}-0.part.json", b"{")  # pipeline.atomic's scheme
     stale_proxy = _put(workspace.proxies / f".{'a' * 64}.{dead}.part.mp4", b"x")
-    live = _put(workspace.reports / f".other.json.{os.getpid()}.tmp", b"{")
+    live = _put(workspace.reports / f".other.{os.getpid()}-3.part.json", b"{")
     old_anon = _put(workspace.transcripts / ".t.json.abcdefgh.tmp", b"{")
     os.utime(old_anon, (time.time() - 7200, time.time() - 7200))
     fresh_anon = _put(workspace.transcripts / ".u.json.ijklmnop.tmp", b"{")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.models import packaged_parts
+from pipeline.whisper_weights import packaged_parts
 from tests.conftest import REPO, TEST_DATA
 
 JFK = TEST_DATA / "en_jfk_inaugural.flac"

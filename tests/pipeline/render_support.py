@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation
 from pipeline.media import sha256_file
-from pipeline.render.export import RenderRequest
 from pipeline.render.profiles import RenderOptions
+from pipeline.render.render_export import RenderRequest
 
 KEY = b"render-test-key-0123456789abcdef"
 HASH = "ab" * 32

@@ -1,4 +1,4 @@
-"""Subtitle cues: every style limit of DESIGN.md on synthetic word timings."""
+"""Subtitle cues: every style limit of docs/SUBTITLES.md on synthetic word timings."""
 
 from __future__ import annotations
 

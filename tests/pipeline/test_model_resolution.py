@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import models
+from pipeline import whisper_weights as models
 from pipeline.errors import ModelError
 
 needs_packaged = pytest.mark.skipif(models.packaged_parts() is None,

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation
 from pipeline.errors import AuthorisationError
-from pipeline.render.export import RenderRequest, render_export
+from pipeline.render.render_export import RenderRequest, render_export
 from tests.pipeline.render_support import HASH, KEY, authorisation
 
 

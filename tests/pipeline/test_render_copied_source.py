@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from pipeline.media import decode_audio, probe
-from pipeline.render.export import render_export
 from pipeline.render.files import probe_output
 from pipeline.render.plan import RenderJob
+from pipeline.render.render_export import render_export
 from tests.conftest import shared_media_file
 from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, ffmpeg, request
 

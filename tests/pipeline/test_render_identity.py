@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.records import Cue
-from pipeline.render.export import render_export
 from pipeline.render.faces import faces_on_frame, iter_frames
+from pipeline.render.render_export import render_export
 from pipeline.render.subs import SubtitleTrack
 from tests.conftest import shared_media_file
 from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, ffmpeg, request

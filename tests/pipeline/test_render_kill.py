@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipeline.render.export import render_export
+from pipeline.render.render_export import render_export
 from tests.conftest import REPO, shared_media_file
 from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, request
 
@@ -23,7 +23,7 @@ SCRIPT = """
 import sys
 from dataclasses import replace
 from pathlib import Path
-from pipeline.render.export import render_export
+from pipeline.render.render_export import render_export
 from pipeline.render.profiles import RenderOptions
 from tests.pipeline.render_support import KEY, authorisation, request
 

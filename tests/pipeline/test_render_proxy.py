@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.errors import MediaError, RenderError
 from pipeline.render.files import probe_output
-from pipeline.render.proxy import (
+from pipeline.render.proxy_encode import (
     ProxyOptions,
     SourceStreams,
     duration_tolerance,
@@ -147,7 +147,7 @@ def test_a_killed_encode_leaves_no_final_file_and_the_next_call_redoes_it(tmp_pa
     src = shared_media_file("vid_en_manifesto_audiobook.mp4")  # 88 s
     out = tmp_path / "proxies" / f"{'d' * 64}.mp4"
     # `placebo` makes the encode slow enough to be caught in the middle.
-    code = ("import sys; from pipeline.render.proxy import ProxyOptions, make_proxy; "
+    code = ("import sys; from pipeline.render.proxy_encode import ProxyOptions, make_proxy; "
             "make_proxy(sys.argv[1], sys.argv[2], ProxyOptions(preset='placebo'))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(src), str(out)], cwd=REPO)
     try:
@@ -160,7 +160,7 @@ def test_a_killed_encode_leaves_no_final_file_and_the_next_call_redoes_it(tmp_pa
     finally:
         proc.wait(timeout=30)
     (part,) = _hidden(out.parent)
-    assert part.name.startswith(f".{out.stem}.{proc.pid}.part") and not out.exists()
+    assert part.name.startswith(f".{out.stem}.{proc.pid}-") and ".part" in part.name and not out.exists()
     size = part.stat().st_size
     time.sleep(0.5)
     assert part.stat().st_size == size  # ffmpeg died with its parent

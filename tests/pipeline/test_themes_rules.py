@@ -14,7 +14,7 @@ from pipeline.themes import (
     flag_sentences,
     risk_summary,
 )
-from pipeline.themes.cues import is_negated
+from pipeline.themes.cue_phrases import is_negated
 from pipeline.themes.names import find_names
 
 

@@ -8,16 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from pipeline.atomic import write_json_atomic
 from pipeline.errors import MediaError, ModelError
-from pipeline.models import packaged_parts
 from pipeline.records import Segment, Transcript, Translation, Word
 from pipeline.transcribe import TranscribeOptions, load_backend, transcribe
-from pipeline.transcript_io import (
-    read_transcript,
-    transcript_from_dict,
-    transcript_to_dict,
-    write_json_atomic,
-)
+from pipeline.transcript_io import read_transcript, transcript_from_dict, transcript_to_dict
+from pipeline.whisper_weights import packaged_parts
 from tests.conftest import TEST_DATA, shared_media_file
 
 JFK = TEST_DATA / "en_jfk_inaugural.flac"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from review.seed import Warn, add_candidate, add_interview
+from tests.review.seed import Warn, add_candidate, add_interview
 
 PASSWORD = "correct horse battery"
 

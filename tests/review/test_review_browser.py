@@ -55,8 +55,8 @@ def test_review_page_in_a_real_browser(server, workspace, store, artifacts_dir):
     from playwright.sync_api import sync_playwright
 
     from pipeline.media import sha256_file
-    from review.proxy import make_proxy
-    from review.seed import add_candidate, add_interview
+    from review.proxy_files import make_proxy
+    from tests.review.seed import add_candidate, add_interview
 
     source = shared_media_file("vid_en_talkinghead_1.mp4")
     sha = sha256_file(source)

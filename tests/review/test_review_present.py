@@ -17,7 +17,7 @@ from review.present import (
     spoken_text,
     timeline,
 )
-from review.seed import make_sentences
+from tests.review.seed import make_sentences
 
 SENTS = make_sentences(["One two three four.", "Five six seven.", "Eight nine ten eleven twelve."],
                        seconds_per_word=0.5)

@@ -1,5 +1,5 @@
 """The review's whole-interview proxy: named by the source's sha256 inside the workspace, encoded
-by pipeline.render.proxy (real ffmpeg on small real media), failures as ProxyError."""
+by pipeline.render.proxy_encode (real ffmpeg on small real media), failures as ProxyError."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.media import sha256_file
 from pipeline.render.files import probe_output
-from review.proxy import ProxyError, make_proxy, proxy_path
+from review.proxy_files import ProxyError, make_proxy, proxy_path
 from tests.conftest import shared_media_file
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def _dead_pid() -> int:
 
 
 def test_proxy_of_an_oddly_named_source_runs_through_run_ffmpeg(workspace, tmp_path, monkeypatch):
-    import pipeline.render.proxy as encoder
+    import pipeline.render.proxy_encode as encoder
 
     src = tmp_path / ODD_NAME
     shutil.copyfile(shared_media_file("vid_en_talkinghead_3.mp4"), src)
@@ -62,9 +62,9 @@ def test_corrupt_source_gives_proxy_error_and_no_file(workspace, tmp_path):
 
 def test_ffmpeg_failure_is_a_proxy_error(workspace, tmp_path, monkeypatch):
     # ffmpeg itself refuses (an impossible encoder setting): RenderFailed carries its stderr.
-    from pipeline.render.proxy import ProxyOptions
+    from pipeline.render.proxy_encode import ProxyOptions
 
-    monkeypatch.setattr("pipeline.render.proxy.ProxyOptions",
+    monkeypatch.setattr("pipeline.render.proxy_encode.ProxyOptions",
                         lambda max_height=360: ProxyOptions(max_height, preset="nope"))
     src = shared_media_file("vid_en_talkinghead_3.mp4")
     with pytest.raises(ProxyError, match="ffmpeg exited with code"):

@@ -99,7 +99,7 @@ def test_risky_candidate_needs_two_acknowledging_reviewers(store, users, seeded)
 
 
 def test_gate_reads_consent_from_the_registry(store, users, seeded):
-    from clips_metadata.records import Consent
+    from clips_metadata.stored_records import Consent
 
     svc = ReviewService(users)
     svc.act(seeded.clean, "approve", actor="rita", role="reviewer")

@@ -40,7 +40,7 @@ from pipeline.render.files import (
 )
 from pipeline.render.manifest import build_manifest, cue_text_sha256
 from pipeline.render.plan import Card, RenderJob, plan_audio_analysis, plan_render
-from pipeline.render.profiles import RenderOptions, get_profile, is_rtl
+from pipeline.render.profiles import RenderOptions, get_profile, is_rtl_language
 from pipeline.render.redaction import Redaction, bleep_intervals, find_redactions, redact_cues
 from pipeline.render.subs import FONTS_DIR, SubtitleTrack, clip_cues, format_ass, format_srt, format_vtt
 
@@ -347,7 +347,7 @@ def _write_sidecars(req: RenderRequest, tracks: Mapping[str, tuple[Cue, ...]],
         vtt = write_text_atomic(export_dir / f"{req.stem}.{lang}.vtt", format_vtt(cues))
         paths += [srt, vtt]
         info[lang] = {"text_sha256": cue_text_sha256(cues), "cues": len(cues),
-                      "burned": lang == req.language, "rtl": is_rtl(lang),
+                      "burned": lang == req.language, "rtl": is_rtl_language(lang),
                       "files": [srt.name, vtt.name]}
     # Sidecars of an earlier render of this export in a language no longer approved go too.
     for old in (*export_dir.glob(f"{req.stem}.*.srt"), *export_dir.glob(f"{req.stem}.*.vtt")):

@@ -14,7 +14,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from clips_metadata.records import Consent
+from clips_metadata.stored_records import Consent
 from pipeline.candidates import CandidateProposal
 from pipeline.records import MediaInfo, Segment, Sentence, SentenceFlags, StreamInfo, Transcript, Word
 from pipeline.themes.credibility import CredibilityWarning

@@ -7,8 +7,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.errors import CounterclipsError
-
-ROLES = ("editor", "reviewer", "admin")
+from pipeline.labels import ROLES
 
 
 class CliError(CounterclipsError):
@@ -151,7 +150,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rs.store.close()
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.secure_cookies:
         print("counterclips: warning: serving beyond loopback without --secure-cookies; put it behind HTTPS")
-    app = create_app(ws, secure_cookies=args.secure_cookies, require_admin=True)
+    from flows.services.exporting import export_candidate
+
+    app = create_app(ws, secure_cookies=args.secure_cookies, require_admin=True,
+                     export_candidate=export_candidate)
     print(f"review app on http://{args.host}:{args.port}/ (workspace {ws.root})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return 0

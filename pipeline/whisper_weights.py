@@ -65,11 +65,9 @@ def model_cache_dir() -> Path:
 
 
 def sha256_path(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    from pipeline.atomic import file_sha256
+
+    return file_sha256(path)
 
 
 def _package_dir(package: str) -> Path | None:

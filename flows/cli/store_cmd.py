@@ -66,9 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing = sub.add_parser(
         "ingest",
         parents=[ws],
-        help="probe, transcribe, flag and propose candidates for one file",
+        help="probe, transcribe, flag, propose candidates and make the review proxy for one file",
         description="Bring MEDIA into the store: probe, transcribe (with English translation "
-        "for other languages), flag themes and risks, propose candidates. Re-running on the same "
+        "for other languages), flag themes and risks, propose candidates and make the review proxy, "
+        "as the nightly run does. Re-running on the same "
         "file does nothing; an interrupted run resumes where it stopped.",
     )
     ing.add_argument("media", metavar="MEDIA")
@@ -187,7 +188,7 @@ def _consent_from(args: argparse.Namespace, base: Any) -> Any:
 
 
 def _interviewee_add(args: argparse.Namespace) -> int:
-    from clips_metadata.records import Consent
+    from clips_metadata.stored_records import Consent
 
     consent = _consent_from(args, Consent())
     _, store = _open(args)
@@ -275,7 +276,7 @@ def _consent_text(c: Any) -> str:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import IngestOptions, ingest_media
+    from flows.services.ingesting import IngestOptions, ingest_media
     from pipeline.transcribe import TranscribeOptions
 
     workspace, store = _open(args)

@@ -3,8 +3,10 @@
 Each step is a separately callable function that persists its result together with its
 `ingest_steps` row in one transaction, and skips itself when the store already has that
 result. So a run killed at any point (even `kill -9`) resumes at the first missing step, and
-ingesting the same bytes twice creates nothing new. The nightly flow wraps these steps in
-Prefect tasks (flows/tasks.py); `ingest_media` runs them in order for the CLI.
+ingesting the same bytes twice creates nothing new. `STEPS` is the one table of steps and
+`needs` the one rule for "is this step still to do?". The nightly flow's Prefect tasks call these
+steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then makes the review
+proxy exactly as the nightly run does (`make_review_proxy`).
 
 Models are loaded once by the caller and passed in (`backend`, `flagger`); when omitted, a step
 loads its own.
@@ -13,27 +15,44 @@ loads its own.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from clips_metadata.errors import NotFoundError
-from clips_metadata.records import UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.store import Store
+from clips_metadata.stored_records import INGEST_STEPS, UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.workspace import Workspace
 from pipeline.candidates import CandidateOptions
 from pipeline.records import Sentence, Transcript
+from pipeline.translation_align import align_translations, english_sentences
 
-# Test hook: after the named step commits, sleep so a crash-recovery test can `kill -9` the
-# process at a known point. Unset in production.
-PAUSE_ENV = "COUNTERCLIPS_INGEST_PAUSE_AFTER"
-PAUSE_SECONDS_ENV = "COUNTERCLIPS_INGEST_PAUSE_SECONDS"
+if TYPE_CHECKING:
+    from pipeline.themes import Flagger
+    from pipeline.transcribe import Backend, TranscribeOptions
+
+
+class SidecarLike(Protocol):
+    """What the operator wrote beside a file (flows.inbox.Sidecar); empty strings mean "not given"."""
+
+    interviewee: str
+    language: str
+    recorded: str
+    place: str
+
+
+Who = str | SidecarLike | None
+"""Whose interview: a pseudonym, a sidecar, or None (the "unassigned" interviewee)."""
+
+STEPS = INGEST_STEPS
+"""The per-file ingest steps, in order; each persists its result with its `ingest_steps` row."""
+
+_DOING = {"transcribe": "transcribing", "flag": "flagging themes and risks",
+          "propose": "proposing candidates"}
 
 Progress = Callable[[str, str], None]
-"""Called with (step, message) as steps start and finish."""
+"""Called with (step, message) as steps start and finish; a test may also pause in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +68,7 @@ class IngestOptions:
     keep_transcript_file: also write the transcript JSON to the workspace's transcripts/ (True).
     """
 
-    transcribe: Any = None
+    transcribe: TranscribeOptions | None = None
     candidates: CandidateOptions = field(default_factory=CandidateOptions)
     language: str = ""
     recorded: str = ""
@@ -75,7 +94,7 @@ class IngestResult:
 def probe_step(
     store: Store,
     path: str | os.PathLike[str],
-    who: Any = None,
+    who: Who = None,
     options: IngestOptions | None = None,
     sha256: str | None = None,
 ) -> Interview:
@@ -90,7 +109,7 @@ def probe_step(
 
 
 def _probe(
-    store: Store, path: str | os.PathLike[str], who: Any, options: IngestOptions, sha256: str | None = None
+    store: Store, path: str | os.PathLike[str], who: Who, options: IngestOptions, sha256: str | None = None
 ) -> tuple[Interview, bool]:
     from pipeline.media import probe, sha256_file
 
@@ -104,7 +123,7 @@ def _probe(
     return store.register_interview(media, pseudonym, language=language, recorded=recorded, place=place)
 
 
-def _who(who: Any, options: IngestOptions) -> tuple[str | None, str, str, str]:
+def _who(who: Who, options: IngestOptions) -> tuple[str | None, str, str, str]:
     if who is None or isinstance(who, str):
         return (who or None), options.language, options.recorded, options.place
     return (
@@ -118,8 +137,8 @@ def _who(who: Any, options: IngestOptions) -> tuple[str | None, str, str, str]:
 def transcribe_step(
     store: Store,
     interview: int | Interview,
-    options: Any = None,
-    backend: Any = None,
+    options: TranscribeOptions | None = None,
+    backend: Backend | None = None,
     workspace: Workspace | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> TranscriptInfo:
@@ -139,7 +158,7 @@ def transcribe_step(
     if options is None:
         options = TranscribeOptions(translate=True)
     if options.language is None and iv.language:
-        options = _replace(options, language=iv.language)
+        options = replace(options, language=iv.language)
     transcript = transcribe(path or iv.source_path, options, backend=backend)
     sentences = build_sentences(transcript.words, transcript.language)
     english = english_sentences(transcript)
@@ -150,14 +169,14 @@ def transcribe_step(
     return store.add_transcript(iv.id, transcript, sentences, translations=translations, body_path=body_path)
 
 
-def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> int:
+def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None = None) -> int:
     """Flag themes and risks of the latest transcript's sentences, store flags and credibility
     warnings. Skips when already done for that transcript. Returns the number of warnings."""
     from pipeline.themes import Flagger, credibility_warnings, flag_sentences
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
-    if _done_for(store, iv.id, "flag", tr.id):
+    if not needs(store, iv.id, "flag"):
         return len(store.get_warnings(tr.id))
     sentences = store.get_sentences(tr.id)
     if not sentences:
@@ -173,7 +192,8 @@ def flag_step(store: Store, interview: int | Interview, flagger: Any = None) -> 
 
 
 def propose_step(
-    store: Store, interview: int | Interview, options: CandidateOptions | None = None, flagger: Any = None
+    store: Store, interview: int | Interview, options: CandidateOptions | None = None,
+    flagger: Flagger | None = None,
 ) -> tuple[Candidate, ...]:
     """Propose candidates from the latest transcript's flags and store them (status
     "proposed"). Skips (returning the stored ones) when already done for that transcript.
@@ -182,12 +202,12 @@ def propose_step(
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
-    if _done_for(store, iv.id, "propose", tr.id):
+    if not needs(store, iv.id, "propose"):
         return store.list_candidates(interview_id=iv.id)
     options = options or CandidateOptions()
     risk_ids = _risk_ids(flagger)
     if risk_ids and set(risk_ids) != set(options.risk_ids):
-        options = _replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
+        options = replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
     sentences = store.get_sentences(tr.id)
     flags = store.get_flags(tr.id)
     if len(flags) != len(sentences):
@@ -200,11 +220,11 @@ def ingest_media(
     store: Store,
     workspace: Workspace | None,
     path: str | os.PathLike[str],
-    interviewee: Any = None,
+    interviewee: Who = None,
     options: IngestOptions | None = None,
     *,
-    backend: Any = None,
-    flagger: Any = None,
+    backend: Backend | None = None,
+    flagger: Flagger | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
     """Bring one file fully into the store, running only the steps still missing.
@@ -217,9 +237,12 @@ def ingest_media(
     say = progress or (lambda _s, _m: None)
     say("probe", f"probing {os.fspath(path)}")
     interview, created = _probe(store, path, interviewee, options)
-    _pause_after("probe")
+    if created:
+        say("probe", "probe done")
     state = store.ingest_state(interview.id)
     if state.complete:
+        if workspace is not None:
+            make_review_proxy(store, workspace, interview)
         say("done", f"already ingested as interview {interview.id}")
         return IngestResult(
             interview, False, (), store.latest_transcript(interview.id),
@@ -227,25 +250,21 @@ def ingest_media(
         )  # fmt: skip
     ran = ["probe"] if created else []
     try:
-        if store.latest_transcript(interview.id) is None:
-            say("transcribe", "transcribing")
-            transcribe_step(
+        for step, run in (
+            ("transcribe", lambda: transcribe_step(
                 store, interview, options.transcribe, backend,
-                workspace if options.keep_transcript_file else None, path,
-            )  # fmt: skip
-            ran.append("transcribe")
-            _pause_after("transcribe")
-        tr = _latest(store, interview)
-        if not _done_for(store, interview.id, "flag", tr.id):
-            say("flag", "flagging themes and risks")
-            flag_step(store, interview, flagger)
-            ran.append("flag")
-            _pause_after("flag")
-        if not _done_for(store, interview.id, "propose", tr.id):
-            say("propose", "proposing candidates")
-            propose_step(store, interview, options.candidates, flagger)
-            ran.append("propose")
-            _pause_after("propose")
+                workspace if options.keep_transcript_file else None, path)),
+            ("flag", lambda: flag_step(store, interview, flagger)),
+            ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
+        ):  # fmt: skip
+            if needs(store, interview.id, step):
+                say(step, _DOING[step])
+                run()
+                ran.append(step)
+                say(step, f"{step} done")
+        if workspace is not None and needs_proxy(store, workspace, interview):
+            say("proxy", "making the review proxy")
+            make_review_proxy(store, workspace, interview)
     except Exception as exc:
         _mark_failed(store, interview.id, exc)
         raise
@@ -255,43 +274,46 @@ def ingest_media(
     return IngestResult(final, created, tuple(ran), store.latest_transcript(final.id), cands)
 
 
+def needs(store: Store, interview_id: int | None, step: str) -> bool:
+    """Whether the store lacks `step`'s result for the interview: the one done-ness rule.
+
+    Probe is done once the interview exists; transcribe once it has a transcript; flags and
+    candidates count only when they belong to the interview's latest transcript."""
+    if step not in STEPS:
+        raise ValueError(f"unknown ingest step {step!r}")
+    if interview_id is None:
+        return True
+    if step == "probe":
+        return False
+    latest = store.latest_transcript(interview_id)
+    if step == "transcribe" or latest is None:
+        return latest is None
+    detail = store.step_detail(interview_id, step)
+    return detail is None or detail.get("transcript_id") != latest.id
+
+
+def needs_proxy(store: Store, workspace: Workspace, interview: Interview) -> bool:
+    """Whether the interview should get a review proxy now: it has candidates, no proxy yet, and
+    its source is still there (the nightly run and `ingest_media` both ask this)."""
+    from review.proxy_files import proxy_path
+
+    if proxy_path(workspace, interview.sha256) is not None or not Path(interview.source_path).is_file():
+        return False
+    return bool(store.list_candidates(interview_id=interview.id))
+
+
+def make_review_proxy(store: Store, workspace: Workspace, interview: Interview) -> Path | None:
+    """Make the interview's review proxy when `needs_proxy`; returns its path (None: not needed).
+    Raises review.proxy_files.ProxyError when the encode fails."""
+    from review.proxy_files import make_proxy
+
+    if not needs_proxy(store, workspace, interview):
+        return None
+    return make_proxy(workspace, Path(interview.source_path), interview.sha256)
+
+
 # -------------------------------------------------------------------- translation helpers
 
-
-def english_sentences(transcript: Transcript) -> tuple[Sentence, ...]:
-    """Whisper's English translation as sentences on the original's clock (empty when none)."""
-    from pipeline.sentences import build_sentences
-
-    tr = transcript.translation
-    if tr is None or not tr.segments:
-        return ()
-    words = tuple(w for s in tr.segments for w in s.words)
-    if words:
-        return build_sentences(words, "en")
-    # Translation without word times: one sentence per segment is the best clock we have.
-    return tuple(
-        Sentence(i, s.start, s.end, s.text.strip(), (), "en")
-        for i, s in enumerate(tr.segments)
-        if s.text.strip()
-    )
-
-
-def align_translations(originals: Sequence[Sentence], english: Sequence[Sentence]) -> list[str]:
-    """English text per original sentence: each English sentence goes to the original it
-    overlaps most in time (nearest middle when timing drifted apart)."""
-    out: list[list[str]] = [[] for _ in originals]
-    if not originals:
-        return []
-    for e in english:
-        overlaps = [max(0.0, min(e.end, o.end) - max(e.start, o.start)) for o in originals]
-        best = max(range(len(originals)), key=lambda i: overlaps[i])
-        if overlaps[best] <= 0:
-            mid = (e.start + e.end) / 2
-            best = min(
-                range(len(originals)), key=lambda i: abs((originals[i].start + originals[i].end) / 2 - mid)
-            )
-        out[best].append(e.text.strip())
-    return [" ".join(x) for x in out]
 
 
 def _stored_english(
@@ -323,26 +345,16 @@ def _latest(store: Store, iv: Interview) -> TranscriptInfo:
     return tr
 
 
-def _done_for(store: Store, interview_id: int, step: str, transcript_id: int) -> bool:
-    detail = store.step_detail(interview_id, step)
-    return detail is not None and detail.get("transcript_id") == transcript_id
-
-
-def _risk_ids(flagger: Any) -> tuple[str, ...]:
+def _risk_ids(flagger: Flagger | None) -> tuple[str, ...]:
     tax = getattr(flagger, "taxonomy", None)
     entries = getattr(tax, "entries", ()) or ()
     return tuple(e.id for e in entries if getattr(e, "kind", "") == "risk")
 
 
-def _replace(obj: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(obj, **changes)
-
-
 def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Transcript) -> Path:
     from clips_metadata.serialize import media_from_json
-    from pipeline.transcript_io import transcript_to_dict, write_json_atomic
+    from pipeline.atomic import write_json_atomic
+    from pipeline.transcript_io import transcript_to_dict
 
     workspace.transcripts.mkdir(parents=True, exist_ok=True)
     target = workspace.transcripts / f"{iv.sha256[:16]}-interview{iv.id}.json"
@@ -356,9 +368,3 @@ def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:
         store.set_interview_status(interview_id, "failed", reason)
     except Exception:  # noqa: BLE001 - never hide the original failure behind a bookkeeping one
         pass
-
-
-def _pause_after(step: str) -> None:
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"counterclips: paused after {step}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))

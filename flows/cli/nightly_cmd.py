@@ -97,8 +97,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     local_prefect.prepare(ws)
     _warn_remote_cluster_without_server(args)
     from flows.nightly import NightlyOptions, run_nightly
+    from flows.nightly_worker import WorkOptions
     from flows.report import summary_text
-    from flows.tasks import WorkOptions
 
     options = NightlyOptions(settle_seconds=args.settle_seconds, render_exports=not args.no_exports,
                              work=replace(WorkOptions(), translate=not args.no_translate, model=args.model))

@@ -4,7 +4,7 @@ The candidate page plays the proxy from the candidate's in point to its out poin
 clock), so trimming can reach outside the current clip. Whoever ingests footage may call
 `make_proxy`; the app only ever maps a candidate id to this one file name inside the workspace.
 The encode itself (plan, ffmpeg through `run_ffmpeg`, verify, atomic rename) is
-`pipeline.render.proxy`; this module adds the file naming and the review's error.
+`pipeline.render.proxy_encode`; this module adds the file naming and the review's error.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ def proxy_path(workspace: Workspace, source_sha256: str) -> Path | None:
 
 def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height: int = 360) -> Path:
     """Write the interview's proxy, at most `height` pixels high, to `proxies/<sha256>.mp4`
-    (pipeline.render.proxy: verified, atomic, stale `.part` files of killed runs removed first).
+    (pipeline.render.proxy_encode: verified, atomic, stale `.part` files of killed runs removed first).
     Raises ProxyError naming the source when the source is unusable or the encode fails."""
     if not _SHA.match(source_sha256 or ""):
         raise ProxyError(f"not a sha256: {source_sha256!r}")
-    from pipeline.render.proxy import ProxyOptions
-    from pipeline.render.proxy import make_proxy as encode_proxy
+    from pipeline.render.proxy_encode import ProxyOptions
+    from pipeline.render.proxy_encode import make_proxy as encode_proxy
 
     dest = workspace.proxies / f"{source_sha256}.mp4"
     try:

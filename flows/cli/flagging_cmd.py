@@ -81,8 +81,9 @@ def flags_path(transcript: Path, out: Path | None = None) -> Path:
 
 
 def cmd_flag(args: argparse.Namespace) -> int:
+    from pipeline.atomic import write_json_atomic
     from pipeline.themes.document import flag_transcript, flags_to_dict
-    from pipeline.transcript_io import read_transcript, write_json_atomic
+    from pipeline.transcript_io import read_transcript
 
     transcript = read_transcript(args.transcript)
     flagger = _flagger(args)

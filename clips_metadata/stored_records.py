@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pipeline.labels import CANDIDATE_STATUSES as _STATUSES
+
 # Footage with no sidecar is filed under this pseudonym; the export gate refuses its clips
 # until someone assigns the interview to a registered interviewee.
 UNASSIGNED = "unassigned"
@@ -17,8 +19,8 @@ UNASSIGNED = "unassigned"
 # A consent list holding this entry allows every language or platform.
 ANY = "*"
 
-# Candidate statuses the store knows; the review state machine decides transitions.
-CANDIDATE_STATUSES = ("proposed", "in_review", "approved", "rejected", "changes_requested")
+# Candidate statuses the store knows (pipeline.labels); the review state machine decides transitions.
+CANDIDATE_STATUSES = _STATUSES
 
 # Steps of ingesting one file, in order; each persists its result with its step row.
 INGEST_STEPS = ("probe", "transcribe", "flag", "propose")

@@ -1,4 +1,5 @@
-"""Per-file work of the nightly run, as plain functions that Prefect tasks wrap.
+"""Per-process support of the nightly run's workers: the Prefect tasks in flows/nightly.py call
+the ingest and export services through `run_probe`, `run_step` and `run_export` here.
 
 Everything here runs inside a worker: a thread of the flow process (local runner) or a Dask
 worker process. Heavy things are made once per process and reused: the store handle, the
@@ -6,7 +7,7 @@ Whisper backend, the theme flagger. A per-process semaphore keeps CPU-heavy stag
 `heavy_slots` at a time, so on a 2-core machine one transcription owns both cores while other
 threads probe files or build proxies.
 
-The stage functions themselves live in `flows.ingest` (the store's per-file steps, each of which
+The stage functions live in `flows.services.ingesting` (the store's per-file steps, each of which
 persists its result so a killed run resumes at the first missing step); this module only looks
 up what is left to do, times each step and classifies failures.
 """
@@ -22,9 +23,9 @@ from typing import Any
 
 from clips_metadata.workspace import Workspace
 from flows.inbox import InboxItem, Sidecar
+from flows.services import ingesting
+from flows.services.ingesting import STEPS, needs  # noqa: F401 - STEPS: the flow reads it here
 from pipeline.errors import CounterclipsError
-
-STEPS = ("probe", "transcribe", "flag", "propose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,22 +211,8 @@ def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
     return StepResult(job.sha256, job.name, step, interview_id, False, 0.0, {})
 
 
-def step_needed(store: Any, step: str, interview_id: int | None) -> bool:
-    """Whether the store lacks `step`'s result, judged the way `flows.ingest` judges it: flags
-    and candidates count only when they belong to the interview's latest transcript."""
-    if interview_id is None:
-        return True
-    latest = store.latest_transcript(interview_id)
-    if step == "transcribe" or latest is None:
-        return latest is None
-    detail = store.step_detail(interview_id, step)
-    return detail is None or detail.get("transcript_id") != latest.id
-
-
 def run_probe(job: FileJob) -> StepResult:
     """Probe the file and register its interview (or find it: same bytes, same interview)."""
-    from flows import ingest
-
     store = RESOURCES.store(job.db_url)
     existing = store.find_interview(job.sha256)
     if existing is not None:
@@ -236,7 +223,7 @@ def run_probe(job: FileJob) -> StepResult:
         from clips_metadata.errors import NotFoundError
 
         try:
-            interview = ingest.probe_step(store, job.path, job.sidecar)
+            interview = ingesting.probe_step(store, job.path, job.sidecar)
         except NotFoundError as exc:
             # A sidecar naming someone not in the registry: a person must add them first.
             who = job.sidecar.interviewee if job.sidecar else ""
@@ -251,7 +238,7 @@ def _assign_from_sidecar(store: Any, interview: Any, job: FileJob) -> None:
     """A sidecar added later to footage filed as "unassigned" assigns it (nothing else moves:
     an interview already assigned to someone is changed only by a person, in the app)."""
     from clips_metadata.errors import NotFoundError
-    from clips_metadata.records import UNASSIGNED
+    from clips_metadata.stored_records import UNASSIGNED
 
     who = job.sidecar.interviewee if job.sidecar else ""
     if not who or who == UNASSIGNED or interview.pseudonym != UNASSIGNED:
@@ -272,119 +259,79 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
         if interview is None:
             continue
         _assign_from_sidecar(store, interview, job)
-        if not any(step_needed(store, step, interview.id) for step in STEPS[1:]):
+        if not any(needs(store, interview.id, step) for step in STEPS[1:]):
             done[job.sha256] = interview.id
     return done
 
 
-def run_transcribe(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
+def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
+                                     backend=RESOURCES.backend(job.options),
+                                     workspace=Workspace(Path(job.workspace)), path=job.path)
+    return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
+
+def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
+
+
+def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+    return {"candidates": [c.id for c in candidates]}
+
+
+# The steps after probing: what runs each, and whether it is CPU-heavy (holds a heavy slot).
+_AFTER_PROBE: dict[str, tuple[Callable[[Any, int, FileJob], Mapping[str, Any]], bool]] = {
+    "transcribe": (_transcribe, True),
+    "flag": (_flag, True),
+    "propose": (_propose, False),
+}
+
+
+def run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
+    """Run one ingest step after probing (`flows.services.ingesting`), unless `needs` says the
+    store already has its result."""
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "transcribe", interview_id):
-        return _done(job, "transcribe", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        backend = RESOURCES.backend(job.options)
-        info = ingest.transcribe_step(store, interview_id, transcribe_options(job.options), backend=backend,
-                                      workspace=Workspace(Path(job.workspace)), path=job.path)
-        return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
-
-    return _timed(job, "transcribe", interview_id, go, heavy=True)
-
-
-def run_flag(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
-
-    interview_id = prev.interview_id
-    store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "flag", interview_id):
-        return _done(job, "flag", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        warnings = ingest.flag_step(store, interview_id, flagger=RESOURCES.flagger())
-        return {"warnings": warnings}
-
-    return _timed(job, "flag", interview_id, go, heavy=True)
-
-
-def run_propose(prev: StepResult, job: FileJob) -> StepResult:
-    from flows import ingest
-
-    interview_id = prev.interview_id
-    store = RESOURCES.store(job.db_url)
-    if not step_needed(store, "propose", interview_id):
-        return _done(job, "propose", interview_id or 0)
-
-    def go() -> Mapping[str, Any]:
-        candidates = ingest.propose_step(store, interview_id, flagger=RESOURCES.flagger())
-        return {"candidates": [c.id for c in candidates]}
-
-    return _timed(job, "propose", interview_id, go)
+    if not needs(store, interview_id, step):
+        return _done(job, step, interview_id or 0)
+    run, heavy = _AFTER_PROBE[step]
+    return _timed(job, step, interview_id, lambda: run(store, interview_id or 0, job), heavy=heavy)
 
 
 # ------------------------------------------------------------------------------ exports
 
 
 def exports_due(db_url: str, profiles: tuple[str, ...]) -> list[int]:
-    """Approved candidates whose current version lacks a finished export in some profile.
+    """Approved candidates due an export (flows.services.exporting.exports_due)."""
+    from flows.services.exporting import exports_due as due
 
-    An export counts when the store records it for this exact version hash and its manifest
-    (written last by the renderer) exists: a render killed midway is simply due again.
-    """
-    from clips_metadata.review_store import ReviewStore
-
-    store = RESOURCES.store(db_url)
-    rs = ReviewStore(store)
-    due: list[int] = []
-    for c in store.list_candidates(status="approved"):
-        done = {e.profile for e in rs.exports(c.id)
-                if e.version == c.version and e.version_hash == c.content_hash
-                and e.manifest_path and Path(e.manifest_path).is_file()}
-        if any(p not in done for p in profiles):
-            due.append(c.id)
-    return due
+    return due(RESOURCES.store(db_url), profiles)
 
 
 def run_export(ws: Workspace, db_url: str, candidate_id: int, profiles: tuple[str, ...]) -> Any:
-    """Render the approved candidate in each profile through the review gate, exactly as
-    `counterclips export CANDIDATE_ID --profile P` does (the render engineer's command is the one
-    path to an exported file; it records the export in the store).
+    """Render the approved candidate in each profile through `export_candidate`, the same
+    service `counterclips export` and the review app call (it records each export).
 
     A gate refusal (consent does not cover it, footage still unassigned, approval gone stale) is
     an outcome, not a failure of the run: it is reported as "refused" with the gate's reason.
     """
-    from clips_metadata.review_store import ReviewStore
+    import os
+
     from flows.report import ExportOutcome
+    from flows.services.exporting import export_candidate
+    from review.export_settings import ExportSettings
     from review.gate import GateRefused
 
     t0 = time.perf_counter()
+    store = RESOURCES.store(db_url)
+    paths: list[str] = []
     try:
         for profile in profiles:
-            _export_command(ws, candidate_id, profile)
+            settings = ExportSettings(profile=profile, actor=os.environ.get("USER", "cli"))
+            paths.extend(export_candidate(store, ws, candidate_id, settings).paths)
     except GateRefused as exc:
         return ExportOutcome(candidate_id, "refused", reason=str(exc), seconds=time.perf_counter() - t0)
     except CounterclipsError as exc:
         return ExportOutcome(candidate_id, "failed", reason=str(exc), seconds=time.perf_counter() - t0)
-    store = RESOURCES.store(db_url)
-    current = store.get_candidate(candidate_id)
-    paths = tuple(p for e in ReviewStore(store).exports(candidate_id)
-                  if e.version == current.version and e.profile in profiles for p in e.paths)
-    return ExportOutcome(candidate_id, "exported", paths, seconds=time.perf_counter() - t0)
-
-
-def _export_command(ws: Workspace, candidate_id: int, profile: str) -> None:
-    """Run `counterclips export` in-process. Parsed through its own parser so its defaults
-    (platform, language, output folder) stay the command's, not a copy of them here."""
-    import argparse
-
-    from flows.commands import export as export_cmd
-
-    parser = argparse.ArgumentParser(prog="counterclips")
-    export_cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["export", str(candidate_id), "--profile", profile,
-                              "--workspace", str(ws.root), "--no-progress"])
-    code = args.func(args)
-    if code:
-        raise StepFailed(f"candidate {candidate_id}", "export", f"export command exited with {code}")
+    return ExportOutcome(candidate_id, "exported", tuple(paths), seconds=time.perf_counter() - t0)

@@ -1,4 +1,4 @@
-"""The `counterclips` command. Each area registers its subcommands from flows/commands/.
+"""The `counterclips` command. Each area registers its subcommands from flows/cli/*_cmd.py.
 
 Library code raises CounterclipsError; this is the only place that turns errors into exit codes.
 """
@@ -14,12 +14,12 @@ from pipeline.errors import CounterclipsError
 
 # Each module exposes `register(subparsers)`; a subcommand sets `func(args) -> int | None`.
 COMMAND_MODULES = (
-    "flows.commands.transcribe",
-    "flows.commands.flagging",
-    "flows.commands.store",
-    "flows.commands.review",
-    "flows.commands.export",
-    "flows.commands.nightly",
+    "flows.cli.transcribe_cmd",
+    "flows.cli.flagging_cmd",
+    "flows.cli.store_cmd",
+    "flows.cli.review_cmd",
+    "flows.cli.export_cmd",
+    "flows.cli.nightly_cmd",
 )
 
 
@@ -47,6 +47,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     return int(code or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

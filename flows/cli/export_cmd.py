@@ -1,0 +1,75 @@
+"""`counterclips export CANDIDATE_ID`: parse, call `flows.services.exporting.export_candidate`,
+print the paths written (with a progress bar on stderr). A gate refusal is a one-line error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from review.export_settings import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="render an approved candidate (goes through the review gate)",
+        description="Render an approved candidate version: the review gate must authorise it (the "
+                    "interviewee's consent decides face blur, voice change and name redaction); "
+                    "prints the paths written.")
+    p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    p.add_argument("--profile", choices=PROFILE_NAMES, default="master",
+                   help="master (16:9, source size up to 1080p, -23 LUFS), vertical (1080x1920, "
+                        "-14 LUFS) or square (1:1, -14 LUFS); default master")
+    p.add_argument("--lang", metavar="CODE",
+                   help="language of the burned subtitles (default: the interview's language)")
+    p.add_argument("--platform", default="any", metavar="NAME",
+                   help="where the clip will be published; the interviewee's consent must cover it")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: WORKSPACE/exports)")
+    p.add_argument("--preset", choices=X264_PRESETS, metavar="PRESET",
+                   help="x264 preset: faster ones encode sooner, slower ones make smaller files at the "
+                        "same quality (default veryfast; medium or slower for archive copies)")
+    p.add_argument("--workspace", help="workspace directory (default $COUNTERCLIPS_HOME)")
+    p.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from clips_metadata.store import Store
+    from clips_metadata.workspace import resolve_workspace
+    from flows.services.exporting import export_candidate
+
+    ws = resolve_workspace(args.workspace).ensure()
+    settings = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
+                              out_dir=args.out, preset=args.preset, actor=os.environ.get("USER", "cli"))
+    store = Store.for_workspace(ws)
+    try:
+        if args.no_progress:
+            record = export_candidate(store, ws, args.candidate_id, settings)
+        else:
+            with _progress_bar(args.candidate_id) as progress:
+                record = export_candidate(store, ws, args.candidate_id, settings, progress)
+    finally:
+        store.close()
+    for path in record.paths:
+        print(path)
+    return 0
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager, reads like one
+    """A tqdm bar on stderr, fed with the render's fraction done."""
+
+    def __init__(self, candidate_id: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, unit="%", desc=f"export {candidate_id}", file=sys.stderr,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def __enter__(self) -> Progress:
+        def progress(fraction: float) -> None:
+            self.bar.update(max(0.0, round(fraction * 100, 1) - self.bar.n))
+
+        return progress
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.close()
