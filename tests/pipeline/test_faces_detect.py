@@ -116,7 +116,7 @@ def _faces_every(path: Path, start: float, end: float, every: float = 0.2) -> li
 
 @pytest.mark.slow
 def test_an_export_with_two_faces_blurs_both_in_every_sampled_frame(tmp_path):
-    from pipeline.render.export import render_export
+    from pipeline.render.render_export import render_export
 
     src = _two_faces(tmp_path / "two.mp4")
     before = _faces_every(src, 0.5, 3.5)

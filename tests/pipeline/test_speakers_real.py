@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.candidates import CandidateOptions, propose_candidates
-from pipeline.models import packaged_parts
+from pipeline.whisper_weights import packaged_parts
 from pipeline.records import SentenceFlags
 from pipeline.sentences import build_sentences
 from pipeline.speakers import (

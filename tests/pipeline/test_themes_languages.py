@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.themes.cues import CueMatcher, strip_clitics
+from pipeline.themes.cue_phrases import CueMatcher, strip_clitics
 from pipeline.themes.language import LANGUAGES, detect_language
 from pipeline.themes.taxonomy import load_taxonomy
 

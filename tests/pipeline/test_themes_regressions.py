@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.themes import Flagger
-from pipeline.themes.cues import CueMatcher
+from pipeline.themes.cue_phrases import CueMatcher
 from pipeline.themes.taxonomy import load_taxonomy
 from tests.pipeline.themes_support import real_flagger
 
