@@ -236,8 +236,8 @@ def render_overhead(work: Path) -> dict[str, Any]:
     """The 60 s 720p clip rendered (master, production options) without blur and with it, and
     detection + tracking alone; wall and CPU seconds of each."""
     from pipeline.authorisation import ExportAuthorisation, sign_authorisation
-    from pipeline.render.render_export import RenderRequest, render_export
     from pipeline.render.faces import blur_regions, default_detector, detect_faces
+    from pipeline.render.render_export import RenderRequest, render_export
 
     clip = make_clip(work / "faces_60s_720p.mp4")
     key, vhash = b"bench-key", "fa" * 32

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from pipeline.atomic import write_json_atomic
 from pipeline.candidates import CandidateOptions, propose_candidates
-from pipeline.whisper_weights import packaged_parts
 from pipeline.records import SentenceFlags
 from pipeline.sentences import build_sentences
 from pipeline.speakers import (
@@ -20,7 +20,8 @@ from pipeline.speakers import (
     load_speaker_model,
     transcript_interviewee,
 )
-from pipeline.transcript_io import read_transcript, transcript_to_dict, write_json_atomic
+from pipeline.transcript_io import read_transcript, transcript_to_dict
+from pipeline.whisper_weights import packaged_parts
 from tests.pipeline.speakers_support import RATE, espeak_available, make_interview
 
 pytestmark = [
