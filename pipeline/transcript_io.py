@@ -81,7 +81,8 @@ def _word_from(w: Any) -> Word:
 def _segments_from(items: Any) -> tuple[Segment, ...]:
     return tuple(
         Segment(start=float(s["start"]), end=float(s["end"]), text=str(s["text"]),
-                words=tuple(_word_from(w) for w in (s.get("words") or ())), speaker=_speaker(s.get("speaker")))
+                words=tuple(_word_from(w) for w in (s.get("words") or ())),
+                speaker=_speaker(s.get("speaker")))
         for s in items)
 
 
