@@ -8,10 +8,14 @@ review proxies), export (`render_export`).
 
 Public entry points, imported lazily so that `import pipeline.render` stays light:
 
-- `render_export(request, authorisation, key, progress=None) -> ExportResult` (export.py)
+- `render_export(plan, authorisation, key, source, out_dir, progress=None, *, provenance=None)
+  -> ExportResult` (export.py): only from a `pipeline.publication.PublicationPlan` whose hash the
+  authorisation signs
+- `render_preview(plan, source, out_path, progress=None, options=PreviewOptions())
+  -> PreviewResult` (export.py): the same plan through the same graph, smaller and faster
 - `make_proxy(source, out_path, options=ProxyOptions(), progress=None) -> ProxyResult` (proxy.py):
   a verified, atomically written proxy of the whole source (review.proxy names it per interview)
-- `RenderRequest`, `RenderOptions`, `PROFILES`, `SubtitleTrack`, `CardText`
+- `RenderOptions`, `PROFILES`, `SubtitleTrack`, `CardText`
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 
 _EXPORTS = {
     "render_export": "pipeline.render.export",
-    "RenderRequest": "pipeline.render.export",
+    "render_preview": "pipeline.render.export",
+    "PreviewOptions": "pipeline.render.export",
     "ExportResult": "pipeline.render.export",
     "make_proxy": "pipeline.render.proxy",
     "ProxyResult": "pipeline.render.proxy",
