@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from pipeline.media import decode_audio, probe
-from pipeline.render.export import render_export
 from pipeline.render.files import probe_output
 from pipeline.render.plan import RenderJob
 from tests.conftest import shared_media_file
-from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, ffmpeg, request
+from tests.pipeline.render_support import TALKING_HEAD, export, ffmpeg, request
 
 RATES = (15, 25)
 
@@ -90,7 +89,7 @@ def test_export_of_a_copied_source_is_the_cut_frame_for_frame(copied, tmp_path, 
 
     source = copied[fps]
     end = probe(source).duration if end is None else end
-    result = render_export(request(source, tmp_path, start=start, end=end), authorisation(), KEY)
+    result = export(request(source, tmp_path, start=start, end=end))
 
     info = probe_output(result.video)
     expected_frames = round((end - start) * fps + 1e-9)

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.records import Cue
-from pipeline.render.export import render_export
 from pipeline.render.faces import FaceDetector, iter_frames
 from pipeline.render.subs import SubtitleTrack
 from tests.conftest import shared_media_file
-from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, ffmpeg, request
+from tests.pipeline.render_support import TALKING_HEAD, export, ffmpeg, request
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +23,7 @@ SAMPLE_EVERY = 0.2  # seconds between checked frames (several per detector sampl
 def test_faces_found_in_source_and_none_in_blurred_output(tmp_path):
     src = shared_media_file(TALKING_HEAD)
     req = request(src, tmp_path, start=0.0, end=4.0, blur_faces=True)
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
     detector = FaceDetector()
 
     source_frames = list(iter_frames(str(src), req.start, req.end, SAMPLE_EVERY))
@@ -72,7 +71,7 @@ def test_redacted_name_absent_from_retranscribed_export(tmp_path, whisper):
     req = request(src, tmp_path / "out", start=0.0, end=round(original.duration, 2), language="en",
                   subtitles=(SubtitleTrack("en", cues),), words=words,
                   redact_terms=("Michael Johnson",), pseudonym="Amal")
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
 
     heard = whisper(result.video).text.lower()
     assert "johnson" not in heard and "michael" not in heard, heard
@@ -90,9 +89,8 @@ def test_voice_altered_render_keeps_duration_and_lowers_pitch(tmp_path):
     from pipeline.media import decode_audio
 
     src = _say("This is a test of the voice change.", tmp_path / "voice.mp4")
-    plain = render_export(request(src, tmp_path / "a", start=0.0, end=2.0), authorisation(), KEY)
-    altered = render_export(request(src, tmp_path / "b", start=0.0, end=2.0, alter_voice=True),
-                            authorisation(), KEY)
+    plain = export(request(src, tmp_path / "a", start=0.0, end=2.0))
+    altered = export(request(src, tmp_path / "b", start=0.0, end=2.0, alter_voice=True))
     assert abs(altered.duration - plain.duration) < 0.05
 
     def centroid(path: Path) -> float:
@@ -110,8 +108,7 @@ def test_no_face_found_blurs_the_whole_frame(tmp_path):
     import json
 
     src = _say("Nobody is on camera here.", tmp_path / "faceless.mp4")
-    result = render_export(request(src, tmp_path / "out", start=0.0, end=1.5, blur_faces=True),
-                           authorisation(), KEY)
+    result = export(request(src, tmp_path / "out", start=0.0, end=1.5, blur_faces=True))
     identity = json.loads(result.manifest.read_text())["identity_protection"]
     assert identity["face_samples_with_faces"] == 0
     assert identity["full_frame_blur_seconds"] == 1.5
