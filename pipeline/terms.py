@@ -158,13 +158,13 @@ def redaction_terms(real_names: Iterable[str], identifying_words: Iterable[Ident
             chosen[key] = Term(" ".join(text.split()), repl)
     terms = tuple(sorted(chosen.values(), key=lambda t: (-len(fold(t.text)), fold(t.text))))
     matcher = TermMatcher(terms)
+    if fold(pseudonym) and matcher.find(pseudonym):
+        raise TermError("the pseudonym contains a word the registry hides")
     for t in terms:
         if t.replacement != pseudonym and fold(t.replacement) == fold(pseudonym):
             raise TermError("an identifying word's replacement cannot be the speaker's pseudonym")
         if matcher.find(t.replacement):
             raise TermError("a replacement would itself reveal a word it hides")
-    if fold(pseudonym) and matcher.find(pseudonym):
-        raise TermError("the pseudonym contains a word the registry hides")
     return terms
 
 
@@ -192,7 +192,11 @@ class TermMatcher:
             if m.end() == m.start():
                 continue
             term = self.terms[int(str(m.lastgroup)[1:])]
-            out.append(Match(where[m.start()], where[m.end() - 1] + 1, term))
+            end = where[m.end() - 1] + 1
+            # Marks and invisibles folded away after the last letter belong to the match.
+            while end < len(text) and not _fold_char(text[end]).strip(INVISIBLE):
+                end += 1
+            out.append(Match(where[m.start()], end, term))
         return tuple(out)
 
 
