@@ -80,7 +80,9 @@ def test_redacted_name_absent_from_retranscribed_export(tmp_path, whisper):
     assert "Amal" in srt and "Johnson" not in srt and "Michael" not in srt
     manifest = result.manifest.read_text()
     assert "Johnson" not in manifest and "Michael" not in manifest  # the manifest travels too
-    assert '"occurrences": 2' in manifest
+    import json
+
+    assert len(json.loads(manifest)["redactions"]["bleeps"]) == 2
 
 
 def test_voice_altered_render_keeps_duration_and_lowers_pitch(tmp_path):
