@@ -280,7 +280,8 @@ def _prepare(
     profile = options.profile_spec
     base = RenderJob(ffmpeg=ffmpeg_exe(), source=str(Path(str(info.path)).resolve()), start=plan.start,
                      end=min(plan.end, info.duration), src_width=width, src_height=height,
-                     fps=float(plan.source_fps or (info.video.fps or 25.0)), output="", options=options,
+                     # The file's own rate (it is the plan's source: the sha256 matched).
+                     fps=float(info.video.fps or plan.source_fps or 25.0), output="", options=options,
                      alter_voice=plan.alter_voice)
     if max_height:
         base = replace(base, scale=min(1.0, max_height / base.out_size[1]))
