@@ -79,7 +79,8 @@ def plan_for(src: Path):  # noqa: ANN201 - a PublicationPlan
     version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, DURATION, (SubtitleTrack("en", texts),), words,
                           options=RenderOptions())
     person = RegistrySnapshot(1, "Witness K", ("Karim Haddad",),
-                              (IdentifyingWord.parse("Yusuf Darwish=his cousin"),), ConsentSnapshot())
+                              (IdentifyingWord.parse("Yusuf Darwish=his cousin"),),
+                              ConsentSnapshot(languages=("en",), platforms=("any",)))
     return build_plan(version, person, Target("master", "en"), key=b"bench")
 
 

@@ -113,7 +113,8 @@ def plan_for(src: Path, profile: str = "master", blur: bool = False, seconds: fl
 
     version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, seconds, (SubtitleTrack("en", cues(seconds)),),
                           options=options or OPTIONS)
-    person = RegistrySnapshot(1, "Bench", (), (), ConsentSnapshot(face=not blur, voice=True))
+    consent = ConsentSnapshot(face=not blur, voice=True, languages=("any",), platforms=("any",))
+    person = RegistrySnapshot(1, "Bench", (), (), consent)
     return build_plan(version, person, Target(profile, "en"), key=KEY)
 
 

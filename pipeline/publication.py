@@ -49,7 +49,8 @@ class BlurBox:
 
 @dataclass(frozen=True, slots=True)
 class ConsentSnapshot:
-    """What the interviewee agreed to. `expires` is an ISO date ("" = no expiry)."""
+    """What the interviewee agreed to. `expires` is an ISO date ("" = no expiry). `languages` and
+    `platforms` list what is allowed ("any" = all; empty = none), as the review gate reads them."""
 
     face: bool = False
     voice: bool = False
@@ -90,6 +91,10 @@ class VersionData:
     options: RenderOptions = field(default_factory=RenderOptions)
     title_card: CardText | None = None
     end_card: CardText | None = None
+    # Approved render options may add protection beyond what the consent requires, never less.
+    blur_faces: bool = False
+    alter_voice: bool = False
+    redact_names: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,10 @@ def registry_digest(terms: tuple[tuple[str, str], ...], key: bytes) -> str:
     return hmac.new(key, canonical_json(body), hashlib.sha256).hexdigest()
 
 
+def _allows(allowed: tuple[str, ...], value: str) -> bool:
+    return "any" in allowed or value.lower() in {a.lower() for a in allowed}
+
+
 def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *, key: bytes,
                today: date | None = None) -> PublicationPlan:
     """The plan for publishing `version` of a candidate under `person`'s consent to `target`.
@@ -170,13 +179,13 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
     if not version.end > version.start >= 0:
         raise PlanError(f"invalid cut {version.start:.3f}-{version.end:.3f}s: out must follow in")
     consent = person.consent
-    if consent.platforms and target.platform not in consent.platforms and "any" not in consent.platforms:
+    if not _allows(consent.platforms, target.platform):
         raise PlanError(f"the consent does not cover platform {target.platform!r}")
     if today is not None and consent.expires and date.fromisoformat(consent.expires) < today:
         raise PlanError(f"the consent expired on {consent.expires}")
     try:
         terms = redaction_terms(person.real_names, (*person.identifying_words, *version.extra_terms),
-                                person.pseudonym, shows_name=consent.name)
+                                person.pseudonym, shows_name=consent.name and not version.redact_names)
     except TermError as exc:
         raise PlanError(str(exc)) from exc
     matcher = TermMatcher(terms)
@@ -184,7 +193,7 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
 
     tracks = []
     for track in sorted(version.tracks, key=lambda t: t.language):
-        if consent.languages and track.language not in consent.languages:
+        if not _allows(consent.languages, track.language):
             continue
         # Redact the whole track first: a name split across the cut's edge is still found.
         cues = clip_cues(redact_track(track.cues, matcher), version.start, version.end)
@@ -204,8 +213,8 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
         registry_digest=registry_digest(tuple((t.text, t.replacement) for t in terms), key),
         profile=target.profile, platform=target.platform, language=target.language,
         tracks=tuple(tracks), bleeps=bleeps,
-        blur_faces=not consent.face, blur_boxes=tuple(version.blur_boxes),
-        alter_voice=not consent.voice,
+        blur_faces=version.blur_faces or not consent.face, blur_boxes=tuple(version.blur_boxes),
+        alter_voice=version.alter_voice or not consent.voice,
         title_card=version.title_card, end_card=version.end_card,
         loudness_target=options.loudness_target if options.normalise_loudness else None,
         options=options,
