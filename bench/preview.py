@@ -80,7 +80,7 @@ def plan_for(src: Path):  # noqa: ANN201 - a PublicationPlan
                           options=RenderOptions())
     person = RegistrySnapshot(1, "Witness K", ("Karim Haddad",),
                               (IdentifyingWord.parse("Yusuf Darwish=his cousin"),),
-                              ConsentSnapshot(languages=("en",), platforms=("any",)))
+                              ConsentSnapshot(languages=("en",), platforms=("*",)))
     return build_plan(version, person, Target("master", "en"), key=b"bench")
 
 

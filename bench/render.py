@@ -113,7 +113,7 @@ def plan_for(src: Path, profile: str = "master", blur: bool = False, seconds: fl
 
     version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, seconds, (SubtitleTrack("en", cues(seconds)),),
                           options=options or OPTIONS)
-    consent = ConsentSnapshot(face=not blur, voice=True, languages=("any",), platforms=("any",))
+    consent = ConsentSnapshot(face=not blur, voice=True, languages=("*",), platforms=("*",))
     person = RegistrySnapshot(1, "Bench", (), (), consent)
     return build_plan(version, person, Target(profile, "en"), key=KEY)
 

@@ -29,6 +29,7 @@ from pipeline.render.subs import SubtitleTrack, clip_cues
 from pipeline.terms import IdentifyingWord, TermError, TermMatcher, fold, redaction_terms
 
 SCHEMA = "counterclips.plan/1"
+ANY = "*"  # a consent list that allows everything (as clips_metadata.records.ANY)
 
 
 class PlanError(CounterclipsError):
@@ -50,7 +51,7 @@ class BlurBox:
 @dataclass(frozen=True, slots=True)
 class ConsentSnapshot:
     """What the interviewee agreed to. `expires` is an ISO date ("" = no expiry). `languages` and
-    `platforms` list what is allowed ("any" = all; empty = none), as the review gate reads them."""
+    `platforms` list what is allowed (`ANY` = all; empty = none), as the review gate reads them."""
 
     face: bool = False
     voice: bool = False
@@ -165,7 +166,7 @@ def registry_digest(terms: tuple[tuple[str, str], ...], key: bytes) -> str:
 
 
 def _allows(allowed: tuple[str, ...], value: str) -> bool:
-    return "any" in allowed or value.lower() in {a.lower() for a in allowed}
+    return ANY in allowed or value.lower() in {a.lower() for a in allowed}
 
 
 def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *, key: bytes,

@@ -100,11 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from clips_metadata.store import Store
     from clips_metadata.workspace import resolve_workspace
     from pipeline.authorisation import version_hash
-    from pipeline.render.cards import end_card, title_card
-    from pipeline.render.export import RenderRequest, render_export
-    from pipeline.render.profiles import RenderOptions
-    from pipeline.render.subs import SubtitleTrack
-    from pipeline.render.timing import cues_for_text
+    from pipeline.publication import Target, plan_hash
+    from pipeline.render.export import render_export
     from review.gate import ExportRequest
     from review.keys import load_or_create_key
     from review.service import ReviewService
@@ -121,59 +118,31 @@ def cmd_export(args: argparse.Namespace) -> int:
         opts = dict(cand.render_options)
         guard = protection_for(person.consent, person.real_names, person.identifying_words, opts)
         extra_terms, extra_spans = editor_redactions(cand.redactions)
-        gate_request = ExportRequest(profile=args.profile, language=language, platform=args.platform,
-                                     shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
-                                     shows_name=guard.shows_name)
-        key = load_or_create_key(ws, "export")
-        auth = svc.authorise(cid, gate_request, key=key)  # GateRefused: one line, exit 1
 
-        # Render exactly what was approved: re-read, and check the data against its version hash.
-        cand = store.get_candidate(cid)
+        # Render exactly what was approved: check the data against its version hash.
         fields = hash_fields(interview.sha256, cand.start, cand.end, cand.subtitles, cand.translations,
                              cand.redactions, cand.render_options)
         if version_hash(fields) != cand.content_hash:
             raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
         source = _source_path(ws, interview.source_path)
         if not source.is_file():
-            raise ExportError(f"source of interview {interview.id} is missing: {source}")
-
+            raise ExportError(f"the source of interview {interview.id} is missing")
         transcript = store.load_transcript(cand.transcript_id)
         tinfo = store.get_transcript(cand.transcript_id)
-        words = transcript.words
-        fps = float((interview.media or {}).get("fps") or 25.0)
-        texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
-                 **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-        # Only languages the gate authorised (the consent covers) get subtitles out of the system.
-        texts = {lang: text for lang, text in texts.items() if lang in auth.languages}
-        tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                       for lang, text in sorted(texts.items()))
-        if language not in texts:
-            raise ExportError(f"candidate {cid} has no approved subtitle text in {language!r}")
-        title = end = None
-        if opts.get("title_card"):
-            title = title_card(person.pseudonym, interview.place, _year(interview.recorded))
-        if opts.get("end_card"):
-            end = end_card(str(opts["end_card"]))
-        consent = {"pseudonym": person.pseudonym, "face": person.consent.face,
-                   "voice": person.consent.voice, "name": person.consent.name,
-                   "languages": list(person.consent.languages),
-                   "platforms": list(person.consent.platforms), "expires": person.consent.expires}
-
-        request = RenderRequest(
-            candidate_id=cid, version=cand.version, version_hash=cand.content_hash, source=str(source),
-            source_sha256=interview.sha256, start=cand.start, end=cand.end,
-            out_dir=str(args.out or ws.exports), profile=args.profile, language=language,
-            platform=args.platform, subtitles=tracks, words=words,
-            redact_terms=guard.redact_terms + extra_terms, registry_terms=guard.redact_terms,
-            pseudonym=person.pseudonym,
-            extra_bleeps=extra_spans, blur_faces=guard.blur_faces, alter_voice=guard.alter_voice,
-            title_card=title, end_card=end,
-            options=RenderOptions(preset=args.preset) if args.preset else None,
-            transcript={"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
-                        "model": tinfo.model, "language": tinfo.language},
-            consent=consent, approvals=svc.rs.approvals(cid), audit=tuple(svc.rs.audit_for_manifest(cid)),
-        )
-        result = _render_with_progress(render_export, request, auth, key, args.no_progress)
+        key = load_or_create_key(ws, "export")
+        plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
+                     Target(args.profile, language, args.platform), args.preset, key)
+        gate_request = ExportRequest(profile=args.profile, language=language, platform=args.platform,
+                                     shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
+                                     shows_name=guard.shows_name, plan_hash=plan_hash(plan))
+        auth = svc.authorise(cid, gate_request, key=key)  # GateRefused: one line, exit 1
+        provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
+                                     "model": tinfo.model, "language": tinfo.language},
+                      "approvals": svc.rs.approvals(cid), "audit": tuple(svc.rs.audit_for_manifest(cid))}
+        out_dir = args.out or ws.exports
+        result = _render_with_progress(
+            lambda progress: render_export(plan, auth, key, source, out_dir, progress, provenance=provenance),
+            cid, args.no_progress)
         svc.rs.record_export(cid, cand.version, cand.content_hash, profile=args.profile, language=language,
                              paths=[str(p) for p in result.paths], output_sha256=result.sha256,
                              manifest_path=str(result.manifest), authorisation=auth.to_dict(),
@@ -185,14 +154,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_with_progress(render: Any, request: Any, auth: Any, key: bytes, quiet: bool) -> Any:
+def _render_with_progress(render: Any, cid: int, quiet: bool) -> Any:
     if quiet:
-        return render(request, auth, key)
+        return render(None)
     from tqdm import tqdm
 
-    with tqdm(total=100, unit="%", desc=f"export {request.candidate_id}", file=sys.stderr,
+    with tqdm(total=100, unit="%", desc=f"export {cid}", file=sys.stderr,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
         def progress(fraction: float) -> None:
             bar.update(max(0.0, round(fraction * 100, 1) - bar.n))
 
-        return render(request, auth, key, progress=progress)
+        return render(progress)
+
+
+def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
+          extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
+          preset: str | None, key: bytes) -> Any:
+    """The publication plan of the candidate's current version (pipeline.publication)."""
+    from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
+    from pipeline.render.cards import end_card, title_card
+    from pipeline.render.profiles import RenderOptions
+    from pipeline.render.subs import SubtitleTrack
+    from pipeline.render.timing import cues_for_text
+    from pipeline.terms import IdentifyingWord
+
+    fps = float((interview.media or {}).get("fps") or 25.0)
+    texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
+             **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
+    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
+                   for lang, text in sorted(texts.items()))
+    title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
+        if opts.get("title_card") else None
+    end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
+    version = VersionData(
+        candidate_id=cand.id, version=cand.version, source_sha256=interview.sha256, source_fps=fps,
+        start=cand.start, end=cand.end, tracks=tracks, words=tuple(words),
+        extra_terms=tuple(IdentifyingWord.parse(t) for t in extra_terms), extra_bleeps=extra_spans,
+        options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
+        blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
+        redact_names=bool(opts.get("redact_names")))
+    c = person.consent
+    consent = ConsentSnapshot(face=c.face, voice=c.voice, name=c.name, languages=tuple(c.languages),
+                              platforms=tuple(c.platforms),
+                              expires=c.expires.isoformat() if c.expires else "")
+    words_to_hide = tuple(IdentifyingWord.parse(w) for w in person.identifying_words if w.strip())
+    registry = RegistrySnapshot(person.id, person.pseudonym, tuple(person.real_names), words_to_hide, consent)
+    return build_plan(version, registry, target, key=key)

@@ -70,7 +70,7 @@ def plan_of(req: Req) -> PublicationPlan:
                           req.subtitles, req.words, extra_bleeps=req.extra_bleeps, options=req.options,
                           title_card=req.title_card, end_card=req.end_card)
     consent = ConsentSnapshot(face=not req.blur_faces, voice=not req.alter_voice,
-                              languages=("any",), platforms=("any",))
+                              languages=("*",), platforms=("*",))
     person = RegistrySnapshot(7, req.pseudonym, req.redact_terms, (), consent)
     return build_plan(version, person, Target(req.profile, req.language, req.platform), key=KEY)
 
