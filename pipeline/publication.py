@@ -201,7 +201,8 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
         if cues:
             tracks.append(PlanTrack(track.language, cues))
     if target.language and target.language not in {t.language for t in tracks}:
-        raise PlanError(f"no subtitles the consent allows in {target.language!r} inside the cut")
+        raise PlanError(
+            f"no subtitles in language {target.language!r} that the consent allows inside the cut")
 
     spoken = find_spoken(version.words, matcher) if terms else ()
     marked = tuple(Redaction("", a, b, "") for a, b in version.extra_bleeps)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from clips_metadata.store import Store
     from clips_metadata.workspace import resolve_workspace
     from pipeline.authorisation import version_hash
-    from pipeline.publication import Target, plan_hash
+    from pipeline.publication import PlanError, Target, plan_hash
     from pipeline.render.export import render_export
     from review.gate import ExportRequest
     from review.keys import load_or_create_key
@@ -130,11 +130,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         transcript = store.load_transcript(cand.transcript_id)
         tinfo = store.get_transcript(cand.transcript_id)
         key = load_or_create_key(ws, "export")
-        plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
-                     Target(args.profile, language, args.platform), args.preset, key)
         gate_request = ExportRequest(profile=args.profile, language=language, platform=args.platform,
                                      shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
-                                     shows_name=guard.shows_name, plan_hash=plan_hash(plan))
+                                     shows_name=guard.shows_name)
+        try:
+            plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
+                         Target(args.profile, language, args.platform), args.preset, key)
+        except PlanError:
+            svc.authorise(cid, gate_request, key=key)  # the gate's own refusal comes first
+            raise
+        gate_request = replace(gate_request, plan_hash=plan_hash(plan))
         auth = svc.authorise(cid, gate_request, key=key)  # GateRefused: one line, exit 1
         provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
                                      "model": tinfo.model, "language": tinfo.language},
