@@ -149,7 +149,9 @@ def verify_plan_authorisation(auth: ExportAuthorisation | None, key: bytes, plan
 
 
 def _term_set(terms: Iterable[str]) -> set[str]:
-    return {t.strip().casefold() for t in terms if t.strip()}
+    from pipeline.terms import fold  # the one normaliser of registry terms
+
+    return {f for f in (fold(t) for t in terms) if f}
 
 
 def redaction_digest(terms: Iterable[str], key: bytes) -> str:

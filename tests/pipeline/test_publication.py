@@ -142,3 +142,23 @@ def test_name_split_across_the_cut_edge_is_still_redacted():
     p = plan(version=replace(VERSION, start=12.0))
     en = p.track("en")
     assert en is not None and en.cues[0].lines == ("paid a smuggler.",)
+
+
+def test_approved_render_options_add_protection_never_remove_it():
+    open_person = replace(PERSON, consent=replace(PERSON.consent, face=True, voice=True, name=True))
+    stricter = replace(VERSION, blur_faces=True, alter_voice=True, redact_names=True)
+    p = plan(version=stricter, person=open_person)
+    en = p.track("en")
+    assert p.blur_faces and p.alter_voice and en is not None and en.cues[-1].lines == ("I am Witness K.",)
+
+
+def test_manual_blur_boxes_reach_the_graph_as_their_own_tracks():
+    from pipeline.render.plan import BlurRegion, RenderJob, plan_render
+
+    job = RenderJob(ffmpeg="ffmpeg", source="/src.mp4", start=0.0, end=2.0, src_width=640, src_height=360,
+                    fps=25.0, output="/out.mp4", boxes=(BlurRegion(10, 20, 60, 40, 0.5, 1.5),))
+    graph = " ".join(plan_render(job))
+    assert "crop=60:40:10*gte(t\\,0.500)*lt(t\\,1.500)" in graph
+    small = RenderJob(ffmpeg="ffmpeg", source="/src.mp4", start=0.0, end=2.0, src_width=1280, src_height=720,
+                      fps=25.0, output="/out.mp4", scale=0.5)
+    assert small.out_size == (640, 360)
