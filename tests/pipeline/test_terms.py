@@ -97,6 +97,8 @@ def test_spoken_name_split_over_two_recognised_words():
 
 NAME_PARTS = ("Yusuf", "Darwish")
 INVISIBLES = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+CYRILLIC = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "c": "\u0441", "y": "\u0443", "s": "\u0455",
+            "i": "\u0456", "h": "\u04bb", "Y": "\u04ae"}
 
 
 @st.composite
@@ -105,7 +107,9 @@ def spelling(draw, word: str) -> str:
     for c in word:
         if draw(st.booleans()):
             c = c.upper() if draw(st.booleans()) else c.lower()
-        if draw(st.integers(0, 5)) == 0 and c.isascii() and c.isalpha():
+        if c in CYRILLIC and draw(st.integers(0, 5)) == 0:
+            c = CYRILLIC[c]  # a look-alike letter
+        elif draw(st.integers(0, 5)) == 0 and c.isascii() and c.isalpha():
             c = chr(ord(c) - ord("A") + 0xFF21) if c.isupper() else chr(ord(c) - ord("a") + 0xFF41)
         if draw(st.integers(0, 5)) == 0:
             c += draw(st.sampled_from(("\u0301", "\u0308", "\u0300")))  # combining accents
