@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -245,10 +246,15 @@ def _render(plan: PublicationPlan, source: str | Path, final: Path, options: Ren
         work = Path(work_dir)
         faces_share = FACES_SHARE if (plan.blur_faces or profile.kind != "fit") else 0.0
         start_render = faces_share + ANALYSIS_SHARE
-        job, samples, regions = _prepare(plan, options, info, video.width, video.height, max_height,
-                                         work, lambda f: report(faces_share * f))
-        if options.normalise_loudness:
-            job = _measure_loudness(job, options)
+        base = _base_job(plan, options, info, video.width, video.height, max_height)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The loudness passes (ffmpeg, audio only) need nothing from face detection (Python):
+            # on two cores they run side by side.
+            measuring = pool.submit(_measure_loudness, base, options) if options.normalise_loudness else None
+            job, samples, regions = _prepare(plan, base, work, lambda f: report(faces_share * f))
+            if measuring is not None:
+                measured = measuring.result()
+                job = replace(job, loudness=measured.loudness, loudness_trim=measured.loudness_trim)
         report(start_render)
         probed, sha = _render_video(job, final, lambda f: report(start_render + (1 - start_render) * f),
                                     before_commit)
@@ -269,22 +275,30 @@ def _measure_loudness(job: RenderJob, options: RenderOptions) -> RenderJob:
     return job
 
 
-def _prepare(
-    plan: PublicationPlan, options: RenderOptions, info: Any, width: int, height: int,
-    max_height: int | None, work: Path, progress: ProgressFn,
-) -> tuple[RenderJob, tuple[Any, ...], tuple[BlurRegion, ...]]:
-    """Faces, cards and the burned subtitles worked out; the RenderJob ready for planning."""
-    from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
+def _base_job(plan: PublicationPlan, options: RenderOptions, info: Any, width: int, height: int,
+              max_height: int | None) -> RenderJob:
+    """The job's source, cut, geometry, sound (bleeps, voice) and encoder settings."""
     from pipeline.render.run import ffmpeg_exe
 
-    profile = options.profile_spec
     base = RenderJob(ffmpeg=ffmpeg_exe(), source=str(Path(str(info.path)).resolve()), start=plan.start,
                      end=min(plan.end, info.duration), src_width=width, src_height=height,
                      # The file's own rate (it is the plan's source: the sha256 matched).
                      fps=float(info.video.fps or plan.source_fps or 25.0), output="", options=options,
-                     alter_voice=plan.alter_voice)
+                     alter_voice=plan.alter_voice, bleeps=plan.bleeps)
     if max_height:
         base = replace(base, scale=min(1.0, max_height / base.out_size[1]))
+    return base
+
+
+def _prepare(
+    plan: PublicationPlan, base: RenderJob, work: Path, progress: ProgressFn,
+) -> tuple[RenderJob, tuple[Any, ...], tuple[BlurRegion, ...]]:
+    """Faces, cards and the burned subtitles worked out; the RenderJob ready for planning."""
+    from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
+
+    options = base.options
+    profile = options.profile_spec
+    width, height = base.src_width, base.src_height
     out_w, out_h = base.out_size
 
     samples: tuple[Any, ...] = ()
@@ -315,7 +329,7 @@ def _prepare(
     job = replace(
         base, ass_file=str(ass_file) if ass_file else None,
         fonts_dir=str(link_fonts(FONTS_DIR, work / "fonts")) if ass_file else None,
-        blur=regions, boxes=boxes, bleeps=plan.bleeps,
+        blur=regions, boxes=boxes,
         speaker_x=centre[0] if centre else None, speaker_y=centre[1] if centre else None,
         title_card=title, end_card=end,
     )
