@@ -97,6 +97,7 @@ def test_consent_name_shown_keeps_the_name_but_hides_identifying_words():
                                                        IdentifyingWord("Mosul"))), t),
      "words to hide changed"),
     (lambda v, p, t: (v, replace(p, interviewee_id=8), t), "another interviewee"),
+    (lambda v, p, t: (v, replace(p, pseudonym="Witness L"), t), "pseudonym changed"),
     (lambda v, p, t: (replace(v, source_sha256="cd" * 32), p, t), "source media changed"),
     (lambda v, p, t: (replace(v, end=14.0), p, t), "cut changed"),
     (lambda v, p, t: (replace(v, tracks=(replace(EN, cues=EN.cues[:2]), AR)), p, t), "subtitle text changed"),
