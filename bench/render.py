@@ -32,7 +32,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation  # noqa: E402
+from pipeline.publication import (  # noqa: E402
+    ConsentSnapshot,
+    PublicationPlan,
+    RegistrySnapshot,
+    Target,
+    VersionData,
+    build_plan,
+    plan_hash,
+)
 from pipeline.records import Cue  # noqa: E402
+from pipeline.render.render_export import ExportResult, render_export  # noqa: E402
 from pipeline.render.profiles import RenderOptions  # noqa: E402
 from pipeline.render.render_export import RenderRequest, render_export  # noqa: E402
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
@@ -91,19 +101,28 @@ def cues(seconds: float) -> tuple[Cue, ...]:
     return tuple(out)
 
 
-def auth() -> ExportAuthorisation:
+def auth(plan: PublicationPlan) -> ExportAuthorisation:
     return sign_authorisation(ExportAuthorisation(1, 1, HASH, ("bench",), "2026-01-01T00:00:00+00:00",
-                                                  shows_face=True, uses_real_voice=True), KEY)
+                                                  shows_face=True, uses_real_voice=True,
+                                                  plan_hash=plan_hash(plan)), KEY)
 
 
-def request(src: Path, out: Path, profile: str = "master", blur: bool = False, seconds: float = DURATION,
-            options: RenderOptions = OPTIONS) -> RenderRequest:
-    return RenderRequest(
-        candidate_id=1, version=1, version_hash=HASH, source=str(src), source_sha256="", start=0.0,
-        end=seconds, out_dir=str(out), profile=profile, language="en",
-        subtitles=(SubtitleTrack("en", cues(seconds)),), blur_faces=blur, alter_voice=False,
-        options=options,
-    )
+def plan_for(src: Path, profile: str = "master", blur: bool = False, seconds: float = DURATION,
+             options: RenderOptions | None = None) -> PublicationPlan:
+    """The publication plan the benchmarks render: English burned, no redactions."""
+    from pipeline.media import sha256_file
+
+    version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, seconds, (SubtitleTrack("en", cues(seconds)),),
+                          options=options or OPTIONS)
+    consent = ConsentSnapshot(face=not blur, voice=True, languages=("*",), platforms=("*",))
+    person = RegistrySnapshot(1, "Bench", (), (), consent)
+    return build_plan(version, person, Target(profile, "en"), key=KEY)
+
+
+def export(src: Path, out: Path, profile: str = "master", blur: bool = False, seconds: float = DURATION,
+           options: RenderOptions | None = None) -> ExportResult:
+    plan = plan_for(src, profile, blur, seconds, options)
+    return render_export(plan, auth(plan), KEY, src, out)
 
 
 def bare_encode(src: Path, out: Path, seconds: float = DURATION) -> None:
@@ -145,15 +164,13 @@ MEMORY_SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, sys.argv[4])
 from pathlib import Path
-from bench.render import auth, bare_encode, request, KEY
+from bench.render import bare_encode, export
 src, out, profile, seconds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], float(sys.argv[5])
 if profile == "bare":
     out.mkdir(parents=True, exist_ok=True)
     bare_encode(src, out / "bare.mp4", seconds)
 else:
-    from pipeline.render.render_export import render_export
-    req = request(src, out, profile=profile, blur=profile == "vertical", seconds=seconds)
-    render_export(req, auth(), KEY)
+    export(src, out, profile=profile, blur=profile == "vertical", seconds=seconds)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"ffmpeg_max_rss_mb": round(kids, 1), "python_max_rss_mb": round(me, 1)}))
@@ -189,7 +206,7 @@ def speed(src: Path, work: Path, preset: str, rounds: int,
             bare_encode(src, work / f"bare-{preset}-{i}.mp4")
         bares.append(c)
         with Cost() as c:
-            result = render_export(request(src, work / f"ours-{preset}-{i}", options=OPTIONS), auth(), KEY)
+            result = export(src, work / f"ours-{preset}-{i}", options=OPTIONS)
         ourss.append(c)
         assert (result.width, result.height) == (1280, 720)
     bare_w, ours_w = min(c.wall for c in bares), min(c.wall for c in ourss)

@@ -66,6 +66,7 @@ class ExportAuthorisation:
     uses_real_voice: bool = False
     shows_name: bool = False
     redactions: str = ""  # redaction_digest of the terms the registry requires hidden ("" = none)
+    plan_hash: str = ""  # pipeline.publication.plan_hash of the plan approved ("" = none)
     signature: str = ""
 
     def payload(self) -> bytes:
@@ -92,6 +93,7 @@ class ExportAuthorisation:
                 uses_real_voice=bool(data.get("uses_real_voice", False)),
                 shows_name=bool(data.get("shows_name", False)),
                 redactions=str(data.get("redactions", "")),
+                plan_hash=str(data.get("plan_hash", "")),
                 signature=str(data.get("signature", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -108,11 +110,7 @@ def verify_authorisation(
     auth: ExportAuthorisation | None, key: bytes, expected_hash: str, candidate_id: int | None = None
 ) -> ExportAuthorisation:
     """Raise AuthorisationError unless `auth` is genuine and names exactly this version."""
-    if auth is None:
-        raise AuthorisationError("no export authorisation: the candidate must be approved first")
-    good = hmac.new(key, auth.payload(), hashlib.sha256).hexdigest()
-    if not auth.signature or not hmac.compare_digest(good, auth.signature):
-        raise AuthorisationError("export authorisation signature is invalid (forged or altered)")
+    auth = _genuine(auth, key)
     if candidate_id is not None and auth.candidate_id != candidate_id:
         raise AuthorisationError(
             f"export authorisation is for candidate {auth.candidate_id}, not {candidate_id}"
@@ -125,8 +123,35 @@ def verify_authorisation(
     return auth
 
 
+def _genuine(auth: ExportAuthorisation | None, key: bytes) -> ExportAuthorisation:
+    if auth is None:
+        raise AuthorisationError("no export authorisation: the candidate must be approved first")
+    good = hmac.new(key, auth.payload(), hashlib.sha256).hexdigest()
+    if not auth.signature or not hmac.compare_digest(good, auth.signature):
+        raise AuthorisationError("export authorisation signature is invalid (forged or altered)")
+    return auth
+
+
+def verify_plan_authorisation(auth: ExportAuthorisation | None, key: bytes, plan_hash: str,
+                              candidate_id: int, version: int) -> ExportAuthorisation:
+    """Raise AuthorisationError unless `auth` is genuine and signs exactly this plan."""
+    auth = _genuine(auth, key)
+    if not auth.plan_hash:
+        raise AuthorisationError("export authorisation names no publication plan")
+    if auth.candidate_id != candidate_id:
+        raise AuthorisationError(
+            f"export authorisation is for candidate {auth.candidate_id}, not {candidate_id}")
+    if auth.plan_hash != plan_hash or auth.version != version:
+        raise AuthorisationError(
+            f"export authorisation is stale: it approves another plan (version {auth.version}) "
+            "than the one about to be rendered")
+    return auth
+
+
 def _term_set(terms: Iterable[str]) -> set[str]:
-    return {t.strip().casefold() for t in terms if t.strip()}
+    from pipeline.terms import fold  # the one normaliser of registry terms
+
+    return {f for f in (fold(t) for t in terms) if f}
 
 
 def redaction_digest(terms: Iterable[str], key: bytes) -> str:

@@ -83,6 +83,7 @@ class ExportRequest:
     shows_face: bool = False
     uses_real_voice: bool = False
     shows_name: bool = False
+    plan_hash: str = ""  # pipeline.publication.plan_hash of the plan to render (signed as given)
 
 
 def _allows(allowed: tuple[str, ...], value: str) -> bool:
@@ -186,5 +187,6 @@ def authorise_export(
         shows_name=request.shows_name,
         redactions=redaction_digest(registry_redactions(consent.real_names, consent.identifying_words,
                                                         request.shows_name), key),
+        plan_hash=request.plan_hash,
     )
     return sign_authorisation(auth, key)

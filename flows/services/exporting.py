@@ -82,13 +82,12 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
 
     Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
     source do not allow a faithful render, RenderError when ffmpeg fails."""
+    from dataclasses import replace
+
     from clips_metadata.stored_records import hash_fields
     from pipeline.authorisation import version_hash
-    from pipeline.render.cards import end_card, title_card
-    from pipeline.render.profiles import RenderOptions
-    from pipeline.render.render_export import RenderRequest, render_export
-    from pipeline.render.subs import SubtitleTrack
-    from pipeline.render.timing import cues_for_text
+    from pipeline.publication import PlanError, Target, plan_hash
+    from pipeline.render.render_export import render_export
     from review.gate import ExportRequest
     from review.keys import load_or_create_key
     from review.service import ReviewService
@@ -103,63 +102,73 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     opts = dict(cand.render_options)
     guard = protection_for(person.consent, person.real_names, person.identifying_words, opts)
     extra_terms, extra_spans = editor_redactions(cand.redactions)
-    gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
-                                 shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
-                                 shows_name=guard.shows_name)
-    key = load_or_create_key(workspace, "export")
-    auth = svc.authorise(cid, gate_request, key=key)  # GateRefused names the reason
 
-    # Render exactly what was approved: re-read, and check the data against its version hash.
-    cand = store.get_candidate(cid)
+    # Render exactly what was approved: check the data against its version hash.
     fields = hash_fields(interview.sha256, cand.start, cand.end, cand.subtitles, cand.translations,
                          cand.redactions, cand.render_options)
     if version_hash(fields) != cand.content_hash:
         raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
     source = _source_path(workspace, interview.source_path)
     if not source.is_file():
-        raise ExportError(f"source of interview {interview.id} is missing: {source}")
-
+        raise ExportError(f"the source of interview {interview.id} is missing")
     transcript = store.load_transcript(cand.transcript_id)
     tinfo = store.get_transcript(cand.transcript_id)
-    words = transcript.words
-    fps = float((interview.media or {}).get("fps") or 25.0)
-    texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
-             **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-    # Only languages the gate authorised (the consent covers) get subtitles out of the system.
-    texts = {lang: text for lang, text in texts.items() if lang in auth.languages}
-    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                   for lang, text in sorted(texts.items()))
-    if language not in texts:
-        raise ExportError(f"candidate {cid} has no approved subtitle text in {language!r}")
-    title = end = None
-    if opts.get("title_card"):
-        title = title_card(person.pseudonym, interview.place, _year(interview.recorded))
-    if opts.get("end_card"):
-        end = end_card(str(opts["end_card"]))
-    consent = {"pseudonym": person.pseudonym, "face": person.consent.face,
-               "voice": person.consent.voice, "name": person.consent.name,
-               "languages": list(person.consent.languages),
-               "platforms": list(person.consent.platforms), "expires": person.consent.expires}
-
-    render_request = RenderRequest(
-        candidate_id=cid, version=cand.version, version_hash=cand.content_hash, source=str(source),
-        source_sha256=interview.sha256, start=cand.start, end=cand.end,
-        out_dir=str(request.out_dir or workspace.exports), profile=request.profile, language=language,
-        platform=request.platform, subtitles=tracks, words=words,
-        redact_terms=guard.redact_terms + extra_terms, registry_terms=guard.redact_terms,
-        pseudonym=person.pseudonym,
-        extra_bleeps=extra_spans, blur_faces=guard.blur_faces, alter_voice=guard.alter_voice,
-        title_card=title, end_card=end,
-        options=RenderOptions(preset=request.preset) if request.preset else None,
-        transcript={"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
-                    "model": tinfo.model, "language": tinfo.language},
-        consent=consent, approvals=rs.approvals(cid), audit=tuple(rs.audit_for_manifest(cid)),
-    )
-    result = render_export(render_request, auth, key, progress=progress)
+    key = load_or_create_key(workspace, "export")
+    gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
+                                 shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
+                                 shows_name=guard.shows_name)
+    try:
+        plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
+                     Target(request.profile, language, request.platform), request.preset, key)
+    except PlanError:
+        svc.authorise(cid, gate_request, key=key)  # the gate's own refusal comes first
+        raise
+    gate_request = replace(gate_request, plan_hash=plan_hash(plan))
+    auth = svc.authorise(cid, gate_request, key=key)  # GateRefused names the reason
+    provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
+                                 "model": tinfo.model, "language": tinfo.language},
+                  "approvals": rs.approvals(cid), "audit": tuple(rs.audit_for_manifest(cid))}
+    out_dir = Path(request.out_dir or workspace.exports)
+    result = render_export(plan, auth, key, source, out_dir, progress, provenance=provenance)
     return rs.record_export(cid, cand.version, cand.content_hash, profile=request.profile, language=language,
                             paths=[str(p) for p in result.paths], output_sha256=result.sha256,
                             manifest_path=str(result.manifest), authorisation=auth.to_dict(),
                             created_by=request.actor)
+
+
+def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
+          extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
+          preset: str | None, key: bytes) -> Any:
+    """The publication plan of the candidate's current version (pipeline.publication)."""
+    from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
+    from pipeline.render.cards import end_card, title_card
+    from pipeline.render.profiles import RenderOptions
+    from pipeline.render.subs import SubtitleTrack
+    from pipeline.render.timing import cues_for_text
+    from pipeline.terms import IdentifyingWord
+
+    fps = float((interview.media or {}).get("fps") or 25.0)
+    texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
+             **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
+    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
+                   for lang, text in sorted(texts.items()))
+    title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
+        if opts.get("title_card") else None
+    end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
+    version = VersionData(
+        candidate_id=cand.id, version=cand.version, source_sha256=interview.sha256, source_fps=fps,
+        start=cand.start, end=cand.end, tracks=tracks, words=tuple(words),
+        extra_terms=tuple(IdentifyingWord.parse(t) for t in extra_terms), extra_bleeps=extra_spans,
+        options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
+        blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
+        redact_names=bool(opts.get("redact_names")))
+    c = person.consent
+    consent = ConsentSnapshot(face=c.face, voice=c.voice, name=c.name, languages=tuple(c.languages),
+                              platforms=tuple(c.platforms),
+                              expires=c.expires.isoformat() if c.expires else "")
+    words_to_hide = tuple(IdentifyingWord.parse(w) for w in person.identifying_words if w.strip())
+    registry = RegistrySnapshot(person.id, person.pseudonym, tuple(person.real_names), words_to_hide, consent)
+    return build_plan(version, registry, target, key=key)
 
 
 def exports_due(store: Store, profiles: Sequence[str]) -> list[int]:

@@ -89,6 +89,8 @@ class RenderJob:
     speaker_y: float | None = None
     title_card: Card | None = None
     end_card: Card | None = None
+    boxes: tuple[BlurRegion, ...] = ()  # blurred by hand: each its own track, any window
+    scale: float = 1.0  # previews: the profile's frame scaled down by this factor
 
     @property
     def duration(self) -> float:
@@ -96,7 +98,8 @@ class RenderJob:
 
     @property
     def out_size(self) -> tuple[int, int]:
-        return output_size(self.options.profile_spec, self.src_width, self.src_height)
+        w, h = output_size(self.options.profile_spec, self.src_width, self.src_height)
+        return (w, h) if self.scale >= 1.0 else (even(w * self.scale), even(h * self.scale))
 
     @property
     def out_fps(self) -> float:
@@ -206,6 +209,13 @@ def blur_tracks(regions: Sequence[BlurRegion], src_w: int, src_h: int) -> tuple[
     return tuple(tracks)
 
 
+def _box_track(box: BlurRegion, src_w: int, src_h: int) -> BlurTrack:
+    """A hand-drawn box as a track of its own, kept inside the frame."""
+    w, h = max(2, min(src_w, box.width)), max(2, min(src_h, box.height))
+    x, y = min(max(0, box.x), src_w - w), min(max(0, box.y), src_h - h)
+    return BlurTrack(w, h, ((box.start, box.end, x, y),))
+
+
 def _during(windows: Sequence[tuple[float, float]]) -> str:
     """1 while t is inside one of the (non-overlapping) half-open windows, else 0."""
     return "+".join(f"gte(t,{_t(a)})*lt(t,{_t(b)})" for a, b in windows) or "0"
@@ -242,7 +252,8 @@ def _apply_blur(v: Any, job: RenderJob) -> Any:
     Every branch yields a frame for every frame: nothing waits for a branch to start, so memory
     stays flat however long the clip (trimmed branches made overlay queue whole seconds of video).
     """
-    tracks = blur_tracks(job.blur, job.src_width, job.src_height)
+    tracks = blur_tracks(job.blur, job.src_width, job.src_height) + tuple(
+        _box_track(b, job.src_width, job.src_height) for b in job.boxes)
     full = sorted((r.start, r.end) for r in job.blur if r.full_frame)
     out = v
     if tracks:

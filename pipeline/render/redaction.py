@@ -1,20 +1,18 @@
-"""Identity redaction: real names and listed identifying words become the pseudonym in text and a
-bleep in the audio over their word timestamps.
+"""Identity redaction in subtitles and audio: terms found by `pipeline.terms` (the one matching
+rule) are replaced in the text and bleeped over their word timestamps.
 
-Pure functions over words and strings; times are float seconds on the source clock.
+Pure functions over words and cues; times are float seconds on the source clock unless a name
+says "clip".
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.records import Cue, Word
-
-# Parts of a multi-word name shorter than this are not redacted on their own ("Al", "Bin").
-MIN_PART_LENGTH = 3
+from pipeline.terms import BREAK, MIN_PART_LENGTH, Term, TermMatcher, fold, redaction_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +25,86 @@ class Redaction:
     said: str
 
 
-def _norm(text: str) -> str:
-    """Case- and accent-insensitive form of a word, without surrounding punctuation."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"^[\W_]+|[\W_]+$", "", text)
+def _stream(pieces: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """`pieces` joined by BREAK, with each piece's (start, end) offset in the joined text."""
+    spans, at = [], 0
+    for p in pieces:
+        spans.append((at, at + len(p)))
+        at += len(p) + len(BREAK)
+    return BREAK.join(pieces), spans
+
+
+def find_spoken(words: Sequence[Word], matcher: TermMatcher) -> tuple[Redaction, ...]:
+    """Every run of words that says a term (by the same rule as the text), earliest first.
+    A term split over two recognised words ("Dar" "wish") is found too."""
+    text, spans = _stream([w.text.strip() for w in words])
+    owner = [0] * (len(text) + 1)
+    for i, (a, b) in enumerate(spans):
+        for k in range(a, b + 1):
+            owner[k] = i
+    hits = []
+    for m in matcher.find(text):
+        first, last = owner[m.start], owner[max(m.start, m.end - 1)]
+        hits.append(Redaction(m.term.text, words[first].start, words[last].end,
+                              " ".join(w.text.strip() for w in words[first:last + 1])))
+    return tuple(hits)
+
+
+def redact_track(cues: Sequence[Cue], matcher: TermMatcher, max_chars: int = 42) -> tuple[Cue, ...]:
+    """Cues with every term replaced, also where a term runs across lines or cues: its
+    replacement goes where it starts and the rest of it is removed. A cue left empty is dropped;
+    a line that grows past `max_chars` is re-wrapped."""
+    where: list[tuple[int, int]] = [(ci, li) for ci, c in enumerate(cues) for li in range(len(c.lines))]
+    text, spans = _stream([line for c in cues for line in c.lines])
+    edits: dict[int, list[tuple[int, int, str]]] = {}
+    for m in matcher.find(text):
+        placed = False
+        for k, (a, b) in enumerate(spans):
+            lo, hi = max(a, m.start), min(b, m.end)
+            if lo >= hi:
+                continue
+            edits.setdefault(k, []).append((lo - a, hi - a, "" if placed else m.term.replacement))
+            placed = True
+    lines = [line for c in cues for line in c.lines]
+    for k, changes in edits.items():
+        line = lines[k]
+        for a, b, repl in sorted(changes, reverse=True):
+            line = line[:a] + repl + line[b:]
+        lines[k] = _tidy(line)
+    out: list[Cue] = []
+    for ci, cue in enumerate(cues):
+        mine = tuple(lines[k] for k, (c, _li) in enumerate(where) if c == ci and lines[k])
+        changed = any(k in edits for k, (c, _li) in enumerate(where) if c == ci)
+        if changed and any(len(x) > max_chars for x in mine):
+            mine = wrap_lines(" ".join(mine), max_chars)
+        if mine:
+            out.append(Cue(cue.start, cue.end, mine))
+    return tuple(out)
+
+
+def _tidy(line: str) -> str:
+    line = " ".join(line.split())
+    return re.sub(r"^[\s,;:]+(?=\S)", "", line) if line else line
+
+
+def _collapse(text: str, replacement: str) -> str:
+    """"Karim Haddad" found as two parts would read "Amal Amal": one replacement is enough."""
+    if not replacement:
+        return text
+    return re.sub(rf"(?:{re.escape(replacement)})(?:\s+{re.escape(replacement)})+", replacement, text)
+
+
+# ---- older entry points: one replacement for every term (kept for callers not yet on plans) ------
+
+def _legacy_terms(terms: Iterable[str], replacement: str, include_parts: bool) -> tuple[Term, ...]:
+    whole = [" ".join(t.split()) for t in terms if fold(t)]
+    if include_parts:
+        return tuple(Term(t.text, replacement) for t in redaction_terms(whole, (), replacement or "x"))
+    return tuple(Term(t, replacement) for t in whole)
 
 
 def expand_terms(terms: Iterable[str], include_parts: bool = True) -> tuple[str, ...]:
-    """The terms to look for: each term, and (for safety) each long-enough part of a multi-word
-    term, since people say "Haddad" as often as "Karim Haddad". Longest first."""
+    """The terms to look for: each term and each long-enough part, longest first."""
     out: dict[str, None] = {}
     for term in terms:
         term = " ".join(term.split())
@@ -45,71 +113,29 @@ def expand_terms(terms: Iterable[str], include_parts: bool = True) -> tuple[str,
         out[term] = None
         if include_parts:
             for part in term.split(" "):
-                if len(_norm(part)) >= MIN_PART_LENGTH:
+                if len(fold(part)) >= MIN_PART_LENGTH:
                     out[part] = None
     return tuple(sorted(out, key=lambda t: (-len(t.split()), -len(t), t)))
 
 
-def find_redactions(
-    words: Sequence[Word], terms: Iterable[str], include_parts: bool = True
-) -> tuple[Redaction, ...]:
-    """Every run of consecutive words that spells a term (normalised), earliest first.
-
-    A word that carries a term glued to a suffix ("Haddad's") matches too.
-    """
-    expanded = [(t, [_norm(p) for p in t.split(" ")]) for t in expand_terms(terms, include_parts)]
-    normed = [_norm(w.text) for w in words]
-    hits: list[Redaction] = []
-    i = 0
-    while i < len(words):
-        for term, parts in expanded:
-            n = len(parts)
-            if i + n > len(words):
-                continue
-            window = normed[i:i + n]
-            if window[:-1] == parts[:-1] and _matches_last(window[-1], parts[-1]):
-                hits.append(Redaction(term, words[i].start, words[i + n - 1].end,
-                                      " ".join(w.text for w in words[i:i + n])))
-                i += n
-                break
-        else:
-            i += 1
-    return tuple(hits)
-
-
-def _matches_last(said: str, part: str) -> bool:
-    if said == part:
-        return True
-    # Possessives and clitics: "haddad's", "haddads".
-    suffix = said[len(part):]
-    return bool(part) and said.startswith(part) and re.fullmatch(r"(?:'s|’s|s|')", suffix) is not None
+def find_redactions(words: Sequence[Word], terms: Iterable[str],
+                    include_parts: bool = True) -> tuple[Redaction, ...]:
+    return find_spoken(words, TermMatcher(_legacy_terms(terms, "", include_parts)))
 
 
 def redact_text(text: str, terms: Iterable[str], pseudonym: str, include_parts: bool = True) -> str:
-    """`text` with every term (whole words, any case) replaced by `pseudonym`."""
-    expanded = expand_terms(terms, include_parts)
-    if not expanded:
-        return text
-    alternatives = "|".join(r"\s+".join(re.escape(p) for p in t.split(" ")) for t in expanded)
-    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-    out = pattern.sub(pseudonym, text)
-    # "Karim Haddad" said as two matches would read "Pseudonym Pseudonym": collapse repeats.
-    if pseudonym:
-        out = re.sub(rf"(?:{re.escape(pseudonym)})(?:\s+{re.escape(pseudonym)})+", pseudonym, out)
-    return out
+    """`text` with every term replaced by `pseudonym` (the pre-plan rule; plans use Term
+    replacements from `pipeline.terms.redaction_terms`)."""
+    matcher = TermMatcher(_legacy_terms(terms, pseudonym, include_parts))
+    for m in reversed(matcher.find(text)):
+        text = text[:m.start] + pseudonym + text[m.end:]
+    return _collapse(text, pseudonym)
 
 
 def redact_cues(cues: Sequence[Cue], terms: Iterable[str], pseudonym: str,
                 max_chars: int = 42, include_parts: bool = True) -> tuple[Cue, ...]:
-    """Cues with terms replaced; a cue whose lines grow past `max_chars` is re-wrapped."""
-    terms = tuple(terms)
-    out = []
-    for cue in cues:
-        lines = tuple(redact_text(line, terms, pseudonym, include_parts) for line in cue.lines)
-        if lines != cue.lines and any(len(line) > max_chars for line in lines):
-            lines = wrap_lines(" ".join(lines), max_chars)
-        out.append(Cue(cue.start, cue.end, lines))
-    return tuple(out)
+    out = redact_track(cues, TermMatcher(_legacy_terms(terms, pseudonym, include_parts)), max_chars)
+    return tuple(Cue(c.start, c.end, tuple(_collapse(x, pseudonym) for x in c.lines)) for c in out)
 
 
 def wrap_lines(text: str, max_chars: int = 42, max_lines: int = 2) -> tuple[str, ...]:

@@ -1,30 +1,34 @@
-"""`render_export`: an approved candidate version in, a verified MP4 with sidecar subtitles and a
-provenance manifest out. Nothing is read, planned or written before the export authorisation
-verifies against the version about to be rendered.
+"""`render_export` and `render_preview`: a publication plan in, a verified MP4 out.
 
-Layout: `out_dir/<stem>/<stem>.mp4`, `<stem>.<lang>.srt`, `<stem>.<lang>.vtt`, `manifest.json`,
-with `<stem>` = `candidate-<id>-v<version>-<profile>[-<lang>]`. The MP4 is written under a hidden
-temporary name, probed, and renamed into place; `manifest.json` is written last, so an export is
-complete exactly when its manifest exists.
+The renderer renders only from a `PublicationPlan` (pipeline.publication): its cut, redacted
+cues, bleeps, blur, voice, cards and encoder settings. `render_export` takes nothing that could
+contradict the plan (no cut, version or hash beside it), and writes nothing before an
+authorisation that signs exactly `plan_hash(plan)` verifies. The source file is named by path
+but must hash to the plan's `source_sha256`.
+
+`render_preview` renders the same plan through the same ffmpeg graph, in a smaller frame with a
+fast preset and without an authorisation, to a path the caller names (never an exports folder).
+
+Export layout: `out_dir/<stem>/<stem>.mp4`, `<stem>.<lang>.srt`, `<stem>.<lang>.vtt`,
+`manifest.json`, with `<stem>` = `candidate-<id>-v<version>-<profile>[-<lang>]`. The MP4 is
+written under a hidden temporary name, probed, and renamed into place; `manifest.json` is written
+last, so an export is complete exactly when its manifest exists.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.authorisation import (
-    ExportAuthorisation,
-    redaction_refusal,
-    scope_refusal,
-    verify_authorisation,
-)
-from pipeline.errors import AuthorisationError, RenderError
-from pipeline.records import Cue, Word
-from pipeline.render.cards import CardText, make_card_image
+from pipeline.authorisation import ExportAuthorisation, scope_refusal, verify_plan_authorisation
+from pipeline.errors import AuthorisationError, MediaError, RenderError
+from pipeline.publication import PublicationPlan, plan_hash
+from pipeline.records import Cue
+from pipeline.render.cards import make_card_image
 from pipeline.render.files import (
     commit,
     link_fonts,
@@ -38,11 +42,10 @@ from pipeline.render.files import (
     write_json_atomic,
     write_text_atomic,
 )
-from pipeline.render.manifest import build_manifest, cue_text_sha256
-from pipeline.render.plan import Card, RenderJob, plan_audio_analysis, plan_render
-from pipeline.render.profiles import RenderOptions, get_profile, is_rtl_language
-from pipeline.render.redaction import Redaction, bleep_intervals, find_redactions, redact_cues
-from pipeline.render.subs import FONTS_DIR, SubtitleTrack, clip_cues, format_ass, format_srt, format_vtt
+from pipeline.render.manifest import build_manifest, cue_text_sha256, neutral_source_id, without_notes
+from pipeline.render.plan import BlurRegion, Card, RenderJob, plan_audio_analysis, plan_render
+from pipeline.render.profiles import RenderOptions, is_rtl_language
+from pipeline.render.subs import FONTS_DIR, format_ass, format_srt, format_vtt
 
 ProgressFn = Callable[[float], None]  # fraction done, 0.0-1.0
 CENTRE_SAMPLE_FPS = 0.5  # samples per second when faces are only needed to frame the speaker
@@ -51,54 +54,14 @@ FACES_SHARE = 0.25  # share given to face detection, when it runs
 
 
 @dataclass(frozen=True, slots=True)
-class RenderRequest:
-    """One export of one approved candidate version.
+class PreviewOptions:
+    """How a preview differs from its export: frame height capped at `max_height` (never
+    upscaled), x264 `preset` and `crf`. Everything else (cut, text, bleeps, blur, voice,
+    loudness, cards) is the plan's."""
 
-    Times are seconds on the source clock. `subtitles` holds the approved cues per language (source
-    clock); `language` names the one burned into the picture ("" burns none). `words` are the
-    transcript's timed words, used to bleep `redact_terms` (real names and identifying words),
-    which become `pseudonym` in every subtitle; `extra_bleeps` are further spans an editor marked.
-    `registry_terms` are the registry's terms among `redact_terms`: they must match the digest the
-    authorisation carries.
-    `consent`, `approvals`, `audit` and `transcript`
-    are recorded in the manifest as given. `options` defaults to `RenderOptions(profile=profile)`.
-    """
-
-    candidate_id: int
-    version: int
-    version_hash: str
-    source: str
-    source_sha256: str
-    start: float
-    end: float
-    out_dir: str
-    profile: str = "master"
-    language: str = ""
-    platform: str = "any"
-    subtitles: tuple[SubtitleTrack, ...] = ()
-    words: tuple[Word, ...] = ()
-    redact_terms: tuple[str, ...] = ()
-    pseudonym: str = ""
-    extra_bleeps: tuple[tuple[float, float], ...] = ()  # editor-marked spans (source clock)
-    registry_terms: tuple[str, ...] = ()  # the registry's part of redact_terms (the gate signed it)
-    blur_faces: bool = True
-    alter_voice: bool = True
-    title_card: CardText | None = None
-    end_card: CardText | None = None
-    transcript: Mapping[str, Any] = field(default_factory=dict)
-    consent: Mapping[str, Any] = field(default_factory=dict)
-    approvals: tuple[Any, ...] = ()
-    audit: tuple[Any, ...] = ()
-    options: RenderOptions | None = None
-
-    @property
-    def render_options(self) -> RenderOptions:
-        return (self.options or RenderOptions()).with_profile(self.profile)
-
-    @property
-    def stem(self) -> str:
-        lang = f"-{self.language}" if self.language else ""
-        return f"candidate-{self.candidate_id}-v{self.version}-{self.profile}{lang}"
+    max_height: int = 360
+    preset: str = "ultrafast"
+    crf: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,117 +76,138 @@ class ExportResult:
     duration: float
     width: int
     height: int
+    plan_hash: str
 
     @property
     def paths(self) -> tuple[Path, ...]:
         return (self.video, *self.sidecars, self.manifest)
 
 
-def _check_request(req: RenderRequest) -> None:
-    get_profile(req.profile)
-    if not req.end > req.start >= 0:
-        raise RenderError(f"invalid cut {req.start:.3f}-{req.end:.3f}s: out must follow in")
-    if req.redact_terms and not req.pseudonym.strip():
-        raise RenderError("redaction terms need a pseudonym to put in their place")
+@dataclass(frozen=True, slots=True)
+class PreviewResult:
+    """A preview written to `video`, of the plan whose hash is `plan_hash`."""
+
+    video: Path
+    plan_hash: str
+    duration: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    job: RenderJob
+    probed: Any
+    sha256: str
+    samples: tuple[Any, ...]
+    regions: tuple[BlurRegion, ...]
+    src: Any  # media.MediaInfo
+
+
+def stem_of(plan: PublicationPlan) -> str:
+    lang = f"-{plan.language}" if plan.language else ""
+    return f"candidate-{plan.candidate_id}-v{plan.version}-{plan.profile}{lang}"
 
 
 def render_export(
-    request: RenderRequest,
+    plan: PublicationPlan,
     authorisation: ExportAuthorisation | None,
     key: bytes,
+    source: str | Path,
+    out_dir: str | Path,
     progress: ProgressFn | None = None,
+    *,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ExportResult:
-    """Verify the authorisation, then render, verify and write the export. Raises
-    AuthorisationError (nothing written), MediaError or RenderError."""
-    auth = verify_authorisation(authorisation, key, request.version_hash, request.candidate_id)
-    if auth.version != request.version:
-        raise AuthorisationError(
-            f"export authorisation is for version {auth.version}, not version {request.version}")
-    languages = tuple(sorted({t.language for t in request.subtitles} | ({request.language} - {""})))
-    refusal = scope_refusal(auth, request.profile, request.platform, languages,
-                            request.blur_faces, request.alter_voice)
-    refusal = refusal or redaction_refusal(auth, key, request.registry_terms, request.redact_terms)
+    """Verify that `authorisation` signs exactly `plan`, then render, verify and write the export.
+
+    `provenance` (approvals, audit, transcript facts) goes into the manifest only, without any
+    note or comment fields. Raises AuthorisationError (nothing written), MediaError or
+    RenderError."""
+    digest = plan_hash(plan)
+    auth = verify_plan_authorisation(authorisation, key, digest, plan.candidate_id, plan.version)
+    refusal = scope_refusal(auth, plan.profile, plan.platform, plan.languages,
+                            plan.blur_faces, plan.alter_voice)
     if refusal:
         raise AuthorisationError(refusal)
-    _check_request(request)
 
-    from pipeline.media import probe  # PyAV; after the authorisation check on purpose
-
-    info = probe(request.source)
-    if request.source_sha256 and info.sha256 != request.source_sha256:
-        raise RenderError(f"{Path(request.source).name} is not the approved source (sha256 differs)")
-    video = info.video
-    if video is None or not video.width or not video.height:
-        raise RenderError(f"{Path(request.source).name} has no video stream to export")
-    if request.end > info.duration + 0.05:
-        raise RenderError(f"out point {request.end:.3f}s is past the source's end ({info.duration:.3f}s)")
-    options = request.render_options
-    profile = options.profile_spec
-    fps = float(video.fps or 25.0)
-
+    stem = stem_of(plan)
     # Absolute: a relative folder starting with "-" would reach ffmpeg as an option.
-    export_dir = Path(request.out_dir).absolute() / request.stem
-    export_dir.mkdir(parents=True, exist_ok=True)
-    final = export_dir / f"{request.stem}.mp4"
-    remove_stale_parts(final)
-    remove_stale_work_dirs(scratch_root())
+    export_dir = Path(out_dir).absolute() / stem
+    final = export_dir / f"{stem}.mp4"
 
-    report = progress or (lambda _f: None)
-    with tempfile.TemporaryDirectory(prefix=work_dir_prefix(), dir=scratch_root()) as work_dir:
-        work = Path(work_dir)
-        # Progress: face detection (when it runs) takes the first share, loudness analysis a
-        # little, the render the rest.
-        faces_share = FACES_SHARE if (request.blur_faces or profile.kind != "fit") else 0.0
-        start_render = faces_share + ANALYSIS_SHARE
-        job, tracks, extra = _prepare(request, options, info.duration, video.width, video.height, fps, work,
-                                      lambda f: report(faces_share * f))
-        if options.normalise_loudness:
-            from pipeline.render.loudness import normalisation, parse_ebur128_summary
-            from pipeline.render.run import run_ffmpeg
+    def before_commit() -> None:
+        # Re-rendering over an earlier export: its manifest no longer describes the video about
+        # to replace it, so it goes first (the export is complete again once the new one is).
+        (export_dir / "manifest.json").unlink(missing_ok=True)
 
-            measured = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job)))
-            job = replace(job, loudness=measured)
-            if normalisation(options, measured)[0] == "limit":
-                # The limiter takes some loudness off the peaks: measure that and give it back.
-                limited = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job, check=True)))
-                if limited.usable:
-                    job = replace(job, loudness_trim=round(options.loudness_target - limited.input_i, 2))
-        report(start_render)
-        probed, sha = _render_video(job, final, lambda f: report(start_render + (1 - start_render) * f))
-
-    sidecars, subtitle_info = _write_sidecars(request, tracks, export_dir)
+    done = _render(plan, source, final, plan.options, None, progress, before_commit, mkdir=export_dir)
+    sidecars, subtitle_info = _write_sidecars(plan, stem, export_dir)
+    options, job, video = plan.options, done.job, done.src.video
     manifest = build_manifest(
-        candidate={"id": request.candidate_id, "version": request.version,
-                   "version_hash": request.version_hash},
-        source={"file": Path(request.source).name, "sha256": info.sha256, "in": request.start,
-                "out": request.end, "duration": round(request.end - request.start, 3),
-                "width": video.width, "height": video.height, "fps": fps},
-        transcript=request.transcript,
+        candidate={"id": plan.candidate_id, "version": plan.version, "plan_hash": digest},
+        source={"id": neutral_source_id(plan.source_sha256), "sha256": plan.source_sha256,
+                "in": plan.start, "out": plan.end, "duration": plan.duration,
+                "width": video.width, "height": video.height, "fps": plan.source_fps},
+        transcript=without_notes((provenance or {}).get("transcript", {})),
         subtitles=subtitle_info,
-        redactions=extra["redactions"],
-        identity=extra["identity"],
-        consent=request.consent,
+        redactions={"bleeps": [list(b) for b in plan.bleeps], "subtitles_redacted": True,
+                    "replacements": "real names: pseudonym; other identifying words: their "
+                                    "registry replacement or a neutral placeholder"},
+        identity={"face_blurred": plan.blur_faces, "face_samples": len(done.samples),
+                  "face_samples_with_faces": sum(1 for s in done.samples if s.boxes),
+                  "blur_regions": len(done.regions), "manual_blur_boxes": len(plan.blur_boxes),
+                  "full_frame_blur_seconds": round(sum(min(r.end, job.duration) - r.start
+                                                       for r in done.regions if r.full_frame), 3),
+                  "voice_altered": plan.alter_voice,
+                  "voice_pitch_ratio": options.voice_pitch if plan.alter_voice else None},
+        consent={"pseudonym": plan.pseudonym, "face": plan.consent.face, "voice": plan.consent.voice,
+                 "name": plan.consent.name, "languages": list(plan.consent.languages),
+                 "platforms": list(plan.consent.platforms), "expires": plan.consent.expires or None},
         authorisation=auth.to_dict(),
-        approvals=request.approvals,
-        audit=request.audit,
-        render={"profile": profile.name, "platform": request.platform,
-                "burned_language": request.language or None,
-                "loudness_target_lufs": options.loudness_target if options.normalise_loudness else None,
+        approvals=without_notes(tuple((provenance or {}).get("approvals", ()))),
+        audit=without_notes(tuple((provenance or {}).get("audit", ()))),
+        render={"profile": plan.profile, "platform": plan.platform,
+                "burned_language": plan.language or None,
+                "loudness_target_lufs": plan.loudness_target,
                 "loudness_measured": job.loudness.as_dict() if job.loudness else None,
                 "loudness_trim_db": job.loudness_trim,
                 "options": options.settings(), "ffmpeg": _ffmpeg_version(),
                 "fonts": sorted(p.name for p in FONTS_DIR.glob("*.ttf"))},
-        output={"file": final.name, "sha256": sha, "size": final.stat().st_size,
-                "duration": round(probed.video_duration, 3), "width": probed.width,
-                "height": probed.height, "fps": probed.fps, "video_codec": probed.video_codec,
-                "audio_codec": probed.audio_codec},
+        output={"file": final.name, "sha256": done.sha256, "size": final.stat().st_size,
+                "duration": round(done.probed.video_duration, 3), "width": done.probed.width,
+                "height": done.probed.height, "fps": done.probed.fps,
+                "video_codec": done.probed.video_codec, "audio_codec": done.probed.audio_codec},
         sidecars=[{"file": p.name, "sha256": sha256_of(p)} for p in sidecars],
-        cards=extra["cards"],
+        cards={k: {"lines": list(c.lines), "duration": c.duration}
+               for k, c in (("title", plan.title_card), ("end", plan.end_card)) if c is not None},
     )
     manifest_path = write_json_atomic(export_dir / "manifest.json", manifest)
-    report(1.0)
-    return ExportResult(export_dir, final, tuple(sidecars), manifest_path, sha,
-                        probed.video_duration, probed.width, probed.height)
+    if progress:
+        progress(1.0)
+    return ExportResult(export_dir, final, tuple(sidecars), manifest_path, done.sha256,
+                        done.probed.video_duration, done.probed.width, done.probed.height, digest)
+
+
+def render_preview(
+    plan: PublicationPlan,
+    source: str | Path,
+    out_path: str | Path,
+    progress: ProgressFn | None = None,
+    options: PreviewOptions = PreviewOptions(),
+) -> PreviewResult:
+    """Render `plan` as a preview to `out_path` (an .mp4 outside any exports folder): the same
+    graph, cut, text, bleeps, blur, voice and loudness, in a smaller frame, encoded fast."""
+    out = Path(out_path).absolute()
+    if "exports" in out.parts[:-1]:
+        raise RenderError("a preview is never written into an exports folder")
+    encode = replace(plan.options, preset=options.preset, crf=options.crf)
+    done = _render(plan, source, out, encode, options.max_height, progress, lambda: None,
+                   mkdir=out.parent)
+    if progress:
+        progress(1.0)
+    return PreviewResult(out, plan_hash(plan), done.probed.video_duration, done.probed.width,
+                         done.probed.height)
 
 
 def _ffmpeg_version() -> str:
@@ -235,84 +219,125 @@ def _ffmpeg_version() -> str:
         return "unknown"
 
 
-def _prepare(
-    req: RenderRequest, options: RenderOptions, src_duration: float, width: int, height: int,
-    fps: float, work: Path, progress: ProgressFn,
-) -> tuple[RenderJob, dict[str, tuple[Cue, ...]], dict[str, Any]]:
-    """Faces, cards, subtitles and bleeps worked out; the RenderJob ready for planning."""
-    from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
+def _render(plan: PublicationPlan, source: str | Path, final: Path, options: RenderOptions,
+            max_height: int | None, progress: ProgressFn | None, before_commit: Callable[[], None],
+            mkdir: Path) -> _Rendered:
+    """Probe and check the source, work out faces and cards, measure loudness, run the graph."""
+    from pipeline.media import probe  # PyAV; after any authorisation check on purpose
+
+    try:
+        info = probe(str(source))
+    except MediaError:
+        # Its message names the file, and a file name can carry a real name: say it without.
+        raise MediaError("the plan's source cannot be read as media") from None
+    if info.sha256 != plan.source_sha256:
+        raise RenderError("the source file is not the plan's source (sha256 differs)")
+    video = info.video
+    if video is None or not video.width or not video.height:
+        raise RenderError("the source has no video stream to render")
+    if plan.end > info.duration + 0.05:
+        raise RenderError(f"out point {plan.end:.3f}s is past the source's end ({info.duration:.3f}s)")
+    mkdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(final)
+    remove_stale_work_dirs(scratch_root())
+    report = progress or (lambda _f: None)
+    profile = options.profile_spec
+    with tempfile.TemporaryDirectory(prefix=work_dir_prefix(), dir=scratch_root()) as work_dir:
+        work = Path(work_dir)
+        faces_share = FACES_SHARE if (plan.blur_faces or profile.kind != "fit") else 0.0
+        start_render = faces_share + ANALYSIS_SHARE
+        base = _base_job(plan, options, info, video.width, video.height, max_height)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The loudness passes (ffmpeg, audio only) need nothing from face detection (Python):
+            # on two cores they run side by side.
+            measuring = pool.submit(_measure_loudness, base, options) if options.normalise_loudness else None
+            job, samples, regions = _prepare(plan, base, work, lambda f: report(faces_share * f))
+            if measuring is not None:
+                measured = measuring.result()
+                job = replace(job, loudness=measured.loudness, loudness_trim=measured.loudness_trim)
+        report(start_render)
+        probed, sha = _render_video(job, final, lambda f: report(start_render + (1 - start_render) * f),
+                                    before_commit)
+    return _Rendered(job, probed, sha, samples, regions, info)
+
+
+def _measure_loudness(job: RenderJob, options: RenderOptions) -> RenderJob:
+    from pipeline.render.loudness import normalisation, parse_ebur128_summary
+    from pipeline.render.run import run_ffmpeg
+
+    measured = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job)))
+    job = replace(job, loudness=measured)
+    if normalisation(options, measured)[0] == "limit":
+        # The limiter takes some loudness off the peaks: measure that and give it back.
+        limited = parse_ebur128_summary(run_ffmpeg(plan_audio_analysis(job, check=True)))
+        if limited.usable:
+            job = replace(job, loudness_trim=round(options.loudness_target - limited.input_i, 2))
+    return job
+
+
+def _base_job(plan: PublicationPlan, options: RenderOptions, info: Any, width: int, height: int,
+              max_height: int | None) -> RenderJob:
+    """The job's source, cut, geometry, sound (bleeps, voice) and encoder settings."""
     from pipeline.render.run import ffmpeg_exe
 
+    base = RenderJob(ffmpeg=ffmpeg_exe(), source=str(Path(str(info.path)).resolve()), start=plan.start,
+                     end=min(plan.end, info.duration), src_width=width, src_height=height,
+                     # The file's own rate (it is the plan's source: the sha256 matched).
+                     fps=float(info.video.fps or plan.source_fps or 25.0), output="", options=options,
+                     alter_voice=plan.alter_voice, bleeps=plan.bleeps)
+    if max_height:
+        base = replace(base, scale=min(1.0, max_height / base.out_size[1]))
+    return base
+
+
+def _prepare(
+    plan: PublicationPlan, base: RenderJob, work: Path, progress: ProgressFn,
+) -> tuple[RenderJob, tuple[Any, ...], tuple[BlurRegion, ...]]:
+    """Faces, cards and the burned subtitles worked out; the RenderJob ready for planning."""
+    from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
+
+    options = base.options
     profile = options.profile_spec
-    base = RenderJob(ffmpeg=ffmpeg_exe(), source=str(Path(req.source).resolve()), start=req.start,
-                     end=min(req.end, src_duration), src_width=width, src_height=height, fps=fps,
-                     output="", options=options, alter_voice=req.alter_voice)
+    width, height = base.src_width, base.src_height
     out_w, out_h = base.out_size
 
     samples: tuple[Any, ...] = ()
-    if req.blur_faces or profile.kind != "fit":
-        rate = options.face_sample_fps if req.blur_faces else CENTRE_SAMPLE_FPS
-        samples = detect_faces(base.source, base.start, base.end, rate, progress=progress)
-    regions = blur_regions(samples, base.start, base.end, width, height, options.face_padding,
-                           options.face_fallback_full_frame) if req.blur_faces else ()
+    if plan.blur_faces or profile.kind != "fit":
+        rate = options.face_sample_fps if plan.blur_faces else CENTRE_SAMPLE_FPS
+        samples = tuple(detect_faces(base.source, base.start, base.end, rate, progress=progress))
+    regions = tuple(blur_regions(samples, base.start, base.end, width, height, options.face_padding,
+                                 options.face_fallback_full_frame)) if plan.blur_faces else ()
     centre = speaker_centre(samples)
+    boxes = tuple(BlurRegion(b.x, b.y, b.width, b.height, b.start, b.end) for b in plan.blur_boxes)
 
     title = end = None
-    cards: dict[str, Any] = {}
-    if req.title_card is not None:
-        title = Card(str(make_card_image(req.title_card, out_w, out_h, work / "title.png")),
-                     req.title_card.duration)
-        cards["title"] = {"lines": list(req.title_card.lines), "duration": req.title_card.duration}
-    if req.end_card is not None:
-        end = Card(str(make_card_image(req.end_card, out_w, out_h, work / "end.png")), req.end_card.duration)
-        cards["end"] = {"lines": list(req.end_card.lines), "duration": req.end_card.duration}
-    offset = title.duration if title else 0.0
+    if plan.title_card is not None:
+        title = Card(str(make_card_image(plan.title_card, out_w, out_h, work / "title.png")),
+                     plan.title_card.duration)
+    if plan.end_card is not None:
+        end = Card(str(make_card_image(plan.end_card, out_w, out_h, work / "end.png")),
+                   plan.end_card.duration)
 
-    tracks: dict[str, tuple[Cue, ...]] = {}
-    for track in req.subtitles:
-        cues = clip_cues(track.cues, base.start, base.end, offset)
-        if req.redact_terms:
-            cues = redact_cues(cues, req.redact_terms, req.pseudonym)
-        if cues:
-            tracks[track.language] = cues
     ass_file = None
-    if req.language:
-        if req.language not in tracks:
-            raise RenderError(f"no approved subtitles in language {req.language!r} inside the cut")
-        ass_file = work / "burn.ass"
-        # The ASS is burned over the clip only; cards carry no subtitles, so shift back.
-        burn = tuple(Cue(round(c.start - offset, 3), round(c.end - offset, 3), c.lines)
-                     for c in tracks[req.language])
-        write_text_atomic(ass_file, format_ass(burn, profile.subtitles, out_w, out_h, req.language))
-
-    redactions = find_redactions(req.words, req.redact_terms) if req.redact_terms else ()
-    redactions += tuple(Redaction("(marked by an editor)", a, b, "") for a, b in req.extra_bleeps)
-    bleeps = bleep_intervals(redactions, base.start, base.end, options.bleep_padding)
+    if plan.language:
+        track = plan.track(plan.language)
+        if track is None:
+            raise RenderError(f"the plan has no subtitles in {plan.language!r} to burn in")
+        ass_file = work / "burn.ass"  # clip clock: cards carry no subtitles
+        write_text_atomic(ass_file, format_ass(track.cues, profile.subtitles, out_w, out_h, plan.language))
 
     job = replace(
         base, ass_file=str(ass_file) if ass_file else None,
         fonts_dir=str(link_fonts(FONTS_DIR, work / "fonts")) if ass_file else None,
-        blur=regions, bleeps=bleeps,
+        blur=regions, boxes=boxes,
         speaker_x=centre[0] if centre else None, speaker_y=centre[1] if centre else None,
         title_card=title, end_card=end,
     )
-    extra = {
-        "redactions": {"terms": len(req.redact_terms), "replacement": req.pseudonym or None,
-                       "bleeps": [list(b) for b in bleeps], "occurrences": len(redactions),
-                       "subtitles_redacted": bool(req.redact_terms)},
-        "identity": {"face_blurred": req.blur_faces, "face_samples": len(samples),
-                     "face_samples_with_faces": sum(1 for s in samples if s.boxes),
-                     "blur_regions": len(regions),
-                     "full_frame_blur_seconds": round(sum(min(r.end, base.duration) - r.start
-                                                          for r in regions if r.full_frame), 3),
-                     "voice_altered": req.alter_voice,
-                     "voice_pitch_ratio": options.voice_pitch if req.alter_voice else None},
-        "cards": cards,
-    }
-    return job, tracks, extra
+    return job, samples, regions
 
 
-def _render_video(job: RenderJob, final: Path, report: ProgressFn) -> tuple[Any, str]:
+def _render_video(job: RenderJob, final: Path, report: ProgressFn,
+                  before_commit: Callable[[], None]) -> tuple[Any, str]:
     """Run the single render into a temporary file, verify it, rename it into place."""
     from pipeline.render.run import run_ffmpeg
 
@@ -328,9 +353,7 @@ def _render_video(job: RenderJob, final: Path, report: ProgressFn) -> tuple[Any,
         out_w, out_h = job.out_size
         probed = verify_output(tmp, out_w, out_h, total, job.out_fps)
         sha = sha256_of(tmp)
-        # Re-rendering over an earlier export: its manifest no longer describes the video about to
-        # replace it, so it goes first (the export is complete again once the new one is written).
-        (final.parent / "manifest.json").unlink(missing_ok=True)
+        before_commit()
         commit(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -338,19 +361,23 @@ def _render_video(job: RenderJob, final: Path, report: ProgressFn) -> tuple[Any,
     return probed, sha
 
 
-def _write_sidecars(req: RenderRequest, tracks: Mapping[str, tuple[Cue, ...]],
+def _write_sidecars(plan: PublicationPlan, stem: str,
                     export_dir: Path) -> tuple[list[Path], dict[str, dict[str, Any]]]:
+    offset = plan.title_card.duration if plan.title_card else 0.0
     paths: list[Path] = []
     info: dict[str, dict[str, Any]] = {}
-    for lang, cues in sorted(tracks.items()):
-        srt = write_text_atomic(export_dir / f"{req.stem}.{lang}.srt", format_srt(cues))
-        vtt = write_text_atomic(export_dir / f"{req.stem}.{lang}.vtt", format_vtt(cues))
+    for track in plan.tracks:
+        lang = track.language
+        # Sidecars run on the file's clock: the title card comes first.
+        cues = tuple(Cue(round(c.start + offset, 3), round(c.end + offset, 3), c.lines) for c in track.cues)
+        srt = write_text_atomic(export_dir / f"{stem}.{lang}.srt", format_srt(cues))
+        vtt = write_text_atomic(export_dir / f"{stem}.{lang}.vtt", format_vtt(cues))
         paths += [srt, vtt]
         info[lang] = {"text_sha256": cue_text_sha256(cues), "cues": len(cues),
-                      "burned": lang == req.language, "rtl": is_rtl_language(lang),
+                      "burned": lang == plan.language, "rtl": is_rtl_language(lang),
                       "files": [srt.name, vtt.name]}
-    # Sidecars of an earlier render of this export in a language no longer approved go too.
-    for old in (*export_dir.glob(f"{req.stem}.*.srt"), *export_dir.glob(f"{req.stem}.*.vtt")):
+    # Sidecars of an earlier render of this export in a language no longer in the plan go too.
+    for old in (*export_dir.glob(f"{stem}.*.srt"), *export_dir.glob(f"{stem}.*.vtt")):
         if old not in paths:
             old.unlink(missing_ok=True)
     return paths, info

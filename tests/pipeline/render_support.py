@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,20 @@ import pytest
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation
 from pipeline.media import sha256_file
+from pipeline.publication import (
+    ConsentSnapshot,
+    PublicationPlan,
+    RegistrySnapshot,
+    Target,
+    VersionData,
+    build_plan,
+    plan_hash,
+)
+from pipeline.records import Word
+from pipeline.render.cards import CardText
+from pipeline.render.render_export import ExportResult, render_export, stem_of
 from pipeline.render.profiles import RenderOptions
-from pipeline.render.render_export import RenderRequest
+from pipeline.render.subs import SubtitleTrack
 
 KEY = b"render-test-key-0123456789abcdef"
 HASH = "ab" * 32
@@ -21,26 +33,77 @@ TALKING_HEAD = "vid_en_talkinghead_3.mp4"  # 590x590, 25 fps, 5.0 s, AAC 44.1 kH
 FAST = RenderOptions(preset="ultrafast", crf=28)  # tests check content, not compression
 
 
+@dataclass(frozen=True, slots=True)
+class Req:
+    """What a render test varies; `plan_of` turns it into the PublicationPlan the renderer takes.
+    `redact_terms` become the interviewee's real names (replaced by `pseudonym`)."""
+
+    source: str
+    out_dir: str
+    source_sha256: str
+    start: float = 0.5
+    end: float = 3.5
+    profile: str = "master"
+    language: str = ""
+    platform: str = "any"
+    subtitles: tuple[SubtitleTrack, ...] = ()
+    words: tuple[Word, ...] = ()
+    redact_terms: tuple[str, ...] = ()
+    pseudonym: str = "Witness K"
+    extra_bleeps: tuple[tuple[float, float], ...] = ()
+    blur_faces: bool = False
+    alter_voice: bool = False
+    title_card: CardText | None = None
+    end_card: CardText | None = None
+    options: RenderOptions = FAST
+    candidate_id: int = 1
+    version: int = 1
+    fps: float = 25.0
+
+    @property
+    def stem(self) -> str:
+        return stem_of(plan_of(self))
+
+
+def plan_of(req: Req) -> PublicationPlan:
+    version = VersionData(req.candidate_id, req.version, req.source_sha256, req.fps, req.start, req.end,
+                          req.subtitles, req.words, extra_bleeps=req.extra_bleeps, options=req.options,
+                          title_card=req.title_card, end_card=req.end_card)
+    consent = ConsentSnapshot(face=not req.blur_faces, voice=not req.alter_voice,
+                              languages=("*",), platforms=("*",))
+    person = RegistrySnapshot(7, req.pseudonym, req.redact_terms, (), consent)
+    return build_plan(version, person, Target(req.profile, req.language, req.platform), key=KEY)
+
+
 def authorisation(candidate_id: int = 1, version: int = 1, version_hash: str = HASH,
-                  key: bytes = KEY, **scope: Any) -> ExportAuthorisation:
-    """Signed for the version; by default any profile, platform and language, face and voice
-    allowed (tests of what a render contains choose protection on the request)."""
+                  key: bytes = KEY, plan: PublicationPlan | None = None, **scope: Any) -> ExportAuthorisation:
+    """Signed for `plan` (when given); by default any profile, platform and language, face and
+    voice allowed (tests of what a render contains choose protection on the request)."""
     scope = {"shows_face": True, "uses_real_voice": True, **scope}
+    if plan is not None:
+        scope = {"plan_hash": plan_hash(plan), **scope}
+        candidate_id, version = plan.candidate_id, plan.version
     auth = ExportAuthorisation(candidate_id, version, version_hash, ("rita", "sam"),
                                "2026-11-23T08:00:00+00:00", **scope)
     return sign_authorisation(auth, key)
 
 
-def request(source: Path, out_dir: Path, **changes: Any) -> RenderRequest:
-    base = RenderRequest(
-        candidate_id=1, version=1, version_hash=HASH, source=str(source),
-        source_sha256=sha256_file(source), start=0.5, end=3.5, out_dir=str(out_dir),
-        blur_faces=False, alter_voice=False, options=FAST,
-        consent={"face": False, "voice": False, "name": False},
-        approvals=({"reviewer": "rita", "version": 1}, {"reviewer": "sam", "version": 1}),
-        audit=({"who": "rita", "action": "approve", "at": "2026-11-23T07:59:00+00:00"},),
-        transcript={"backend": "faster-whisper", "model": "base", "version": 1},
-    )
+PROVENANCE = {
+    "approvals": ({"reviewer": "rita", "version": 1}, {"reviewer": "sam", "version": 1}),
+    "audit": ({"who": "rita", "action": "approve", "at": "2026-11-23T07:59:00+00:00"},),
+    "transcript": {"backend": "faster-whisper", "model": "base", "version": 1},
+}
+
+
+def export(req: Req, progress: Any = None, **scope: Any) -> ExportResult:
+    """Plan `req`, sign that plan, and render it."""
+    plan = plan_of(req)
+    return render_export(plan, authorisation(plan=plan, **scope), KEY, req.source, req.out_dir, progress,
+                         provenance=PROVENANCE)
+
+
+def request(source: Path, out_dir: Path, **changes: Any) -> Req:
+    base = Req(source=str(source), out_dir=str(out_dir), source_sha256=sha256_file(source))
     return replace(base, **changes)
 
 

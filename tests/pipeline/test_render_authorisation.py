@@ -1,5 +1,6 @@
-"""The renderer's gate check: without, with a stale or with a forged authorisation it fails and
-writes nothing (no ffmpeg, no directory, no file)."""
+"""The renderer's gate check: it renders only a plan whose hash a genuine authorisation signs.
+Without, with a stale or a forged authorisation it fails and writes nothing (no ffmpeg, no
+directory, no file)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,23 @@ import pytest
 
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation
 from pipeline.errors import AuthorisationError
-from pipeline.render.render_export import RenderRequest, render_export
-from tests.pipeline.render_support import HASH, KEY, authorisation
+from pipeline.records import Cue
+from pipeline.render.render_export import render_export
+from pipeline.render.subs import SubtitleTrack
+from tests.pipeline.render_support import HASH, KEY, Req, authorisation, plan_of
+
+TRACKS = (SubtitleTrack("en", (Cue(0.1, 1.5, ("hello",)),)),
+          SubtitleTrack("ar", (Cue(0.1, 1.5, ("مرحبا",)),)))
 
 
-def _request(tmp_path: Path, **changes) -> RenderRequest:
-    base = RenderRequest(candidate_id=1, version=1, version_hash=HASH, source=str(tmp_path / "src.mp4"),
-                         source_sha256="0" * 64, start=0.0, end=2.0, out_dir=str(tmp_path / "exports"))
+def _req(tmp_path: Path, **changes) -> Req:
+    base = Req(source=str(tmp_path / "src.mp4"), out_dir=str(tmp_path / "exports"),
+               source_sha256="0" * 64, start=0.0, end=2.0, subtitles=TRACKS[:1])
     return replace(base, **changes)
+
+
+def _render(tmp_path: Path, req: Req, auth: ExportAuthorisation | None) -> None:
+    render_export(plan_of(req), auth, KEY, req.source, req.out_dir)
 
 
 @pytest.fixture(autouse=True)
@@ -36,39 +46,52 @@ def _assert_nothing_written(tmp_path: Path) -> None:
 
 def test_without_authorisation(tmp_path):
     with pytest.raises(AuthorisationError, match="no export authorisation"):
-        render_export(_request(tmp_path), None, KEY)
+        _render(tmp_path, _req(tmp_path), None)
     _assert_nothing_written(tmp_path)
 
 
-def test_with_stale_authorisation(tmp_path):
-    # Approved version 1; the candidate was edited since, so its hash is different now.
-    edited = _request(tmp_path, version=2, version_hash="cd" * 32)
+def test_authorisation_without_a_plan_hash_is_refused(tmp_path):
+    with pytest.raises(AuthorisationError, match="names no publication plan"):
+        _render(tmp_path, _req(tmp_path), authorisation())
+    _assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("change", [
+    {"end": 2.5},  # a widened cut
+    {"start": 0.2},
+    {"subtitles": (SubtitleTrack("en", (Cue(0.1, 1.5, ("hello there",)),)),)},
+    {"source_sha256": "1" * 64},
+    {"redact_terms": ("hello",)},
+    {"blur_faces": True},
+])
+def test_authorisation_of_another_plan_is_stale(tmp_path, change):
+    approved = plan_of(_req(tmp_path))
     with pytest.raises(AuthorisationError, match="stale"):
-        render_export(edited, authorisation(), KEY)
+        _render(tmp_path, _req(tmp_path, **change), authorisation(plan=approved))
     _assert_nothing_written(tmp_path)
 
 
 def test_with_forged_authorisation(tmp_path):
-    genuine = authorisation()
-    tampered = replace(genuine, version_hash="cd" * 32)  # edited after signing
+    req = _req(tmp_path)
+    genuine = authorisation(plan=plan_of(req))
+    tampered = replace(genuine, plan_hash="cd" * 32)  # edited after signing
     with pytest.raises(AuthorisationError, match="forged"):
-        render_export(_request(tmp_path, version_hash="cd" * 32), tampered, KEY)
-    other_key = sign_authorisation(ExportAuthorisation(1, 1, HASH, ("eve",), "2026-11-23T08:00:00+00:00"),
-                                   b"not-the-workspace-key")
+        _render(tmp_path, req, tampered)
+    other_key = sign_authorisation(replace(genuine, signature=""), b"not-the-workspace-key")
     with pytest.raises(AuthorisationError, match="forged"):
-        render_export(_request(tmp_path), other_key, KEY)
-    unsigned = replace(genuine, signature="")
+        _render(tmp_path, req, other_key)
     with pytest.raises(AuthorisationError):
-        render_export(_request(tmp_path), unsigned, KEY)
+        _render(tmp_path, req, replace(genuine, signature=""))
     _assert_nothing_written(tmp_path)
 
 
 def test_authorisation_for_another_candidate_or_version(tmp_path):
+    req = _req(tmp_path)
+    auth = authorisation(plan=plan_of(req))
     with pytest.raises(AuthorisationError, match="candidate"):
-        render_export(_request(tmp_path, candidate_id=2), authorisation(), KEY)
-    # Same hash, different version number: refuse rather than guess.
-    with pytest.raises(AuthorisationError, match="version"):
-        render_export(_request(tmp_path, version=3), authorisation(), KEY)
+        _render(tmp_path, replace(req, candidate_id=2), auth)
+    with pytest.raises(AuthorisationError, match="stale"):
+        _render(tmp_path, replace(req, version=3), auth)
     _assert_nothing_written(tmp_path)
 
 
@@ -79,39 +102,21 @@ def test_authorisation_for_another_candidate_or_version(tmp_path):
         ({"uses_real_voice": False}, {"alter_voice": False}, "voice to be altered"),
         ({"profile": "master"}, {"profile": "vertical"}, "master profile"),
         ({"platform": "web"}, {"platform": "tiktok"}, "platform 'web'"),
-        ({"languages": ("en",)}, {"language": "ar"}, "subtitles in ar"),
+        ({"languages": ("en",)}, {"language": "ar", "subtitles": TRACKS}, "subtitles in ar"),
     ],
 )
 def test_export_beyond_the_authorised_scope_is_refused(tmp_path, scope, changes, reason):
-    from pipeline.records import Cue
-    from pipeline.render.subs import SubtitleTrack
-
-    tracks = (SubtitleTrack("en", (Cue(0.1, 1.5, ("hello",)),)),
-              SubtitleTrack("ar", (Cue(0.1, 1.5, ("مرحبا",)),)))
-    req = _request(tmp_path, language="en", platform="web", subtitles=tracks[:1], blur_faces=True,
-                   alter_voice=True)
-    if changes.get("language") == "ar":
-        changes = {**changes, "subtitles": tracks}
+    # Even a signature over the plan itself does not stretch the scope the gate bound.
+    req = _req(tmp_path, **{"language": "en", "platform": "web", "blur_faces": True, "alter_voice": True,
+                            **changes})
+    plan = plan_of(req)
     with pytest.raises(AuthorisationError, match=reason):
-        render_export(replace(req, **changes), authorisation(**scope), KEY)
+        render_export(plan, authorisation(plan=plan, **scope), KEY, req.source, req.out_dir)
     _assert_nothing_written(tmp_path)
 
 
-def test_export_that_skips_a_registry_redaction_is_refused(tmp_path):
-    from pipeline.authorisation import redaction_digest
-
-    auth = authorisation(redactions=redaction_digest(("Yusuf Darwish", "Raqqa"), KEY))
-    req = _request(tmp_path, blur_faces=True, alter_voice=True, pseudonym="Witness K")
-    with pytest.raises(AuthorisationError, match="differ from those the registry required"):
-        render_export(replace(req, redact_terms=("Yusuf Darwish",), registry_terms=("Yusuf Darwish",)),
-                      auth, KEY)
-    with pytest.raises(AuthorisationError, match="would not be redacted"):
-        render_export(replace(req, redact_terms=("Raqqa",), registry_terms=("Raqqa", "yusuf darwish")),
-                      auth, KEY)
-    _assert_nothing_written(tmp_path)
-    # The terms the gate required, in any case or order, plus an editor's own: allowed through to
-    # the render (which this test's fixture stops at the first probe).
-    ok = replace(req, redact_terms=("raqqa", "YUSUF DARWISH", "the baker"),
-                 registry_terms=("raqqa", "YUSUF DARWISH"))
+def test_signed_plan_passes_to_the_render(tmp_path):
+    req = _req(tmp_path)
+    plan = plan_of(req)
     with pytest.raises(AssertionError, match="before the authorisation was verified"):
-        render_export(ok, auth, KEY)
+        render_export(plan, authorisation(plan=plan, version_hash=HASH), KEY, req.source, req.out_dir)

@@ -19,7 +19,7 @@ from pipeline.render.files import probe_output
 from pipeline.render.plan import RenderJob
 from pipeline.render.render_export import render_export
 from tests.conftest import shared_media_file
-from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, ffmpeg, request
+from tests.pipeline.render_support import TALKING_HEAD, export, ffmpeg, request
 
 RATES = (15, 25)
 
@@ -90,7 +90,7 @@ def test_export_of_a_copied_source_is_the_cut_frame_for_frame(copied, tmp_path, 
 
     source = copied[fps]
     end = probe(source).duration if end is None else end
-    result = render_export(request(source, tmp_path, start=start, end=end), authorisation(), KEY)
+    result = export(request(source, tmp_path, start=start, end=end))
 
     info = probe_output(result.video)
     expected_frames = round((end - start) * fps + 1e-9)

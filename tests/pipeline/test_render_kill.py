@@ -12,9 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipeline.render.render_export import render_export
 from tests.conftest import REPO, shared_media_file
-from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, request
+from tests.pipeline.render_support import TALKING_HEAD, export, request
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +22,12 @@ SCRIPT = """
 import sys
 from dataclasses import replace
 from pathlib import Path
-from pipeline.render.render_export import render_export
 from pipeline.render.profiles import RenderOptions
-from tests.pipeline.render_support import KEY, authorisation, request
+from tests.pipeline.render_support import export, request
 
 req = request(Path(sys.argv[1]), Path(sys.argv[2]), profile="vertical", start=0.0, end=4.5,
               options=RenderOptions(preset="veryslow", crf=18))
-render_export(req, authorisation(), KEY)
+export(req)
 """
 
 
@@ -87,6 +85,6 @@ def test_killed_render_leaves_no_final_file_and_rerun_succeeds(victim, tmp_path)
         assert b"RenderFailed" in proc.stderr.read() and not part.exists()
 
     req = request(src, out, profile="vertical", start=0.0, end=4.5)
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
     assert result.video == final and final.exists() and (export_dir / "manifest.json").exists()
     assert [p.name for p in export_dir.iterdir() if p.name.startswith(".")] == []

@@ -19,9 +19,8 @@ from pipeline.render.render_export import render_export
 from pipeline.render.subs import SubtitleTrack
 from tests.conftest import shared_media_file
 from tests.pipeline.render_support import (
-    KEY,
     TALKING_HEAD,
-    authorisation,
+    export,
     frames_at,
     make_wide_source,
     ocr,
@@ -50,7 +49,7 @@ def master(wide, tmp_path_factory):
     req = request(wide, out, language="en", subtitles=(EN, AR), alter_voice=True,
                   title_card=title_card("Amal", "Syria", 2019, 1.0), end_card=end_card("counterclips", 1.0))
     seen: list[float] = []
-    result = render_export(req, authorisation(), KEY, progress=seen.append)
+    result = export(req, progress=seen.append)
     return req, result, seen
 
 
@@ -59,7 +58,7 @@ def vertical(wide, tmp_path_factory):
     """Vertical (1080x1920) with Arabic burned; a 2-second cut keeps the big frame cheap."""
     out = tmp_path_factory.mktemp("vertical")
     req = request(wide, out, profile="vertical", language="ar", subtitles=(EN, AR), start=0.5, end=2.5)
-    return req, render_export(req, authorisation(), KEY)
+    return req, export(req)
 
 
 def _frame_seconds(fps: float) -> float:
@@ -87,7 +86,7 @@ def test_vertical_and_square_sizes(vertical, wide, tmp_path):
     assert (info.width, info.height) == (1080, 1920)
     assert abs(info.video_duration - 2.0) <= _frame_seconds(info.fps) + 1e-3
     req = request(wide, tmp_path, profile="square", start=1.0, end=2.0)
-    square = render_export(req, authorisation(), KEY)
+    square = export(req)
     sq = probe_output(square.video)
     assert (sq.width, sq.height) == (360, 360)  # square crop, never upscaled past the source height
     assert abs(sq.video_duration - 1.0) <= _frame_seconds(sq.fps) + 1e-3
@@ -169,11 +168,13 @@ def test_manifest_records_provenance(master):
     assert m["output"]["sha256"] == result.sha256 == sha256_of(result.video)
     assert set(m["subtitles"]) == {"en", "ar"} and m["subtitles"]["en"]["burned"] is True
     assert len(m["subtitles"]["en"]["text_sha256"]) == 64
-    assert m["authorisation"]["version_hash"] == req.version_hash
+    assert m["authorisation"]["plan_hash"] == m["candidate"]["plan_hash"] == result.plan_hash
+    assert m["source"]["id"].startswith("source-") and "file" not in m["source"]
     assert [a["reviewer"] for a in m["approvals"]] == ["rita", "sam"]
     assert m["audit"][0]["action"] == "approve"
     assert m["transcript"]["model"] == "base"
-    assert m["consent"] == {"face": False, "voice": False, "name": False}
+    assert m["consent"]["face"] is True and m["consent"]["voice"] is False  # as requested
+    assert m["consent"]["name"] is False
     assert m["identity_protection"]["voice_altered"] is True
     assert m["render"]["loudness_target_lufs"] == -23.0
     assert m["render"]["options"]["profile"] == "master"
@@ -182,8 +183,8 @@ def test_manifest_records_provenance(master):
 
 def test_rerender_replaces_atomically_and_leaves_no_temporary_files(wide, tmp_path):
     req = request(wide, tmp_path, start=1.0, end=2.0)
-    first = render_export(req, authorisation(), KEY)
-    second = render_export(replace(req), authorisation(), KEY)
+    first = export(req)
+    second = export(replace(req))
     assert first.video == second.video and second.video.exists()
     leftovers = [p.name for p in first.directory.iterdir() if p.name.startswith(".")]
     assert leftovers == []
@@ -192,7 +193,7 @@ def test_rerender_replaces_atomically_and_leaves_no_temporary_files(wide, tmp_pa
 def test_output_folder_with_filtergraph_characters(wide, tmp_path):
     out = tmp_path / "my exports: 'final', [v2]; ok"
     req = request(wide, out, start=1.0, end=2.0, language="en", subtitles=(EN,))
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
     assert result.video.is_file() and out in result.video.parents
 
 
@@ -201,6 +202,6 @@ def test_relative_output_folder_with_a_leading_dash(wide, tmp_path, monkeypatch)
     # read the output path as an option.
     monkeypatch.chdir(tmp_path)
     req = request(wide, Path("-drafts 'q' ü"), start=1.0, end=2.0, language="en", subtitles=(EN,))
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
     assert result.video.is_file() and (tmp_path / "-drafts 'q' ü") in result.video.parents
     assert result.video.is_absolute()
