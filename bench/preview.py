@@ -35,8 +35,8 @@ from pipeline.publication import (  # noqa: E402
     build_plan,
 )
 from pipeline.records import Cue, Word  # noqa: E402
-from pipeline.render.render_export import PreviewOptions, render_preview  # noqa: E402
 from pipeline.render.profiles import RenderOptions  # noqa: E402
+from pipeline.render.render_export import PreviewOptions, render_preview  # noqa: E402
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
 from pipeline.render.subs import SubtitleTrack  # noqa: E402
 from pipeline.terms import IdentifyingWord  # noqa: E402

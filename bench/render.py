@@ -42,9 +42,11 @@ from pipeline.publication import (  # noqa: E402
     plan_hash,
 )
 from pipeline.records import Cue  # noqa: E402
-from pipeline.render.render_export import ExportResult, render_export  # noqa: E402
 from pipeline.render.profiles import RenderOptions  # noqa: E402
-from pipeline.render.render_export import RenderRequest, render_export  # noqa: E402
+from pipeline.render.render_export import (  # noqa: E402
+    ExportResult,
+    render_export,
+)
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
 from pipeline.render.subs import FONTS_DIR, SubtitleTrack  # noqa: E402
 

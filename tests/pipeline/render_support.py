@@ -23,8 +23,8 @@ from pipeline.publication import (
 )
 from pipeline.records import Word
 from pipeline.render.cards import CardText
-from pipeline.render.render_export import ExportResult, render_export, stem_of
 from pipeline.render.profiles import RenderOptions
+from pipeline.render.render_export import ExportResult, render_export, stem_of
 from pipeline.render.subs import SubtitleTrack
 
 KEY = b"render-test-key-0123456789abcdef"

@@ -17,7 +17,6 @@ import pytest
 from pipeline.media import decode_audio, probe
 from pipeline.render.files import probe_output
 from pipeline.render.plan import RenderJob
-from pipeline.render.render_export import render_export
 from tests.conftest import shared_media_file
 from tests.pipeline.render_support import TALKING_HEAD, export, ffmpeg, request
 

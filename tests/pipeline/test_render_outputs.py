@@ -15,7 +15,6 @@ from pipeline.records import Cue
 from pipeline.render.cards import end_card, title_card
 from pipeline.render.files import probe_output, sha256_of
 from pipeline.render.loudness import measure_loudness
-from pipeline.render.render_export import render_export
 from pipeline.render.subs import SubtitleTrack
 from tests.conftest import shared_media_file
 from tests.pipeline.render_support import (

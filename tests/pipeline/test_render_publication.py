@@ -11,9 +11,9 @@ import pytest
 
 from pipeline.publication import ConsentSnapshot, RegistrySnapshot, Target, VersionData, build_plan
 from pipeline.records import Cue
-from pipeline.render.render_export import PreviewOptions, render_export, render_preview
 from pipeline.render.manifest import scan_for_terms
 from pipeline.render.profiles import RenderOptions
+from pipeline.render.render_export import PreviewOptions, render_export, render_preview
 from pipeline.render.subs import SubtitleTrack
 from pipeline.terms import IdentifyingWord
 from tests.conftest import shared_media_file
