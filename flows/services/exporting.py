@@ -84,13 +84,16 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     source do not allow a faithful render, RenderError when ffmpeg fails."""
     from dataclasses import replace
 
+    from clips_metadata.cue_tracks_repo import CueTracksRepo
     from clips_metadata.stored_records import hash_fields
     from pipeline.authorisation import version_hash
+    from pipeline.frames import media_fps
     from pipeline.publication import PlanError, Target, plan_hash
     from pipeline.render.render_export import render_export
     from review.gate import ExportRequest
     from review.keys import load_or_create_key
     from review.service import ReviewService
+    from review.tracks import current_tracks
 
     rs = ReviewStore(store)
     svc = ReviewService(rs)
@@ -105,7 +108,7 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
 
     # Render exactly what was approved: check the data against its version hash.
     fields = hash_fields(interview.sha256, cand.start, cand.end, cand.subtitles, cand.translations,
-                         cand.redactions, cand.render_options)
+                         cand.redactions, cand.render_options, CueTracksRepo(store).hashed(cid, cand.version))
     if version_hash(fields) != cand.content_hash:
         raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
     source = _source_path(workspace, interview.source_path)
@@ -119,7 +122,8 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
                                  shows_name=guard.shows_name)
     try:
         plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
-                     Target(request.profile, language, request.platform), request.preset, key)
+                     Target(request.profile, language, request.platform), request.preset, key,
+                     current_tracks(store, cand, transcript.words, media_fps(interview.media)))
     except PlanError:
         svc.authorise(cid, gate_request, key=key)  # the gate's own refusal comes first
         raise
@@ -138,8 +142,13 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
 
 def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
           extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
-          preset: str | None, key: bytes) -> Any:
-    """The publication plan of the candidate's current version (pipeline.publication)."""
+          preset: str | None, key: bytes, cue_tracks: Mapping[str, Any] | None = None) -> Any:
+    """The publication plan of the candidate's current version (pipeline.publication).
+
+    Subtitles come from the version's stored cue tracks (`cue_tracks`, language -> CueTrack);
+    a language with text but no track (a translation) is timed from the words. Times sit on the
+    source's own frame grid, and every cue is kept inside [in, out]."""
+    from pipeline.frames import media_fps, snap_to_frames
     from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
     from pipeline.render.cards import end_card, title_card
     from pipeline.render.profiles import RenderOptions
@@ -147,17 +156,28 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
     from pipeline.render.timing import cues_for_text
     from pipeline.terms import IdentifyingWord
 
-    fps = float((interview.media or {}).get("fps") or 25.0)
+    rate = media_fps(interview.media)
+    fps = float(rate)
+    # The cut on the source's frames (outwards, like the tracks), so clip-clock cue times stay on it.
+    cut_in, cut_out = snap_to_frames(cand.start, rate, "floor"), snap_to_frames(cand.end, rate, "ceil")
+    stored = dict(cue_tracks or {})
     texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
              **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                   for lang, text in sorted(texts.items()))
+
+    def cues(lang: str, text: str) -> Any:
+        if lang in stored:
+            return stored[lang].as_cues()
+        return cues_for_text(text, words, cand.start, cand.end, lang, fps)
+
+    tracks = tuple(SubtitleTrack(lang, inside_cut(cues(lang, text), cut_in, cut_out))
+                   for lang, text in sorted({**texts, **{k: "" for k in stored}}.items())
+                   if lang in stored or text)
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
         if opts.get("title_card") else None
     end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
     version = VersionData(
         candidate_id=cand.id, version=cand.version, source_sha256=interview.sha256, source_fps=fps,
-        start=cand.start, end=cand.end, tracks=tracks, words=tuple(words),
+        start=cut_in, end=cut_out, tracks=tracks, words=tuple(words),
         extra_terms=tuple(IdentifyingWord.parse(t) for t in extra_terms), extra_bleeps=extra_spans,
         options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
         blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
@@ -169,6 +189,18 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
     words_to_hide = tuple(IdentifyingWord.parse(w) for w in person.identifying_words if w.strip())
     registry = RegistrySnapshot(person.id, person.pseudonym, tuple(person.real_names), words_to_hide, consent)
     return build_plan(version, registry, target, key=key)
+
+
+def inside_cut(cues: Sequence[Any], start: float, end: float) -> tuple[Any, ...]:
+    """Cues clamped to [start, end]; a cue with nothing left inside is left out."""
+    from pipeline.records import Cue
+
+    out = []
+    for c in cues:
+        a, b = max(c.start, start), min(c.end, end)
+        if b > a + 1e-9:
+            out.append(c if (a, b) == (c.start, c.end) else Cue(a, b, tuple(c.lines)))
+    return tuple(out)
 
 
 def exports_due(store: Store, profiles: Sequence[str]) -> list[int]:

@@ -1,0 +1,36 @@
+"""A candidate version's cue tracks as the page and the export read them: the stored ones,
+with the original language's track built on first use (`build_track`) and stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from clips_metadata.cue_tracks_repo import CueTracksRepo
+from pipeline.cue_track import CueTrack, build_track
+from pipeline.frames import media_fps
+from pipeline.records import Word
+
+
+def source_fps(store: Any, interview_id: int) -> Fraction:
+    """The source's own frame rate, from its stored media record (default 25 when unknown)."""
+    return media_fps(store.get_interview(interview_id).media)
+
+
+def current_tracks(store: Any, cand: Any, words: Sequence[Word], fps: Fraction) -> dict[str, CueTrack]:
+    """The tracks of the candidate's current version by language; the original language's is
+    derived from `words` inside [in, out] and stored when the version has none yet."""
+    repo = CueTracksRepo(store)
+    tracks = repo.tracks(cand.id, cand.version)
+    original = cand.language or "en"
+    if original not in tracks:
+        built = build_track(words, cand.start, cand.end, fps, original)
+        repo.save_derived(cand.id, cand.version, {original: built})
+        tracks = repo.tracks(cand.id, cand.version)
+    return tracks
+
+
+def track_text(track: CueTrack) -> str:
+    """The track's words as one text (kept in the version's `subtitles` for text readers)."""
+    return " ".join(" ".join(c.lines) for c in track.cues)
