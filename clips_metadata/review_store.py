@@ -169,6 +169,8 @@ class QueueFilter:
     risk: str = ""
     interview: int | None = None
     language: str = ""
+    waiting_for: str = ""  # a reviewer's name: open, not edited by them, not approved by them yet
+    edited_by: str = ""  # a user's name: candidates they edited
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +471,7 @@ class ReviewStore:
         where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
                                   theme=flt.theme or None, risk=flt.risk or None,
                                   language=flt.language or None)
+        where = [*where, *_person_filters(flt)]
         order = (c.rank.desc(), c.id.desc())
         # page the candidates alone first, then join the few rows shown to their interview
         sub = (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
@@ -578,3 +581,19 @@ def _export(r: ExportRow) -> ExportRecord:
     return ExportRecord(r.id, r.candidate_id, r.version, r.version_hash, r.profile, r.language,
                         tuple(r.paths or ()), r.output_sha256, r.manifest_path, r.created_by,
                         as_utc(r.created_at))
+
+
+def _person_filters(flt: QueueFilter) -> list[Any]:
+    """The queue's per-person views ("waiting for me", "my edits") as WHERE clauses."""
+    c, ev = CandidateRow, ReviewEventRow
+    out: list[Any] = []
+    if flt.waiting_for:
+        edited = sa.select(ev.candidate_id).where(ev.actor == flt.waiting_for, ev.action == "edit")
+        approved = sa.select(ApprovalRow.candidate_id).where(
+            ApprovalRow.reviewer == flt.waiting_for, ApprovalRow.candidate_id == c.id,
+            ApprovalRow.version == c.version)
+        out += [c.status.in_(("proposed", "in_review")), c.id.not_in(edited), ~approved.exists()]
+    if flt.edited_by:
+        out.append(c.id.in_(sa.select(ev.candidate_id).where(ev.actor == flt.edited_by, ev.action == "edit")))
+    return out
+

@@ -172,24 +172,32 @@ def test_editor_cannot_approve_and_trim_snaps_to_words(app, seeded, store):
         assert r.status_code == 303 and "may not approve" in eddie.get(r.headers["location"]).text
         assert store.get_candidate(seeded.clean).status == "proposed"
         before = store.get_candidate(seeded.clean)
-        r = eddie.post(f"/candidates/{seeded.clean}/trim",
-                       data={"csrf_token": token, "version": 1, "start": before.start + 0.37,
-                             "end": before.end - 0.41})
+        trim = {"csrf_token": token, "version": 1, "start": f"{before.start + 0.37:.3f}",
+                "end": f"{before.end - 0.41:.3f}"}
+        r = eddie.post(f"/candidates/{seeded.clean}/trim", data=trim)
+        # a mid-sentence cut is warned next to the form, with the typed values kept
+        assert r.status_code == 422 and "mid-way" in r.text and trim["start"] in r.text
+        r = eddie.post(f"/candidates/{seeded.clean}/trim", data={**trim, "confirm": "yes"})
         assert r.status_code == 303
         after = store.get_candidate(seeded.clean)
         ctx_words = [w for s in store.get_sentences(after.transcript_id) for w in s.words]
         assert after.version == 2 and after.status == "proposed"
-        assert any(abs(w.start - after.start) < 1e-6 for w in ctx_words)
-        assert any(abs(w.end - after.end) < 1e-6 for w in ctx_words)
+        frame = 1 / 25  # the seeded media has no frame rate: the default grid
+        assert abs(after.start * 25 - round(after.start * 25)) < 1e-6
+        assert any(0 <= w.start - after.start < frame for w in ctx_words)
+        assert any(0 <= after.end - w.end < frame for w in ctx_words)
         # stale form (version 1) is refused as a conflict
         r = eddie.post(f"/candidates/{seeded.clean}/trim",
-                       data={"csrf_token": token, "version": 1, "start": 1.0, "end": 5.0})
+                       data={"csrf_token": token, "version": 1, "start": "1.0", "end": "5.0",
+                             "confirm": "yes"})
         assert r.status_code == 303 and "now version 2" in eddie.get(r.headers["location"]).text
         assert store.get_candidate(seeded.clean).version == 2
-        r = eddie.post(f"/candidates/{seeded.clean}/text",
-                       data={"csrf_token": token, "version": 2, "sub_en": "A <b>new</b> line."})
+        page = eddie.get(f"/candidates/{seeded.clean}").text
+        cue_id = re.search(r'id="cue-text-([^"]+)"', page).group(1)
+        r = eddie.post(f"/candidates/{seeded.clean}/cues/{cue_id}",
+                       data={"csrf_token": token, "version": 2, "op": "text", "text": "A <b>new</b> line."})
         assert r.status_code == 303
-        assert store.get_candidate(seeded.clean).subtitles["en"] == "A <b>new</b> line."
+        assert "A <b>new</b> line." in store.get_candidate(seeded.clean).subtitles["en"]
         page = eddie.get(f"/candidates/{seeded.clean}").text
         assert "A &lt;b&gt;new&lt;/b&gt; line." in page and "eddie" in page
     with TestClient(app, follow_redirects=False) as rita:
