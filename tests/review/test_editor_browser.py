@@ -19,7 +19,7 @@ from .test_review_browser import ARGS, CHROMIUM, free_port
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 TEXTS = ["They told us lies.", "I saw what they did to people.", "I want others to know.",
          "Some fighters were right.", "Do not go."]
-LABELS = {0: ("false_promises",), 1: ("witnessed_brutality",), 2: ("warning_to_others",),
+LABELS = {0: ("false_promises",), 1: ("witnessed_brutality",), 2: ("warning_to_others", "justifies_violence"),
           3: ("justifies_violence",), 4: ("warning_to_others",)}
 AXE_RULES = {"color-contrast", "button-name", "link-name", "label", "image-alt", "aria-input-field-name",
              "input-button-name", "select-name", "video-caption", "frame-title", "svg-img-alt",
@@ -66,7 +66,8 @@ def _seed(workspace, store):
 
 def _login(page, server: str, name: str) -> None:
     page.goto(f"{server}/login")
-    page.keyboard.type(name)  # the name field has autofocus
+    page.locator("input[name=username]").focus()  # it has autofocus; do not race it
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
@@ -122,9 +123,13 @@ def test_whole_job_with_the_keyboard_only(editor_server, workspace, store, artif
             page.wait_for_function(
                 f"Math.abs(document.getElementById('player').currentTime - {w_in.start}) < 0.05")
             page.keyboard.press("i")
-            # seek to the first word of sentence 3, then O: the out point snaps back to sentence 2's end
-            w_next = sents[3].words[0]
-            _press_on(page, f"#s3 .w[data-s='{w_next.start}']")
+            # seek to the last word of sentence 2, one frame on (inside the word), then O: the
+            # out point snaps to the end of that word
+            w_out = sents[2].words[-1]
+            _press_on(page, f"#s2 .w[data-s='{w_out.start}']")
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                f"document.getElementById('player').currentTime > {w_out.start + 0.01}")
             page.keyboard.press("o")
             # Space plays and never scrolls; K pauses
             y0 = page.evaluate("window.scrollY")
@@ -132,7 +137,10 @@ def test_whole_job_with_the_keyboard_only(editor_server, workspace, store, artif
             page.keyboard.press(" ")
             page.keyboard.press("k")
             assert page.evaluate("window.scrollY") == y0
-            _press_on(page, "#trim-save")
+            with page.expect_navigation():
+                _press_on(page, "#trim-save")
+            refused = page.locator(".field-error, .field-warning, .flash.error")
+            assert refused.count() == 0, refused.all_inner_texts()
             page.wait_for_selector("text=trimmed to")
             cut = store.get_candidate(first)
             assert cut.version == 2
@@ -165,9 +173,9 @@ def test_whole_job_with_the_keyboard_only(editor_server, workspace, store, artif
                 _press_on(page, f"#row-{first}")
                 page.wait_for_url(f"{server}/candidates/{first}")
                 acks = page.locator("#approve-form input[name=ack]")
-                assert acks.count() == 2  # justifies violence ... and its sentence is named
-                assert "Some fighters were right." in page.locator("#approve-form").inner_text() or \
-                    "flagged for the clip" in page.locator("#approve-form").inner_text()
+                assert acks.count() == 1
+                label = page.locator("#approve-form label.ack").first.inner_text()
+                assert "justifies violence" in label and "I want others to know." in label and "0:0" in label
                 for k in range(acks.count()):
                     acks.nth(k).focus()
                     page.keyboard.press(" ")
