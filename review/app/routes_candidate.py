@@ -51,6 +51,9 @@ def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int |
     return (items[k - 1] if k else None), (items[k + 1] if k + 1 < len(items) else None)
 
 
+TRANSCRIPT_MARGIN = 90.0  # seconds of transcript shown around the clip unless asked for all
+
+
 def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
     store = rs.store
     cand = store.get_candidate(candidate_id)
@@ -76,7 +79,11 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     actions = {a.value for a in allowed_actions(facts, user.role)}
     prev_id, next_id = neighbours(rs, candidate_id, user)
     exports = rs.exports(candidate_id)
+    whole = request.query_params.get("transcript") == "all"
+    shown = [s for s in ctx.sentences if whole or (s.end > cand.start - TRANSCRIPT_MARGIN
+                                                     and s.start < cand.end + TRANSCRIPT_MARGIN)]
     return {
+        "shown_sentences": shown, "whole_transcript": whole or len(shown) == len(ctx.sentences),
         "c": cand, "ctx": ctx, "in_clip": in_clip, "timeline": tl, "has_proxy": has_proxy,
         "fps": float(fps), "track": track, "problems": problems,
         "flagged": present.flagged_in_clip(ctx.sentences, cand.start, cand.end, cand.risks),
