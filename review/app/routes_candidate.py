@@ -83,6 +83,7 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     shown = [s for s in ctx.sentences if whole or (s.end > cand.start - TRANSCRIPT_MARGIN
                                                      and s.start < cand.end + TRANSCRIPT_MARGIN)]
     return {
+        "translation_rows": sorted((k, v) for k, v in cand.translations.items() if k != original),
         "shown_sentences": shown, "whole_transcript": whole or len(shown) == len(ctx.sentences),
         "c": cand, "ctx": ctx, "in_clip": in_clip, "timeline": tl, "has_proxy": has_proxy,
         "fps": float(fps), "track": track, "problems": problems,
@@ -337,6 +338,9 @@ async def edit_text(request: Request, candidate_id: CandidateId, user: CurrentUs
         elif key.startswith("tr_") and _lang_ok(key[3:]):
             translations[key[3:]] = value.strip()
     cand = await run_in_threadpool(rs.store.get_candidate, candidate_id)
+    # the original language's subtitles are its cue track: edited cue by cue, never as free text
+    if subtitles.pop(cand.language or "en", None) is not None:
+        flash(request, "the original subtitles are edited cue by cue in the cue list", "error")
     changes: dict[str, Any] = {}
     new_subs = {**cand.subtitles, **{k: v for k, v in subtitles.items() if v or k in cand.subtitles}}
     new_trs = {**cand.translations, **{k: v for k, v in translations.items() if v or k in cand.translations}}
