@@ -64,6 +64,9 @@ def seed(root: Path, candidates: int, reviewers: int) -> tuple[list[int], list[i
             rs.add_user(f"rev{i:02d}", "reviewer", h)
         clean, risky, risks = [], [], {}
         _seed_waveforms(store)
+        t = time.perf_counter()
+        _seed_tracks(store)
+        print(f"built cue tracks in {time.perf_counter() - t:.1f} s", flush=True)
         for c in store.list_candidates(limit=4000):
             if c.risks:
                 risky.append(c.id)
@@ -87,6 +90,18 @@ def _seed_waveforms(store: object) -> None:
         hi = rng.integers(0, 127, n, dtype=np.int8)
         pairs = np.stack([-hi, hi], axis=1).astype(np.int8)
         repo.put(iv.sha256, Peaks(50, pairs.tobytes()))
+
+
+def _seed_tracks(store: object) -> None:
+    """Each candidate's first cue track, as the ingest's propose step builds it."""
+    from pipeline.frames import media_fps
+    from review.tracks import store_first_tracks
+
+    for iv in store.list_interviews():
+        cands = store.list_candidates(interview_id=iv.id, limit=100_000)
+        if cands:
+            words = [w for s in store.get_sentences(cands[0].transcript_id) for w in s.words]
+            store_first_tracks(store, cands, words, media_fps(iv.media))
 
 
 def pct(values: list[float], q: float) -> float:

@@ -274,6 +274,9 @@ def waveform_path(store: Any, workspace: Any, source_sha256: str, cand: Any,
     Peaks are computed once (first view) from the proxy or the source and stored."""
     from clips_metadata.waveforms_repo import WaveformsRepo
 
+    key = (source_sha256, round(duration, 3), width, height)
+    if key in _PATHS:
+        return _PATHS[key]
     repo = WaveformsRepo(store)
     peaks = repo.get(source_sha256)
     if peaks is None:
@@ -283,9 +286,14 @@ def waveform_path(store: Any, workspace: Any, source_sha256: str, cand: Any,
         repo.put(source_sha256, peaks)
     from pipeline.waveform import svg_path
 
-    return svg_path(peaks, width, height, 0.0, max(duration, 0.001))
+    path = svg_path(peaks, width, height, 0.0, max(duration, 0.001))
+    if len(_PATHS) >= 512:  # peaks never change: a small cache spares redrawing per view
+        _PATHS.pop(next(iter(_PATHS)))
+    _PATHS[key] = path
+    return path
 
 
+_PATHS: dict[tuple[str, float, int, int], str] = {}
 _NO_AUDIO: set[str] = set()  # sources found unreadable in this process: not retried per view
 
 

@@ -34,3 +34,16 @@ def current_tracks(store: Any, cand: Any, words: Sequence[Word], fps: Fraction) 
 def track_text(track: CueTrack) -> str:
     """The track's words as one text (kept in the version's `subtitles` for text readers)."""
     return " ".join(" ".join(c.lines) for c in track.cues)
+
+
+def store_first_tracks(store: Any, candidates: Sequence[Any], words: Sequence[Word], fps: Fraction) -> None:
+    """Derived tracks of freshly proposed candidates (their version 1), in one transaction."""
+    from clips_metadata.cue_tracks_repo import tracks_in, write_tracks
+    from pipeline.cue_track_io import track_to_dict
+
+    built = {c.id: track_to_dict(build_track(words, c.start, c.end, fps, c.language or "en"))
+             for c in candidates}
+    with store.transaction() as s:
+        for c in candidates:
+            if (c.language or "en") not in tracks_in(s, c.id, c.version):
+                write_tracks(s, c.id, c.version, {c.language or "en": built[c.id]}, hashed=False)

@@ -51,7 +51,7 @@ def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int |
     return (items[k - 1] if k else None), (items[k + 1] if k + 1 < len(items) else None)
 
 
-TRANSCRIPT_MARGIN = 90.0  # seconds of transcript shown around the clip unless asked for all
+TRANSCRIPT_MARGIN = 45.0  # seconds of transcript shown around the clip unless asked for all
 
 
 def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
@@ -77,7 +77,6 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     has_proxy = proxy_path(workspace, cand.source_sha256) is not None
     valid = current_approvals(facts)
     actions = {a.value for a in allowed_actions(facts, user.role)}
-    prev_id, next_id = neighbours(rs, candidate_id, user)
     exports = rs.exports(candidate_id)
     whole = request.query_params.get("transcript") == "all"
     shown = [s for s in ctx.sentences if whole or (s.end > cand.start - TRANSCRIPT_MARGIN
@@ -101,7 +100,7 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
         "comments": comments, "open_requests": [c for c in comments if c.open and c.kind == "change_request"],
         "ticks": present.ticks(ctx.duration),
         "waveform": present.waveform_path(store, workspace, ctx.source_sha256, cand, ctx.duration),
-        "prev_id": prev_id, "next_id": next_id, "exports": exports,
+        "exports": exports,
         "export_enabled": getattr(request.app.state, "export_candidate", None) is not None,
         "export_profiles": PROFILE_NAMES,
         "jobs": [j for j in getattr(request.app.state, "export_jobs", {}).values()
@@ -114,6 +113,17 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
 @router.get("/candidates/{candidate_id}")
 def candidate_page(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
     return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+
+
+@router.get("/candidates/{candidate_id}/next")
+def next_waiting(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
+    """The next (or, with ?back=1, previous) candidate of the user's "waiting for me" view."""
+    prev_id, next_id = neighbours(rs, candidate_id, user)
+    target = prev_id if request.query_params.get("back") else next_id
+    if target is None:
+        flash(request, "nothing more is waiting for you in that direction")
+        return RedirectResponse("/?view=waiting", status_code=303)
+    return _back(target)
 
 
 def _back(candidate_id: int, anchor: str = "") -> RedirectResponse:
