@@ -242,6 +242,7 @@ def test_narrow_screens_and_axe(editor_server, workspace, store, artifacts_dir):
                     if width == 375:
                         assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
                     results = axe.run(page)
+                    assert results.response["testEngine"]["name"] == "axe-core"
                     bad = [v for v in results.response["violations"] if v["id"] in AXE_RULES]
                     assert bad == [], (url, width,
                                        [(v["id"], [n["target"] for n in v["nodes"]][:5]) for v in bad])
