@@ -94,6 +94,13 @@ class PublicationsRepo:
             raise NotFoundError(f"no export {export_id}")
         return found[0]
 
+    def export_scopes(self, interviewee_id: int) -> dict[int, dict[str, Any]]:
+        """Export id -> the signed authorisation (its scope: face, voice, name, platform,
+        languages) of every export of the interviewee's clips."""
+        with self.store.read() as s:
+            rows = s.execute(_export_query().where(IntervieweeRow.id == interviewee_id))
+            return {r.id: dict(r.authorisation or {}) for r, _ in rows}
+
     # ---- publications ----
 
     def record(self, publication: Publication, recorded_by: str) -> StoredPublication:

@@ -115,20 +115,11 @@ def protected_terms(person: Any) -> tuple[str, ...]:
     return tuple(n for n in (*person.real_names, *words) if n.strip())
 
 
-def _redact(text: str, matcher: Any) -> str:
-    out, last = [], 0
-    for m in matcher.find(text):
-        out.extend((text[last:m.start], m.term.replacement))
-        last = m.end
-    out.append(text[last:])
-    return " ".join("".join(out).split())
-
-
 def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] = ()) -> Any:
     """The `pipeline.timeline` clip of a prepared export and its rendered file: neutral id
     `c<id>v<version>`, the plan's cut, themes/risks/comments/redactions as markers, subtitles."""
+    from flows.services.publishing import redact_for_log
     from pipeline.publication import plan_hash
-    from pipeline.terms import IdentifyingWord, TermMatcher, redaction_terms
     from pipeline.timeline.records import (
         BlurRegion,
         ClipMarker,
@@ -149,14 +140,11 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
     rendered = RenderedMedia(MediaRef(str(video), record.output_sha256), float(output.get("duration") or 0.0),
                              float(title["duration"]) if title else 0.0, int(output.get("width") or 0),
                              int(output.get("height") or 0), float(output.get("fps") or 0) or None)
-    terms = redaction_terms(person.real_names, [IdentifyingWord.parse(w) for w in person.identifying_words
-                                                if w.strip()], person.pseudonym)
-    matcher = TermMatcher(terms)
     lo, hi = plan.start, plan.end
     markers = [ClipMarker("theme", t.replace("_", " "), lo, hi) for t in cand.themes]
     markers += [ClipMarker("risk", r.replace("_", " "), lo, hi) for r in cand.risks]
     for event in comments:  # review notes, redacted: a note may quote a name
-        note = _redact(str(event.note), matcher)[:200]
+        note = redact_for_log(str(event.note), person)[:200]
         if note:
             markers.append(ClipMarker("comment", f"{event.actor}: {note}", lo, hi))
     bleeps = tuple((round(lo + a, 3), round(lo + b, 3)) for a, b in plan.bleeps)
