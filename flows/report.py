@@ -123,7 +123,6 @@ class RunReport:
             "proxies_built": self.proxies_built,
             "exports_made": self.exports_made,
             "failures": len(self.failures),
-            "open_takedowns": len(self.open_takedowns),
         }
         return data
 
