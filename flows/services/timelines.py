@@ -136,9 +136,17 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
     video = next((Path(p) for p in record.paths if str(p).endswith(".mp4")), None)
     if video is None:
         raise TimelineExportError(f"export {record.id} of candidate {cand.id} has no video file")
-    title = (manifest.get("cards") or {}).get("title")
-    rendered = RenderedMedia(MediaRef(str(video), record.output_sha256), float(output.get("duration") or 0.0),
-                             float(title["duration"]) if title else 0.0, int(output.get("width") or 0),
+    cards = manifest.get("cards") or {}
+    title = cards.get("title")
+    start = float(title["duration"]) if title else 0.0
+    duration = float(output.get("duration") or 0.0)
+    rendered_fps = float(output.get("fps") or 0) or plan.source_fps
+    # The render ends on its own frame grid: up to a frame short of the cut is the same cut.
+    wanted = start + plan.duration + sum(float(c["duration"]) for k, c in cards.items() if k == "end")
+    if wanted - duration <= 1.0 / rendered_fps + 1e-3:
+        duration = max(duration, wanted)
+    rendered = RenderedMedia(MediaRef(str(video), record.output_sha256), duration, start,
+                             int(output.get("width") or 0),
                              int(output.get("height") or 0), float(output.get("fps") or 0) or None)
     lo, hi = plan.start, plan.end
     markers = [ClipMarker("theme", t.replace("_", " "), lo, hi) for t in cand.themes]
