@@ -201,3 +201,34 @@ def test_publication_checks_the_exported_file(workspace, tmp_path):
             mark_taken_down(store, actor="t", candidate_id=ids[0])
     finally:
         store.close()
+
+
+def test_candidate_page_shows_publications(workspace, tmp_path):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from clips_metadata.store import Store
+    from flows.services.publishing import record_publication
+    from review.app import create_app
+    from tests.review.conftest import PASSWORD
+
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    store = Store.for_workspace(workspace)
+    try:
+        ids, _ = seed_demo(store, tmp_path, approve=1)
+        _fake_export(store, ids[0], tmp_path / "e1")
+        record_publication(store, ids[0], "youtube", "https://y.example.org/watch?v=<b>1", actor="t")
+        app = create_app(workspace, store=store, session_key=b"t" * 32)
+        with TestClient(app, follow_redirects=False) as client:
+            t = token.search(client.get("/login").text).group(1)
+            r = client.post("/login", data={"username": "rita", "password": PASSWORD, "csrf_token": t,
+                                            "next": "/"})
+            assert r.status_code == 303
+            page = client.get(f"/candidates/{ids[0]}").text
+            assert 'id="publications-h"' in page and "youtube" in page
+            assert "https://y.example.org/watch?v=&lt;b&gt;1" in page and "<b>1" not in page
+            other = client.get(f"/candidates/{ids[1]}/publications").text
+            assert "No publication recorded" in other
+    finally:
+        store.close()
