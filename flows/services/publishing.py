@@ -161,6 +161,29 @@ def open_takedowns(store: Store) -> tuple[TakedownRow, ...]:
 # ---- withdrawal and narrowing ------------------------------------------------------------------
 
 
+def timeline_rows(workspace: Workspace, pseudonym: str, candidate_ids: set[int]) -> tuple[TakedownRow, ...]:
+    """Timeline folders (under exports/timelines) holding any of `candidate_ids`: they point at
+    the affected exports, or hold a raw source, so they go on the takedown list too."""
+    from pipeline.atomic import file_sha256
+
+    rows = []
+    for manifest in sorted((workspace.exports / "timelines").glob("*/manifest.json")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        clips = [c for c in data.get("clips", ()) if c.get("candidate") in candidate_ids]
+        files = data.get("files") or [{}]
+        timeline = manifest.parent / str(files[0].get("file", ""))
+        for clip in clips:
+            rows.append(TakedownRow(
+                kind="export", interviewee=pseudonym, candidate_id=int(clip["candidate"]),
+                version=int(clip.get("version", 0)), export_id=int(clip.get("export", 0)), platform="",
+                url="", published_at="", folder=str(manifest.parent), file_name=timeline.name,
+                file_sha256=file_sha256(timeline) if timeline.is_file() else "", status="open"))
+    return tuple(rows)
+
+
 def _allows(allowed: Sequence[str], value: str) -> bool:
     return ANY in allowed or value.lower() in {a.lower() for a in allowed}
 
@@ -257,7 +280,8 @@ def _void(store: Store, workspace: Workspace, person: Any, *, kind: str, narrowe
     exports = repo.export_entries(export_ids=export_ids)
     pubs = [p.publication for p in repo.publications(interviewee_id=person.id)
             if p.publication.export_id in set(export_ids)]
-    rows = takedown_list(pubs, exports, person.pseudonym)
+    rows = (*takedown_list(pubs, exports, person.pseudonym),
+            *timeline_rows(workspace, person.pseudonym, set(candidates) | {e.candidate_id for e in exports}))
     stamp = f"{takedown_stamp(moment)}-w{withdrawal.id}"  # two withdrawals in one second keep both
     csv_path, json_path = write_takedown(rows, workspace.reports, stamp, person.pseudonym, reason,
                                          protected_terms(person))

@@ -196,6 +196,8 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
         pubs = [i for i in doc["items"] if i["kind"] == "publication"]
         assert {i["url"] for i in pubs} == {p["url"] for p in listed}
         assert all(i["status"] == "open" and len(i["file_sha256"]) == 64 for i in pubs)
+        folders = {i["folder"] for i in doc["items"] if i["kind"] == "export"}
+        assert str(otio_path.parent) in folders  # the timeline folder goes on the list too
         assert "video.example.org" in csv_path.read_text(encoding="utf-8")
         for path in (csv_path, json_path):
             assert b"Real Name" not in path.read_bytes()
