@@ -215,6 +215,19 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
         html = render_html(RunReport(run_id="r", started_at="", finished_at="", workspace=ws, task_runner="t",
                                      open_takedowns=rows))
         assert "Open takedowns (2)" in html and "https://x.example.org/s/2" in html
+        from flows.nightly import _open_takedowns
+        from flows.nightly_worker import RESOURCES
+        from flows.report import write_report
+
+        try:  # what the nightly run puts in its report, and `counterclips report` prints
+            nightly_rows = _open_takedowns(workspace.db_url, [])
+        finally:
+            RESOURCES.close()
+        assert nightly_rows == rows
+        write_report(workspace, RunReport(run_id="r", started_at="", finished_at="", workspace=ws,
+                                          task_runner="t", open_takedowns=nightly_rows))
+        code, out, _ = _run(capsys, "report", "--workspace", ws)
+        assert code == 0 and "OPEN TAKEDOWNS (2)" in out and "https://video.example.org/watch?v=1" in out
 
         # Marking them taken down closes them.
         assert _run(capsys, "published", str(c1), "--taken-down", "--workspace", ws)[0] == 0
