@@ -115,6 +115,25 @@ def protected_terms(person: Any) -> tuple[str, ...]:
     return tuple(n for n in (*person.real_names, *words) if n.strip())
 
 
+def rendered_span(manifest: dict[str, Any], default_fps: float) -> tuple[float, float]:
+    """(where the cut starts in the rendered file, the file's length) from its manifest, seconds.
+
+    The render ends on its own frame grid, so a file up to one frame shorter than title card +
+    cut + end card is taken at that length: it holds the same cut."""
+    output = manifest.get("output", {})
+    cards = manifest.get("cards") or {}
+    start = float(cards["title"]["duration"]) if cards.get("title") else 0.0
+    end_card = float(cards["end"]["duration"]) if cards.get("end") else 0.0
+    source = manifest.get("source", {})
+    cut = float(source.get("out", 0.0)) - float(source.get("in", 0.0))
+    duration = float(output.get("duration") or 0.0)
+    fps = float(output.get("fps") or 0) or default_fps
+    wanted = start + cut + end_card
+    if 0 < wanted - duration <= 1.0 / fps + 1e-3:
+        duration = wanted
+    return start, duration
+
+
 def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] = ()) -> Any:
     """The `pipeline.timeline` clip of a prepared export and its rendered file: neutral id
     `c<id>v<version>`, the plan's cut, themes/risks/comments/redactions as markers, subtitles."""
@@ -136,15 +155,7 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
     video = next((Path(p) for p in record.paths if str(p).endswith(".mp4")), None)
     if video is None:
         raise TimelineExportError(f"export {record.id} of candidate {cand.id} has no video file")
-    cards = manifest.get("cards") or {}
-    title = cards.get("title")
-    start = float(title["duration"]) if title else 0.0
-    duration = float(output.get("duration") or 0.0)
-    rendered_fps = float(output.get("fps") or 0) or plan.source_fps
-    # The render ends on its own frame grid: up to a frame short of the cut is the same cut.
-    wanted = start + plan.duration + sum(float(c["duration"]) for k, c in cards.items() if k == "end")
-    if wanted - duration <= 1.0 / rendered_fps + 1e-3:
-        duration = max(duration, wanted)
+    start, duration = rendered_span(manifest, plan.source_fps)
     rendered = RenderedMedia(MediaRef(str(video), record.output_sha256), duration, start,
                              int(output.get("width") or 0),
                              int(output.get("height") or 0), float(output.get("fps") or 0) or None)
@@ -270,6 +281,24 @@ def _sha(path: Path) -> str:
     return file_sha256(path)
 
 
+def _edl_rate(path: Path, rendered: dict[str, float], source_fps: float) -> float:
+    """The rate an EDL's timecode runs on: the rendered clip's when the EDL names that file
+    (our timelines point at it, with `* FROM CLIP: file://...`), else the source's."""
+    from urllib.parse import unquote
+
+    if path.suffix.lower() != ".edl" or not rendered:
+        return source_fps
+    try:
+        with path.open("rb") as f:
+            head = unquote(f.read(2 * 1024 * 1024).decode("utf-8", "replace"))
+    except OSError:
+        return source_fps  # read_timeline reports the unreadable file
+    for video, rate in rendered.items():
+        if video in head:
+            return rate
+    return source_fps
+
+
 def import_timeline(store: Store, workspace: Workspace, path: str | os.PathLike[str], candidate_id: int, *,
                     actor: str, role: str, fmt: str | None = None) -> ImportResult:
     """Read an edited timeline against the candidate's source (and its rendered exports) and
@@ -292,19 +321,19 @@ def import_timeline(store: Store, workspace: Workspace, path: str | os.PathLike[
                         out_s=cand.end, source_duration_s=float(interview.duration))
     src, _ = known_media(clip)
     also = []
+    rates: dict[str, float] = {}  # rendered file -> its frame rate (an EDL's timecode runs on it)
     # Any rendered export of this candidate stands for the source, through its own offset.
     for record in rs.exports(cand.id):
         video = next((Path(p) for p in record.paths if str(p).endswith(".mp4")), None)
         if video is None or not Path(record.manifest_path).is_file():
             continue
         manifest = _manifest(record)
-        title = (manifest.get("cards") or {}).get("title")
-        src_in = float(manifest.get("source", {}).get("in", cand.start))
-        offset = src_in - (float(title["duration"]) if title else 0.0)
-        also.append(KnownMedia(MediaRef(str(video), record.output_sha256),
-                               float(manifest.get("output", {}).get("duration") or 0.0), offset,
+        start, duration = rendered_span(manifest, fps)
+        offset = float(manifest.get("source", {}).get("in", cand.start)) - start
+        rates[str(video.absolute())] = float(manifest.get("output", {}).get("fps") or 0) or fps
+        also.append(KnownMedia(MediaRef(str(video), record.output_sha256), duration, offset,
                                (f"c{cand.id}v{record.version}",)))
-    cut = read_timeline(path, fmt, source=src, also=tuple(also), fps=fps)
+    cut = read_timeline(path, fmt, source=src, also=tuple(also), fps=_edl_rate(Path(path), rates, fps))
     cuts = cut.cuts
     opts = dict(cand.render_options)
     opts.pop("cuts", None)

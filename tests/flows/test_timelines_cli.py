@@ -112,6 +112,28 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
         assert code == 1 and "not approved" in err and len(err.strip().splitlines()) == 1
         for path in (otio_path, xml, edl, fcpxml, raw_otio):
             assert b"Real Name" not in path.read_bytes()
+
+        # An EDL comes back too: the three-clip selection is refused for one candidate (other
+        # media, with its line); a shortened one-clip EDL makes a new version to review.
+        code, _, err = _run(capsys, "import-timeline", str(edl), "--candidate", str(c1), "--workspace", ws)
+        assert code == 1 and re.search(r"\.edl: line \d+ \(event 2\): other media", err), err
+        code, out, err = _run(capsys, "export", str(c1), "--format", "edl", "--workspace", ws, *FAST)
+        assert code == 0, err
+        one = otio.adapters.read_from_file(next(p for p in out.split() if p.endswith(".edl")), "cmx_3600",
+                                           rate=rate)
+        clip = next(iter(one.find_clips()))
+        r = clip.source_range
+        clip.source_range = otio.opentime.TimeRange(
+            r.start_time + otio.opentime.RationalTime(5, r.start_time.rate),
+            r.duration - otio.opentime.RationalTime(5, r.duration.rate))
+        recut = tmp_path / "recut.edl"
+        otio.adapters.write_to_file(one, str(recut), "cmx_3600", rate=rate, style="avid")
+        code, out, err = _run(capsys, "import-timeline", str(recut), "--candidate", str(c1),
+                              "--workspace", ws)
+        assert code == 0, err
+        after = store.get_candidate(c1)
+        assert after.status == "proposed" and after.start == pytest.approx(cand.start + 5 / rate, abs=0.05)
+        assert after.end == pytest.approx(cand.end, abs=0.05)
     finally:
         store.close()
 
