@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export folder) in the workspace's reports folder. Nothing is deleted.")
     wd.add_argument("pseudonym", metavar="PSEUDONYM")
     wd.add_argument("--reason", default="", help="why (kept in the audit trail, names redacted)")
+    from flows.cli.auth import add_auth_args
+
+    add_auth_args(wd, what="the account recording the withdrawal (default: the shell user, as cli:NAME)")
     wd.set_defaults(func=_interviewee_withdraw)
 
     ls = isub.add_parser("list", parents=[ws], help="list interviewees and their consent")
@@ -245,7 +248,13 @@ def _interviewee_withdraw(args: argparse.Namespace) -> int:
 
     workspace, store = _open(args)
     with store:
-        result = withdraw_consent(store, workspace, args.pseudonym, reason=args.reason, actor=shell_actor())
+        actor = shell_actor()
+        if args.actor:
+            from clips_metadata.review_store import ReviewStore
+            from flows.cli.auth import authenticate
+
+            actor = authenticate(ReviewStore(store), args.actor, args.password_file).name
+        result = withdraw_consent(store, workspace, args.pseudonym, reason=args.reason, actor=actor)
     print(f"{result.pseudonym} withdrew consent; exports of their clips are refused from now on")
     _print_withdrawal(result)
     return 0

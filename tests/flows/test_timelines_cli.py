@@ -37,6 +37,13 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
     try:
         ids, pw = seed_demo(store, tmp_path)
         c1, c2, c3 = ids[:3]
+        from review.service import ReviewService
+
+        svc = ReviewService.over(store)
+        first = store.get_candidate(c1)
+        span = {"start": round(first.start + 0.4, 3), "end": round(first.start + 0.7, 3)}
+        svc.edit(c1, first.version, {"redactions": [span]}, actor="eddie", role="editor")
+        svc.act(c1, "approve", actor="rita", role="reviewer")
 
         # OTIO of one clip: renders the redacted export first, then points at it.
         code, out, err = _run(capsys, "export", str(c1), "--format", "otio", "--workspace", ws, *FAST)
@@ -60,6 +67,9 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
         assert abs(rng.end_time_exclusive().to_seconds() + meta["to_source_s"] - cand.end) <= frame
         assert any(m.name.startswith("theme: false promises") for m in vclip.markers)
         assert meta["redaction"]["applied_in_media"] is True and meta["raw_source"] is False
+        bleeps = meta["redaction"]["bleeps"]
+        assert len(bleeps) == 1 and bleeps[0][0] <= span["start"] and bleeps[0][1] >= span["end"]
+        assert any(m.name.startswith("bleep ") for m in vclip.markers)
         manifest = json.loads((otio_path.parent / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["raw_source"] is False and manifest["clips"][0]["export"] == record.id
 
@@ -209,7 +219,8 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
 
         # Withdrawal: takedown list, exports refused, report shows the open takedowns.
         code, out, err = _run(capsys, "interviewee", "withdraw", PSEUDONYM, "--reason",
-                              "Real Name called: he is in danger", "--workspace", ws)
+                              "Real Name called: he is in danger", "--as", "ada", "--password-file", str(pw),
+                              "--workspace", ws)
         assert code == 0, err
         csv_path = Path(next(line.split(": ", 1)[1] for line in out.splitlines() if line.endswith(".csv")))
         json_path = csv_path.with_suffix(".json")
@@ -231,6 +242,7 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
             assert code == 1 and "withdrew consent" in err, err
         history = _run(capsys, "review", "history", str(c1), "--workspace", ws)[1]
         assert "consent_withdraw" in history and "Real Name" not in history
+        assert "ada\tconsent_withdraw\tapproved->changes_requested" in history
 
         rows = open_takedowns(store)
         assert sorted(r.candidate_id for r in rows) == [c1, c2]
