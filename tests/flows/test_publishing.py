@@ -232,3 +232,46 @@ def test_candidate_page_shows_publications(workspace, tmp_path):
             assert "No publication recorded" in other
     finally:
         store.close()
+
+
+def _consents():
+    from datetime import date
+
+    from hypothesis import strategies as st
+
+    from clips_metadata.stored_records import Consent
+
+    codes = st.lists(st.sampled_from(["*", "en", "fr", "ar", "youtube", "x"]), max_size=3).map(tuple)
+    expiry = st.one_of(st.none(), st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)))
+    return st.builds(Consent, face=st.booleans(), voice=st.booleans(), name=st.booleans(), languages=codes,
+                     platforms=codes, expires=expiry)
+
+
+def _scopes():
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({
+        "shows_face": st.booleans(), "uses_real_voice": st.booleans(), "shows_name": st.booleans(),
+        "platform": st.sampled_from(["any", "youtube", "x", "tiktok"]),
+        "languages": st.lists(st.sampled_from(["en", "fr", "ar", "de"]), max_size=2)})
+
+
+def test_nothing_narrowed_means_no_covered_export_becomes_uncovered():
+    """`narrowed_aspects` and the export check agree: when a consent change narrows nothing, every
+    export the old consent covered is still covered (so withdrawal wiring never misses one)."""
+    from datetime import date
+
+    from hypothesis import given, settings
+
+    from flows.services.publishing import _export_uncovered, narrowed_aspects
+
+    today = date(2026, 12, 3)
+
+    @settings(max_examples=300, deadline=None)
+    @given(_consents(), _consents(), _scopes())
+    def check(old, new, scope):
+        assert narrowed_aspects(old, old, today) == ()
+        if not narrowed_aspects(old, new, today) and not _export_uncovered(scope, old, today):
+            assert not _export_uncovered(scope, new, today)
+
+    check()
