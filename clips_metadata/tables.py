@@ -254,6 +254,8 @@ class CommentRow(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     resolved_by: Mapped[str] = mapped_column(sa.String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(_ts(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
 
 # --- revision 0008 (issue 18): distribution log and consent withdrawal ---------------------------
 # Rows of `clips_metadata/publications_repo.py`; the migration `0008_publications.py` creates them.

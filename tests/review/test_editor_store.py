@@ -20,6 +20,7 @@ def test_models_of_0005_match_the_migration(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    import clips_metadata.review_store  # noqa: F401 - registers the tables others refer to
     from clips_metadata import tables
 
     ours = {"cue_tracks", "waveforms", "candidate_comments"}
