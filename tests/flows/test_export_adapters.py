@@ -87,7 +87,16 @@ def test_cli_web_and_nightly_exports_give_the_same_manifest(workspace):
             assert r.status_code == 303, r.text
             token = TOKEN.search(client.get("/").text).group(1)
             r = client.post(f"/candidates/{cid}/export", data={"csrf_token": token, "profile": "master"})
-            assert r.status_code == 303 and r.headers["location"] == f"/candidates/{cid}"
+            assert r.status_code == 303 and r.headers["location"].startswith(f"/candidates/{cid}")
+            # the page's export runs as a background job: wait for it to finish
+            import time
+
+            deadline = time.monotonic() + 300
+            while any(j.state == "running" for j in app.state.export_jobs.values()):
+                assert time.monotonic() < deadline, "the export job did not finish"
+                time.sleep(0.2)
+            assert [j.state for j in app.state.export_jobs.values()] == ["done"], \
+                [j.error for j in app.state.export_jobs.values()]
         manifests["web"] = _latest_manifest(store, cid)
 
         outcome = export_task.fn(str(workspace.root), workspace.db_url, cid, ("master",))
