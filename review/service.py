@@ -78,11 +78,14 @@ class ReviewService:
     def gate_inputs(
         self, candidate_id: int
     ) -> tuple[CandidateView, tuple[ApprovalFact, ...], ConsentView | None]:
+        from review.translating import checked_languages
+
         facts = self.facts(candidate_id)
         cand = CandidateView(
             candidate_id=candidate_id, version=facts.version, version_hash=facts.version_hash,
             status=facts.state.value, risks=facts.risks, edited_by=facts.edited_by,
-            languages=self.rs.text_languages(candidate_id),
+            languages=tuple(sorted({*self.rs.text_languages(candidate_id),
+                                    *checked_languages(self.rs.store, candidate_id)})),
         )
         person = self.rs.interviewee_of(candidate_id)
         consent = None

@@ -1,7 +1,8 @@
-"""Translation workflow over the store (issue 17): the source cue track of a candidate version,
-translation tracks per language (drafted by memory or an engine, edited, confirmed, marked
-translated, checked by a second person who reads the language), track files, translation memory,
-the per-language publish gate and the per-clip language report.
+"""Translation workflow over the store (issue 17; the review app and the CLI both use it): the
+source cue track of a candidate version, translation tracks per language (drafted by memory or
+an engine, edited, confirmed, marked translated, checked by a second person who reads the
+language), track files, translation memory, the per-language publish gate and the per-clip
+language report.
 
 Every read of a candidate's tracks first brings them onto the current version's source cue track
 (`pipeline.translation.track.reconcile`), so a trim or an edit marks the affected translated cues
@@ -43,13 +44,18 @@ def source_track(store: Store, cand: Any) -> Any:
 
     The one switch point: built on the fly from the transcript's words until the editor page
     stores a cue track per version (issue 14); then read the stored one here."""
-    from flows.services.exporting import source_fps
     from pipeline.cue_track import build_track
 
     interview = store.get_interview(cand.interview_id)
     words = store.load_transcript(cand.transcript_id).words
     language = interview.language or cand.language
     return build_track(words, cand.start, cand.end, source_fps(interview), language)
+
+
+def source_fps(interview: Any) -> float:
+    """The rate plans cut on (kept equal to `flows.services.exporting.source_fps`, which the review
+    package may not import): the stored media's top-level rate."""
+    return float((interview.media or {}).get("fps") or 25.0)
 
 
 def _source_dict(source: Any) -> dict[str, Any]:
