@@ -62,15 +62,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_name', 'language', name='pk_user_languages')
     )
     with op.batch_alter_table('users') as batch:
-        batch.drop_constraint('ck_users_role', type_='check')
-        batch.create_check_constraint('ck_users_role', sa.text(ROLES_AFTER))
+        batch.drop_constraint(op.f('ck_users_role'), type_='check')
+        batch.create_check_constraint(op.f('ck_users_role'), sa.text(ROLES_AFTER))
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM users WHERE role = 'translator'")
     with op.batch_alter_table('users') as batch:
-        batch.drop_constraint('ck_users_role', type_='check')
-        batch.create_check_constraint('ck_users_role', sa.text(ROLES_BEFORE))
+        batch.drop_constraint(op.f('ck_users_role'), type_='check')
+        batch.create_check_constraint(op.f('ck_users_role'), sa.text(ROLES_BEFORE))
     op.drop_table('user_languages')
     op.drop_index('ix_translation_memory_pair', table_name='translation_memory')
     op.drop_table('translation_memory')
