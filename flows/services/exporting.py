@@ -178,6 +178,10 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     out_dir = Path(request.out_dir or workspace.exports)
     result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
                            provenance=provenance)
+    from review.translating import mark_exported
+
+    for lang in prepared.plan.languages:  # translation tracks that went out (burned or sidecar)
+        mark_exported(store, candidate_id, cand.version, lang)
     return rs.record_export(candidate_id, cand.version, cand.content_hash, profile=request.profile,
                             language=prepared.language, paths=[str(p) for p in result.paths],
                             output_sha256=result.sha256, manifest_path=str(result.manifest),
