@@ -177,3 +177,17 @@ def test_apertium_drafts_eng_spa_machine_made_until_confirmed(clip, capsys):
     code, out, _ = _run(capsys, "languages", str(cid), "--json", "--workspace", ws)
     (row,) = [r for r in json.loads(out) if r["language"] == "es"]
     assert row["machine_made"] == 0
+
+
+def test_nightly_report_lists_languages_per_clip():
+    from flows.report import RunReport, render_html, summary_text
+
+    rows = ({"candidate": 3, "version": 2, "language": "ar", "state": "checked", "cues": 4, "translated": 4,
+             "machine_made": 0, "needs_look": 0},
+            {"candidate": 3, "version": 2, "language": "fr", "state": "draft", "cues": 4, "translated": 1,
+             "machine_made": 1, "needs_look": 0})
+    report = RunReport(run_id="r", started_at="s", finished_at="f", workspace="/ws", task_runner="local",
+                       languages=rows)
+    html = render_html(report)
+    assert 'id="languages"' in html and "3 v2" in html and "checked" in html and "draft" in html
+    assert "1 checked, 1 draft" in summary_text(report.to_json())
