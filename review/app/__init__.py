@@ -88,5 +88,8 @@ def create_app(
     from review.app import routes_publications
 
     routes_publications.install(app)
+    from review.app import routes_translate
+
+    app.include_router(routes_translate.router)
     deps.install_error_handlers(app)
     return app
