@@ -55,7 +55,8 @@
     const form = li.querySelector("form.tr-target");
     const body = new FormData(form);
     body.set("action", action || "save");
-    const res = await fetch(form.action, {
+    // getAttribute: the form holds buttons named "action", which shadow form.action
+    const res = await fetch(form.getAttribute("action"), {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json", "x-csrf-token": list.dataset.csrf },
     });
