@@ -124,9 +124,10 @@ def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
     transcript = store.load_transcript(cand.transcript_id)
     # Translation tracks publish per language: only checked ones, only consented ones.
     from review.gate import GateRefused
-    from review.translating import checked_cues, publish_refusal
+    from review.translating import approved_languages, checked_cues, publish_refusal
 
-    refusal = publish_refusal(store, cid, language)
+    # (a language the candidate's own approval covers is left to the gate, which checks consent)
+    refusal = "" if language in approved_languages(cand) else publish_refusal(store, cid, language)
     if refusal:
         raise GateRefused(refusal)
     translated = checked_cues(store, cid)
