@@ -72,8 +72,12 @@ class ReviewService:
             raise ConflictError(f"candidate {candidate_id} changed (now version {facts.version}); reload")
         decide(facts, Action.EDIT, actor=actor, role=role)
         note = note.strip() or "edited " + ", ".join(sorted(changes))
-        return self.rs.edit_candidate(candidate_id, expected_version, changes, actor=actor,
-                                      from_state=facts.state.value, note=note)
+        edited = self.rs.edit_candidate(candidate_id, expected_version, changes, actor=actor,
+                                        from_state=facts.state.value, note=note)
+        from review.translating import reconcile_candidate
+
+        reconcile_candidate(self.rs.store, candidate_id, by=actor)  # translated cues need a look
+        return edited
 
     def gate_inputs(
         self, candidate_id: int

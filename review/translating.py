@@ -89,6 +89,8 @@ def clip_tracks(store: Store, candidate_id: int, *, by: str = "system") -> ClipT
 def reconcile_candidate(store: Store, candidate_id: int, *,
                         by: str = "system") -> dict[str, TranslationTrack]:
     """Call after a version's source track changes (trim, edit): returns the reconciled tracks."""
+    if not TranslationsRepo(store).latest_tracks(candidate_id):
+        return {}  # nothing translated yet: no need to build the source track
     return clip_tracks(store, candidate_id, by=by).tracks
 
 

@@ -145,3 +145,21 @@ def test_publish_refusal_names_the_language(store):
     assert "\n" not in refused["fr"]
     rows = {(r.candidate_id, r.language): r.state for r in tr.language_rows(store, [cid])}
     assert rows[(cid, "ar")] == "checked" and rows[(cid, "fr")] == "draft"
+
+
+def test_an_edit_through_the_review_service_reconciles_at_once(store):
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.translations_repo import TranslationsRepo
+    from review import translating as tr
+    from review.service import ReviewService
+
+    users(store)
+    cid = seed(store)
+    translate_arabic(store, cid)
+    cand = store.get_candidate(cid)
+    last = tr.clip_tracks(store, cid).source.cues[-1]
+    ReviewService(ReviewStore(store)).edit(cid, cand.version, {"end": last.start + 0.6}, actor="rita",
+                                           role="reviewer")
+    stored = TranslationsRepo(store).track(cid, cand.version + 1, "ar")  # written by the edit itself
+    assert stored is not None and stored.track.status == "draft"
+    assert any(c.needs_look for c in stored.track.cues)
