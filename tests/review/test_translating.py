@@ -163,3 +163,29 @@ def test_an_edit_through_the_review_service_reconciles_at_once(store):
     stored = TranslationsRepo(store).track(cid, cand.version + 1, "ar")  # written by the edit itself
     assert stored is not None and stored.track.status == "draft"
     assert any(c.needs_look for c in stored.track.cues)
+
+
+def test_stored_tracks_come_back_unchanged(store):
+    """Property: whatever a translator types (any script, markup, controls) is stored and read back
+    as written."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from clips_metadata.translations_repo import TranslationsRepo
+    from pipeline.translation.track import TranslatedCue, TranslationTrack
+
+    cid = seed(store)
+    repo = TranslationsRepo(store)
+    line = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.lists(line, max_size=2), st.sampled_from(["human", "machine", "memory"]),
+                              st.booleans()), min_size=1, max_size=4))
+    def check(cues):
+        track = TranslationTrack("ar", "en", tuple(
+            TranslatedCue(f"w{n}", n * 1.0, n + 0.9, tuple(lines), origin, confirmed)
+            for n, (lines, origin, confirmed) in enumerate(cues)))
+        repo.save_track(cid, 1, track, {"language": "en"}, "tina")
+        assert repo.track(cid, 1, "ar").track == track
+
+    check()
