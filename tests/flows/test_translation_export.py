@@ -100,6 +100,12 @@ def _ocr_words(png: Path) -> list[tuple[str, int]]:
     return out
 
 
+def _run_languages(capsys, workspace, cid: int) -> tuple[int, list, str]:
+    code = main(["languages", str(cid), "--json", "--workspace", str(workspace.root)])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
 @pytest.mark.slow
 def test_lang_all_renders_english_and_arabic_and_the_arabic_ocrs_back_rtl(workspace, capsys, tmp_path):
     if shutil.which("tesseract") is None or "ara" not in subprocess.run(
@@ -115,6 +121,8 @@ def test_lang_all_renders_english_and_arabic_and_the_arabic_ocrs_back_rtl(worksp
     assert any(f.endswith("-ar") for f in folders) and any(f.endswith("-en") for f in folders)
     assert not any(f.endswith("-fr") for f in folders)
     assert "not exported in fr:" in err and len([e for e in err.splitlines() if "fr:" in e]) == 1
+    code, out, _ = _run_languages(capsys, workspace, cid)
+    assert {r["language"]: r["state"] for r in out} == {"ar": "exported", "fr": "draft"}
     ar_dir = next(p.parent for p in paths if p.parent.name.endswith("-ar"))
     manifest = json.loads((ar_dir / "manifest.json").read_text())
     assert manifest["authorisation"]["languages"] == ["ar", "en"]
