@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flows.cli.auth import add_auth_args, authenticate
 from pipeline.errors import CounterclipsError
 
 # The sealed split of issue 15's evaluation corpus, used when --sealed is not given (a checkout).
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     learn.add_argument("--sealed", type=Path, default=None,
                        help=f"sealed split JSONL (default {DEFAULT_SEALED})")
     learn.add_argument("--dry-run", action="store_true", help="compare only; install nothing")
+    add_auth_args(learn, required=True, what="the account installing the model (reviewer or admin)")
     learn.add_argument("--workspace")
     learn.set_defaults(func=cmd_learn)
     exp = fsub.add_parser("export-corrections",
@@ -36,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp.set_defaults(func=cmd_export)
     imp = fsub.add_parser("import-corrections", help="store corrections from a JSONL file")
     imp.add_argument("file", type=Path, metavar="FILE")
-    imp.add_argument("--as", dest="actor", required=True, metavar="USER", help="the account importing")
+    add_auth_args(imp, required=True, what="the account importing (reviewer or admin)")
     imp.add_argument("--workspace")
     imp.set_defaults(func=cmd_import)
 
@@ -49,6 +51,17 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazi
     return ws, Store.for_workspace(ws)
 
 
+def _reviewer(store, args: argparse.Namespace):  # noqa: ANN001, ANN202 - store types imported lazily
+    """The authenticated account of `--as`, which must be a reviewer or an admin."""
+    from clips_metadata.review_store import ReviewStore
+    from review.labelling import CORRECTING_ROLES
+
+    user = authenticate(ReviewStore(store), args.actor, args.password_file)
+    if user.role not in CORRECTING_ROLES:
+        raise FlaggerCliError(f"a {user.role} may not change the flagger's model or corrections")
+    return user
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     from flows.services.flagger_model import learn_and_install, read_split
 
@@ -58,6 +71,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     split = read_split(sealed)
     ws, store = _open(args)
     try:
+        _reviewer(store, args)
         r = learn_and_install(store, ws, split, dry_run=args.dry_run, say=print)
     finally:
         store.close()
@@ -82,15 +96,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from clips_metadata.review_store import ReviewStore
     from flows.services.flagger_model import import_corrections_file
-    from review.labelling import CORRECTING_ROLES
 
     _, store = _open(args)
     try:
-        user = ReviewStore(store).get_user(args.actor)
-        if user is None or not user.active or user.role not in CORRECTING_ROLES:
-            raise FlaggerCliError(f"no active reviewer or admin account {args.actor!r}")
+        user = _reviewer(store, args)
         n = import_corrections_file(store, args.file, actor=user.name)
     finally:
         store.close()

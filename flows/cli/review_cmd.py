@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flows.cli.auth import add_auth_args, authenticate
 from pipeline.errors import CounterclipsError
 from pipeline.labels import ROLES
 
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     label.add_argument("--remove", action="append", default=[], metavar="LABEL",
                        help="a false flag to dismiss (repeatable)")
     label.add_argument("--reason", required=True, help="why the flags are wrong")
-    label.add_argument("--as", dest="actor", required=True, metavar="USER", help="the account acting")
+    add_auth_args(label, required=True)
     label.add_argument("--workspace")
     label.set_defaults(func=cmd_label)
     hist = rsub.add_parser("history", help="print a candidate's audit log")
@@ -144,9 +145,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
     _, rs = _open(args)
     try:
-        user = rs.get_user(args.actor)
-        if user is None or not user.active:
-            raise CliError(f"no active account {args.actor!r}")
+        user = authenticate(rs, args.actor, args.password_file)
         c = correct_labels(CorrectionsRepo(rs.store), args.candidate_id, args.sentence, add=args.add,
                            remove=args.remove, reason=args.reason, actor=user.name, role=user.role)
     finally:

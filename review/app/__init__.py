@@ -94,5 +94,8 @@ def create_app(
                    routes_media.router):
         app.include_router(router)
     routes_labels.install(app)
+    from review.app import routes_publications
+
+    routes_publications.install(app)
     deps.install_error_handlers(app)
     return app

@@ -15,7 +15,7 @@ from clips_metadata.corrections_repo import CorrectionsRepo
 from flows.cli import main
 from flows.services.flagger_model import load_flagger
 from pipeline.themes.heads import installed_version, workspace_heads_dir
-from tests.review.conftest import make_users
+from tests.review.conftest import PASSWORD, make_users
 from tests.review.seed import add_candidate, add_interview
 
 MISSED = "self_incrimination"
@@ -61,6 +61,12 @@ def seeded_ws(workspace, store):
     return workspace, cand
 
 
+def _pw(tmp_path: Path) -> list[str]:
+    path = tmp_path / "pw"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return ["--password-file", str(path)]
+
+
 def _sealed(tmp_path: Path, items: list[dict]) -> Path:
     path = tmp_path / "sealed.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in items), encoding="utf-8")
@@ -71,16 +77,20 @@ def _sealed(tmp_path: Path, items: list[dict]) -> Path:
 def test_corrections_then_learn_change_flags_on_paraphrases(seeded_ws, store, tmp_path, capsys):
     workspace, cand = seeded_ws
     ws = str(workspace.root)
+    pw = _pw(tmp_path)
     base = load_flagger(workspace)
     before = base.flag_texts([PARAPHRASE_MISSED, PARAPHRASE_FALSE], language="en")
     for i in range(3):
         assert main(["review", "label", str(cand), "--sentence", str(i), "--add", MISSED,
-                     "--reason", "admits running their money", "--as", "rita", "--workspace", ws]) == 0
+                     "--reason", "admits running their money", "--as", "rita", *pw,
+                     "--workspace", ws]) == 0
     for i in range(3, 6):
         assert main(["review", "label", str(cand), "--sentence", str(i), "--remove", FALSE,
-                     "--reason", "a mention of their media", "--as", "rolf", "--workspace", ws]) == 0
+                     "--reason", "a mention of their media", "--as", "rolf", *pw,
+                     "--workspace", ws]) == 0
     capsys.readouterr()
-    assert main(["flagger", "learn", "--sealed", str(_sealed(tmp_path, SEALED)), "--workspace", ws]) == 0
+    assert main(["flagger", "learn", "--sealed", str(_sealed(tmp_path, SEALED)), "--as", "ada", *pw,
+                 "--workspace", ws]) == 0
     out = capsys.readouterr().out
     assert "before (" in out and "after  (" in out and "any-risk recall" in out and "installed model" in out
     version = installed_version(workspace_heads_dir(workspace.root))
@@ -99,6 +109,7 @@ def test_corrections_then_learn_change_flags_on_paraphrases(seeded_ws, store, tm
 @pytest.mark.slow
 def test_learn_refuses_a_model_that_misses_a_risk_it_caught(workspace, store, tmp_path, capsys):
     make_users(store)
+    pw = _pw(tmp_path)
     # Reviewers (wrongly) dismiss advocacy on sentences that praise the group's rule: the refitted
     # model would no longer catch the sealed split's (cue-less) advocacy, so nothing is installed.
     texts = [
@@ -123,7 +134,8 @@ def test_learn_refuses_a_model_that_misses_a_risk_it_caught(workspace, store, tm
         {"text": "We had lunch at my aunt's house.", "labels": [], "language": "en"},
     ])
     capsys.readouterr()
-    assert main(["flagger", "learn", "--sealed", str(sealed), "--workspace", str(workspace.root)]) == 1
+    assert main(["flagger", "learn", "--sealed", str(sealed), "--as", "ada", *pw,
+                 "--workspace", str(workspace.root)]) == 1
     assert "refused" in capsys.readouterr().err
     assert installed_version(workspace_heads_dir(workspace.root)) is None
 
@@ -131,15 +143,19 @@ def test_learn_refuses_a_model_that_misses_a_risk_it_caught(workspace, store, tm
 def test_export_redacts_registry_terms_and_import_stores(seeded_ws, store, tmp_path, capsys):
     workspace, cand = seeded_ws
     ws = str(workspace.root)
+    pw = _pw(tmp_path)
     store.update_interviewee("Karim", real_names=["Karim Haddad"], identifying_words=["Mosul=a city"])
     assert main(["review", "label", str(cand), "--sentence", "2", "--add", MISSED,
-                 "--reason", "Haddad ran the money in Mosul", "--as", "rita", "--workspace", ws]) == 0
+                 "--reason", "Haddad ran the money in Mosul", "--as", "rita", *pw,
+                     "--workspace", ws]) == 0
     target = tmp_path / "out.jsonl"
     assert main(["flagger", "export-corrections", str(target), "--workspace", ws]) == 0
     text = target.read_text(encoding="utf-8")
     assert "Mosul" not in text and "Haddad" not in text and "[REDACTED]" in text
     assert json.loads(text.splitlines()[0])["add"] == [MISSED]
-    assert main(["flagger", "import-corrections", str(target), "--as", "ada", "--workspace", ws]) == 0
+    assert main(["flagger", "import-corrections", str(target), "--as", "ada", *pw,
+                 "--workspace", ws]) == 0
     stored = CorrectionsRepo(store).all()
     assert len(stored) == 2 and stored[-1].source == "import" and stored[-1].actor == "ada"
-    assert main(["flagger", "import-corrections", str(target), "--as", "eddie", "--workspace", ws]) == 1
+    assert main(["flagger", "import-corrections", str(target), "--as", "eddie", *pw,
+                 "--workspace", ws]) == 1

@@ -32,11 +32,20 @@ def test_models_of_0006_match_the_migration(store):
     assert store.current_revision() == store.head_revision()
 
 
-def test_review_label_from_the_cli_is_audited(workspace, store, seeded, capsys):
+def _pw(tmp_path):
+    from .conftest import PASSWORD
+
+    path = tmp_path / "pw"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_review_label_from_the_cli_is_audited(workspace, store, seeded, capsys, tmp_path):
     ws = str(workspace.root)
+    pw = ["--password-file", _pw(tmp_path)]
     assert main(["review", "label", str(seeded.risky), "--sentence", "0", "--remove", "justifies_violence",
                  "--add", "disillusionment_exit", "--reason", "she is quoting them, not agreeing",
-                 "--as", "rita", "--workspace", ws]) == 0
+                 "--as", "rita", *pw, "--workspace", ws]) == 0
     assert "+disillusionment_exit -justifies_violence" in capsys.readouterr().out
     (c,) = CorrectionsRepo(store).all()
     assert (c.actor, c.sentence_index, c.added, c.removed) == ("rita", 0, ("disillusionment_exit",),
@@ -50,11 +59,13 @@ def test_review_label_from_the_cli_is_audited(workspace, store, seeded, capsys):
         ["--add", "martyrdom_glorification", "--reason", "x", "--as", "ghost"],
     ]
     for extra in bad:
-        assert main(["review", "label", str(seeded.risky), "--sentence", "0", *extra, "--workspace", ws]) == 1
+        assert main(["review", "label", str(seeded.risky), "--sentence", "0", *extra, *pw,
+                     "--workspace", ws]) == 1
     assert main(["review", "label", str(seeded.risky), "--sentence", "99", "--add", "disillusionment_exit",
-                 "--reason", "x", "--as", "rita", "--workspace", ws]) == 1
+                 "--reason", "x", "--as", "rita", *pw, "--workspace", ws]) == 1
     err = capsys.readouterr().err
     assert "may not correct" in err and "unknown label" in err and "reason" in err and "no sentence 99" in err
+    assert "wrong password" in err
     assert len(CorrectionsRepo(store).all()) == 1
 
 

@@ -2,7 +2,7 @@
 every stored flag.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0008
 Create Date: 2026-12-03
 
 `label_corrections` refuses UPDATE and DELETE with database triggers, like `review_events`: a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
