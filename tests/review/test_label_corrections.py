@@ -132,3 +132,17 @@ def test_page_dismisses_a_flag_and_adds_a_missed_label(rita, seeded, store):
                   data={**base, "csrf_token": "forged", "action": "dismiss", "label": "justifies_violence",
                         "reason": "x"})
     assert r.status_code == 403
+
+
+def test_flags_keep_their_model_version_and_corrections_record_it(store, seeded):
+    from dataclasses import replace
+
+    from review.labelling import taxonomy_labels
+
+    tid = store.get_candidate(seeded.clean).transcript_id
+    flags = [replace(f, model_version="usem3-test-v1") for f in store.get_flags(tid)]
+    store.save_flags(tid, flags, [])
+    assert {f.model_version for f in store.get_flags(tid)} == {"usem3-test-v1"}
+    c = correct_labels(CorrectionsRepo(store), seeded.clean, 1, remove=["witnessed_brutality"], reason="r",
+                       actor="rita", role="reviewer", labels=taxonomy_labels())
+    assert c.model_version == "usem3-test-v1"
