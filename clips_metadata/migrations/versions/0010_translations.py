@@ -2,7 +2,7 @@
 memory entries, the languages each user reads, and the translator role.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
