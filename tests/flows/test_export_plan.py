@@ -100,7 +100,8 @@ def test_changing_the_registry_words_refuses_the_export(workspace, approved, cap
 
 def test_changing_the_consent_refuses_the_export(workspace, approved, capsys):
     cid, _ = approved
-    assert main(["interviewee", "set", "Amal", "--consent-voice", "no", "--workspace", str(workspace.root)]) == 0
+    root = str(workspace.root)
+    assert main(["interviewee", "set", "Amal", "--consent-voice", "no", "--workspace", root]) == 0
     err = _export(workspace, cid, capsys)
     assert "consent changed" in err
     _back_in_review(workspace, cid, "consent changed")
@@ -148,7 +149,8 @@ def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspa
 
 def test_approval_of_a_stale_plan_is_refused(workspace, approved, capsys):
     cid, _ = approved
-    assert main(["interviewee", "set", "Amal", "--consent-face", "no", "--workspace", str(workspace.root)]) == 0
+    root = str(workspace.root)
+    assert main(["interviewee", "set", "Amal", "--consent-face", "no", "--workspace", root]) == 0
     _export(workspace, cid, capsys)  # sends it back to review
     code = main(["review", "approve", str(cid), "--as", "rita", "--ack-risk", "names_person",
                  "--plan", "0" * 64, "--workspace", str(workspace.root)])

@@ -168,21 +168,22 @@ def test_flow_processes_quarantines_reports_and_second_run_is_noop(workspace, pr
     assert _hidden_leftovers(ws) == []
 
     # An approved candidate is rendered by the next run, once.
-    cid = _approve(store, cands[0].id)
+    cid = _approve(store, cands[0].id, ws)
     third = run_nightly(ws, NightlyOptions(settle_seconds=0.0))
     assert third.exports_made == 1 and third.exports[0].candidate_id == cid and not third.failures
     assert any(p.endswith(".mp4") and Path(p).is_file() for p in third.exports[0].paths)
     assert run_nightly(ws, NightlyOptions(settle_seconds=0.0)).exports == ()
 
 
-def _approve(store, candidate_id: int) -> int:
+def _approve(store, candidate_id: int, ws) -> int:
     """Reviewers approve, acknowledging every risk, until the candidate is approved (two for a
     risky clip: four eyes)."""
     from clips_metadata.review_store import ReviewStore
+    from review.plans import Planner
     from review.service import ReviewService
 
     rs = ReviewStore(store)
-    svc = ReviewService(rs)
+    svc = ReviewService(rs, Planner.for_workspace(store, ws))
     risks = tuple(store.get_candidate(candidate_id).risks)
     for name in ("rev-one", "rev-two"):
         if store.get_candidate(candidate_id).status == "approved":
