@@ -72,19 +72,12 @@ class ReviewService:
             expected_version: int | None = None, plan_hash: str | None = None) -> Decision:
         """Approve, reject, request changes, start review or reopen, atomically and audited.
         `plan_hash`: the plan the reviewer watched; with a planner an approval of any other plan
-        is refused as stale, and the approved plan is recorded.
+        ("" included; None skips the check) is refused as stale, and the approved plan is recorded.
         Raises review.rules.ReviewError (refused) or ConflictError (stale version or plan)."""
         action = Action(action)
         if action is Action.EDIT:
             raise ValueError("edits go through ReviewService.edit")
-        current = self.current_plan(candidate_id)
-        if action is Action.APPROVE and current is not None:
-            if current.plan is None:
-                raise ReviewError(
-                    f"candidate {candidate_id} has no publication plan to approve: {current.problem}")
-            if plan_hash and plan_hash != current.hash:
-                raise ConflictError(f"stale: candidate {candidate_id}'s publication plan changed since it "
-                                    "was shown; watch the new preview and approve again")
+        current = self.current_plan(candidate_id) if action is Action.APPROVE else None
         out: list[Decision] = []
 
         def rule(state: ReviewState) -> ReviewChange:
@@ -96,6 +89,13 @@ class ReviewService:
             facts = self._on_plan(candidate_id, facts_of(state), current)
             d = decide(facts, action, actor=actor, role=role, acknowledged_risks=acknowledged_risks,
                        note=note)
+            if current is not None:
+                if current.plan is None:
+                    raise ReviewError(
+                        f"candidate {candidate_id} has no publication plan to approve: {current.problem}")
+                if plan_hash is not None and plan_hash != current.hash:
+                    raise ConflictError(f"stale: candidate {candidate_id}'s publication plan is not the one "
+                                        "shown; watch the current preview and approve again")
             out.clear()
             out.append(d)
             # One approval row per reviewer and version: re-approving a changed plan of the same

@@ -94,12 +94,10 @@ def decide_action(
     if act is None:
         flash(request, f"unknown action {action!r}", "error")
         return _back(candidate_id)
-    if act is Action.APPROVE and not plan_hash:
-        flash(request, "approve from the preview: the form carries the plan you watched", "error")
-        return _back(candidate_id)
+    # An approval names the plan whose preview the reviewer watched; none given is stale too.
     d = ReviewService(rs, planner_of(request, rs)).act(
         candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
-        expected_version=version, plan_hash=plan_hash or None)
+        expected_version=version, plan_hash=plan_hash)
     msg = f"{act.value.replace('_', ' ')}: now {d.to_state.value.replace('_', ' ')}"
     if d.records_approval and d.approvals_after < d.approvals_needed:
         msg += f" ({d.approvals_after} of {d.approvals_needed} approvals)"
