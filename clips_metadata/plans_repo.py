@@ -80,8 +80,9 @@ class PlansRepo:
     # ---- preview jobs ----
 
     def enqueue_preview(self, plan_hash: str, candidate_id: int, version: int,
-                        plan: Mapping[str, Any]) -> PreviewJob:
-        """The job of this plan, queued now unless it exists (a failed one is queued again)."""
+                        plan: Mapping[str, Any], *, retry_failed: bool = False) -> PreviewJob:
+        """The job of this plan, queued now unless it exists (a failed one is queued again only
+        with `retry_failed`: a page polling its progress must not loop on a broken source)."""
         with self.store.transaction() as s:
             row = s.get(PreviewJobRow, plan_hash)
             if row is None:
@@ -89,7 +90,7 @@ class PlansRepo:
                                     status="queued", progress=0.0, error="", plan=dict(plan),
                                     updated_at=utc_now())
                 s.add(row)
-            elif row.status == "failed":
+            elif row.status == "failed" and retry_failed:
                 row.status, row.progress, row.error, row.updated_at = "queued", 0.0, "", utc_now()
             s.flush()
             return _job(row)

@@ -56,6 +56,8 @@ class NightlyOptions:
         overlap with the one transcription `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.
     render_exports: render every approved candidate whose current version is not exported yet.
+    render_previews: render the plan preview of every candidate in review that has none yet
+        (`review.previews.preview`; idempotent by plan hash).
     export_profiles: profiles rendered for each approved candidate.
     retries / retry_delay_seconds: for tasks that touch the disk or the network, on transient
         errors only.
@@ -66,6 +68,7 @@ class NightlyOptions:
     max_workers: int = 3
     build_proxies: bool = True
     render_exports: bool = True
+    render_previews: bool = True
     export_profiles: tuple[str, ...] = ("master",)
     retries: int = 2
     retry_delay_seconds: float = 5.0
@@ -142,6 +145,15 @@ def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
     store = work.RESOURCES.store(db_url)
     path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
     return str(path or ""), time.perf_counter() - t0
+
+
+@task(name="preview", **_IO)
+def preview_task(root: str, db_url: str, candidate_id: int) -> float:
+    from review.previews import preview
+
+    t0 = time.perf_counter()
+    preview(work.RESOURCES.store(db_url), Workspace(Path(root)), candidate_id)
+    return time.perf_counter() - t0
 
 
 @task(name="export", **_IO)
@@ -287,6 +299,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     proxies_built = 0
     if options.build_proxies:
         proxies_built = _build_proxies(ws, db_url, options, stage_seconds, failures, notes)
+    if options.render_previews:
+        _render_previews(ws, db_url, options, stage_seconds, failures)
     exports: list[ExportOutcome] = []
     if options.render_exports:
         exports = _render_exports(ws, db_url, options, stage_seconds, failures)
@@ -352,6 +366,24 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             exc = fut.state.result(raise_on_failure=False)
             failures.append(Failure(Path(store.get_interview(todo[sha]).source_path).name, "proxy", str(exc)))
     return built
+
+
+def _render_previews(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
+                     failures: list[Failure]) -> None:
+    """The plan preview of every candidate reviewers still have to decide on (neutral ids only in
+    failures: a reason never quotes a file name or a registry term)."""
+    from review.previews import previews_due
+
+    store = work.RESOURCES.store(db_url)
+    todo = [cid for cid in previews_due(store) if store.get_candidate(cid).status != "approved"]
+    task_ = _io(preview_task, options)
+    futures = [(cid, task_.submit(str(ws.root), db_url, cid)) for cid in todo]
+    for cid, fut in futures:
+        fut.wait()
+        if fut.state.is_completed():
+            stage_seconds["preview"] += fut.result()
+        else:
+            failures.append(Failure(f"candidate {cid}", "preview", "the preview could not be rendered"))
 
 
 def _render_exports(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],

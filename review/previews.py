@@ -53,7 +53,7 @@ class PreviewStatus:
     error: str = ""
 
 
-def enqueue(store: Any, workspace: Any, candidate_id: int) -> PreviewStatus:
+def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool = False) -> PreviewStatus:
     """Queue the preview of the candidate's current plan (idempotent by plan hash)."""
     from review.plans import Planner
 
@@ -64,7 +64,9 @@ def enqueue(store: Any, workspace: Any, candidate_id: int) -> PreviewStatus:
     job = repo.preview_job(current.hash)
     if job is not None and job.status == "done" and preview_path(workspace, current.hash) is None:
         repo.update_preview(current.hash, status="failed", error="preview file missing")
-    job = repo.enqueue_preview(current.hash, candidate_id, current.plan.version, current.plan.to_dict())
+        retry_failed = True
+    job = repo.enqueue_preview(current.hash, candidate_id, current.plan.version, current.plan.to_dict(),
+                               retry_failed=retry_failed)
     return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)
 
 
@@ -109,7 +111,7 @@ def run_job(store: Any, workspace: Any, job: PreviewJob) -> Path:
 def preview(store: Any, workspace: Any, candidate_id: int) -> Path | None:
     """The preview of the candidate's current plan, rendered now unless it exists (the nightly
     run's task). None when the candidate has no plan."""
-    st = enqueue(store, workspace, candidate_id)
+    st = enqueue(store, workspace, candidate_id, retry_failed=True)
     if st.status == "none":
         return None
     existing = preview_path(workspace, st.plan_hash)
