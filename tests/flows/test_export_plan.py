@@ -184,3 +184,36 @@ def test_interviewee_show_lists_words_and_set_adds_and_removes(workspace, capsys
     assert main(["interviewee", "set", "Karim", "--remove-identifying-word", "Nowhere",
                  "--workspace", root]) == 1
     assert "not in the registry entry" in capsys.readouterr().err
+
+
+def test_web_export_after_a_registry_change_is_refused_with_the_reason(workspace, approved):
+    from fastapi.testclient import TestClient
+
+    from clips_metadata.review_store import ReviewStore
+    from flows.services.exporting import export_candidate
+    from review.app import create_app
+    from review.passwords import hash_password
+    from tests.review.test_review_app import TOKEN
+
+    cid, iid = approved
+    store = _store(workspace)
+    try:
+        ReviewStore(store).add_user("ada", "admin", hash_password("correct horse battery"))
+        store.update_interviewee("Amal", identifying_words=["Mosul=a city", "Raqqa"])
+        app = create_app(workspace, store=store, session_key=b"t" * 32, export_candidate=export_candidate)
+        with TestClient(app, follow_redirects=False) as c:
+            token = TOKEN.search(c.get("/login").text).group(1)
+            c.post("/login", data={"username": "ada", "password": "correct horse battery",
+                                   "csrf_token": token, "next": "/"})
+            token = TOKEN.search(c.get(f"/candidates/{cid}").text).group(1)
+            r = c.post(f"/candidates/{cid}/export", data={"csrf_token": token, "profile": "master"})
+            assert r.status_code == 303
+            page = c.get(r.headers["location"]).text
+            assert "the registry&#39;s words to hide changed" in page or "words to hide changed" in page
+            assert "plan_changed" in page or "export refused" in page  # in the audit history
+        assert store.get_candidate(cid).status == "in_review"
+        worker = getattr(app.state, "preview_worker", None)
+        if worker is not None:
+            worker.stop()
+    finally:
+        store.close()
