@@ -34,7 +34,7 @@ from prefect.cache_policies import NO_CACHE
 from clips_metadata.workspace import Workspace
 from flows import nightly_worker as work
 from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
-from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
+from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, neutral_id, new_run_id, write_report
 from pipeline import labels
 from pipeline.errors import CounterclipsError
 from pipeline.labels import CREDIBILITY
@@ -231,9 +231,10 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     scan: InboxScan = _io(scan_task, options)(root, options.settle_seconds)
     stage_seconds["scan"] += time.perf_counter() - t0
     for p in scan.ignored:
-        notes.append(f"ignored {p.name}: not a footage file type")
+        notes.append(f"ignored {neutral_id(p.name)}: not a footage file type")
     for p in scan.unsettled:
-        notes.append(f"left {p.name} for the next run: modified in the last {options.settle_seconds:.0f} s")
+        notes.append(f"left {neutral_id(p.name)} for the next run: modified in the last "
+                     f"{options.settle_seconds:.0f} s")
 
     # Bad sidecars: the file cannot be registered to anyone safely, so it waits in quarantine.
     for prob in scan.problems:
@@ -282,7 +283,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
             stage = exc.step
             qpath = _io(quarantine_task, options)(root, db_url, job.path, f"{stage}: {reason}", job.sha256,
                                                   run_id, interview_id)
-            logger.warning("quarantined %s: %s: %s", job.name, stage, reason)
+            # Neutral ids in log lines: a file name or a reason can carry a real name.
+            logger.warning("quarantined %s at %s", neutral_id(job.name, job.sha256), stage)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="quarantined",
                                         interview_id=interview_id, stage=stage, reason=reason))
             failures.append(Failure(job.name, stage, f"{reason} (moved to {Path(qpath).name} in quarantine)"))
@@ -291,7 +293,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
             reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
             stage = next((name for name, f in zip(work.STEPS, chain, strict=True)
                           if not f.state.is_completed()), "?")
-            logger.error("%s failed at %s (left in inbox): %s", job.name, stage, reason)
+            logger.error("%s failed at %s (left in inbox)", neutral_id(job.name, job.sha256), stage)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="failed",
                                         interview_id=interview_id, stage=stage, reason=reason))
             failures.append(Failure(job.name, stage, reason + " (left in the inbox; the next run retries)"))
@@ -350,7 +352,7 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             continue
         interview = store.get_interview(c.interview_id)
         if not Path(interview.source_path).is_file():
-            notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
+            notes.append(f"no proxy for interview {interview.id}: its source file is gone")
         elif needs_proxy(store, ws, interview):
             todo[c.source_sha256] = interview.id
     proxy = _io(proxy_task, options)
