@@ -23,6 +23,7 @@ from clips_metadata.workspace import Workspace
 from pipeline.errors import CounterclipsError
 from pipeline.publication import Target
 from review.export_settings import ExportSettings, Progress
+from review.gate import GateRefused
 from review.plans import editor_redactions  # noqa: F401 - re-exported (its callers import it here)
 
 
@@ -30,8 +31,9 @@ class ExportError(CounterclipsError):
     """An export cannot proceed (missing source, mismatching candidate data)."""
 
 
-class PlanChanged(ExportError):
-    """The publication plan changed since it was approved; the message names what changed."""
+class PlanChanged(GateRefused):
+    """The publication plan changed since it was approved; the message names what changed (a
+    refusal, as the gate's: the nightly run reports it as "refused", not as a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
