@@ -70,11 +70,6 @@ def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool
     return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)
 
 
-def status(store: Any, workspace: Any, candidate_id: int) -> PreviewStatus:
-    """The current plan's preview job (queued when there is none yet)."""
-    return enqueue(store, workspace, candidate_id)
-
-
 def run_job(store: Any, workspace: Any, job: PreviewJob) -> Path:
     """Render one claimed job; marks it done or failed. Raises PreviewError on failure."""
     from pipeline.errors import MediaError, RenderError
@@ -118,7 +113,8 @@ def preview(store: Any, workspace: Any, candidate_id: int) -> Path | None:
     if st.status == "done" and existing is not None:
         return existing
     job = PlansRepo(store).preview_job(st.plan_hash)
-    assert job is not None
+    if job is None:
+        raise PreviewError(f"the preview job of candidate {candidate_id} vanished")
     PlansRepo(store).update_preview(job.plan_hash, status="running", progress=0.0)
     return run_job(store, workspace, job)
 
