@@ -217,3 +217,25 @@ def test_web_export_after_a_registry_change_is_refused_with_the_reason(workspace
             worker.stop()
     finally:
         store.close()
+
+
+def test_unassigned_footage_cannot_be_approved_so_a_later_sidecar_cannot_slip_through(workspace, capsys):
+    """The other half of the re-upload case: a sidecar assigns only footage filed "unassigned"
+    (`_assign_from_sidecar`), and unassigned footage has no plan, so nobody can approve it before
+    it belongs to someone; once assigned, reviewers approve that person's plan."""
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.stored_records import UNASSIGNED
+    from tests.review.seed import add_candidate, add_interview
+
+    store = _store(workspace)
+    try:
+        store.unassigned_interviewee()
+        _, tid, sents = add_interview(store, pseudonym=UNASSIGNED, texts=TEXTS, labels={0: ("regret",)})
+        cid = add_candidate(store, tid, sents, [0], themes=("regret",))
+        ReviewStore(store).add_user("rita", "reviewer", "not-a-real-hash")
+    finally:
+        store.close()
+    root = str(workspace.root)
+    code = main(["review", "approve", str(cid), "--as", "rita", "--workspace", root])
+    err = capsys.readouterr().err
+    assert code == 1 and "no publication plan" in err and "not assigned" in err
