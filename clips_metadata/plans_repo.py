@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import ApprovedPlanRow, PreviewJobRow
@@ -52,6 +53,13 @@ def _job(r: PreviewJobRow) -> PreviewJob:
                       dict(r.plan))
 
 
+def add_approved(session: Session, candidate_id: int, version: int, reviewer: str, plan_hash: str,
+                 plan: Mapping[str, Any]) -> None:
+    """Record an approved plan inside the caller's transaction (the approval's own)."""
+    session.add(ApprovedPlanRow(candidate_id=candidate_id, version=version, reviewer=reviewer,
+                                plan_hash=plan_hash, plan=dict(plan), created_at=utc_now()))
+
+
 class PlansRepo:
     """Approved plans and preview jobs over an open `clips_metadata.store.Store`."""
 
@@ -63,8 +71,7 @@ class PlansRepo:
     def record_approved(self, candidate_id: int, version: int, reviewer: str, plan_hash: str,
                         plan: Mapping[str, Any]) -> None:
         with self.store.transaction() as s:
-            s.add(ApprovedPlanRow(candidate_id=candidate_id, version=version, reviewer=reviewer,
-                                  plan_hash=plan_hash, plan=dict(plan), created_at=utc_now()))
+            add_approved(s, candidate_id, version, reviewer, plan_hash, plan)
 
     def approved(self, candidate_id: int) -> tuple[ApprovedPlan, ...]:
         """Every approved plan of the candidate, oldest first."""

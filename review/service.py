@@ -101,18 +101,19 @@ class ReviewService:
             # One approval row per reviewer and version: re-approving a changed plan of the same
             # version records the new plan (below), not a second approval row.
             again = any(a.reviewer == actor and a.version == state.version for a in state.approvals)
+            also = None
+            if d.records_approval and current is not None and current.plan is not None:
+                from clips_metadata.plans_repo import add_approved
+
+                plan = current.plan
+                # In the approval's own transaction: a concurrent approval sees both or neither.
+                also = lambda s, _event: add_approved(  # noqa: E731
+                    s, candidate_id, plan.version, actor, current.hash, plan.to_dict())
             return ReviewChange(action=action.value, actor=actor, to_state=d.to_state.value, note=note,
                                 acknowledged_risks=tuple(acknowledged_risks),
-                                records_approval=d.records_approval and not again)
+                                records_approval=d.records_approval and not again, also=also)
 
         self.rs.apply_review(candidate_id, rule)
-        if out[0].records_approval and current is not None and current.plan is not None:
-            from clips_metadata.plans_repo import PlansRepo
-
-            # Written after the approval: if this fails the approval matches no plan and does
-            # not count (fail closed).
-            PlansRepo(self.rs.store).record_approved(candidate_id, current.plan.version, actor, current.hash,
-                                                     current.plan.to_dict())
         return out[0]
 
     def send_back(self, candidate_id: int, reason: str, *, actor: str = "system") -> None:
