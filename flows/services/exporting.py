@@ -63,30 +63,41 @@ def _source_path(workspace: Workspace, source_path: str) -> Path:
     return p if p.is_absolute() else workspace.root / p
 
 
-def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
-                     request: ExportSettings,
-                     progress: Progress | None = None) -> ExportRecord:
-    """Render the candidate's approved current version and record the export.
+@dataclass(frozen=True, slots=True)
+class PreparedExport:
+    """Everything an export of the candidate's current version needs before the gate signs it:
+    the stored records, the publication plan, the gate request (with the plan's hash) and the key."""
 
-    The plan is recomputed from the store (`review.plans.plan_for`) and compared with the plan
-    the reviewers approved; any difference refuses the export with a one-line reason naming what
-    changed and sends the candidate back to review with that reason (`PlanChanged`).
-    Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
-    source do not allow a faithful render, RenderError when ffmpeg fails."""
+    candidate: Any
+    interview: Any
+    person: Any
+    plan: Any  # pipeline.publication.PublicationPlan
+    gate_request: Any  # review.gate.ExportRequest
+    source: Path
+    key: bytes
+    language: str
+
+
+def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
+                   request: ExportSettings) -> PreparedExport:
+    """Load the candidate's current version, check it against its version hash, compare its
+    publication plan now with the plan the reviewers approved (`PlanChanged` names what changed
+    and sends the candidate back to review) and build the plan for the request's target with
+    `review.plans.plan_for` (the one plan builder: approvals, previews, exports and timelines use
+    it). Raises ExportError, PlanChanged, PlanError (after the gate's own refusal, which comes
+    first) or GateRefused."""
     from dataclasses import replace
 
     from clips_metadata.stored_records import hash_fields
     from pipeline.authorisation import version_hash
-    from pipeline.publication import PlanError, Target, plan_hash
-    from pipeline.render.render_export import render_export
+    from pipeline.publication import PlanError, plan_hash
     from review.gate import ExportRequest
     from review.plans import Planner
     from review.service import ReviewService
 
-    rs = ReviewStore(store)
-    planner = Planner.for_workspace(store, workspace)
-    svc = ReviewService(rs, planner)
     cid = candidate_id
+    planner = Planner.for_workspace(store, workspace)
+    svc = ReviewService(ReviewStore(store), planner)
     cand = store.get_candidate(cid)
     interview = store.get_interview(cand.interview_id)
     person = store.get_interviewee_by_id(interview.interviewee_id)
@@ -104,33 +115,22 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     source = _source_path(workspace, interview.source_path)
     if not source.is_file():
         raise ExportError(f"the source of interview {interview.id} is missing")
-    tinfo = store.get_transcript(cand.transcript_id)
     gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
                                  shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
                                  shows_name=guard.shows_name)
     try:
         plan = planner.plan(cid, Target(request.profile, language, request.platform), request.preset)
     except PlanError:
-        svc.authorise(cid, gate_request, key=planner.key)  # the gate's own refusal comes first
+        svc.authorise(cid, gate_request, key=planner.key)  # the gate's refusal first
         raise
-    gate_request = replace(gate_request, plan_hash=plan_hash(plan))
-    auth = svc.authorise(cid, gate_request, key=planner.key)  # GateRefused names the reason
-    provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
-                                 "model": tinfo.model, "language": tinfo.language},
-                  "approvals": rs.approvals(cid), "audit": tuple(rs.audit_for_manifest(cid))}
-    out_dir = Path(request.out_dir or workspace.exports)
-    result = render_export(plan, auth, planner.key, source, out_dir, progress, provenance=provenance)
-    return rs.record_export(cid, cand.version, cand.content_hash, profile=request.profile, language=language,
-                            paths=[str(p) for p in result.paths], output_sha256=result.sha256,
-                            manifest_path=str(result.manifest), authorisation=auth.to_dict(),
-                            created_by=request.actor)
+    return PreparedExport(cand, interview, person, plan, replace(gate_request, plan_hash=plan_hash(plan)),
+                          source, planner.key, language)
 
 
 def _check_approved_plan(svc: Any, planner: Any, cid: int) -> None:
     """Refuse (PlanChanged) when the plan now differs from the last plan a reviewer approved."""
     from clips_metadata.plans_repo import PlansRepo
     from pipeline.publication import PlanError, plan_difference, plan_from_dict
-    from review.gate import GateRefused
 
     approved = PlansRepo(planner.store).approved(cid)
     if not approved:
@@ -147,6 +147,54 @@ def _check_approved_plan(svc: Any, planner: Any, cid: int) -> None:
     if reason:
         svc.send_back(cid, reason)
         raise PlanChanged(f"candidate {cid}: {reason} since it was approved; sent back to review")
+
+
+def refuse_cuts(cand: Any) -> None:
+    """An imported recut with cuts inside the clip is stored and reviewed, but the renderer
+    plays one continuous range: refuse rather than publish the removed parts."""
+    cuts = cand.render_options.get("cuts") if cand.render_options else None
+    if cuts:
+        spans = ", ".join(f"{float(a):.2f}-{float(b):.2f}" for a, b in cuts)
+        raise ExportError(f"candidate {cand.id} v{cand.version} has cuts inside the clip (source {spans} s, "
+                          "from an imported timeline); rendering cuts is not supported yet: trim it to one "
+                          "range or export it as a timeline of separate candidates")
+
+
+def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
+                     request: ExportSettings,
+                     progress: Progress | None = None) -> ExportRecord:
+    """Render the candidate's approved current version and record the export.
+
+    Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
+    source do not allow a faithful render, RenderError when ffmpeg fails."""
+    from pipeline.render.render_export import render_export
+    from review.plans import Planner
+    from review.service import ReviewService
+
+    rs = ReviewStore(store)
+    prepared = prepare_export(store, workspace, candidate_id, request)
+    cand = prepared.candidate
+    # Approvals count only for the plan they approved (ReviewService with a planner).
+    svc = ReviewService(rs, Planner(store, prepared.key))
+    auth = svc.authorise(candidate_id, prepared.gate_request, key=prepared.key)
+    refuse_cuts(cand)
+    tinfo = store.get_transcript(cand.transcript_id)
+    provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
+                                 "model": tinfo.model, "language": tinfo.language},
+                  "approvals": rs.approvals(candidate_id),
+                  "audit": tuple(rs.audit_for_manifest(candidate_id))}
+    out_dir = Path(request.out_dir or workspace.exports)
+    result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
+                           provenance=provenance)
+    return rs.record_export(candidate_id, cand.version, cand.content_hash, profile=request.profile,
+                            language=prepared.language, paths=[str(p) for p in result.paths],
+                            output_sha256=result.sha256, manifest_path=str(result.manifest),
+                            authorisation=auth.to_dict(), created_by=request.actor)
+
+
+def source_fps(interview: Any) -> float:
+    """The frame rate a plan (and a timeline of it) cuts on: the stored media's top-level rate."""
+    return float((interview.media or {}).get("fps") or 25.0)
 
 
 def exports_due(store: Store, profiles: Sequence[str]) -> list[int]:
