@@ -104,6 +104,17 @@ def test_changing_the_consent_refuses_the_export(workspace, approved, capsys):
     assert main(["interviewee", "set", "Amal", "--consent-voice", "no", "--workspace", root]) == 0
     err = _export(workspace, cid, capsys)
     assert "consent changed" in err
+    # Narrowing consent already voided the approval (issue 18: changes requested); the refusal
+    # is recorded there too.
+    _back_in_review(workspace, cid, "consent changed", status="changes_requested")
+
+
+def test_widening_the_consent_refuses_the_export_too(workspace, approved, capsys):
+    cid, _ = approved
+    root = str(workspace.root)
+    assert main(["interviewee", "set", "Amal", "--consent-name", "yes", "--workspace", root]) == 0
+    err = _export(workspace, cid, capsys)
+    assert "consent changed" in err
     _back_in_review(workspace, cid, "consent changed")
 
 
@@ -150,7 +161,7 @@ def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspa
 def test_approval_of_a_stale_plan_is_refused(workspace, approved, capsys):
     cid, _ = approved
     root = str(workspace.root)
-    assert main(["interviewee", "set", "Amal", "--consent-face", "no", "--workspace", root]) == 0
+    assert main(["interviewee", "set", "Amal", "--identifying-word", "Raqqa", "--workspace", root]) == 0
     _export(workspace, cid, capsys)  # sends it back to review
     code = main(["review", "approve", str(cid), "--as", "rita", "--ack-risk", "names_person",
                  "--plan", "0" * 64, "--workspace", str(workspace.root)])
