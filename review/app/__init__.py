@@ -47,6 +47,7 @@ def create_app(
         routes_auth,
         routes_candidate,
         routes_export,
+        routes_labels,
         routes_media,
         routes_preview,
         routes_queue,
@@ -96,6 +97,7 @@ def create_app(
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router, routes_preview.router):
         app.include_router(router)
+    routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)

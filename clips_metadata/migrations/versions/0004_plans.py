@@ -1,7 +1,7 @@
 """Publication plans: the plan each reviewer approved, and the preview render queue.
 
 Revision ID: 0004
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0008'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
