@@ -342,3 +342,40 @@ class UserLanguageRow(Base):
 
     user_name: Mapped[str] = mapped_column(sa.String(100))
     language: Mapped[str] = mapped_column(sa.String(20))
+
+
+# --- revision 0004 (issue 13): approved publication plans and preview jobs ---------------------
+
+
+class ApprovedPlanRow(Base):
+    """The publication plan a reviewer approved (revision 0004): its hash and canonical JSON, so
+    an export can name what changed since (`pipeline.publication.plan_difference`)."""
+
+    __tablename__ = "approved_plans"
+    __table_args__ = (sa.Index("ix_approved_plans_candidate", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    reviewer: Mapped[str] = mapped_column(sa.String(100))
+    plan_hash: Mapped[str] = mapped_column(sa.String(64))
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class PreviewJobRow(Base):
+    """A preview render of one plan (revision 0004): one row per plan hash, so asking twice is
+    one job."""
+
+    __tablename__ = "preview_jobs"
+    __table_args__ = (sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
+                                         name="status"),)
+
+    plan_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    progress: Mapped[float] = mapped_column(sa.Float)
+    error: Mapped[str] = mapped_column(sa.Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(_ts())
