@@ -47,3 +47,15 @@ def store_first_tracks(store: Any, candidates: Sequence[Any], words: Sequence[Wo
         for c in candidates:
             if (c.language or "en") not in tracks_in(s, c.id, c.version):
                 write_tracks(s, c.id, c.version, {c.language or "en": built[c.id]}, hashed=False)
+
+
+def inside_cut(cues: Sequence[Any], start: float, end: float) -> tuple[Any, ...]:
+    """Cues clamped to [start, end]; a cue with nothing left inside is left out."""
+    from pipeline.records import Cue
+
+    out = []
+    for c in cues:
+        a, b = max(c.start, start), min(c.end, end)
+        if b > a + 1e-9:
+            out.append(c if (a, b) == (c.start, c.end) else Cue(a, b, tuple(c.lines)))
+    return tuple(out)

@@ -67,7 +67,10 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     if track is not None:
         for p in check_track(track):
             problems.setdefault(p.cue_id, []).append(p.message)
-    svc = ReviewService(rs)
+    from review.app.routes_preview import preview_status
+    from review.plan_view import text_redactions
+
+    svc = ReviewService(rs, planner_of(request, rs))
     facts = svc.facts(candidate_id)
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
     comments = CommentsRepo(store).thread(candidate_id)
@@ -107,6 +110,8 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
                  if j.candidate_id == candidate_id],
         "trim_in": f"{cand.start:.3f}", "trim_out": f"{cand.end:.3f}", "trim_errors": {},
         "trim_warning": "", "form_error": {},
+        "preview": preview_status(request, rs, candidate_id),
+        "redactions": text_redactions(store, candidate_id),
     }
 
 
@@ -137,6 +142,13 @@ def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any
     return render(request, "candidate.html", ctx, status_code=422, user=user)
 
 
+def planner_of(request: Request, rs: Any) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan)."""
+    from review.plans import Planner
+
+    return Planner.for_workspace(rs.store, request.app.state.workspace)
+
+
 @router.post("/candidates/{candidate_id}/decide")
 def decide_action(
     request: Request,
@@ -149,6 +161,7 @@ def decide_action(
     ack: Annotated[list[str] | None, Form()] = None,
     then: Annotated[str, Form(max_length=10)] = "",
     at: Annotated[str, Form(max_length=20)] = "",
+    plan_hash: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     act = Action(action) if action in {a.value for a in Action} - {"edit"} else None
     if act is None:
@@ -156,8 +169,10 @@ def decide_action(
         return _back(candidate_id)
     if act in (Action.REQUEST_CHANGES, Action.REJECT) and not note.strip():
         return _again(request, candidate_id, user, rs, form_error={act.value: "Say what should change."})
-    d = ReviewService(rs).act(candidate_id, act, actor=user.name, role=user.role,
-                              acknowledged_risks=ack or (), note=note, expected_version=version)
+    # An approval names the plan whose preview the reviewer watched; none given is stale too.
+    d = ReviewService(rs, planner_of(request, rs)).act(
+        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+        expected_version=version, plan_hash=plan_hash)
     if act is Action.REQUEST_CHANGES:
         t = present.parse_time(at)
         CommentsRepo(rs.store).add(candidate_id, version, user.name, note,
