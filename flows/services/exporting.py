@@ -112,6 +112,13 @@ def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
                          cand.redactions, cand.render_options, CueTracksRepo(store).hashed(cid, cand.version))
     if version_hash(fields) != cand.content_hash:
         raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
+    # A withdrawal outranks every other reason: say it first, whatever else changed since.
+    from clips_metadata.publications_repo import PublicationsRepo
+
+    withdrawal = PublicationsRepo(store).withdrawn(person.id)
+    if withdrawal is not None:
+        raise GateRefused(f"{person.pseudonym} withdrew consent on {withdrawal.created_at.date().isoformat()}: "
+                          "their clips may not be exported")
     # ... and the plan as it stands now against the plan the reviewers approved.
     _check_approved_plan(svc, planner, cid)
     source = _source_path(workspace, interview.source_path)
