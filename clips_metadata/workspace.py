@@ -66,6 +66,7 @@ class Workspace:
                   self.quarantine, self.secrets):
             d.mkdir(parents=True, exist_ok=True)
         self.secrets.chmod(PRIVATE_DIR)
+        make_private(self.transcripts, PRIVATE_DIR)
         for f in self.transcripts.iterdir():
             if f.is_file() and not f.is_symlink():
                 make_private(f, PRIVATE_FILE)
