@@ -9,7 +9,7 @@ For the export command::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from clips_metadata.errors import ConflictError
 from clips_metadata.review_store import ReviewChange, ReviewState, ReviewStore
 from pipeline.authorisation import ExportAuthorisation
 from review.gate import CandidateView, ConsentView, ExportRequest, authorise_export
-from review.rules import Action, ApprovalFact, Decision, ReviewError, ReviewFacts, State, decide
+from review.rules import Action, ApprovalFact, Decision, ReviewFacts, State, decide
 
 
 class StaleDecision(ConflictError):
@@ -34,14 +34,8 @@ def facts_of(state: ReviewState) -> ReviewFacts:
 
 
 class ReviewService:
-    """`plan_hash_of(candidate_id)` (optional) gives the hash of the candidate's current
-    publication plan, to check a decision's `watched_plan` against; without it a decision that
-    names a plan is refused rather than waved through."""
-
-    def __init__(self, review_store: ReviewStore,
-                 plan_hash_of: Callable[[int], str] | None = None) -> None:
+    def __init__(self, review_store: ReviewStore) -> None:
         self.rs = review_store
-        self.plan_hash_of = plan_hash_of
 
     @classmethod
     def over(cls, store: Any) -> ReviewService:
@@ -52,18 +46,15 @@ class ReviewService:
 
     def act(self, candidate_id: int, action: Action | str, *, actor: str, role: str,
             acknowledged_risks: Sequence[str] = (), note: str = "",
-            expected_version: int | None = None, watched_version: int | None = None,
-            watched_plan: str | None = None) -> Decision:
+            expected_version: int | None = None, watched_version: int | None = None) -> Decision:
         """Approve, reject, request changes, start review or reopen, atomically and audited.
 
-        `watched_version` / `watched_plan` name what the person watched (the CLI's `--version`
-        / `--plan`); a decision on anything else is refused as StaleDecision. Raises
-        review.rules.ReviewError (refused) or ConflictError (stale `expected_version`)."""
+        `watched_version` names the version the person watched (the CLI's `--version`); a
+        decision on any other is refused as StaleDecision. Raises review.rules.ReviewError
+        (refused) or ConflictError (stale `expected_version`)."""
         action = Action(action)
         if action is Action.EDIT:
             raise ValueError("edits go through ReviewService.edit")
-        if watched_plan is not None:
-            self._check_plan(candidate_id, watched_plan)
         out: list[Decision] = []
 
         def rule(state: ReviewState) -> ReviewChange:
@@ -82,14 +73,6 @@ class ReviewService:
 
         self.rs.apply_review(candidate_id, rule)
         return out[0]
-
-    def _check_plan(self, candidate_id: int, watched_plan: str) -> None:
-        if self.plan_hash_of is None:
-            raise ReviewError("this review service cannot check plan hashes; name the version instead")
-        current = self.plan_hash_of(candidate_id)
-        if watched_plan.strip().lower() != current:
-            raise StaleDecision(f"candidate {candidate_id}'s publication plan is now {current[:12]}, "
-                                f"not the {watched_plan[:12]} you watched; watch it again")
 
     def edit(self, candidate_id: int, expected_version: int, changes: Mapping[str, Any], *,
              actor: str, role: str, note: str = "") -> Any:

@@ -52,10 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--password-file", type=Path,
                        help="USER's password on the first line of this file (else asked on a terminal)")
         p.add_argument("--version", type=int, metavar="N", help="the candidate version you watched")
-        p.add_argument("--plan", metavar="HASH", help="the publication plan hash you watched")
         p.add_argument("--ack-risk", action="append", default=[], metavar="ID",
                        help="acknowledge a risk (repeat for each risk the candidate carries)")
         p.add_argument("--note", default="")
+        p.add_argument("--plan", default=None, metavar="HASH",
+                       help="the publication plan hash you watched (see `review plan`); another is refused")
         p.add_argument("--workspace")
         p.set_defaults(func=cmd_decide, action=action)
     hist = rsub.add_parser("history", help="print a candidate's audit log")
@@ -183,13 +184,16 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
     if args.version is None and args.plan is None:
         raise CliError("name what you watched: --version N (or --plan HASH)")
+    if args.plan is not None:
+        # refused, never waved through, until the publication plan check is wired in here
+        raise CliError("this build cannot check --plan yet; name the version you watched with --version N")
     password = ask_password(args.actor, args.password_file)
     _, rs = _open(args)
     try:
         user = authenticate(rs.store, args.actor, password)
         d = ReviewService(rs).act(args.candidate_id, args.action, actor=user.name, role=user.role,
                                   acknowledged_risks=args.ack_risk, note=args.note,
-                                  watched_version=args.version, watched_plan=args.plan)
+                                  watched_version=args.version)
     finally:
         rs.store.close()
     extra = ""
