@@ -230,3 +230,23 @@ def test_ingested_transcript_file_is_private(workspace, store, seeded):
     transcript = Transcript(language="en", language_probability=1.0, duration=1.0, segments=(),
                             backend="test", model="none")
     assert _mode(_write_transcript_file(workspace, iv, transcript)) == 0o600
+
+
+def test_no_cookie_value_but_a_real_token_names_a_session():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from review.app.sessions import ServerSessionMiddleware, _tag
+
+    mw = ServerSessionMiddleware(None, secret_key=b"k" * 32, session_cookie=SESSION_COOKIE, max_age=60)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=200))
+    def check(value: str) -> None:
+        token = mw._token_of(f"{SESSION_COOKIE}={value}")
+        # anything not minted with the key is refused (None: unparsable header, "": forged)
+        assert token in (None, "") or value == f"{token}.{_tag(b'k' * 32, token)}"
+
+    check()
+    assert mw._token_of(f"{SESSION_COOKIE}=abc.{_tag(b'k' * 32, 'abc')}") == "abc"
+    assert mw._token_of("other=1") is None
