@@ -286,10 +286,11 @@ class ReviewStore:
             raise DuplicateError(f"user {name!r} already exists") from exc
 
     def set_password(self, name: str, password_hash: str) -> None:
-        """Replace the password and end the user's sessions (clips_metadata.accounts_repo)."""
-        from clips_metadata.accounts_repo import AccountsRepo
-
-        AccountsRepo(self.store).change_password(name, password_hash)
+        with self.store.transaction() as s:
+            n = s.execute(sa.update(UserRow).where(UserRow.name == name)
+                          .values(password_hash=password_hash)).rowcount
+        if not n:
+            raise NotFoundError(f"no user {name!r}")
 
     def get_user(self, name: str) -> User | None:
         with self.store.read() as s:

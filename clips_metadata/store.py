@@ -96,9 +96,7 @@ def _create_engine(url: str, options: StoreOptions) -> Engine:
         db = u.database or ""
         memory = db in ("", ":memory:")
         if not memory:
-            from clips_metadata.workspace import private_sqlite_file
-
-            private_sqlite_file(Path(db).expanduser())  # 0600, with its -wal and -shm
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict[str, Any] = {"connect_args": {"timeout": options.busy_timeout_ms / 1000}}
         if memory:
             kwargs["poolclass"] = sa.StaticPool

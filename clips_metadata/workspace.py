@@ -58,8 +58,9 @@ class Workspace:
         return self.root / "secrets"
 
     def ensure(self) -> Workspace:
-        """Create the folders; the workspace itself is 0700 and existing transcripts are made
-        0600 (footage, transcripts and the store name real people)."""
+        """Create the folders; the workspace itself is 0700, and the store's SQLite file (created
+        here before SQLite does) and existing transcripts are 0600: footage, transcripts and the
+        store name real people."""
         self.root.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         make_private(self.root, PRIVATE_DIR)
         for d in (self.inbox, self.transcripts, self.proxies, self.exports, self.reports,
@@ -70,6 +71,8 @@ class Workspace:
         for f in self.transcripts.iterdir():
             if f.is_file() and not f.is_symlink():
                 make_private(f, PRIVATE_FILE)
+        if not os.environ.get("COUNTERCLIPS_DB_URL"):
+            private_sqlite_file(self.database)
         return self
 
 
