@@ -4,9 +4,9 @@ the review web app."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from flows.cli.auth import add_auth_args, authenticate
 from pipeline.errors import CounterclipsError
 from pipeline.labels import ROLES
 
@@ -48,9 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, action, help_ in decisions:
         p = rsub.add_parser(name, help=help_)
         p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
-        p.add_argument("--as", dest="actor", required=True, metavar="USER", help="the account acting")
-        p.add_argument("--password-file", type=Path,
-                       help="USER's password on the first line of this file (else asked on a terminal)")
+        add_auth_args(p, required=True)
         p.add_argument("--version", type=int, metavar="N", help="the candidate version you watched")
         p.add_argument("--ack-risk", action="append", default=[], metavar="ID",
                        help="acknowledge a risk (repeat for each risk the candidate carries)")
@@ -81,42 +79,12 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazi
     return ws, ReviewStore(Store.for_workspace(ws))
 
 
-def _first_line(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read password file {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise CliError(f"password file {path} is not UTF-8 text") from exc
-    lines = text.splitlines()
-    return lines[0] if lines else ""
-
-
-def _stdin_is_terminal() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def ask_password(user: str, path: Path | None) -> str:
-    """The acting user's password: first line of `path`, or one prompt on a terminal; refused
-    otherwise (a script must say whose password it holds)."""
-    if path is not None:
-        password = _first_line(path)
-    elif _stdin_is_terminal():
-        import getpass
-
-        password = getpass.getpass(f"Password for {user}: ")
-    else:
-        raise CliError(f"a decision as {user} needs {user}'s password: pass --password-file FILE "
-                       "or run on a terminal to be asked")
-    if not password:
-        raise CliError(f"no password given for {user}")
-    return password
-
-
 def read_password(path: Path | None) -> str:
     """A new password: first line of `path`, or a prompt (asked twice)."""
     if path is not None:
-        return _first_line(path)
+        from flows.cli.auth import read_first_line
+
+        return read_first_line(path)
     import getpass
 
     first = getpass.getpass("Password: ")
@@ -179,7 +147,6 @@ def cmd_user_password(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from review.accounts import authenticate
     from review.service import ReviewService
 
     if args.version is None and args.plan is None:
@@ -187,10 +154,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
     if args.plan is not None:
         # refused, never waved through, until the publication plan check is wired in here
         raise CliError("this build cannot check --plan yet; name the version you watched with --version N")
-    password = ask_password(args.actor, args.password_file)
     _, rs = _open(args)
     try:
-        user = authenticate(rs.store, args.actor, password)
+        user = authenticate(rs, args.actor, args.password_file)
         d = ReviewService(rs).act(args.candidate_id, args.action, actor=user.name, role=user.role,
                                   acknowledged_risks=args.ack_risk, note=args.note,
                                   watched_version=args.version)

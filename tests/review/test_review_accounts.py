@@ -40,10 +40,10 @@ def _mode(path) -> int:
 
 
 def test_cli_refuses_a_decision_without_the_password(workspace, store, seeded, capsys, monkeypatch):
-    monkeypatch.setattr("flows.cli.review_cmd._stdin_is_terminal", lambda: False)
+    monkeypatch.setattr("flows.cli.auth._stdin_is_terminal", lambda: False)
     assert _decide(workspace, seeded.clean, "--version", "1") == 1
     err = capsys.readouterr().err
-    assert "needs rita's password" in err and "--password-file" in err and err.count("\n") == 1
+    assert "needs rita's password" in err and "--password-file F" in err and err.count("\n") == 1
     assert store.get_candidate(seeded.clean).status == "proposed"
 
 
@@ -71,7 +71,7 @@ def test_cli_decision_with_password_file_or_terminal_prompt(workspace, store, se
                                                             monkeypatch):
     assert _decide(workspace, seeded.clean, "--password-file", str(pw), "--version", "1") == 0
     assert "proposed -> approved" in capsys.readouterr().out
-    monkeypatch.setattr("flows.cli.review_cmd._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("flows.cli.auth._stdin_is_terminal", lambda: True)
     prompts: list[str] = []
     monkeypatch.setattr("getpass.getpass", lambda prompt="": prompts.append(prompt) or PASSWORD)
     assert _decide(workspace, seeded.low, "--version", "1", "--note", "off topic", action="reject") == 0
