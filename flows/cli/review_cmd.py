@@ -57,6 +57,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="the publication plan hash you watched (see `review plan`); another is refused")
         p.add_argument("--workspace")
         p.set_defaults(func=cmd_decide, action=action)
+    plan = rsub.add_parser("plan", help="print the hash of the publication plan reviewers watch now")
+    plan.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    plan.add_argument("--workspace")
+    plan.set_defaults(func=cmd_plan)
+    label = rsub.add_parser(
+        "label", help="correct a sentence's flags: dismiss a false flag, add a missed label",
+        description="Record an audited correction of one transcript sentence's labels. It teaches "
+        "`counterclips flagger learn`; it never lowers the reviewers a version needs.")
+    label.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    label.add_argument("--sentence", type=int, required=True, metavar="N",
+                       help="index of the sentence in the candidate's transcript")
+    label.add_argument("--add", action="append", default=[], metavar="LABEL",
+                       help="a missed label (repeatable)")
+    label.add_argument("--remove", action="append", default=[], metavar="LABEL",
+                       help="a false flag to dismiss (repeatable)")
+    label.add_argument("--reason", required=True, help="why the flags are wrong")
+    add_auth_args(label, required=True)
+    label.add_argument("--workspace")
+    label.set_defaults(func=cmd_label)
     hist = rsub.add_parser("history", help="print a candidate's audit log")
     hist.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
     hist.add_argument("--workspace")
@@ -146,26 +165,55 @@ def cmd_user_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from review.plans import Planner
+
+    ws, rs = _open(args)
+    try:
+        current = Planner.for_workspace(rs.store, ws).review_plan(args.candidate_id)
+    finally:
+        rs.store.close()
+    if current.plan is None:
+        raise CliError(f"candidate {args.candidate_id} has no publication plan: {current.problem}")
+    print(current.hash)
+    return 0
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
+    from review.plans import Planner
     from review.service import ReviewService
 
     if args.version is None and args.plan is None:
-        raise CliError("name what you watched: --version N (or --plan HASH)")
-    if args.plan is not None:
-        # refused, never waved through, until the publication plan check is wired in here
-        raise CliError("this build cannot check --plan yet; name the version you watched with --version N")
-    _, rs = _open(args)
+        raise CliError("name what you watched: --version N (or --plan HASH, see `review plan`)")
+    ws, rs = _open(args)
     try:
         user = authenticate(rs, args.actor, args.password_file)
-        d = ReviewService(rs).act(args.candidate_id, args.action, actor=user.name, role=user.role,
-                                  acknowledged_risks=args.ack_risk, note=args.note,
-                                  watched_version=args.version)
+        svc = ReviewService(rs, Planner.for_workspace(rs.store, ws))
+        d = svc.act(args.candidate_id, args.action, actor=user.name, role=user.role,
+                    acknowledged_risks=args.ack_risk, note=args.note, plan_hash=args.plan,
+                    watched_version=args.version)
     finally:
         rs.store.close()
     extra = ""
     if d.records_approval and d.approvals_after < d.approvals_needed:
         extra = f" ({d.approvals_after} of {d.approvals_needed} approvals)"
     print(f"candidate {args.candidate_id}: {d.from_state.value} -> {d.to_state.value}{extra}")
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from clips_metadata.corrections_repo import CorrectionsRepo
+    from review.labelling import correct_labels
+
+    _, rs = _open(args)
+    try:
+        user = authenticate(rs, args.actor, args.password_file)
+        c = correct_labels(CorrectionsRepo(rs.store), args.candidate_id, args.sentence, add=args.add,
+                           remove=args.remove, reason=args.reason, actor=user.name, role=user.role)
+    finally:
+        rs.store.close()
+    parts = [f"+{x}" for x in c.added] + [f"-{x}" for x in c.removed]
+    print(f"candidate {args.candidate_id} sentence {args.sentence}: {' '.join(parts)} (correction {c.id})")
     return 0
 
 

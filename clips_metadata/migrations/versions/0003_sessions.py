@@ -1,7 +1,7 @@
 """Accounts: server-side review sessions and the login-failure throttle.
 
 Revision ID: 0003
-Revises: 0008
+Revises: 0004
 Create Date: 2026-12-03
 
 Sessions live in the database so logout, disabling a user and a password change end them at once
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0008'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
