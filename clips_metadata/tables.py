@@ -426,3 +426,32 @@ class PreviewJobRow(Base):
     error: Mapped[str] = mapped_column(sa.Text)
     plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class SessionRow(Base):
+    """A review-app login session (revision 0003). The cookie holds a random token; only its
+    sha256 is stored, so a leaked database does not hand out live sessions."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        sa.Index("ix_sessions_user_name", "user_name"),
+        sa.Index("ix_sessions_expires_at", "expires_at"),
+    )
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_name: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)  # None: not logged in
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+    last_seen: Mapped[datetime] = mapped_column(_ts())
+    expires_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class LoginFailureRow(Base):
+    """One failed password check (web login or CLI decision), for the shared throttle (0003)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_user_name", "user_name", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(sa.String(100))
+    failed_at: Mapped[datetime] = mapped_column(_ts())

@@ -87,6 +87,7 @@ def register_interviewee(store: Any, options: DemoOptions = DemoOptions()) -> No
 
 def create_admin(ws: Workspace, store: Any, options: DemoOptions = DemoOptions()) -> tuple[str, Path]:
     """Create (or reset) the demo admin with a fresh password, written to a 0600 file."""
+    from clips_metadata.accounts_repo import AccountsRepo
     from clips_metadata.review_store import ReviewStore
     from review.passwords import hash_password
 
@@ -96,7 +97,7 @@ def create_admin(ws: Workspace, store: Any, options: DemoOptions = DemoOptions()
     if rs.get_user(options.admin) is None:
         rs.add_user(options.admin, "admin", hashed)
     else:
-        rs.set_password(options.admin, hashed)
+        AccountsRepo(store).change_password(options.admin, hashed)  # also ends old sessions
     ws.secrets.mkdir(parents=True, exist_ok=True)
     path = ws.secrets / f"{options.admin}.password"
     # Create it 0600 before any secret is written into it.

@@ -70,19 +70,26 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
-    """Write `text` atomically (mode 0644: a player or web server may read it)."""
+PRIVATE = 0o600  # transcripts and other files only the workspace's owner may read
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8",
+                      mode: int = 0o644) -> Path:
+    """Write `text` atomically (mode 0644 by default: a player or web server may read it; pass
+    `mode=PRIVATE` for transcripts). The temp file is private from its creation on."""
     with atomic_path(path) as temp:
-        with open(temp, "w", encoding=encoding, newline="\n") as fh:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding=encoding, newline="\n") as fh:
             fh.write(text)
-        os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
     return Path(path)
 
 
-def write_json_atomic(path: str | os.PathLike[str], obj: Any, *, sort_keys: bool = False) -> Path:
+def write_json_atomic(path: str | os.PathLike[str], obj: Any, *, sort_keys: bool = False,
+                      mode: int = 0o644) -> Path:
     """Write `obj` as indented UTF-8 JSON atomically (dates and other objects as strings)."""
     return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=sort_keys,
-                                              default=str) + "\n")
+                                              default=str) + "\n", mode=mode)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from review.plans import CurrentPlan, Planner
 
 
+class StaleDecision(ConflictError):
+    """The decision names a version or plan that is no longer the candidate's current one."""
+
+
 def facts_of(state: ReviewState) -> ReviewFacts:
     return ReviewFacts(
         state=State(state.status), version=state.version, version_hash=state.content_hash,
@@ -69,10 +73,13 @@ class ReviewService:
 
     def act(self, candidate_id: int, action: Action | str, *, actor: str, role: str,
             acknowledged_risks: Sequence[str] = (), note: str = "",
-            expected_version: int | None = None, plan_hash: str | None = None) -> Decision:
+            expected_version: int | None = None, plan_hash: str | None = None,
+            watched_version: int | None = None) -> Decision:
         """Approve, reject, request changes, start review or reopen, atomically and audited.
         `plan_hash`: the plan the reviewer watched; with a planner an approval of any other plan
         ("" included; None skips the check) is refused as stale, and the approved plan is recorded.
+        `watched_version`: the version the person watched (the CLI's `--version`); a decision on
+        any other is refused as StaleDecision.
         Raises review.rules.ReviewError (refused) or ConflictError (stale version or plan)."""
         action = Action(action)
         if action is Action.EDIT:
@@ -83,6 +90,9 @@ class ReviewService:
         def rule(state: ReviewState) -> ReviewChange:
             if expected_version is not None and state.version != expected_version:
                 raise ConflictError(f"candidate {candidate_id} changed (now version {state.version}); reload")
+            if watched_version is not None and state.version != watched_version:
+                raise StaleDecision(f"candidate {candidate_id} is at version {state.version}, not the "
+                                    f"version {watched_version} you watched; watch it again")
             if current is not None and current.plan is not None and current.plan.version != state.version:
                 raise ConflictError(
                     f"stale: candidate {candidate_id} changed (now version {state.version}); reload")

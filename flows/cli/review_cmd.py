@@ -27,6 +27,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = usub.add_parser("list", help="list accounts")
     ls.add_argument("--workspace")
     ls.set_defaults(func=cmd_user_list)
+    for name, active, help_ in (("disable", False, "disable an account and end its sessions"),
+                                ("enable", True, "enable a disabled account")):
+        p = usub.add_parser(name, help=help_)
+        p.add_argument("name")
+        p.add_argument("--workspace")
+        p.set_defaults(func=cmd_user_active, active=active)
+    pw = usub.add_parser("password", help="set a new password (ends the account's sessions)")
+    pw.add_argument("name")
+    pw.add_argument("--password-file", type=Path,
+                    help="read the new password from the first line of this file")
+    pw.add_argument("--workspace")
+    pw.set_defaults(func=cmd_user_password)
 
     review = sub.add_parser("review", help="review decisions and the review web app")
     rsub = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
@@ -36,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, action, help_ in decisions:
         p = rsub.add_parser(name, help=help_)
         p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
-        p.add_argument("--as", dest="actor", required=True, metavar="USER", help="the account acting")
+        add_auth_args(p, required=True)
+        p.add_argument("--version", type=int, metavar="N", help="the candidate version you watched")
         p.add_argument("--ack-risk", action="append", default=[], metavar="ID",
                        help="acknowledge a risk (repeat for each risk the candidate carries)")
         p.add_argument("--note", default="")
@@ -86,14 +99,11 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazi
 
 
 def read_password(path: Path | None) -> str:
-    """First line of `path`, or a prompt (asked twice)."""
+    """A new password: first line of `path`, or a prompt (asked twice)."""
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot read password file {path}: {exc.strerror}") from exc
-        lines = text.splitlines()
-        return lines[0] if lines else ""
+        from flows.cli.auth import read_first_line
+
+        return read_first_line(path)
     import getpass
 
     first = getpass.getpass("Password: ")
@@ -126,6 +136,35 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_active(args: argparse.Namespace) -> int:
+    from clips_metadata.accounts_repo import AccountsRepo
+
+    _, rs = _open(args)
+    try:
+        ended = AccountsRepo(rs.store).set_active(args.name, args.active)
+    finally:
+        rs.store.close()
+    if args.active:
+        print(f"enabled {args.name}")
+    else:
+        print(f"disabled {args.name} (ended {ended} session{'s' if ended != 1 else ''})")
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    from clips_metadata.accounts_repo import AccountsRepo
+    from review.passwords import hash_password
+
+    hashed = hash_password(read_password(args.password_file))
+    _, rs = _open(args)
+    try:
+        ended = AccountsRepo(rs.store).change_password(args.name, hashed)
+    finally:
+        rs.store.close()
+    print(f"new password for {args.name} (ended {ended} session{'s' if ended != 1 else ''})")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from review.plans import Planner
 
@@ -144,14 +183,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
     from review.plans import Planner
     from review.service import ReviewService
 
+    if args.version is None and args.plan is None:
+        raise CliError("name what you watched: --version N (or --plan HASH, see `review plan`)")
     ws, rs = _open(args)
     try:
-        user = rs.get_user(args.actor)
-        if user is None or not user.active:
-            raise CliError(f"no active account {args.actor!r}")
+        user = authenticate(rs, args.actor, args.password_file)
         svc = ReviewService(rs, Planner.for_workspace(rs.store, ws))
         d = svc.act(args.candidate_id, args.action, actor=user.name, role=user.role,
-                    acknowledged_risks=args.ack_risk, note=args.note, plan_hash=args.plan)
+                    acknowledged_risks=args.ack_risk, note=args.note, plan_hash=args.plan,
+                    watched_version=args.version)
     finally:
         rs.store.close()
     extra = ""

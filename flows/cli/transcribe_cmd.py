@@ -70,13 +70,14 @@ def _progress_bar(total_hint: float) -> tuple[Callable[[float, float], None] | N
 
 def write_outputs(transcript: Transcript, media: MediaInfo, out_dir: Path, stem: str) -> list[Path]:
     """Write the transcript JSON, then subtitle files built from word timestamps; return the paths."""
-    from pipeline.atomic import write_json_atomic
+    from pipeline.atomic import PRIVATE, write_json_atomic
     from pipeline.cues import build_cues
     from pipeline.sentences import build_sentences
     from pipeline.subtitles import write_subtitles
     from pipeline.transcript_io import transcript_to_dict
 
-    written = [write_json_atomic(out_dir / f"{stem}.transcript.json", transcript_to_dict(transcript, media))]
+    written = [write_json_atomic(out_dir / f"{stem}.transcript.json", transcript_to_dict(transcript, media),
+                                 mode=PRIVATE)]
     tracks = [(transcript.language, transcript.words)]
     if transcript.translation is not None:
         tr_words = tuple(w for s in transcript.translation.segments for w in s.words)

@@ -367,13 +367,14 @@ def _risk_ids(flagger: Flagger | None) -> tuple[str, ...]:
 
 def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Transcript) -> Path:
     from clips_metadata.serialize import media_from_json
-    from pipeline.atomic import write_json_atomic
+    from pipeline.atomic import PRIVATE, write_json_atomic
     from pipeline.transcript_io import transcript_to_dict
 
     workspace.transcripts.mkdir(parents=True, exist_ok=True)
     target = workspace.transcripts / f"{iv.sha256[:16]}-interview{iv.id}.json"
     media = media_from_json(iv.media) if iv.media else None
-    return write_json_atomic(target, transcript_to_dict(transcript, media))
+    # a transcript holds real names before redaction: owner only
+    return write_json_atomic(target, transcript_to_dict(transcript, media), mode=PRIVATE)
 
 
 def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:

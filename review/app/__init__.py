@@ -1,8 +1,10 @@
 """The editors' review web app: `create_app(workspace)` builds it; `counterclips review serve`
 runs it under uvicorn on 127.0.0.1.
 
-Sessions are signed cookies (HttpOnly, SameSite=Strict, Secure when `secure_cookies`); every
-POST carries the session's CSRF token; pages need a login, media routes answer 401 without one.
+Sessions are stored server-side (`review/app/sessions.py`); the cookie (HttpOnly,
+SameSite=Strict, Secure when `secure_cookies`) carries only a signed random token. Every POST
+carries the session's CSRF token; pages need a login, media routes answer 401 without one, and a
+cookie whose session has ended (logout, user disabled, password changed) gets 401 everywhere.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ def create_app(
     without it the export route answers 404."""
     from fastapi import Depends, FastAPI
     from fastapi.staticfiles import StaticFiles
-    from starlette.middleware.sessions import SessionMiddleware
 
     from review.app import (
         deps,
@@ -52,6 +53,7 @@ def create_app(
         routes_preview,
         routes_queue,
     )
+    from review.app.sessions import ServerSessionMiddleware
     from review.keys import load_or_create_key
 
     key = session_key or load_or_create_key(workspace, "session")
@@ -91,7 +93,7 @@ def create_app(
 
         app.state.review_store = ReviewStore(store)
     app.add_middleware(deps.SecurityHeaders)
-    app.add_middleware(SessionMiddleware, secret_key=key.hex(), session_cookie=SESSION_COOKIE,
+    app.add_middleware(ServerSessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,

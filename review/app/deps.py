@@ -29,7 +29,8 @@ class NoAdmin(CounterclipsError):
 
 
 class LoginRequired(Exception):
-    """No valid session: pages redirect to the login form, media and POSTs answer 401."""
+    """No valid session: pages redirect to the login form, media and POSTs answer 401; a cookie
+    whose session has ended gets 401 everywhere (the page then shows the login form)."""
 
 
 class Forbidden(CounterclipsError):
@@ -85,6 +86,7 @@ def current_user(request: Request, rs: RS) -> User:
     user = rs.get_user(name)
     if user is None or not user.active:
         request.session.clear()
+        request.scope["session_stale"] = True
         raise LoginRequired()
     return user
 
@@ -169,6 +171,11 @@ _CANDIDATE_FORM = re.compile(
 
 def install_error_handlers(app: Any) -> None:
     async def login_required(request: Request, exc: LoginRequired) -> Response:
+        stale = bool(request.scope.get("session_stale"))
+        if _wants_html(request) and stale:
+            # an ended session (logout, disabled, new password): 401, with the form to log in again
+            return render(request, "login.html", {"next": safe_next(request.url.path),
+                          "error": "Your session has ended. Log in again."}, status_code=401)
         if _wants_html(request):
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         return PlainTextResponse("login required", status_code=401)

@@ -13,6 +13,7 @@ from clips_metadata.stored_records import Consent
 from flows.cli import main
 
 TEXTS = ["Leaving was the hardest thing I ever did.", "My cousin paid a smuggler to take me across."]
+PASSWORD = "correct horse battery"  # CLI decisions need the acting reviewer's password
 CONSENT = Consent(face=True, voice=True, name=False, languages=("*",), platforms=("*",),
                   expires=date(2099, 1, 1))
 
@@ -38,9 +39,12 @@ def approved(workspace):
         store.update_interviewee("Amal", identifying_words=["Mosul=a city"])
         store.add_interviewee("Basma", consent=CONSENT)
         cid = add_candidate(store, tid, sents, [0, 1], themes=("regret",), risks=("names_person",))
+        from review.passwords import hash_password
+
         rs = ReviewStore(store)
+        hashed = hash_password(PASSWORD)
         for name in ("rita", "sam"):
-            rs.add_user(name, "reviewer", "not-a-real-hash")
+            rs.add_user(name, "reviewer", hashed)
         svc = ReviewService(rs, Planner.for_workspace(store, workspace))
         plan = svc.current_plan(cid)
         assert plan is not None and plan.plan is not None, plan
@@ -160,20 +164,22 @@ def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspa
     assert "source of interview" in err  # past the plan check: the seeded source file is absent
 
 
-def test_approval_of_a_stale_plan_is_refused(workspace, approved, capsys):
+def test_approval_of_a_stale_plan_is_refused(workspace, approved, capsys, tmp_path):
     cid, _ = approved
     root = str(workspace.root)
+    pw = tmp_path / "pw.txt"
+    pw.write_text(PASSWORD + "\n")
     assert main(["interviewee", "set", "Amal", "--identifying-word", "Raqqa", "--workspace", root]) == 0
     _export(workspace, cid, capsys)  # sends it back to review
     code = main(["review", "approve", str(cid), "--as", "rita", "--ack-risk", "names_person",
-                 "--plan", "0" * 64, "--workspace", str(workspace.root)])
+                 "--plan", "0" * 64, "--password-file", str(pw), "--workspace", str(workspace.root)])
     err = capsys.readouterr().err
     assert code == 1 and "stale" in err
     assert main(["review", "plan", str(cid), "--workspace", str(workspace.root)]) == 0
     current = capsys.readouterr().out.strip()
     for name in ("rita", "sam"):
         assert main(["review", "approve", str(cid), "--as", name, "--ack-risk", "names_person",
-                     "--plan", current, "--workspace", str(workspace.root)]) == 0
+                     "--plan", current, "--password-file", str(pw), "--workspace", str(workspace.root)]) == 0
     capsys.readouterr()
     err = _export(workspace, cid, capsys)
     assert "source of interview" in err  # the re-approved plan holds; only the seeded file is absent
@@ -252,10 +258,15 @@ def test_unassigned_footage_cannot_be_approved_so_a_later_sidecar_cannot_slip_th
         store.unassigned_interviewee()
         _, tid, sents = add_interview(store, pseudonym=UNASSIGNED, texts=TEXTS, labels={0: ("regret",)})
         cid = add_candidate(store, tid, sents, [0], themes=("regret",))
-        ReviewStore(store).add_user("rita", "reviewer", "not-a-real-hash")
+        from review.passwords import hash_password
+
+        ReviewStore(store).add_user("rita", "reviewer", hash_password(PASSWORD))
     finally:
         store.close()
     root = str(workspace.root)
-    code = main(["review", "approve", str(cid), "--as", "rita", "--workspace", root])
+    pw = workspace.root / "pw.txt"
+    pw.write_text(PASSWORD + "\n")
+    code = main(["review", "approve", str(cid), "--as", "rita", "--version", "1", "--password-file", str(pw),
+                 "--workspace", root])
     err = capsys.readouterr().err
     assert code == 1 and "no publication plan" in err and "not assigned" in err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flows.cli import main
 
+from .conftest import PASSWORD
+
 
 def test_user_add_from_file_and_duplicate(workspace, store, capsys, tmp_path):
     pw = tmp_path / "pw.txt"
@@ -36,23 +38,25 @@ def test_user_add_prompts_with_getpass(workspace, store, monkeypatch, capsys):
     assert "do not match" in capsys.readouterr().err
 
 
-def test_review_decisions_from_the_cli(workspace, store, seeded, capsys):
+def test_review_decisions_from_the_cli(workspace, store, seeded, capsys, tmp_path):
     ws = str(workspace.root)
+    pw = tmp_path / "pw.txt"
+    pw.write_text(PASSWORD + "\n")
+    me = ["--password-file", str(pw), "--version", "1", "--workspace", ws]
     risks = store.get_candidate(seeded.risky).risks
-    assert main(["review", "approve", str(seeded.risky), "--as", "rita", "--workspace", ws]) == 1
+    assert main(["review", "approve", str(seeded.risky), "--as", "rita", *me]) == 1
     assert "acknowledge every risk" in capsys.readouterr().err
     acks = [a for r in risks for a in ("--ack-risk", r)]
-    assert main(["review", "approve", str(seeded.risky), "--as", "rita", *acks, "--workspace", ws]) == 0
+    assert main(["review", "approve", str(seeded.risky), "--as", "rita", *acks, *me]) == 0
     assert "(1 of 2 approvals)" in capsys.readouterr().out
-    assert main(["review", "approve", str(seeded.risky), "--as", "ada", *acks, "--note", "ok",
-                 "--workspace", ws]) == 0
+    assert main(["review", "approve", str(seeded.risky), "--as", "ada", *acks, "--note", "ok", *me]) == 0
     assert "-> approved" in capsys.readouterr().out
-    assert main(["review", "reject", str(seeded.clean), "--as", "rolf", "--workspace", ws]) == 1
+    assert main(["review", "reject", str(seeded.clean), "--as", "rolf", *me]) == 1
     assert "needs a note" in capsys.readouterr().err
     assert main(["review", "request-changes", str(seeded.clean), "--as", "rolf", "--note", "too long",
-                 "--workspace", ws]) == 0
-    assert main(["review", "approve", str(seeded.clean), "--as", "eddie", "--workspace", ws]) == 1
-    assert main(["review", "approve", str(seeded.clean), "--as", "ghost", "--workspace", ws]) == 1
+                 *me]) == 0
+    assert main(["review", "approve", str(seeded.clean), "--as", "eddie", *me]) == 1
+    assert main(["review", "approve", str(seeded.clean), "--as", "ghost", *me]) == 1
     capsys.readouterr()
     assert main(["review", "history", str(seeded.risky), "--workspace", ws]) == 0
     out = capsys.readouterr().out
