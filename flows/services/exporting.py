@@ -140,8 +140,9 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
           extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
           preset: str | None, key: bytes) -> Any:
     """The publication plan of the candidate's current version (pipeline.publication)."""
+    from pipeline.blur_boxes import clip_boxes, regions_of
     from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
-    from pipeline.render.cards import end_card, title_card
+    from pipeline.render.cards import end_card, question_card, title_card
     from pipeline.render.profiles import RenderOptions
     from pipeline.render.subs import SubtitleTrack
     from pipeline.render.timing import cues_for_text
@@ -155,11 +156,15 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
         if opts.get("title_card") else None
     end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
+    regions = regions_of(opts)
+    asked = opts.get("question_card") or {}
+    question = question_card(str(asked["text"])) if str(asked.get("text", "")).strip() else None
     version = VersionData(
         candidate_id=cand.id, version=cand.version, source_sha256=interview.sha256, source_fps=fps,
         start=cand.start, end=cand.end, tracks=tracks, words=tuple(words),
         extra_terms=tuple(IdentifyingWord.parse(t) for t in extra_terms), extra_bleeps=extra_spans,
         options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
+        blur_boxes=clip_boxes(regions, cand.start, cand.end), question_card=question,
         blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
         redact_names=bool(opts.get("redact_names")))
     c = person.consent
