@@ -42,7 +42,16 @@ def create_app(
     from fastapi.staticfiles import StaticFiles
     from starlette.middleware.sessions import SessionMiddleware
 
-    from review.app import deps, routes_auth, routes_candidate, routes_export, routes_media, routes_queue
+    from review.app import (
+        deps,
+        routes_auth,
+        routes_blur,
+        routes_candidate,
+        routes_export,
+        routes_media,
+        routes_queue,
+        routes_speakers,
+    )
     from review.keys import load_or_create_key
 
     key = session_key or load_or_create_key(workspace, "session")
@@ -83,7 +92,7 @@ def create_app(
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
-                   routes_media.router):
+                   routes_media.router, routes_speakers.router, routes_blur.router):
         app.include_router(router)
     deps.install_error_handlers(app)
     return app

@@ -11,6 +11,8 @@ from pipeline.labels import CREDIBILITY
 from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
+from review.app.routes_blur import blur_context
+from review.app.routes_speakers import speakers_context
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
 from review.service import ReviewService
@@ -59,6 +61,7 @@ def candidate_page(
         "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
                       for lang in languages],
         "versions": store.candidate_versions(candidate_id),
+        **speakers_context(rs, cand), **blur_context(rs, cand),
     }, user=user)
 
 
