@@ -157,6 +157,9 @@ def render_export(
         identity={"face_blurred": plan.blur_faces, "face_samples": len(done.samples),
                   "face_samples_with_faces": sum(1 for s in done.samples if s.boxes),
                   "blur_regions": len(done.regions), "manual_blur_boxes": len(plan.blur_boxes),
+                  # The plan's manual boxes themselves (clip clock, source pixels): what was approved.
+                  "blur_boxes": [{"x": b.x, "y": b.y, "width": b.width, "height": b.height,
+                                  "start": b.start, "end": b.end} for b in plan.blur_boxes],
                   "full_frame_blur_seconds": round(sum(min(r.end, job.duration) - r.start
                                                        for r in done.regions if r.full_frame), 3),
                   "voice_altered": plan.alter_voice,
