@@ -47,9 +47,9 @@ def _seed(workspace, src: Path) -> int:
 
     store = Store.for_workspace(workspace)
     try:
-        _, tid, sents = add_interview(store, pseudonym="Amal", texts=[TEXT], labels={0: ("disillusionment_exit",)},
-                                      sha256=sha256_file(src), path=str(src), duration=4.0, consent=CONSENT,
-                                      seconds_per_word=0.22)
+        _, tid, sents = add_interview(store, pseudonym="Amal", texts=[TEXT],
+                                      labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                      path=str(src), duration=4.0, consent=CONSENT, seconds_per_word=0.22)
         cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
         rs = ReviewStore(store)
         rs.add_user("eddie", "editor", "not-a-real-hash")

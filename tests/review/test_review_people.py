@@ -44,8 +44,8 @@ def people(workspace, store):
     transcript = replace(transcript, segments=tuple(
         replace(seg, words=tuple(next(words) for _ in seg.words), speaker=SPEAKERS[i])
         for i, seg in enumerate(transcript.segments)))
-    SpeakersRepo(store).save_diarization(tid, transcript, labelled, None, interviewee="S2",
-                                         interviewer_first=False, seconds={"S1": 4.0, "S2": 6.0}, model="test")
+    SpeakersRepo(store).save_diarization(tid, transcript, labelled, None, interviewee="S2", model="test",
+                                         interviewer_first=False, seconds={"S1": 4.0, "S2": 6.0})
     p = Proposal(labelled[1].start - 0.1, labelled[2].end + 0.1, (1, 2), ("disillusionment_exit",), (), 0.8)
     (cand,) = store.add_candidates(tid, [p])
     return cand.id
