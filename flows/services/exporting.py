@@ -129,7 +129,9 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
                                  "model": tinfo.model, "language": tinfo.language},
                   "approvals": rs.approvals(cid), "audit": tuple(rs.audit_for_manifest(cid))}
     out_dir = Path(request.out_dir or workspace.exports)
-    result = render_export(plan, auth, key, source, out_dir, progress, provenance=provenance)
+    # Face samples are shared with the review page's face boxes and the other profiles' exports.
+    result = render_export(plan, auth, key, source, out_dir, progress, provenance=provenance,
+                           face_cache=workspace.faces)
     return rs.record_export(cid, cand.version, cand.content_hash, profile=request.profile, language=language,
                             paths=[str(p) for p in result.paths], output_sha256=result.sha256,
                             manifest_path=str(result.manifest), authorisation=auth.to_dict(),

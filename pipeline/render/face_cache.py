@@ -6,6 +6,7 @@ hash; written atomically; a corrupt entry is recomputed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.atomic import write_json_atomic
@@ -33,7 +34,8 @@ def samples_from_json(rows: list[dict[str, object]]) -> tuple[FaceSample, ...]:
 
 
 def cached_face_samples(cache_dir: Path, source: Path, sha256: str, start: float, end: float,
-                        sample_fps: float = 2.0) -> tuple[FaceSample, ...]:
+                        sample_fps: float = 2.0,
+                        progress: Callable[[float], None] | None = None) -> tuple[FaceSample, ...]:
     """`detect_faces(source, start, end, sample_fps)`, from `cache_dir` when computed before."""
     from pipeline.render.face_model import MODEL_SHA256 as model
 
@@ -45,7 +47,7 @@ def cached_face_samples(cache_dir: Path, source: Path, sha256: str, start: float
                 return samples_from_json(data["samples"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # recompute below
-    samples = detect_faces(str(source), start, end, sample_fps)
+    samples = detect_faces(str(source), start, end, sample_fps, progress=progress)
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, {"schema": SCHEMA, "model": model, "source_sha256": sha256, "start": start,
                              "end": end, "sample_fps": sample_fps, "samples": samples_to_json(samples)})

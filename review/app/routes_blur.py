@@ -114,7 +114,7 @@ def faces(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS
     w, h = picture_size(rs, cand)
     if not w or not source.is_file():
         return JSONResponse({"width": w, "height": h, "samples": []})
-    samples = cached_face_samples(request.app.state.workspace.root / "faces", source, iv.sha256,
+    samples = cached_face_samples(request.app.state.workspace.faces, source, iv.sha256,
                                   cand.start, cand.end)
     return JSONResponse({"width": w, "height": h, "samples": [
         {"t": s.time, "boxes": [[b.x, b.y, b.width, b.height] for b in s.boxes]} for s in samples]})
