@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from clips_metadata.stored_records import Candidate
 from pipeline.blur_boxes import BlurRegionError, ManualBlur, check_region, regions_of, with_regions
 from review.app.deps import RS, CurrentUser, flash
+from review.app.routes_speakers import field_error
 from review.service import ReviewService
 
 router = APIRouter()
@@ -33,14 +34,15 @@ def picture_size(rs: Any, cand: Candidate) -> tuple[int, int]:
     return int(width), int(video.get("height") or media.get("height") or 0)
 
 
-def blur_context(rs: Any, cand: Candidate) -> dict[str, Any]:
+def blur_context(rs: Any, cand: Candidate, request: Request) -> dict[str, Any]:
     """What `_blur_regions.html` shows."""
+    error = field_error(request, "blur")
     width, height = picture_size(rs, cand)
     try:
         regions = regions_of(cand.render_options)
     except BlurRegionError:
         regions = ()
-    return {"blur": {"regions": regions, "width": width, "height": height}}
+    return {"blur": {"regions": regions, "width": width, "height": height, "error": error}}
 
 
 def _back(candidate_id: int) -> RedirectResponse:
@@ -61,13 +63,13 @@ def add_region(
     cand = rs.store.get_candidate(candidate_id)
     w, h = picture_size(rs, cand)
     if not w or not h:
-        flash(request, "this interview has no picture to blur", "error")
+        field_error(request, "blur", "this interview has no picture to blur")
         return _back(candidate_id)
     try:
         region = check_region(ManualBlur(x, y, width, height, start, end), w, h, cand.start, cand.end)
         options = with_regions(cand.render_options, (*regions_of(cand.render_options), region))
     except BlurRegionError as exc:
-        flash(request, f"blur region not added: {exc}", "error")
+        field_error(request, "blur", f"blur region not added: {exc}")
         return _back(candidate_id)
     what = (f"manual blur {region.width}x{region.height} at {region.x},{region.y}, "
             f"{region.start:.2f}-{region.end:.2f} s")
@@ -89,7 +91,7 @@ def remove_region(
     cand = rs.store.get_candidate(candidate_id)
     regions = list(regions_of(cand.render_options))
     if index >= len(regions):
-        flash(request, "no such blur region (reload the page)", "error")
+        field_error(request, "blur", "no such blur region (reload the page)")
         return _back(candidate_id)
     gone = regions.pop(index)
     options = with_regions(cand.render_options, regions)

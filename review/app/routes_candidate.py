@@ -61,7 +61,7 @@ def candidate_page(
         "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
                       for lang in languages],
         "versions": store.candidate_versions(candidate_id),
-        **speakers_context(rs, cand), **blur_context(rs, cand),
+        **speakers_context(rs, cand, request), **blur_context(rs, cand, request),
     }, user=user)
 
 

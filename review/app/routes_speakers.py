@@ -29,9 +29,18 @@ def interviewee_for(render_options: Any, default: str | None) -> str | None:
     return str(chosen["interviewee"]) if chosen.get("interviewee") else default
 
 
-def speakers_context(rs: Any, cand: Candidate) -> dict[str, Any]:
+def field_error(request: Request, where: str, message: str | None = None) -> str:
+    """Set (with `message`) or take the one-line error shown next to the form `where`."""
+    if message is not None:
+        request.session[f"error_{where}"] = message[:300]
+        return message
+    return str(request.session.pop(f"error_{where}", ""))
+
+
+def speakers_context(rs: Any, cand: Candidate, request: Request) -> dict[str, Any]:
     """What `_speakers.html` shows: speakers with their seconds, the interviewee, and the
     transcript's sentences around the clip with their speaker (others are greyed)."""
+    error = field_error(request, "speakers")
     found = SpeakersRepo(rs.store).get(cand.interview_id)
     if found is None or not found.seconds:
         return {"people": None}
@@ -42,7 +51,7 @@ def speakers_context(rs: Any, cand: Candidate) -> dict[str, Any]:
              "other": (sentence_speaker(s) or interviewee) != interviewee,
              "in_clip": s.end > cand.start and s.start < cand.end} for s in near]
     question = (cand.render_options or {}).get("question_card") or None
-    return {"people": {"speakers": found.seconds, "interviewee": interviewee,
+    return {"people": {"speakers": found.seconds, "interviewee": interviewee, "error": error,
                        "detected": found.interviewee, "rows": rows, "question": question}}
 
 
@@ -69,19 +78,19 @@ def set_speakers(
     cand = rs.store.get_candidate(candidate_id)
     found = SpeakersRepo(rs.store).get(cand.interview_id)
     if found is None or not found.speakers:
-        flash(request, "this interview has no diarized speakers", "error")
+        field_error(request, "speakers", "this interview has no diarized speakers")
         return _back(candidate_id)
     current = interviewee_for(cand.render_options, found.interviewee)
     if swap:
         others = [s for s in found.speakers if s != current]
         if len(found.speakers) != 2 or not others:
-            flash(request, "swap needs exactly two speakers; choose the interviewee instead", "error")
+            field_error(request, "speakers", "swap needs two speakers; choose the interviewee instead")
             return _back(candidate_id)
         chosen = others[0]
     else:
         chosen = interviewee.strip()
     if chosen not in found.speakers:
-        flash(request, f"unknown speaker {chosen[:20]!r}", "error")
+        field_error(request, "speakers", f"unknown speaker {chosen[:20]!r}")
         return _back(candidate_id)
     if chosen == current:
         flash(request, f"{chosen} is already the interviewee")

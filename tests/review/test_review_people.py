@@ -96,7 +96,8 @@ def test_a_stale_or_unknown_speaker_change_makes_no_version(eddie, store, people
     eddie.post(f"/candidates/{people}/speakers",
                data={"csrf_token": eddie.csrf, "version": v, "interviewee": "S9"})
     assert store.get_candidate(people).version == v
-    assert "unknown speaker" in _page(eddie, people)
+    page = _page(eddie, people)
+    assert re.search(r'<p class="error" id="speakers-error" role="alert">unknown speaker', page)
     r = eddie.post(f"/candidates/{people}/speakers", data={"version": v, "swap": "1"})  # no CSRF token
     assert r.status_code == 403 and store.get_candidate(people).version == v
 
@@ -129,7 +130,8 @@ def test_a_bad_blur_box_is_refused_next_to_the_form(eddie, store, people, box):
     data = {"csrf_token": eddie.csrf, "version": cand.version, "start": cand.start, "end": cand.end, **box}
     eddie.post(f"/candidates/{people}/blur-regions", data=data)
     assert store.get_candidate(people).version == cand.version
-    assert "blur region not added" in _page(eddie, people)
+    page = _page(eddie, people)
+    assert re.search(r'<p class="error" id="blur-error" role="alert">blur region not added', page)
 
 
 def test_unused_word_record_fields_round_trip():
