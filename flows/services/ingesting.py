@@ -347,6 +347,8 @@ def ingest_media(
     resumes at the failed step.
     """
     options = options or IngestOptions()
+    if getattr(interviewee, "interviewer_speaks_first", False) and not options.interviewer_first:
+        options = replace(options, interviewer_first=True)  # the sidecar says so
     say = progress or (lambda _s, _m: None)
     say("probe", f"probing {os.fspath(path)}")
     interview, created = _probe(store, path, interviewee, options)

@@ -140,3 +140,28 @@ def test_unused_word_record_fields_round_trip():
 
     w = Word(1.0, 1.5, "hello", 0.9, speaker="S2")
     assert words_from_json(words_to_json([w]))[0].speaker == "S2"
+
+
+@pytest.mark.slow
+def test_the_preview_gets_the_detected_face_boxes_from_the_cache(workspace, store):
+    """Real CenterFace on a real talking head: faces.json lists boxes for the clip's samples, and
+    the second request reads the workspace's cache (the export then reuses it too)."""
+    from pipeline.media import sha256_file
+    from tests.conftest import shared_media_file
+    from tests.review.seed import add_candidate
+
+    src = shared_media_file("vid_en_talkinghead_3.mp4")
+    make_users(store)
+    _, tid, sents = add_interview(store, pseudonym="Amal", texts=["I left the group one night."],
+                                  labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                  path=str(src), duration=4.0)
+    cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
+    app = create_app(workspace, store=store, session_key=b"t" * 32)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "eddie")
+        page = client.get(f"/candidates/{cid}").text
+        assert f'data-src="/candidates/{cid}/faces.json"' in page
+        first = client.get(f"/candidates/{cid}/faces.json").json()
+        assert first["samples"] and all(len(s["boxes"]) == 1 for s in first["samples"])
+        assert list(workspace.faces.glob("*.json"))
+        assert client.get(f"/candidates/{cid}/faces.json").json() == first
