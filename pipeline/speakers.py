@@ -78,7 +78,7 @@ class DiarizeOptions:
         outlier (noise, a laugh) that joins its nearest speaker, not a speaker of its own (2.0).
     coarse_first: embed every region once per `window` first, cluster those, and re-embed at the
         fine `step` only regions whose windows disagree or whose best two speakers are within
-        `refine_margin` cosine similarity (True / 0.03: ~55% fewer embeddings at the same error
+        `refine_margin` cosine similarity (True / 0.06: about half the embeddings at the same error
         on the phone call and the synthetic interviews, bench/RESULTS.md).
     """
 
@@ -94,7 +94,7 @@ class DiarizeOptions:
     min_turn: float = 0.4
     min_speaker_time: float = 2.0
     coarse_first: bool = True
-    refine_margin: float = 0.03
+    refine_margin: float = 0.06
 
     def __post_init__(self) -> None:
         if self.num_speakers is not None and not 1 <= self.num_speakers <= 20:
