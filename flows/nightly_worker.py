@@ -161,12 +161,13 @@ class _Resources:
                 self._speakers = load_speaker_model()
             return self._speakers
 
-    def flagger(self) -> Any:
+    def flagger(self, workspace: str | None = None) -> Any:
+        """The flagger, with the heads `flagger learn` installed in `workspace` (loaded once)."""
         with self._lock:
             if self._flagger is None:
-                from pipeline.themes import Flagger
+                from flows.services.flagger_model import load_flagger
 
-                self._flagger = Flagger.load()
+                self._flagger = load_flagger(Workspace(Path(workspace)) if workspace else None)
             return self._flagger
 
     def heavy(self, slots: int) -> threading.BoundedSemaphore:
@@ -287,12 +288,12 @@ def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     return {"speakers": list(found.speakers), "interviewee": found.interviewee}
 
 
-def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
-    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
+def _flag(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))}
 
 
-def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
-    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+def _propose(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))
     return {"candidates": [c.id for c in candidates]}
 
 

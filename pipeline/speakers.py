@@ -612,5 +612,6 @@ def interviewee_flags(
         raise ValueError(f"{len(sentences)} sentences but {len(flags)} flags")
     if interviewee is None:
         return list(flags)
-    return [f if s.speaker in (None, interviewee) else SentenceFlags(text=f.text, labels=())
+    return [f if s.speaker in (None, interviewee)
+            else SentenceFlags(text=f.text, labels=(), model_version=f.model_version)
             for s, f in zip(sentences, flags, strict=True)]

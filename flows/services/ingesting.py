@@ -275,11 +275,15 @@ def interviewee_of(store: Store, interview_id: int) -> str | None:
     return found.interviewee if found is not None else None
 
 
-def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None = None) -> int:
-    """Flag themes and risks of the latest transcript's sentences, store flags and credibility
-    warnings. Skips when already done for that transcript. Returns the number of warnings."""
+def flag_step(
+    store: Store, interview: int | Interview, flagger: Flagger | None = None,
+    workspace: Workspace | None = None,
+) -> int:
+    """Flag themes and risks of the latest transcript's sentences, store flags (with the model
+    version) and credibility warnings. Skips when already done for that transcript. Without a
+    `flagger`, loads the packaged one with `workspace`'s learned heads. Returns the warnings."""
     from pipeline.speakers import interviewee_flags
-    from pipeline.themes import Flagger, credibility_warnings, flag_sentences
+    from pipeline.themes import credibility_warnings, flag_sentences
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
@@ -291,8 +295,12 @@ def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None 
         return 0
     english = _stored_english(store, tr.id, sentences)
     if flagger is None:
-        flagger = Flagger.load()
-    flags = flag_sentences(sentences, flagger, translated=english)
+        from flows.services.flagger_model import load_flagger
+
+        flagger = load_flagger(workspace)
+    # Each sentence is read on its own text (multilingual encoder, cues of its language) and on
+    # Whisper's English translation when there is one; the two readings are combined.
+    flags = flag_sentences(sentences, flagger, translated=english, language=tr.language or None)
     # Themes, risks and the credibility warning are the interviewee's only.
     flags = interviewee_flags(_with_speakers(sentences), flags, interviewee_of(store, iv.id))
     warnings = credibility_warnings(sentences, flags)
@@ -380,7 +388,7 @@ def ingest_media(
                 store, interview, options.transcribe, backend,
                 workspace if options.keep_transcript_file else None, path, audio())),
             ("diarize", lambda: diarize_step(store, interview, options, speakers, workspace, path, audio())),
-            ("flag", lambda: flag_step(store, interview, flagger)),
+            ("flag", lambda: flag_step(store, interview, flagger, workspace)),
             ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
         ):  # fmt: skip
             if needs(store, interview.id, step):

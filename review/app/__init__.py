@@ -48,6 +48,7 @@ def create_app(
         routes_blur,
         routes_candidate,
         routes_export,
+        routes_labels,
         routes_media,
         routes_queue,
         routes_speakers,
@@ -94,6 +95,7 @@ def create_app(
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router, routes_speakers.router, routes_blur.router):
         app.include_router(router)
+    routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)
