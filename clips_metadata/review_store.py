@@ -259,6 +259,8 @@ class ReviewChange:
     note: str = ""
     acknowledged_risks: tuple[str, ...] = ()
     records_approval: bool = False
+    # Further writes in the same transaction (session, audit event id), e.g. the approved plan.
+    also: Callable[[Session, int], None] | None = None
 
 
 class ReviewStore:
@@ -404,6 +406,8 @@ class ReviewStore:
                 s.add(ApprovalRow(candidate_id=candidate_id, version=row.version,
                                   version_hash=row.content_hash, reviewer=change.actor,
                                   acknowledged_risks=kept, event_id=event.id, created_at=now))
+            if change.also is not None:
+                change.also(s, event.id)
             row.status = change.to_state
             row.updated_at = now
             row.updated_by = change.actor

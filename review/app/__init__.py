@@ -50,6 +50,7 @@ def create_app(
         routes_export,
         routes_labels,
         routes_media,
+        routes_preview,
         routes_queue,
         routes_speakers,
     )
@@ -75,6 +76,9 @@ def create_app(
             app.state.review_store = rs
             yield
         finally:
+            worker = getattr(app.state, "preview_worker", None)
+            if worker is not None:
+                worker.stop()
             if own:
                 s.close()
 
@@ -93,11 +97,15 @@ def create_app(
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
-                   routes_media.router, routes_speakers.router, routes_blur.router):
+                   routes_media.router, routes_preview.router, routes_speakers.router,
+                   routes_blur.router):
         app.include_router(router)
     routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)
+    from review.app import routes_translate
+
+    app.include_router(routes_translate.router)
     deps.install_error_handlers(app)
     return app

@@ -36,10 +36,13 @@ def candidate_page(
     user: CurrentUser,
     rs: RS,
 ) -> Response:
+    from review.app.routes_preview import preview_status
+    from review.plan_view import text_redactions
+
     store = rs.store
     cand = store.get_candidate(candidate_id)
     ctx = rs.interview_context(candidate_id)
-    svc = ReviewService(rs)
+    svc = ReviewService(rs, planner_of(request, rs))
     facts = svc.facts(candidate_id)
     in_clip = set(present.sentences_in(as_sentences(ctx), cand.start, cand.end))
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
@@ -61,8 +64,17 @@ def candidate_page(
         "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
                       for lang in languages],
         "versions": store.candidate_versions(candidate_id),
+        "preview": preview_status(request, rs, candidate_id),
+        "redactions": text_redactions(store, candidate_id),
         **speakers_context(rs, cand, request), **blur_context(rs, cand, request),
     }, user=user)
+
+
+def planner_of(request: Request, rs: Any) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan)."""
+    from review.plans import Planner
+
+    return Planner.for_workspace(rs.store, request.app.state.workspace)
 
 
 def _back(candidate_id: int) -> RedirectResponse:
@@ -79,13 +91,16 @@ def decide_action(
     version: Annotated[int, Form()],
     note: Annotated[str, Form(max_length=4000)] = "",
     ack: Annotated[list[str] | None, Form()] = None,
+    plan_hash: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     act = Action(action) if action in {a.value for a in Action} - {"edit"} else None
     if act is None:
         flash(request, f"unknown action {action!r}", "error")
         return _back(candidate_id)
-    d = ReviewService(rs).act(candidate_id, act, actor=user.name, role=user.role,
-                              acknowledged_risks=ack or (), note=note, expected_version=version)
+    # An approval names the plan whose preview the reviewer watched; none given is stale too.
+    d = ReviewService(rs, planner_of(request, rs)).act(
+        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+        expected_version=version, plan_hash=plan_hash)
     msg = f"{act.value.replace('_', ' ')}: now {d.to_state.value.replace('_', ' ')}"
     if d.records_approval and d.approvals_after < d.approvals_needed:
         msg += f" ({d.approvals_after} of {d.approvals_needed} approvals)"

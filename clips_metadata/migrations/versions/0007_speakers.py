@@ -1,7 +1,7 @@
 """Speakers: who speaks in an interview and which speaker is the interviewee (issue 16).
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0004
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0006'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
