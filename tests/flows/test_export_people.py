@@ -54,7 +54,9 @@ def _seed(workspace, src: Path) -> int:
         rs = ReviewStore(store)
         rs.add_user("eddie", "editor", "not-a-real-hash")
         rs.add_user("rita", "reviewer", "not-a-real-hash")
-        svc = ReviewService(rs)
+        from review.plans import Planner
+
+        svc = ReviewService(rs, Planner.for_workspace(store, workspace))  # approval binds the plan
         cand = store.get_candidate(cid)
         options = with_regions(cand.render_options, [BOX])
         options["question_card"] = {"text": "How did you leave?", "start": 0.0, "end": 0.1,
