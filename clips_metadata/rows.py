@@ -5,6 +5,7 @@ query (the store's list and count, the review queue and its count)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -82,3 +83,9 @@ def candidate_filters(
             )
     return where
 
+
+
+def question_card_json(question: Any) -> dict[str, Any]:
+    """A `pipeline.candidates.QuestionCard` as stored in a candidate version's render options."""
+    return {"text": str(question.text), "start": round(float(question.start), 3),
+            "end": round(float(question.end), 3), "speaker": question.speaker, "kind": str(question.kind)}

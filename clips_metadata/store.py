@@ -630,6 +630,8 @@ class Store:
         """Store proposals (`pipeline.candidates.CandidateProposal`) as version-1 candidates with
         status "proposed", and mark "propose" done, in one transaction. Subtitle text comes from
         the stored sentences (original language) and their translations (English)."""
+        from clips_metadata.rows import question_card_json
+
         with self.transaction() as s:
             tr = _transcript_row(s, transcript_id)
             interview = _interview_row(s, tr.interview_id)
@@ -672,7 +674,11 @@ class Store:
                 )
                 s.add(row)
                 s.flush()
-                content = hash_fields(interview.sha256, row.start, row.end, subtitles, translations, (), {})
+                # An interviewer question the clip needs is part of the version (issue 16).
+                question = getattr(p, "question", None)
+                options = {"question_card": question_card_json(question)} if question is not None else {}
+                content = hash_fields(interview.sha256, row.start, row.end, subtitles, translations, (),
+                                      options)
                 row.content_hash = version_hash(content)
                 s.add(
                     m.CandidateVersionRow(
@@ -684,7 +690,7 @@ class Store:
                         subtitles=subtitles,
                         translations=translations,
                         redactions=[],
-                        render_options={},
+                        render_options=options,
                         themes=list(p.themes),
                         risks=list(risks),
                         rank=row.rank,

@@ -23,7 +23,7 @@ ANY = "*"
 CANDIDATE_STATUSES = _STATUSES
 
 # Steps of ingesting one file, in order; each persists its result with its step row.
-INGEST_STEPS = ("probe", "transcribe", "flag", "propose")
+INGEST_STEPS = ("probe", "transcribe", "diarize", "flag", "propose")
 
 
 @dataclass(frozen=True, slots=True)

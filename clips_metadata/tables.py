@@ -259,6 +259,23 @@ class CommentRow(Base):
     created_at: Mapped[datetime] = mapped_column(_ts())
 
 
+class InterviewSpeakersRow(Base):
+    """Who speaks in an interview's transcript (revision 0007): the diarization's speakers and
+    which of them is the interviewee, written with the labelled transcript in one transaction."""
+
+    __tablename__ = "interview_speakers"
+
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id"))
+    interviewee: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    interviewer_first: Mapped[bool] = mapped_column(sa.Boolean)
+    # [{"speaker": "S1", "seconds": 12.3}, ...] in order of first appearance.
+    speakers: Mapped[list[Any]] = mapped_column(sa.JSON)
+    model: Mapped[str] = mapped_column(sa.String(200))
+    updated_by: Mapped[str] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime] = mapped_column(_ts())
+
+
 class LabelCorrectionRow(Base):
     """A reviewer's correction of one sentence's flags (revision 0006), append-only: labels it
     should carry (`added`), labels it wrongly got (`removed`), who, why, and the model version

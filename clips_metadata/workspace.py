@@ -53,6 +53,11 @@ class Workspace:
         return self.root / "quarantine"
 
     @property
+    def faces(self) -> Path:
+        """Cached face samples per source and range (shared by the review page and exports)."""
+        return self.root / "faces"
+
+    @property
     def secrets(self) -> Path:
         """Holds the keys that sign sessions and export authorisations (mode 0600)."""
         return self.root / "secrets"

@@ -31,7 +31,7 @@ from pipeline.errors import CounterclipsError
 from pipeline.media import sha256_file
 
 SIDECAR_SUFFIX = ".yaml"
-SIDECAR_KEYS = ("interviewee", "language", "recorded", "place")
+SIDECAR_KEYS = ("interviewee", "language", "recorded", "place", "interviewer_first")
 MEDIA_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".mxf",
                     ".mp3", ".wav", ".flac", ".m4a", ".aac", ".ogg", ".opus")
 HASH_CACHE_NAME = ".inbox-sha256.json"
@@ -54,6 +54,11 @@ class Sidecar:
     language: str = ""
     recorded: str = ""
     place: str = ""
+    interviewer_first: str = ""  # "true"/"yes"/"1": the first voice is the interviewer's
+
+    @property
+    def interviewer_speaks_first(self) -> bool:
+        return self.interviewer_first.strip().lower() in {"true", "yes", "1", "on"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,11 @@ def transcribe_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult
     return work.run_step("transcribe", prev, job)
 
 
+@task(name="diarize", **_CPU)
+def diarize_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
+    return work.run_step("diarize", prev, job)
+
+
 @task(name="flag", **_CPU)
 def flag_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
     return work.run_step("flag", prev, job)
@@ -253,16 +258,17 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     probe = _io(probe_task, options)
     probes = [probe.submit(job) for job in jobs]
     trans = [transcribe_task.submit(p, job) for p, job in zip(probes, jobs, strict=True)]
-    flags = [flag_task.submit(t, job) for t, job in zip(trans, jobs, strict=True)]
+    diars = [diarize_task.submit(t, job) for t, job in zip(trans, jobs, strict=True)]
+    flags = [flag_task.submit(d, job) for d, job in zip(diars, jobs, strict=True)]
     props = [propose_task.submit(f, job) for f, job in zip(flags, jobs, strict=True)]
     # Wait on every future, not just the last of each chain: a Dask future learns its final
     # state only from its own wait(); asking the API instead could see a stale "Running".
-    for fut in (*probes, *trans, *flags, *props):
+    for fut in (*probes, *trans, *diars, *flags, *props):
         fut.wait()
 
     new_candidates: list[int] = []
     touched_interviews: list[int] = []
-    for job, chain in zip(jobs, zip(probes, trans, flags, props, strict=True), strict=True):
+    for job, chain in zip(jobs, zip(probes, trans, diars, flags, props, strict=True), strict=True):
         exc = _failure_of(chain)
         if exc is None:
             results = [f.result() for f in chain]

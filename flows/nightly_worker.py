@@ -130,6 +130,7 @@ class _Resources:
         self._stores: dict[str, Any] = {}
         self._backends: dict[tuple[str, str, int], Any] = {}
         self._flagger: Any = None
+        self._speakers: Any = None
         self._heavy: threading.BoundedSemaphore | None = None
 
     def store(self, db_url: str) -> Any:
@@ -150,6 +151,15 @@ class _Resources:
 
                 backend = self._backends[key] = load_backend(transcribe_options(options))
             return backend
+
+    def speakers(self) -> Any:
+        """The speaker model (silero-vad + resemblyzer), loaded once per process like Whisper."""
+        with self._lock:
+            if self._speakers is None:
+                from pipeline.speakers import load_speaker_model
+
+                self._speakers = load_speaker_model()
+            return self._speakers
 
     def flagger(self, workspace: str | None = None) -> Any:
         """The flagger, with the heads `flagger learn` installed in `workspace` (loaded once)."""
@@ -272,6 +282,12 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
 
+def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    found = ingesting.diarize_step(store, interview_id, speakers=RESOURCES.speakers(),
+                                   workspace=Workspace(Path(job.workspace)), path=job.path)
+    return {"speakers": list(found.speakers), "interviewee": found.interviewee}
+
+
 def _flag(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))}
 
@@ -284,6 +300,7 @@ def _propose(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
 # The steps after probing: what runs each, and whether it is CPU-heavy (holds a heavy slot).
 _AFTER_PROBE: dict[str, tuple[Callable[[Any, int, FileJob], Mapping[str, Any]], bool]] = {
     "transcribe": (_transcribe, True),
+    "diarize": (_diarize, True),
     "flag": (_flag, True),
     "propose": (_propose, False),
 }

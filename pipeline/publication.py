@@ -92,6 +92,9 @@ class VersionData:
     options: RenderOptions = field(default_factory=RenderOptions)
     title_card: CardText | None = None
     end_card: CardText | None = None
+    # The interviewer's question a clip needs (issue 16): shown as a card marked as the
+    # interviewer's before the clip, after any title card; never as the subject's subtitle.
+    question_card: CardText | None = None
     # Approved render options may add protection beyond what the consent requires, never less.
     blur_faces: bool = False
     alter_voice: bool = False
@@ -204,6 +207,8 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
         raise PlanError(
             f"no subtitles in language {target.language!r} that the consent allows inside the cut")
 
+    title = _with_question(version.title_card, version.question_card, matcher)
+
     spoken = find_spoken(version.words, matcher) if terms else ()
     marked = tuple(Redaction("", a, b, "") for a, b in version.extra_bleeps)
     bleeps = bleep_intervals((*spoken, *marked), version.start, version.end, options.bleep_padding)
@@ -217,10 +222,25 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
         tracks=tuple(tracks), bleeps=bleeps,
         blur_faces=version.blur_faces or not consent.face, blur_boxes=tuple(version.blur_boxes),
         alter_voice=version.alter_voice or not consent.voice,
-        title_card=version.title_card, end_card=version.end_card,
+        title_card=title, end_card=version.end_card,
         loudness_target=options.loudness_target if options.normalise_loudness else None,
         options=options,
     )
+
+
+def _with_question(title: CardText | None, question: CardText | None,
+                   matcher: TermMatcher) -> CardText | None:
+    """The title card followed by the interviewer's question (its words redacted like the
+    subtitles), as one card: the render shows one opening card, and the plan hashes it."""
+    if question is None:
+        return title
+    cues = redact_track((Cue(0.0, question.duration, tuple(question.lines)),), matcher, max_chars=60)
+    lines = cues[0].lines if cues else ()
+    if not lines:
+        return title
+    if title is None:
+        return CardText(tuple(lines), question.duration)
+    return CardText((*title.lines, "", *lines), round(title.duration + question.duration, 3))
 
 
 def plan_json(plan: PublicationPlan) -> bytes:

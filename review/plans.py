@@ -43,8 +43,9 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
              preset: str | None = None) -> PublicationPlan:
     """The publication plan of the candidate's current version for `target`, from the store as it
     stands now. Raises PlanError when the consent or the registry do not allow one."""
+    from pipeline.blur_boxes import clip_boxes, regions_of
     from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
-    from pipeline.render.cards import end_card, title_card
+    from pipeline.render.cards import end_card, question_card, title_card
     from pipeline.render.profiles import RenderOptions
     from pipeline.render.subs import SubtitleTrack
     from pipeline.render.timing import cues_for_text
@@ -82,6 +83,10 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
         if opts.get("title_card") else None
     end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
+    # Issue 16: the editor's manual blur regions and the interviewer's question card (both in the
+    # version's render options, so in its hash).
+    asked = opts.get("question_card") or {}
+    question = question_card(str(asked["text"])) if str(asked.get("text", "")).strip() else None
     try:
         extra = tuple(IdentifyingWord.parse(t) for t in extra_terms)
         words_to_hide = tuple(IdentifyingWord.parse(w) for w in person.identifying_words if w.strip())
@@ -92,6 +97,7 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
         start=cut_in, end=cut_out, tracks=tracks, words=tuple(words),
         extra_terms=extra, extra_bleeps=extra_spans,
         options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
+        blur_boxes=clip_boxes(regions_of(opts), cand.start, cand.end), question_card=question,
         blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
         redact_names=bool(opts.get("redact_names")))
     c = person.consent

@@ -105,6 +105,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("--backend", choices=("faster-whisper", "openai-whisper"), default="faster-whisper")
     ing.add_argument("--model", default="base", metavar="NAME_OR_PATH", help="Whisper model (default: base)")
     ing.add_argument("--no-translate", action="store_true", help="skip the English translation")
+    ing.add_argument("--interviewer-first", action="store_true",
+                     help="the first voice is the interviewer's (default: who speaks most is interviewed)")
+    ing.add_argument("--speakers", type=int, default=None, metavar="N", choices=range(1, 21),
+                     help="number of speakers (default: found automatically, 2-6)")
     ing.add_argument("--json", action="store_true", help="print the result as JSON")
     ing.set_defaults(func=_ingest)
 
@@ -366,8 +370,11 @@ def _ingest(args: argparse.Namespace) -> int:
         language=args.language or None,
         translate=not args.no_translate,
     )
+    from pipeline.speakers import DiarizeOptions
+
     options = IngestOptions(
-        transcribe=topts, language=args.language or "", recorded=args.recorded, place=args.place
+        transcribe=topts, language=args.language or "", recorded=args.recorded, place=args.place,
+        diarize=DiarizeOptions(num_speakers=args.speakers), interviewer_first=args.interviewer_first,
     )
 
     def progress(step: str, message: str) -> None:

@@ -200,8 +200,9 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
                   "approvals": rs.approvals(candidate_id),
                   "audit": tuple(rs.audit_for_manifest(candidate_id))}
     out_dir = Path(request.out_dir or workspace.exports)
+    # Face samples are shared with the review page's face boxes and the other profiles' exports.
     result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
-                           provenance=provenance)
+                           provenance=provenance, face_cache=workspace.faces)
     from review.translating import mark_exported
 
     for lang in prepared.plan.languages:  # translation tracks that went out (burned or sidecar)

@@ -1,4 +1,4 @@
-"""Ingest one media file into the store: probe → transcribe → flag → propose.
+"""Ingest one media file into the store: probe → transcribe → diarize → flag → propose.
 
 Each step is a separately callable function that persists its result together with its
 `ingest_steps` row in one transaction, and skips itself when the store already has that
@@ -8,8 +8,13 @@ ingesting the same bytes twice creates nothing new. `STEPS` is the one table of 
 steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then makes the review
 proxy exactly as the nightly run does (`make_review_proxy`).
 
-Models are loaded once by the caller and passed in (`backend`, `flagger`); when omitted, a step
-loads its own.
+Models are loaded once by the caller and passed in (`backend`, `speakers`, `flagger`); when
+omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization.
+
+Diarization labels every word with a speaker; the interviewee is the speaker with the most
+speech (or, with `interviewer_first`, the most among the others than the first voice). Flags,
+credibility warnings and candidates then count only the interviewee's sentences; an
+interviewer question a clip needs travels as a question card in the candidate's render options.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from clips_metadata.errors import NotFoundError
+from clips_metadata.speakers_repo import InterviewSpeakers, SpeakersRepo, sentence_speaker
 from clips_metadata.store import Store
 from clips_metadata.stored_records import INGEST_STEPS, UNASSIGNED, Candidate, Interview, TranscriptInfo
 from clips_metadata.workspace import Workspace
@@ -29,6 +35,9 @@ from pipeline.records import Sentence, Transcript
 from pipeline.translation_align import align_translations, english_sentences
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from pipeline.speakers import DiarizeOptions, SpeakerModel
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -48,7 +57,8 @@ Who = str | SidecarLike | None
 STEPS = INGEST_STEPS
 """The per-file ingest steps, in order; each persists its result with its `ingest_steps` row."""
 
-_DOING = {"transcribe": "transcribing", "flag": "flagging themes and risks",
+_DOING = {"transcribe": "transcribing", "diarize": "finding who speaks when",
+          "flag": "flagging themes and risks",
           "propose": "proposing candidates"}
 
 Progress = Callable[[str, str], None]
@@ -66,6 +76,11 @@ class IngestOptions:
     candidates: how candidates are cut and ranked (`CandidateOptions()` defaults).
     language, recorded, place: as entered by the operator; stored on the interview.
     keep_transcript_file: also write the transcript JSON to the workspace's transcripts/ (True).
+    diarize: a `pipeline.speakers.DiarizeOptions` (`num_speakers` from `--speakers N`); None
+        (the default) means its defaults. `no_diarize=True` skips diarization (the step is still
+        recorded, with no speakers: every sentence counts as the interviewee's).
+    interviewer_first: the first voice is the interviewer's (`ingest --interviewer-first` or the
+        sidecar key `interviewer_first`).
     """
 
     transcribe: TranscribeOptions | None = None
@@ -74,6 +89,9 @@ class IngestOptions:
     recorded: str = ""
     place: str = ""
     keep_transcript_file: bool = True
+    diarize: DiarizeOptions | None = None
+    no_diarize: bool = False
+    interviewer_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +159,17 @@ def transcribe_step(
     backend: Backend | None = None,
     workspace: Workspace | None = None,
     path: str | os.PathLike[str] | None = None,
+    audio: np.ndarray | None = None,
 ) -> TranscriptInfo:
     """Transcribe (and translate) the interview's media and store transcript and sentences.
 
     Skips when the interview already has a transcript. `options`: TranscribeOptions (None:
     defaults with translation on); `backend` from `pipeline.transcribe.load_backend`, reused
-    across files; `path` overrides the interview's recorded source path.
+    across files; `path` overrides the interview's recorded source path; `audio`, the already
+    decoded 16 kHz mono samples (`pipeline.media.load_audio`), saves decoding again.
     """
     from pipeline.sentences import build_sentences
-    from pipeline.transcribe import TranscribeOptions, transcribe
+    from pipeline.transcribe import TranscribeOptions, load_backend, transcribe, transcribe_audio
 
     iv = _interview(store, interview)
     latest = store.latest_transcript(iv.id)
@@ -159,7 +179,10 @@ def transcribe_step(
         options = TranscribeOptions(translate=True)
     if options.language is None and iv.language:
         options = replace(options, language=iv.language)
-    transcript = transcribe(path or iv.source_path, options, backend=backend)
+    if audio is None:
+        transcript = transcribe(path or iv.source_path, options, backend=backend)
+    else:
+        transcript = transcribe_audio(audio, options, backend or load_backend(options))
     sentences = build_sentences(transcript.words, transcript.language)
     english = english_sentences(transcript)
     translations = align_translations(sentences, english) if english else None
@@ -169,6 +192,89 @@ def transcribe_step(
     return store.add_transcript(iv.id, transcript, sentences, translations=translations, body_path=body_path)
 
 
+def diarize_step(
+    store: Store,
+    interview: int | Interview,
+    options: IngestOptions | None = None,
+    speakers: SpeakerModel | None = None,
+    workspace: Workspace | None = None,
+    path: str | os.PathLike[str] | None = None,
+    audio: np.ndarray | None = None,
+) -> InterviewSpeakers:
+    """Label every word and segment of the latest transcript with its speaker, rebuild the
+    sentences (one voice each), choose the interviewee and store it all (`SpeakersRepo`).
+
+    Skips when done for the latest transcript. `speakers` from `pipeline.speakers.
+    load_speaker_model`, reused across files; `audio`: the decoded 16 kHz mono samples Whisper
+    heard (decoded from `path` or the interview's source when None). With `no_diarize` the step
+    is recorded without speakers."""
+    from pipeline.media import SAMPLE_RATE, load_audio
+    from pipeline.sentences import build_sentences
+    from pipeline.speakers import (
+        DiarizeOptions,
+        SpeakerTurn,
+        label_speakers,
+        load_speaker_model,
+        speaker_times,
+        transcript_interviewee,
+    )
+
+    options = options or IngestOptions()
+    iv = _interview(store, interview)
+    tr = _latest(store, iv)
+    repo = SpeakersRepo(store)
+    if not needs(store, iv.id, "diarize"):
+        found = repo.get(iv.id)
+        if found is not None:
+            return found
+    transcript = store.load_transcript(tr.id)
+    first = options.interviewer_first or _sidecar_interviewer_first(store, iv)
+    if options.no_diarize:
+        labelled, model_id = transcript, "none"
+    else:
+        if audio is None:
+            audio = load_audio(path or iv.source_path)
+        if speakers is None:
+            speakers = load_speaker_model()
+        labelled = label_speakers(transcript, audio, SAMPLE_RATE, speakers,
+                                  options.diarize or DiarizeOptions())
+        model_id = f"silero-vad {speakers.vad_sha256[:12]} + resemblyzer {speakers.encoder_sha256[:12]}"
+    turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in labelled.words if w.speaker is not None]
+    seconds = speaker_times(turns)
+    sentences = build_sentences(labelled.words, labelled.language)
+    english = english_sentences(labelled)
+    translations = align_translations(sentences, english) if english else None
+    if workspace is not None and options.keep_transcript_file:
+        _write_transcript_file(workspace, iv, labelled)
+    return repo.save_diarization(tr.id, labelled, sentences, translations,
+                                 interviewee=transcript_interviewee(labelled, first),
+                                 interviewer_first=first, seconds=seconds, model=model_id)
+
+
+def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:
+    """The sidecar beside the source says `interviewer_first: true` (read again here so the
+    nightly run and `counterclips ingest` agree without passing it through every task)."""
+    from flows.inbox import SidecarError, read_sidecar, sidecar_path
+
+    side = sidecar_path(Path(iv.source_path))
+    if not side.is_file():
+        return False
+    try:
+        return read_sidecar(side).interviewer_speaks_first
+    except SidecarError:
+        return False
+
+
+def _with_speakers(sentences: Sequence[Sentence]) -> tuple[Sentence, ...]:
+    return tuple(replace(s, speaker=sentence_speaker(s)) for s in sentences)
+
+
+def interviewee_of(store: Store, interview_id: int) -> str | None:
+    """The interviewee's speaker id of a diarized interview (None: not diarized, or no speech)."""
+    found = SpeakersRepo(store).get(interview_id)
+    return found.interviewee if found is not None else None
+
+
 def flag_step(
     store: Store, interview: int | Interview, flagger: Flagger | None = None,
     workspace: Workspace | None = None,
@@ -176,6 +282,7 @@ def flag_step(
     """Flag themes and risks of the latest transcript's sentences, store flags (with the model
     version) and credibility warnings. Skips when already done for that transcript. Without a
     `flagger`, loads the packaged one with `workspace`'s learned heads. Returns the warnings."""
+    from pipeline.speakers import interviewee_flags
     from pipeline.themes import credibility_warnings, flag_sentences
 
     iv = _interview(store, interview)
@@ -194,6 +301,8 @@ def flag_step(
     # Each sentence is read on its own text (multilingual encoder, cues of its language) and on
     # Whisper's English translation when there is one; the two readings are combined.
     flags = flag_sentences(sentences, flagger, translated=english, language=tr.language or None)
+    # Themes, risks and the credibility warning are the interviewee's only.
+    flags = interviewee_flags(_with_speakers(sentences), flags, interviewee_of(store, iv.id))
     warnings = credibility_warnings(sentences, flags)
     store.save_flags(tr.id, flags, warnings)
     return len(warnings)
@@ -216,7 +325,10 @@ def propose_step(
     risk_ids = _risk_ids(flagger)
     if risk_ids and set(risk_ids) != set(options.risk_ids):
         options = replace(options, risk_ids=tuple(dict.fromkeys((*options.risk_ids, *risk_ids))))
-    sentences = store.get_sentences(tr.id)
+    sentences = _with_speakers(store.get_sentences(tr.id))
+    interviewee = interviewee_of(store, iv.id)
+    if interviewee is not None and options.interviewee is None:
+        options = replace(options, interviewee=interviewee)
     flags = store.get_flags(tr.id)
     if len(flags) != len(sentences):
         raise NotFoundError(f"interview {iv.id} has not been flagged yet")
@@ -238,6 +350,7 @@ def ingest_media(
     options: IngestOptions | None = None,
     *,
     backend: Backend | None = None,
+    speakers: SpeakerModel | None = None,
     flagger: Flagger | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
@@ -248,6 +361,8 @@ def ingest_media(
     resumes at the failed step.
     """
     options = options or IngestOptions()
+    if getattr(interviewee, "interviewer_speaks_first", False) and not options.interviewer_first:
+        options = replace(options, interviewer_first=True)  # the sidecar says so
     say = progress or (lambda _s, _m: None)
     say("probe", f"probing {os.fspath(path)}")
     interview, created = _probe(store, path, interviewee, options)
@@ -263,11 +378,22 @@ def ingest_media(
             store.list_candidates(interview_id=interview.id),
         )  # fmt: skip
     ran = ["probe"] if created else []
+    decoded: list[np.ndarray] = []
+
+    def audio() -> np.ndarray | None:
+        # Decode once: Whisper and the speaker model hear the same samples.
+        if not decoded and not options.no_diarize:
+            from pipeline.media import load_audio
+
+            decoded.append(load_audio(path))
+        return decoded[0] if decoded else None
+
     try:
         for step, run in (
             ("transcribe", lambda: transcribe_step(
                 store, interview, options.transcribe, backend,
-                workspace if options.keep_transcript_file else None, path)),
+                workspace if options.keep_transcript_file else None, path, audio())),
+            ("diarize", lambda: diarize_step(store, interview, options, speakers, workspace, path, audio())),
             ("flag", lambda: flag_step(store, interview, flagger, workspace)),
             ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
         ):  # fmt: skip

@@ -53,3 +53,17 @@ def make_card_image(card: CardText, width: int, height: int, path: Path) -> Path
     except (OSError, ValueError) as exc:
         raise RenderError(f"cannot compose card {text!r}: {exc}") from exc
     return path
+
+
+QUESTION_LABEL = "Interviewer's question:"
+
+
+def question_card(text: str, duration: float | None = None) -> CardText:
+    """The interviewer's question a clip needs, marked as the interviewer's (issue 16). Shown
+    long enough to read (about 12 characters a second, 2.5 s at least) unless `duration`."""
+    from pipeline.render.redaction import wrap_lines
+
+    body = " ".join(text.split())
+    if duration is None:
+        duration = round(max(2.5, min(8.0, 1.0 + len(body) / 12.0)), 1)
+    return CardText((QUESTION_LABEL, *wrap_lines(body, 42, 4)), duration)

@@ -118,12 +118,14 @@ def render_export(
     progress: ProgressFn | None = None,
     *,
     provenance: Mapping[str, Any] | None = None,
+    face_cache: Path | None = None,
 ) -> ExportResult:
     """Verify that `authorisation` signs exactly `plan`, then render, verify and write the export.
 
     `provenance` (approvals, audit, transcript facts) goes into the manifest only, without any
-    note or comment fields. Raises AuthorisationError (nothing written), MediaError or
-    RenderError."""
+    note or comment fields. `face_cache`: a folder of face samples shared with the review page
+    and other profiles' renders (`pipeline.render.face_cache`; None: detect afresh). Raises
+    AuthorisationError (nothing written), MediaError or RenderError."""
     digest = plan_hash(plan)
     auth = verify_plan_authorisation(authorisation, key, digest, plan.candidate_id, plan.version)
     refusal = scope_refusal(auth, plan.profile, plan.platform, plan.languages,
@@ -141,7 +143,8 @@ def render_export(
         # to replace it, so it goes first (the export is complete again once the new one is).
         (export_dir / "manifest.json").unlink(missing_ok=True)
 
-    done = _render(plan, source, final, plan.options, None, progress, before_commit, mkdir=export_dir)
+    done = _render(plan, source, final, plan.options, None, progress, before_commit, mkdir=export_dir,
+                   face_cache=face_cache)
     sidecars, subtitle_info = _write_sidecars(plan, stem, export_dir)
     options, job, video = plan.options, done.job, done.src.video
     manifest = build_manifest(
@@ -157,6 +160,9 @@ def render_export(
         identity={"face_blurred": plan.blur_faces, "face_samples": len(done.samples),
                   "face_samples_with_faces": sum(1 for s in done.samples if s.boxes),
                   "blur_regions": len(done.regions), "manual_blur_boxes": len(plan.blur_boxes),
+                  # The plan's manual boxes themselves (clip clock, source pixels): what was approved.
+                  "blur_boxes": [{"x": b.x, "y": b.y, "width": b.width, "height": b.height,
+                                  "start": b.start, "end": b.end} for b in plan.blur_boxes],
                   "full_frame_blur_seconds": round(sum(min(r.end, job.duration) - r.start
                                                        for r in done.regions if r.full_frame), 3),
                   "voice_altered": plan.alter_voice,
@@ -221,7 +227,7 @@ def _ffmpeg_version() -> str:
 
 def _render(plan: PublicationPlan, source: str | Path, final: Path, options: RenderOptions,
             max_height: int | None, progress: ProgressFn | None, before_commit: Callable[[], None],
-            mkdir: Path) -> _Rendered:
+            mkdir: Path, face_cache: Path | None = None) -> _Rendered:
     """Probe and check the source, work out faces and cards, measure loudness, run the graph."""
     from pipeline.media import probe  # PyAV; after any authorisation check on purpose
 
@@ -251,7 +257,7 @@ def _render(plan: PublicationPlan, source: str | Path, final: Path, options: Ren
             # The loudness passes (ffmpeg, audio only) need nothing from face detection (Python):
             # on two cores they run side by side.
             measuring = pool.submit(_measure_loudness, base, options) if options.normalise_loudness else None
-            job, samples, regions = _prepare(plan, base, work, lambda f: report(faces_share * f))
+            job, samples, regions = _prepare(plan, base, work, lambda f: report(faces_share * f), face_cache)
             if measuring is not None:
                 measured = measuring.result()
                 job = replace(job, loudness=measured.loudness, loudness_trim=measured.loudness_trim)
@@ -291,7 +297,7 @@ def _base_job(plan: PublicationPlan, options: RenderOptions, info: Any, width: i
 
 
 def _prepare(
-    plan: PublicationPlan, base: RenderJob, work: Path, progress: ProgressFn,
+    plan: PublicationPlan, base: RenderJob, work: Path, progress: ProgressFn, face_cache: Path | None = None,
 ) -> tuple[RenderJob, tuple[Any, ...], tuple[BlurRegion, ...]]:
     """Faces, cards and the burned subtitles worked out; the RenderJob ready for planning."""
     from pipeline.render.faces import blur_regions, detect_faces, speaker_centre
@@ -304,7 +310,13 @@ def _prepare(
     samples: tuple[Any, ...] = ()
     if plan.blur_faces or profile.kind != "fit":
         rate = options.face_sample_fps if plan.blur_faces else CENTRE_SAMPLE_FPS
-        samples = tuple(detect_faces(base.source, base.start, base.end, rate, progress=progress))
+        if face_cache is not None:
+            from pipeline.render.face_cache import cached_face_samples
+
+            samples = cached_face_samples(face_cache, Path(base.source), plan.source_sha256, base.start,
+                                          base.end, rate, progress)
+        else:
+            samples = tuple(detect_faces(base.source, base.start, base.end, rate, progress=progress))
     regions = tuple(blur_regions(samples, base.start, base.end, width, height, options.face_padding,
                                  options.face_fallback_full_frame)) if plan.blur_faces else ()
     centre = speaker_centre(samples)

@@ -46,12 +46,14 @@ def create_app(
     from review.app import (
         deps,
         routes_auth,
+        routes_blur,
         routes_candidate,
         routes_export,
         routes_labels,
         routes_media,
         routes_preview,
         routes_queue,
+        routes_speakers,
     )
     from review.app.sessions import ServerSessionMiddleware
     from review.keys import load_or_create_key
@@ -97,7 +99,8 @@ def create_app(
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
-                   routes_media.router, routes_preview.router):
+                   routes_media.router, routes_preview.router, routes_speakers.router,
+                   routes_blur.router):
         app.include_router(router)
     routes_labels.install(app)
     from review.app import routes_publications

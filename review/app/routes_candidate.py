@@ -19,6 +19,8 @@ from pipeline.labels import CREDIBILITY
 from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
+from review.app.routes_blur import blur_context
+from review.app.routes_speakers import speakers_context
 from review.export_settings import PROFILE_NAMES
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
@@ -112,6 +114,7 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
         "trim_warning": "", "form_error": {},
         "preview": preview_status(request, rs, candidate_id),
         "redactions": text_redactions(store, candidate_id),
+        **speakers_context(rs, cand, request), **blur_context(rs, cand, request),
     }
 
 

@@ -121,9 +121,9 @@ def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["steps_run"] == ["flag", "propose"] and not result["created"]
+    assert result["steps_run"] == ["diarize", "flag", "propose"] and not result["created"]
     s = _state(db)
-    assert s["integrity"] == "ok" and s["steps"] == ["flag", "probe", "propose", "transcribe"]
+    assert s["integrity"] == "ok" and s["steps"] == ["diarize", "flag", "probe", "propose", "transcribe"]
     assert s["interviews"] == 1 and s["transcripts"] == 1 and s["flags"] == s["sentences"]
     assert s["candidates"] == s["versions"] == len(result["candidates"])
     if media == DEMO:

@@ -34,7 +34,7 @@ def _snapshot(ws: Workspace, store: Any) -> dict[str, Any]:
     tr = store.latest_transcript(iv.id)
     return {
         "interview": (iv.sha256, iv.pseudonym, iv.language, iv.recorded, iv.status, round(iv.duration, 3)),
-        "steps": sorted(s for s in ("probe", "transcribe", "flag", "propose")
+        "steps": sorted(s for s in ("probe", "transcribe", "diarize", "flag", "propose")
                         if store.step_detail(iv.id, s) is not None),
         "transcript": (tr.language, tr.backend, tr.model),
         "sentences": [(s.start, s.end, s.text) for s in store.get_sentences(tr.id)],

@@ -116,7 +116,7 @@ def test_ingest_runs_every_step_once_and_is_idempotent(setup):
     steps: list[str] = []
     r = ingest_media(store, ws, media, "Witness K", backend=backend, flagger=flagger,
                      progress=lambda s, _m: steps.append(s))  # fmt: skip
-    assert r.created and r.steps_run == ("probe", "transcribe", "flag", "propose")
+    assert r.created and r.steps_run == ("probe", "transcribe", "diarize", "flag", "propose")
     assert r.interview.status == "ready" and r.interview.pseudonym == "Witness K"
     assert store.ingest_state(r.interview.id).complete
     assert r.candidates, "the scripted interview has themed runs"
@@ -155,7 +155,7 @@ def test_separate_steps_persist_and_a_rerun_resumes_at_the_first_missing_one(set
     info = transcribe_step(store, iv.id, backend=backend, workspace=ws)
     assert transcribe_step(store, iv.id, backend=backend).id == info.id and backend.calls == 1
     r = ingest_media(store, ws, media, "Witness K", backend=backend, flagger=KeywordFlagger())
-    assert r.steps_run == ("flag", "propose") and backend.calls == 1
+    assert r.steps_run == ("diarize", "flag", "propose") and backend.calls == 1
     # The nightly flow's calling convention: interview ids and a sidecar-like object.
     assert flag_step(store, iv.id, flagger=KeywordFlagger()) == 2  # already done: warnings count
     assert [c.id for c in propose_step(store, iv.id)] == [c.id for c in r.candidates]
@@ -168,7 +168,7 @@ def test_a_failed_step_marks_the_interview_and_the_rerun_completes(setup):
         ingest_media(store, ws, media, "Witness K", backend=backend, flagger=KeywordFlagger(fail=True))
     (iv,) = store.list_interviews()
     assert iv.status == "failed" and "encoder crashed" in iv.error
-    assert store.ingest_state(iv.id).done == ("probe", "transcribe")
+    assert store.ingest_state(iv.id).done == ("diarize", "probe", "transcribe")
     r = ingest_media(store, ws, media, "Witness K", backend=backend, flagger=KeywordFlagger())
     assert r.steps_run == ("flag", "propose") and r.interview.status == "ready" and r.interview.error == ""
     assert _counts(store)[:2] == (1, 1)
