@@ -26,6 +26,7 @@ from flows.inbox import InboxItem, Sidecar
 from flows.services import ingesting
 from flows.services.ingesting import STEPS, needs  # noqa: F401 - STEPS: the flow reads it here
 from pipeline.errors import CounterclipsError
+from pipeline.threads import TRANSCRIBE_THREADS, pin_blas_threads, run_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +36,17 @@ class WorkOptions:
     model / backend: the Whisper model name or path and backend (see TranscribeOptions).
     translate: also produce the English translation of non-English footage (flagging reads
         English; reviewers see both).
-    heavy_slots: CPU-heavy stages (transcription, flagging) at once per process. 1 fits a
-        2-core machine: one transcription already uses both cores.
-    cpu_threads: threads per transcription; 0 lets the backend use every core.
+    heavy_slots: CPU-heavy stages (transcription, flagging) at once per process: the cores
+        over `cpu_threads` (1 on a 2-core machine: one transcription already uses both cores).
+    cpu_threads: threads per transcription, fixed per job whatever the worker's cores
+        (`pipeline.threads`), so every runner gives the same transcript; recorded in it.
     """
 
     model: str = "base"
     backend: str = "faster-whisper"
     translate: bool = True
-    heavy_slots: int = 1
-    cpu_threads: int = 0
+    heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
+    cpu_threads: int = TRANSCRIBE_THREADS
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +274,12 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
 
 
 def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    pin_blas_threads()  # the flagger's similarities are numpy products too: same on every runner
     return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
 
 
 def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+    pin_blas_threads()
     candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
     return {"candidates": [c.id for c in candidates]}
 
