@@ -340,13 +340,17 @@ def transcribe_audio(audio: np.ndarray, options: TranscribeOptions, backend: Bac
 
 
 def transcribe(path: str | os.PathLike[str], options: TranscribeOptions = TranscribeOptions(),
-               backend: Backend | None = None, progress: Progress | None = None) -> Transcript:
+               backend: Backend | None = None, progress: Progress | None = None,
+               audio: np.ndarray | None = None) -> Transcript:
     """Decode `path`, check it holds sound, and transcribe it.
 
     Pass a `backend` from `load_backend` to reuse a loaded model across files; otherwise one is
-    loaded for this call. Raises MediaError, ModelError or TranscriptionError.
+    loaded for this call. `audio`: the file already decoded by `pipeline.media.load_audio` (the
+    caller's one decode, shared with the waveform and diarization). Raises MediaError,
+    ModelError or TranscriptionError.
     """
-    audio = load_audio(path)
+    if audio is None:
+        audio = load_audio(path)
     if backend is None:
         backend = load_backend(options)
     elif backend.name != options.backend:

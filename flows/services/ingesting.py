@@ -29,6 +29,8 @@ from pipeline.records import Sentence, Transcript
 from pipeline.translation_align import align_translations, english_sentences
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -159,7 +161,13 @@ def transcribe_step(
         options = TranscribeOptions(translate=True)
     if options.language is None and iv.language:
         options = replace(options, language=iv.language)
-    transcript = transcribe(path or iv.source_path, options, backend=backend)
+    from pipeline.media import load_audio
+
+    # The run's one audio decode: transcription and the waveform peaks read the same array.
+    audio = load_audio(path or iv.source_path)
+    transcript = transcribe(path or iv.source_path, options, backend=backend, audio=audio)
+    if workspace is not None:
+        _write_peaks(workspace, iv, audio)
     sentences = build_sentences(transcript.words, transcript.language)
     english = english_sentences(transcript)
     translations = align_translations(sentences, english) if english else None
@@ -360,6 +368,20 @@ def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Tran
     target = workspace.transcripts / f"{iv.sha256[:16]}-interview{iv.id}.json"
     media = media_from_json(iv.media) if iv.media else None
     return write_json_atomic(target, transcript_to_dict(transcript, media))
+
+
+def _write_peaks(workspace: Workspace, iv: Interview, audio: np.ndarray) -> Path:
+    """The waveform peaks beside the proxy (`proxies/<sha256>.peaks`), from the decoded audio."""
+    from pipeline.atomic import atomic_path
+    from pipeline.media import SAMPLE_RATE
+    from pipeline.waveform import compute_peaks, peaks_to_bytes
+    from review.proxy_files import peaks_file
+
+    target = peaks_file(workspace, iv.sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(peaks_to_bytes(compute_peaks(audio, SAMPLE_RATE)))
+    return target
 
 
 def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:
