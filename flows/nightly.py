@@ -142,7 +142,8 @@ def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
 
     t0 = time.perf_counter()
     store = work.RESOURCES.store(db_url)
-    path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+    with work.running("proxy"):
+        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
     return str(path or ""), time.perf_counter() - t0
 
 
@@ -156,7 +157,8 @@ def file_proxy_task(prev: work.StepResult, root: str, db_url: str) -> tuple[str,
     store = work.RESOURCES.store(db_url)
     if prev.interview_id is None:
         return "", 0.0
-    path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(prev.interview_id))
+    with work.running("proxy"):
+        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(prev.interview_id))
     return str(path or ""), time.perf_counter() - t0
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,26 @@ def is_transient(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
+# ------------------------------------------------------------- what runs in this process
+
+_ACTIVE_LOCK = threading.Lock()
+ACTIVE: Counter[str] = Counter()
+"""Steps running in this process right now, by name; `bench/nightly.py` samples it to split a
+run's wall time into stages (and the time in none of them: orchestration)."""
+
+
+@contextmanager
+def running(step: str) -> Iterator[None]:
+    """Count `step` in ACTIVE while the block runs."""
+    with _ACTIVE_LOCK:
+        ACTIVE[step] += 1
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            ACTIVE[step] -= 1
+
+
 # ----------------------------------------------------------------- per-process resources
 
 
@@ -196,7 +218,8 @@ def _timed(job: FileJob, step: str, interview_id: int | None,
     try:
         t0 = time.perf_counter()
         try:
-            detail = fn() or {}
+            with running(step):
+                detail = fn() or {}
         except CounterclipsError as exc:
             if isinstance(exc, StepFailed):
                 raise
