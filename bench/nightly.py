@@ -245,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     load_before = os.getloadavg()
+    # A workspace's first run also creates Prefect's database; later runs find it migrated.
+    t0 = time.perf_counter()
+    cold = SubprocessASGIServer()
+    cold.start(timeout=120)
+    cold_start = time.perf_counter() - t0
+    cold.stop()
     t0 = time.perf_counter()
     server = SubprocessASGIServer()
     server.start(timeout=120)
@@ -279,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
         return (ticks.get("orchestration", 0.0) + server_start) / (float(r["wall"]) + server_start)  # type: ignore[arg-type]
 
+    def bookkeeping(r: dict[str, object]) -> float:
+        ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
+        return ticks.get("orchestration", 0.0) / float(r["wall"])  # type: ignore[arg-type]
+
     en_wall = float(en["wall"]) + server_start  # type: ignore[arg-type]
     en_min = float(en["footage"]) / 60  # type: ignore[arg-type]
     proxy_s = float(en["stage_seconds"].get("proxy", 0.0))  # type: ignore[union-attr]
@@ -291,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         "faster-whisper `base` int8, proxies on (360p x264 ultrafast, keyframe every 1 s; "
         "audio-only: AAC + waveform still), exports off. "
         "Models load inside the run; Prefect's temporary server start-up is counted, as a one-shot "
-        "`counterclips run` pays it.",
+        f"`counterclips run` pays it ({server_start:.1f} s with the workspace's Prefect database "
+        f"already made; the very first run of a workspace took {cold_start:.1f} s; 0 when "
+        "`counterclips schedule` keeps a server for the workspace, which `run` now reuses).",
         "",
         "| measure | target | result |",
         "|---|---|---|",
@@ -305,13 +317,15 @@ def main(argv: list[str] | None = None) -> int:
                      f"{float(tr['footage']) / 60:.1f} min in {float(tr['wall']) + server_start:.1f} s) |")  # type: ignore[arg-type]
     lines += [
         f"| the run vs transcription alone on the same English files | ≤ 1.25× | "
-        f"**{en_wall / alone:.2f}×** (transcription alone {alone:.1f} s = {alone / (en_min * 60):.3f}× "
-        "real time here) |",
+        f"**{en_wall / alone:.2f}×** ({float(en['wall']) / alone:.2f}× with a server running; "  # type: ignore[arg-type]
+        f"transcription alone {alone:.1f} s = {alone / (en_min * 60):.3f}× real time here) |",
         f"| orchestration overhead (time in no stage + server start-up), English | ≤ 10 % | "
-        f"**{100 * overhead(en):.1f} %** |",
+        f"**{100 * overhead(en):.1f} %** ({100 * bookkeeping(en):.1f} % with a server running) |",
     ]
     if "translated" in results:
-        lines.append(f"| same, translated | ≤ 10 % | **{100 * overhead(results['translated']):.1f} %** |")
+        tr = results["translated"]
+        lines.append(f"| same, translated | ≤ 10 % | **{100 * overhead(tr):.1f} %** "
+                     f"({100 * bookkeeping(tr):.1f} % with a server running) |")
     lines += [
         f"| peak RSS, this process (models, flow) | ≤ 2 GB | **{self_rss:.0f} MB** (largest child "
         f"{child_rss:.0f} MB, Prefect server {server_rss:.0f} MB) |",
