@@ -26,6 +26,7 @@ from clips_metadata.tables import (
     CandidateLabelRow,
     CandidateRow,
     CandidateVersionRow,
+    ConsentVoidRow,
     FlagRow,
     IntervieweeRow,
     InterviewRow,
@@ -330,7 +331,10 @@ class ReviewStore:
         return tuple(sorted(names))
 
     def _approvals(self, s: Session, candidate_id: int) -> tuple[StoredApproval, ...]:
-        rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id)
+        # Approvals a consent withdrawal voided stay on record but no longer count.
+        voided = sa.select(ConsentVoidRow.ref_id).where(ConsentVoidRow.kind == "approval")
+        rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id,
+                                                      ApprovalRow.id.not_in(voided))
                          .order_by(ApprovalRow.id))
         return tuple(StoredApproval(r.reviewer, r.version, r.version_hash, tuple(r.acknowledged_risks or ()),
                                     as_utc(r.created_at)) for r in rows)
