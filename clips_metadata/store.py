@@ -578,6 +578,7 @@ class Store:
                     labels=list(f.labels),
                     scores={k: float(v) for k, v in f.scores.items()},
                     why=dict(f.why),
+                    model_version=f.model_version,
                 )
                 for i, f in enumerate(flags)
             )
@@ -601,7 +602,10 @@ class Store:
             rows = s.scalars(
                 sa.select(m.FlagRow).where(m.FlagRow.transcript_id == transcript_id).order_by(m.FlagRow.idx)
             )
-            return tuple(SentenceFlags(r.text, tuple(r.labels), dict(r.scores), dict(r.why)) for r in rows)
+            return tuple(
+                SentenceFlags(r.text, tuple(r.labels), dict(r.scores), dict(r.why), r.model_version or "")
+                for r in rows
+            )
 
     def get_warnings(self, transcript_id: int) -> tuple[StoredWarning, ...]:
         with self.read() as s:

@@ -116,6 +116,8 @@ class FlagRow(Base):
     labels: Mapped[list[Any]] = mapped_column(sa.JSON)
     scores: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     why: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # The flagger's heads that made this flag (revision 0006); "" for flags stored before it.
+    model_version: Mapped[str] = mapped_column(sa.String(100), server_default="")
 
 
 class WarningRow(Base):
@@ -210,6 +212,29 @@ class IngestStepRow(Base):
     finished_at: Mapped[datetime] = mapped_column(_ts())
 
 
+class LabelCorrectionRow(Base):
+    """A reviewer's correction of one sentence's flags (revision 0006), append-only: labels it
+    should carry (`added`), labels it wrongly got (`removed`), who, why, and the model version
+    whose flags were corrected. Imported corrections have no candidate."""
+
+    __tablename__ = "label_corrections"
+    __table_args__ = (sa.Index("ix_label_corrections_transcript", "transcript_id", "sentence_idx"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("candidates.id"), nullable=True)
+    transcript_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transcripts.id"), nullable=True)
+    sentence_idx: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.String(20))
+    added: Mapped[list[Any]] = mapped_column(sa.JSON)
+    removed: Mapped[list[Any]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    model_version: Mapped[str] = mapped_column(sa.String(100))
+    source: Mapped[str] = mapped_column(sa.String(20))  # "review" | "import"
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
 # --- revision 0008 (issue 18): distribution log and consent withdrawal ---------------------------
 # Rows of `clips_metadata/publications_repo.py`; the migration `0008_publications.py` creates them.
 
@@ -263,3 +288,57 @@ class ConsentVoidRow(Base):
     ref_id: Mapped[int] = mapped_column(sa.Integer)
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+# --- revision 0010 (issue 17): translation tracks, translation memory, languages users read ------
+# Rows of `clips_metadata/translations_repo.py`; the migration `0010_translations.py` creates them.
+
+
+class TranslationTrackRow(Base):
+    """One language's translation track of one candidate version: the whole
+    `pipeline.translation.track.track_to_dict` record, plus the source cue track it was last
+    reconciled against (so a changed source marks the affected cues)."""
+
+    __tablename__ = "translation_tracks"
+    __table_args__ = (
+        sa.UniqueConstraint("candidate_id", "version", "language",
+                            name="uq_translation_tracks_version_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    language: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(12))
+    track: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    source: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[datetime] = mapped_column(_ts())
+    exported_at: Mapped[datetime | None] = mapped_column(_ts(), nullable=True)
+
+
+class TranslationMemoryRow(Base):
+    """One approved cue pair; `key` is the sha256 of `MemoryEntry.key` (one row per pair)."""
+
+    __tablename__ = "translation_memory"
+    __table_args__ = (sa.Index("ix_translation_memory_pair", "source_language", "target_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source_language: Mapped[str] = mapped_column(sa.String(20))
+    source_text: Mapped[str] = mapped_column(sa.Text)
+    target_language: Mapped[str] = mapped_column(sa.String(20))
+    target_text: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[str] = mapped_column(sa.String(40))
+    origin: Mapped[str] = mapped_column(sa.Text)
+
+
+class UserLanguageRow(Base):
+    """A language a user reads (translators and reviewers list theirs; checks depend on it)."""
+
+    __tablename__ = "user_languages"
+    __table_args__ = (sa.PrimaryKeyConstraint("user_name", "language", name="pk_user_languages"),)
+
+    user_name: Mapped[str] = mapped_column(sa.String(100))
+    language: Mapped[str] = mapped_column(sa.String(20))

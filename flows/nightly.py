@@ -322,6 +322,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
 
     themes, risks = _tallies(db_url, new_candidates, touched_interviews)
     takedowns = _open_takedowns(db_url, failures)
+    languages = _languages(db_url, failures)
     report = RunReport(
         run_id=run_id, started_at=started.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), workspace=root,
@@ -329,7 +330,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         risks_found=risks, candidates_proposed=len(new_candidates), proxies_built=proxies_built,
         exports=tuple(exports), failures=tuple(failures),
         stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
-        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes), open_takedowns=takedowns)
+        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes), open_takedowns=takedowns,
+        languages=languages)
     json_path, _ = _io(report_task, options)(root, report)
     logger.info("run report: %s", json_path)
     return report
@@ -413,6 +415,17 @@ def _open_takedowns(db_url: str, failures: list[Failure]) -> tuple[Any, ...]:
         return open_takedowns(work.RESOURCES.store(db_url))
     except Exception as exc:  # the report must still be written; the failure is in it
         failures.append(Failure("open takedowns", "report", f"{type(exc).__name__}: {exc}"))
+        return ()
+
+
+def _languages(db_url: str, failures: list[Failure]) -> tuple[dict[str, Any], ...]:
+    """Per clip and language: missing, draft, translated, checked or exported (issue 17)."""
+    from review.translating import language_rows
+
+    try:
+        return tuple(r.to_json() for r in language_rows(work.RESOURCES.store(db_url)))
+    except Exception as exc:  # the report must still be written; the failure is in it
+        failures.append(Failure("subtitle languages", "report", f"{type(exc).__name__}: {exc}"))
         return ()
 
 

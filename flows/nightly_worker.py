@@ -175,12 +175,13 @@ class _Resources:
                 backend = self._backends[key] = load_backend(transcribe_options(options))
             return backend
 
-    def flagger(self) -> Any:
+    def flagger(self, workspace: str | None = None) -> Any:
+        """The flagger, with the heads `flagger learn` installed in `workspace` (loaded once)."""
         with self._lock:
             if self._flagger is None:
-                from pipeline.themes import Flagger
+                from flows.services.flagger_model import load_flagger
 
-                self._flagger = Flagger.load()
+                self._flagger = load_flagger(Workspace(Path(workspace)) if workspace else None)
             return self._flagger
 
     def heavy(self, slots: int) -> threading.BoundedSemaphore:
@@ -296,14 +297,14 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
 
-def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+def _flag(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     pin_blas_threads()  # the flagger's similarities are numpy products too: same on every runner
-    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
+    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))}
 
 
-def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
+def _propose(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     pin_blas_threads()
-    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))
     return {"candidates": [c.id for c in candidates]}
 
 

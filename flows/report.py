@@ -96,6 +96,9 @@ class RunReport:
     # Publications still online whose interviewee withdrew or narrowed consent (issue 18): listed
     # in every report until each is marked taken down (`counterclips published ID --taken-down`).
     open_takedowns: tuple[TakedownRow, ...] = ()
+    # Per clip and language (issue 17): missing, draft, translated, checked or exported
+    # (`review.translating.LanguageRow.to_json()` dicts).
+    languages: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def files_processed(self) -> int:
@@ -186,6 +189,9 @@ def render_html(report: RunReport) -> str:
         failures=[[f.what, f.stage, f.reason] for f in report.failures],
         takedowns=[[t.interviewee, f"{t.candidate_id} v{t.version}", t.platform, t.url, t.published_at,
                      t.file_name, t.file_sha256[:12]] for t in report.open_takedowns],
+        languages=[[f"{r['candidate']} v{r['version']}", r["language"], r["state"],
+                    f"{r['translated']}/{r['cues']}", str(r["machine_made"]), str(r["needs_look"])]
+                   for r in report.languages],
     ) + "\n"
 
 
@@ -244,6 +250,13 @@ def summary_text(data: Mapping[str, Any]) -> str:
         for t in takedowns:
             lines.append(f"    {t.get('interviewee')}: candidate {t.get('candidate_id')} v{t.get('version')} "
                          f"on {t.get('platform')} {t.get('url')} ({t.get('published_at')})")
+    langs = data.get("languages") or []
+    if langs:
+        counts: dict[str, int] = {}
+        for r in langs:
+            counts[str(r.get("state"))] = counts.get(str(r.get("state")), 0) + 1
+        tally = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        lines.append(f"  subtitle languages (clip x language): {tally}")
     for f in data.get("failures") or []:
         lines.append(f"  FAILED {f.get('what')} at {f.get('stage')}: {f.get('reason')}")
     return "\n".join(lines)

@@ -72,17 +72,24 @@ class ReviewService:
             raise ConflictError(f"candidate {candidate_id} changed (now version {facts.version}); reload")
         decide(facts, Action.EDIT, actor=actor, role=role)
         note = note.strip() or "edited " + ", ".join(sorted(changes))
-        return self.rs.edit_candidate(candidate_id, expected_version, changes, actor=actor,
-                                      from_state=facts.state.value, note=note)
+        edited = self.rs.edit_candidate(candidate_id, expected_version, changes, actor=actor,
+                                        from_state=facts.state.value, note=note)
+        from review.translating import reconcile_candidate
+
+        reconcile_candidate(self.rs.store, candidate_id, by=actor)  # translated cues need a look
+        return edited
 
     def gate_inputs(
         self, candidate_id: int
     ) -> tuple[CandidateView, tuple[ApprovalFact, ...], ConsentView | None]:
+        from review.translating import checked_languages
+
         facts = self.facts(candidate_id)
         cand = CandidateView(
             candidate_id=candidate_id, version=facts.version, version_hash=facts.version_hash,
             status=facts.state.value, risks=facts.risks, edited_by=facts.edited_by,
-            languages=self.rs.text_languages(candidate_id),
+            languages=tuple(sorted({*self.rs.text_languages(candidate_id),
+                                    *checked_languages(self.rs.store, candidate_id)})),
         )
         person = self.rs.interviewee_of(candidate_id)
         consent = None

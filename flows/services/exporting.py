@@ -122,13 +122,22 @@ def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
     if not source.is_file():
         raise ExportError(f"the source of interview {interview.id} is missing")
     transcript = store.load_transcript(cand.transcript_id)
+    # Translation tracks publish per language: only checked ones, only consented ones.
+    from review.gate import GateRefused
+    from review.translating import approved_languages, checked_cues, publish_refusal
+
+    # (a language the candidate's own approval covers is left to the gate, which checks consent)
+    refusal = "" if language in approved_languages(cand) else publish_refusal(store, cid, language)
+    if refusal:
+        raise GateRefused(refusal)
+    translated = checked_cues(store, cid)
     key = load_or_create_key(workspace, "export")
     gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
                                  shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
                                  shows_name=guard.shows_name)
     try:
         plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
-                     Target(request.profile, language, request.platform), request.preset, key)
+                     Target(request.profile, language, request.platform), request.preset, key, translated)
     except PlanError:
         ReviewService.over(store).authorise(cid, gate_request, key=key)  # the gate's refusal first
         raise
@@ -170,6 +179,10 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     out_dir = Path(request.out_dir or workspace.exports)
     result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
                            provenance=provenance)
+    from review.translating import mark_exported
+
+    for lang in prepared.plan.languages:  # translation tracks that went out (burned or sidecar)
+        mark_exported(store, candidate_id, cand.version, lang)
     return rs.record_export(candidate_id, cand.version, cand.content_hash, profile=request.profile,
                             language=prepared.language, paths=[str(p) for p in result.paths],
                             output_sha256=result.sha256, manifest_path=str(result.manifest),
@@ -178,13 +191,17 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
 
 def source_fps(interview: Any) -> float:
     """The frame rate a plan (and a timeline of it) cuts on: the stored media's top-level rate."""
-    return float((interview.media or {}).get("fps") or 25.0)
+    from review.translating import source_fps as fps
+
+    return fps(interview)
 
 
 def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
           extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
-          preset: str | None, key: bytes) -> Any:
-    """The publication plan of the candidate's current version (pipeline.publication)."""
+          preset: str | None, key: bytes, translated: Mapping[str, Any] | None = None) -> Any:
+    """The publication plan of the candidate's current version (pipeline.publication).
+    `translated`: per language, the cues (source clock) of its checked translation track; they
+    replace any text the candidate holds in that language."""
     from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
     from pipeline.render.cards import end_card, title_card
     from pipeline.render.profiles import RenderOptions
@@ -195,8 +212,11 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
     fps = source_fps(interview)
     texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
              **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                   for lang, text in sorted(texts.items()))
+    translated = translated or {}
+    by_lang = {lang: cues_for_text(text, words, cand.start, cand.end, lang, fps)
+               for lang, text in texts.items() if lang not in translated}
+    by_lang.update({lang: tuple(cues) for lang, cues in translated.items()})
+    tracks = tuple(SubtitleTrack(lang, cues) for lang, cues in sorted(by_lang.items()))
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
         if opts.get("title_card") else None
     end = end_card(str(opts["end_card"])) if opts.get("end_card") else None

@@ -42,7 +42,15 @@ def create_app(
     from fastapi.staticfiles import StaticFiles
     from starlette.middleware.sessions import SessionMiddleware
 
-    from review.app import deps, routes_auth, routes_candidate, routes_export, routes_media, routes_queue
+    from review.app import (
+        deps,
+        routes_auth,
+        routes_candidate,
+        routes_export,
+        routes_labels,
+        routes_media,
+        routes_queue,
+    )
     from review.keys import load_or_create_key
 
     key = session_key or load_or_create_key(workspace, "session")
@@ -85,8 +93,12 @@ def create_app(
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router):
         app.include_router(router)
+    routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)
+    from review.app import routes_translate
+
+    app.include_router(routes_translate.router)
     deps.install_error_handlers(app)
     return app
