@@ -2,9 +2,11 @@
 
 Seeds a fresh workspace through the real store, starts `counterclips review serve` as a
 subprocess on 127.0.0.1, and runs 20 reviewer threads (httpx, one session each). Every reviewer
-alternates: open the queue (random filter and page) and approve a candidate (a POST with its
-CSRF token). Half of the approvals target risky candidates shared by two reviewers, so four-eyes
-approvals race on the same row. Reports p50/p95 latency of the queue page and of an approval,
+alternates: open the queue (random filter and page), open a candidate page (cue track built and
+stored on first view, stored waveform drawn, comment thread), pin a comment at a timecode, and
+approve the candidate (a POST with its CSRF token). Half of the approvals target risky
+candidates shared by two reviewers, so four-eyes approvals race on the same row. Reports
+p50/p95 latency of the queue page, the candidate page, a comment and an approval,
 and checks that the approvals in the database equal the approvals the server confirmed.
 
     .venv/bin/python bench/review_load.py [--candidates 10000] [--reviewers 20] [--rounds 20]
@@ -31,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
-SECTION = "## Review app under load (issue 5, `bench/review_load.py`)"
+SECTION = "## Editor workstation under load (issue 14, `bench/review_load.py`)"
 PASSWORD = "bench-password-123"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -61,6 +63,10 @@ def seed(root: Path, candidates: int, reviewers: int) -> tuple[list[int], list[i
         for i in range(reviewers):
             rs.add_user(f"rev{i:02d}", "reviewer", h)
         clean, risky, risks = [], [], {}
+        _seed_waveforms(store)
+        t = time.perf_counter()
+        _seed_tracks(store)
+        print(f"built cue tracks in {time.perf_counter() - t:.1f} s", flush=True)
         for c in store.list_candidates(limit=4000):
             if c.risks:
                 risky.append(c.id)
@@ -68,6 +74,34 @@ def seed(root: Path, candidates: int, reviewers: int) -> tuple[list[int], list[i
             else:
                 clean.append(c.id)
     return clean, risky, risks
+
+
+def _seed_waveforms(store: object) -> None:
+    """Stored peaks for every seeded interview (as the first page view would store them)."""
+    import numpy as np
+
+    from clips_metadata.waveforms_repo import WaveformsRepo
+    from pipeline.waveform import Peaks
+
+    repo = WaveformsRepo(store)
+    rng = np.random.default_rng(3)
+    for iv in store.list_interviews():
+        n = int(max(iv.duration, 60.0) * 50)
+        hi = rng.integers(0, 127, n, dtype=np.int8)
+        pairs = np.stack([-hi, hi], axis=1).astype(np.int8)
+        repo.put(iv.sha256, Peaks(50, pairs.tobytes()))
+
+
+def _seed_tracks(store: object) -> None:
+    """Each candidate's first cue track, as the ingest's propose step builds it."""
+    from pipeline.frames import media_fps
+    from review.tracks import store_first_tracks
+
+    for iv in store.list_interviews():
+        cands = store.list_candidates(interview_id=iv.id, limit=100_000)
+        if cands:
+            words = [w for s in store.get_sentences(cands[0].transcript_id) for w in s.words]
+            store_first_tracks(store, cands, words, media_fps(iv.media))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -117,6 +151,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             rng.shuffle(jobs)
             plans.append(jobs)
         queue_ms: list[float] = []
+        page_ms: list[float] = []
+        comment_ms: list[float] = []
         approve_ms: list[float] = []
         confirmed: list[int] = []
         failures: list[str] = []
@@ -144,6 +180,23 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                         queue_ms.append(dt)
                     if q.status_code != 200:
                         failures.append(f"queue {q.status_code}")
+                    time.sleep(r.uniform(0, 2 * args.think))
+                    t = time.perf_counter()
+                    pg = http.get(f"/candidates/{cid}")
+                    dt = (time.perf_counter() - t) * 1000
+                    with lock:
+                        page_ms.append(dt)
+                    if pg.status_code != 200:
+                        failures.append(f"candidate page {cid}: {pg.status_code}")
+                    t = time.perf_counter()
+                    cm = http.post(f"/candidates/{cid}/comments",
+                                   data={"csrf_token": token, "version": 1, "at": f"{r.uniform(0, 5):.2f}",
+                                         "body": f"rev{i:02d}: check this moment"})
+                    dt = (time.perf_counter() - t) * 1000
+                    with lock:
+                        comment_ms.append(dt)
+                    if cm.status_code != 303:
+                        failures.append(f"comment {cid}: {cm.status_code}")
                     time.sleep(r.uniform(0, 2 * args.think))
                     t = time.perf_counter()
                     a = http.post(f"/candidates/{cid}/decide",
@@ -195,6 +248,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "candidates": args.candidates, "reviewers": args.reviewers, "rounds": args.rounds,
         "think": args.think,
         "queue_n": len(queue_ms), "queue_p50": pct(queue_ms, 50), "queue_p95": pct(queue_ms, 95),
+        "page_n": len(page_ms), "page_p50": pct(page_ms, 50), "page_p95": pct(page_ms, 95),
+        "comment_n": len(comment_ms), "comment_p50": pct(comment_ms, 50), "comment_p95": pct(comment_ms, 95),
         "approve_n": len(approve_ms), "approve_p50": pct(approve_ms, 50), "approve_p95": pct(approve_ms, 95),
         "confirmed": len(confirmed), "in_db": in_db, "events": events, "failures": failures,
         "load": (load_before, load_after), "four_eyes_pairs": both, "approved_risky": approved_risky,
@@ -217,6 +272,10 @@ def report(r: dict[str, object]) -> str:
         "|---|---|---|---|---|",
         f"| queue page | {r['queue_n']} | {float(r['queue_p50']):.0f} | "
         f"{float(r['queue_p95']):.0f} | p95 < 300 |",
+        f"| candidate page (cue track, waveform, comments) | {r['page_n']} | {float(r['page_p50']):.0f} | "
+        f"{float(r['page_p95']):.0f} | p95 < 300 |",
+        f"| comment at a timecode (POST) | {r['comment_n']} | {float(r['comment_p50']):.0f} | "
+        f"{float(r['comment_p95']):.0f} | p95 < 300 |",
         f"| approval (POST, four-eyes rule, audit entry) | {r['approve_n']} | "
         f"{float(r['approve_p50']):.0f} | {float(r['approve_p95']):.0f} | p95 < 300 |",
         "",
@@ -229,6 +288,8 @@ def report(r: dict[str, object]) -> str:
 
 def write_results(text: str) -> None:
     body = RESULTS.read_text(encoding="utf-8")
+    if SECTION not in body:
+        body = body.rstrip("\n") + "\n\n" + SECTION + "\n"
     start = body.index(SECTION) + len(SECTION)
     nxt = body.find("\n## ", start)
     end = nxt if nxt != -1 else len(body)

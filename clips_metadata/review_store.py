@@ -170,6 +170,8 @@ class QueueFilter:
     risk: str = ""
     interview: int | None = None
     language: str = ""
+    waiting_for: str = ""  # a reviewer's name: open, not edited by them, not approved by them yet
+    edited_by: str = ""  # a user's name: candidates they edited
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +261,8 @@ class ReviewChange:
     note: str = ""
     acknowledged_risks: tuple[str, ...] = ()
     records_approval: bool = False
+    # Further writes in the same transaction (session, audit event id), e.g. the approved plan.
+    also: Callable[[Session, int], None] | None = None
 
 
 class ReviewStore:
@@ -404,6 +408,8 @@ class ReviewStore:
                 s.add(ApprovalRow(candidate_id=candidate_id, version=row.version,
                                   version_hash=row.content_hash, reviewer=change.actor,
                                   acknowledged_risks=kept, event_id=event.id, created_at=now))
+            if change.also is not None:
+                change.also(s, event.id)
             row.status = change.to_state
             row.updated_at = now
             row.updated_by = change.actor
@@ -473,6 +479,7 @@ class ReviewStore:
         where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
                                   theme=flt.theme or None, risk=flt.risk or None,
                                   language=flt.language or None)
+        where = [*where, *_person_filters(flt)]
         order = (c.rank.desc(), c.id.desc())
         # page the candidates alone first, then join the few rows shown to their interview
         sub = (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
@@ -582,3 +589,19 @@ def _export(r: ExportRow) -> ExportRecord:
     return ExportRecord(r.id, r.candidate_id, r.version, r.version_hash, r.profile, r.language,
                         tuple(r.paths or ()), r.output_sha256, r.manifest_path, r.created_by,
                         as_utc(r.created_at))
+
+
+def _person_filters(flt: QueueFilter) -> list[Any]:
+    """The queue's per-person views ("waiting for me", "my edits") as WHERE clauses."""
+    c, ev = CandidateRow, ReviewEventRow
+    out: list[Any] = []
+    if flt.waiting_for:
+        edited = sa.select(ev.candidate_id).where(ev.actor == flt.waiting_for, ev.action == "edit")
+        approved = sa.select(ApprovalRow.candidate_id).where(
+            ApprovalRow.reviewer == flt.waiting_for, ApprovalRow.candidate_id == c.id,
+            ApprovalRow.version == c.version)
+        out += [c.status.in_(("proposed", "in_review")), c.id.not_in(edited), ~approved.exists()]
+    if flt.edited_by:
+        out.append(c.id.in_(sa.select(ev.candidate_id).where(ev.actor == flt.edited_by, ev.action == "edit")))
+    return out
+

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata import tables as m
+from clips_metadata.cue_tracks_repo import tracks_in, write_tracks
 from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
 from clips_metadata.rows import as_utc, candidate_filters, interviewee_record, utc_now, warning_record
 from clips_metadata.serialize import (
@@ -1051,7 +1052,7 @@ def write_candidate_version(
     Raises ConflictError when `expected_version` is no longer current (someone else wrote
     first), NotFoundError for an unknown id, StoreError for unknown fields or bad times.
     """
-    unknown = set(changes) - set(CONTENT_FIELDS) - set(META_FIELDS) - {"status"}
+    unknown = set(changes) - set(CONTENT_FIELDS) - set(META_FIELDS) - {"status", "cue_tracks"}
     if unknown:
         raise StoreError(f"cannot change candidate fields: {', '.join(sorted(unknown))}")
     if "status" in changes:
@@ -1064,12 +1065,14 @@ def write_candidate_version(
     prev = _version_row(s, candidate_id, expected_version)
     sha = s.scalar(sa.select(m.InterviewRow.sha256).where(m.InterviewRow.id == cur.interview_id))
     v = {f: getattr(prev, f) for f in (*CONTENT_FIELDS, *META_FIELDS)}
-    v.update({k: _jsonable(val) for k, val in changes.items() if k != "status"})
+    v.update({k: _jsonable(val) for k, val in changes.items() if k not in ("status", "cue_tracks")})
     start, end = float(v["start"]), float(v["end"])
     if not (0 <= start < end):
         raise StoreError(f"candidate times must satisfy 0 <= start < end (got {start}, {end})")
+    moved = (start, end) != (prev.start, prev.end)
+    tracks = _version_tracks(s, candidate_id, expected_version, changes, moved)
     content = hash_fields(
-        sha, start, end, v["subtitles"], v["translations"], v["redactions"], v["render_options"]
+        sha, start, end, v["subtitles"], v["translations"], v["redactions"], v["render_options"], tracks
     )
     new_hash = version_hash(content)
     status = changes.get("status")
@@ -1118,6 +1121,8 @@ def write_candidate_version(
             created_at=now,
         )
     )
+    if tracks:
+        write_tracks(s, candidate_id, expected_version + 1, tracks, hashed=True)
     if "themes" in changes or "risks" in changes:
         s.execute(
             sa.delete(m.CandidateLabelRow).where(m.CandidateLabelRow.candidate_id == candidate_id)
@@ -1126,3 +1131,13 @@ def write_candidate_version(
     s.flush()
     s.expire_all()
     return s.get(m.CandidateRow, candidate_id)
+
+
+def _version_tracks(s: Session, candidate_id: int, prev_version: int, changes: Mapping[str, Any],
+                    cut_moved: bool) -> dict[str, dict[str, Any]]:
+    """The new version's hashed cue tracks: the ones `changes["cue_tracks"]` gives (replacing
+    those languages), else the previous version's, unless the cut moved (their cues would lie
+    outside it; the page re-derives tracks with `retrim` and passes them)."""
+    given = {str(k): dict(v) for k, v in (changes.get("cue_tracks") or {}).items()}
+    carried = {} if cut_moved else tracks_in(s, candidate_id, prev_version, hashed_only=True)
+    return {**carried, **given}

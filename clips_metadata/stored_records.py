@@ -221,10 +221,13 @@ def hash_fields(
     translations: Mapping[str, str],
     redactions: tuple[Mapping[str, Any], ...] | list[Mapping[str, Any]],
     render_options: Mapping[str, Any],
+    cue_tracks: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The fields `version_hash` covers: everything that changes what is shown or heard.
-    Review and render code must build the hash from exactly this mapping."""
-    return {
+    Review and render code must build the hash from exactly this mapping. `cue_tracks` are the
+    version's hashed cue tracks (clips_metadata.cue_tracks_repo) by language; a version without
+    any keeps the hash it had before tracks existed."""
+    fields: dict[str, Any] = {
         "source_sha256": source_sha256,
         "start": float(start),
         "end": float(end),
@@ -233,3 +236,6 @@ def hash_fields(
         "redactions": [dict(r) for r in redactions],
         "render_options": dict(render_options),
     }
+    if cue_tracks:
+        fields["cue_tracks"] = {k: dict(v) for k, v in sorted(cue_tracks.items())}
+    return fields

@@ -212,6 +212,53 @@ class IngestStepRow(Base):
     finished_at: Mapped[datetime] = mapped_column(_ts())
 
 
+# ---- revision 0005 (issue 14): cue tracks per version, waveform peaks, comments at timecodes
+
+
+class CueTrackRow(Base):
+    """A version's subtitle cues in one language (pipeline.cue_track_io JSON). `hashed` rows
+    were written with their version and are part of its hash; the others were derived on first
+    view from hashed data only (words, in/out, fps)."""
+
+    __tablename__ = "cue_tracks"
+    __table_args__ = (sa.PrimaryKeyConstraint("candidate_id", "version", "language", name="pk_cue_tracks"),)
+
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    language: Mapped[str] = mapped_column(sa.String(12))
+    track: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    hashed: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class WaveformRow(Base):
+    """Audio peaks of one source file (pipeline.waveform.peaks_to_bytes), computed once."""
+
+    __tablename__ = "waveforms"
+
+    source_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    peaks: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class CommentRow(Base):
+    """A comment pinned to a time or range of a candidate; it outlives versions."""
+
+    __tablename__ = "candidate_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    author: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "comment" | "change_request"
+    start: Mapped[float] = mapped_column(sa.Float)
+    end: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    resolved_by: Mapped[str] = mapped_column(sa.String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(_ts(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
 class LabelCorrectionRow(Base):
     """A reviewer's correction of one sentence's flags (revision 0006), append-only: labels it
     should carry (`added`), labels it wrongly got (`removed`), who, why, and the model version
@@ -342,3 +389,40 @@ class UserLanguageRow(Base):
 
     user_name: Mapped[str] = mapped_column(sa.String(100))
     language: Mapped[str] = mapped_column(sa.String(20))
+
+
+# --- revision 0004 (issue 13): approved publication plans and preview jobs ---------------------
+
+
+class ApprovedPlanRow(Base):
+    """The publication plan a reviewer approved (revision 0004): its hash and canonical JSON, so
+    an export can name what changed since (`pipeline.publication.plan_difference`)."""
+
+    __tablename__ = "approved_plans"
+    __table_args__ = (sa.Index("ix_approved_plans_candidate", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    reviewer: Mapped[str] = mapped_column(sa.String(100))
+    plan_hash: Mapped[str] = mapped_column(sa.String(64))
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class PreviewJobRow(Base):
+    """A preview render of one plan (revision 0004): one row per plan hash, so asking twice is
+    one job."""
+
+    __tablename__ = "preview_jobs"
+    __table_args__ = (sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
+                                         name="status"),)
+
+    plan_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    progress: Mapped[float] = mapped_column(sa.Float)
+    error: Mapped[str] = mapped_column(sa.Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(_ts())

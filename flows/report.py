@@ -195,10 +195,47 @@ def render_html(report: RunReport) -> str:
     ) + "\n"
 
 
+def neutral_id(name: str, sha256: str = "") -> str:
+    """What a report calls a file: the source's neutral id when hashed, else a digest of its name
+    (a file name can carry a real name; the operator finds the file by `counterclips` ids)."""
+    import hashlib
+
+    from pipeline.render.manifest import neutral_source_id
+
+    return neutral_source_id(sha256) if sha256 else "inbox-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def neutral_report(report: RunReport) -> RunReport:
+    """The report with every file name the run saw replaced by its neutral id, in the file rows,
+    failures, reasons and notes (what is written to reports/ leaves the machine with it)."""
+    from dataclasses import replace
+
+    names = {f.name: neutral_id(f.name, f.sha256) for f in report.files if f.name}
+    # A failure names a file unless it names a candidate ("candidate 12").
+    names.update({f.what: neutral_id(f.what) for f in report.failures
+                  if f.what and f.what not in names and not f.what.startswith("candidate ")})
+    ordered = sorted(names.items(), key=lambda kv: -len(kv[0]))
+
+    def clean(text: str) -> str:
+        for name, nid in ordered:
+            text = text.replace(name, nid)
+        return text
+
+    return replace(
+        report,
+        files=tuple(replace(f, name=names.get(f.name, f.name), reason=clean(f.reason)) for f in report.files),
+        exports=tuple(replace(e, reason=clean(e.reason)) for e in report.exports),
+        failures=tuple(replace(f, what=clean(f.what), reason=clean(f.reason)) for f in report.failures),
+        notes=tuple(clean(n) for n in report.notes),
+    )
+
+
 def write_report(workspace: Workspace, report: RunReport) -> tuple[Path, Path]:
-    """Write `<run id>.json/.html` and refresh `latest.*`. Returns (json path, html path)."""
+    """Write `<run id>.json/.html` and refresh `latest.*`. Returns (json path, html path).
+    File names become neutral ids (`neutral_report`)."""
     directory = workspace.reports
     directory.mkdir(parents=True, exist_ok=True)
+    report = neutral_report(report)
     data = report.to_json()
     html = render_html(report)
     json_path = directory / f"{report.run_id}.json"

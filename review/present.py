@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline import labels as label_source
 from pipeline.records import Cue, Sentence, Word
@@ -22,8 +23,9 @@ def known_risks() -> tuple[str, ...]:
 
 
 # Cool colours for themes, warm ones for risks; the CSS classes t0..t7 / r0..r7 use the same.
-THEME_COLOURS = ("#2f7fc1", "#2aa198", "#6c71c4", "#3b9c4a", "#1f5f8b", "#8a6fd1", "#4aa3df", "#5b8c3a")
-RISK_COLOURS = ("#d33f3f", "#e0761b", "#b5179e", "#c0392b", "#e6a100", "#9b2d20", "#ff5a36", "#a83279")
+# Dark enough that white chip text passes WCAG AA (4.5:1) on each.
+THEME_COLOURS = ("#1f5f99", "#11665f", "#4b4f9e", "#2a6b34", "#1f5f8b", "#5f479f", "#1d5e86", "#3f6127")
+RISK_COLOURS = ("#b02a2a", "#a34a06", "#96137f", "#a3301f", "#7a5a00", "#9b2d20", "#b3321a", "#8c2865")
 
 
 def is_risk(label: str, risks: Sequence[str] | None = None) -> bool:
@@ -198,3 +200,121 @@ def format_vtt(cues: Sequence[Cue]) -> str:
         out.extend(x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for x in c.lines)
         out.append("")
     return "\n".join(out)
+
+
+def parse_time(text: str) -> float | None:
+    """Seconds from "12.5", "1:02.5" or "1:00:02"; None when it is not a finite time."""
+    import math
+
+    text = (text or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        return None
+    if len(parts) > 3 or any(not math.isfinite(p) or p < 0 for p in parts):
+        return None
+    total = 0.0
+    for p in parts:
+        total = total * 60 + p
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    x: float  # viewBox units (0..width)
+    label: str
+
+
+def ticks(duration: float, width: int = 1000, target: int = 10) -> tuple[Tick, ...]:
+    """Time ticks at a round step giving about `target` marks over the interview."""
+    if duration <= 0:
+        return ()
+    steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+    step = next((s for s in steps if duration / s <= target), steps[-1])
+    out = []
+    t = 0.0
+    while t <= duration + 1e-9:
+        m, s = divmod(int(t), 60)
+        out.append(Tick(round(t / duration * width, 2), f"{m}:{s:02d}"))
+        t += step
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A flagged sentence inside the clip, for an acknowledgement that names it."""
+
+    index: int
+    start: float
+    text: str
+    labels: tuple[str, ...]
+    why: tuple[tuple[str, str], ...]
+
+
+def flagged_in_clip(sentences: Sequence[Any], start: float, end: float,
+                    risks: Sequence[str]) -> dict[str, tuple[Flagged, ...]]:
+    """Per risk of the clip, the sentences inside [start, end] flagged with it."""
+    out: dict[str, list[Flagged]] = {r: [] for r in risks}
+    for s in sentences:
+        if not (s.end > start and s.start < end):
+            continue
+        for lab in s.labels:
+            if lab in out:
+                out[lab].append(Flagged(s.index, s.start, s.text, tuple(s.labels),
+                                        tuple((k, v) for k, v in s.why.items())))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def waveform_path(store: Any, workspace: Any, source_sha256: str, cand: Any,
+                  duration: float, width: int = 1000, height: int = 40) -> str:
+    """The interview's waveform as an SVG path `d` ("" when there is no audio to read).
+
+    Peaks are computed once (first view) from the proxy or the source and stored."""
+    from clips_metadata.waveforms_repo import WaveformsRepo
+
+    key = (source_sha256, round(duration, 3), width, height)
+    if key in _PATHS:
+        return _PATHS[key]
+    repo = WaveformsRepo(store)
+    peaks = repo.get(source_sha256)
+    if peaks is None:
+        peaks = _compute_peaks(store, workspace, source_sha256, cand)
+        if peaks is None:
+            return ""
+        repo.put(source_sha256, peaks)
+    from pipeline.waveform import svg_path
+
+    path = svg_path(peaks, width, height, 0.0, max(duration, 0.001))
+    if len(_PATHS) >= 512:  # peaks never change: a small cache spares redrawing per view
+        _PATHS.pop(next(iter(_PATHS)))
+    _PATHS[key] = path
+    return path
+
+
+_PATHS: dict[tuple[str, float, int, int], str] = {}
+_NO_AUDIO: set[str] = set()  # sources found unreadable in this process: not retried per view
+
+
+def _compute_peaks(store: Any, workspace: Any, sha: str, cand: Any) -> Any:
+    from pathlib import Path
+
+    from pipeline.errors import CounterclipsError
+    from pipeline.waveform import peaks_for_file
+    from review.proxy_files import proxy_path
+
+    if sha in _NO_AUDIO:
+        return None
+    interview = store.get_interview(cand.interview_id)
+    src = Path(interview.source_path)
+    if not src.is_absolute():
+        src = workspace.root / src
+    for path in (src, proxy_path(workspace, sha)):
+        if path is not None and Path(path).is_file():
+            try:
+                return peaks_for_file(path)
+            except (CounterclipsError, OSError):
+                continue
+    _NO_AUDIO.add(sha)
+    return None

@@ -54,8 +54,11 @@ def source_track(store: Store, cand: Any) -> Any:
 
 def source_fps(interview: Any) -> float:
     """The rate plans cut on (kept equal to `flows.services.exporting.source_fps`, which the review
-    package may not import): the stored media's top-level rate."""
-    return float((interview.media or {}).get("fps") or 25.0)
+    package may not import): the source video stream's own rate (`pipeline.frames.media_fps`;
+    the stored media record has no top-level fps)."""
+    from pipeline.frames import media_fps
+
+    return float(media_fps(interview.media))
 
 
 def _source_dict(source: Any) -> dict[str, Any]:

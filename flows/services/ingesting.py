@@ -229,7 +229,13 @@ def propose_step(
     if len(flags) != len(sentences):
         raise NotFoundError(f"interview {iv.id} has not been flagged yet")
     proposals = propose_candidates(sentences, flags, store.get_warnings(tr.id), options, duration=iv.duration)
-    return store.add_candidates(tr.id, proposals)
+    candidates = store.add_candidates(tr.id, proposals)
+    # The editor page reads each candidate's cue track; build them once here, not on first view.
+    from pipeline.frames import media_fps
+    from review.tracks import store_first_tracks
+
+    store_first_tracks(store, candidates, [w for s in sentences for w in s.words], media_fps(iv.media))
+    return candidates
 
 
 def ingest_media(

@@ -49,6 +49,7 @@ def create_app(
         routes_export,
         routes_labels,
         routes_media,
+        routes_preview,
         routes_queue,
     )
     from review.keys import load_or_create_key
@@ -73,6 +74,9 @@ def create_app(
             app.state.review_store = rs
             yield
         finally:
+            worker = getattr(app.state, "preview_worker", None)
+            if worker is not None:
+                worker.stop()
             if own:
                 s.close()
 
@@ -91,7 +95,7 @@ def create_app(
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
-                   routes_media.router):
+                   routes_media.router, routes_preview.router):
         app.include_router(router)
     routes_labels.install(app)
     from review.app import routes_publications

@@ -163,7 +163,8 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status, user=user)
 
 
-_CANDIDATE_FORM = re.compile(r"^/candidates/(\d{1,10})/(decide|trim|text|export)$")
+_CANDIDATE_FORM = re.compile(
+    r"^/candidates/(\d{1,10})/(decide|trim|text|export|cues/[^/]+|comments(/\d+/resolve)?)$")
 
 
 def install_error_handlers(app: Any) -> None:
@@ -192,7 +193,30 @@ def install_error_handlers(app: Any) -> None:
             return RedirectResponse(f"/candidates/{back.group(1)}", status_code=303)
         return _error_page(request, status, str(exc))
 
+    async def invalid(request: Request, exc: Exception) -> Response:
+        # A malformed address (/candidates/abc) is a page that does not exist; a malformed form
+        # goes back to its page with the reason. Never raw JSON.
+        errors = getattr(exc, "errors", lambda: [])()
+        where = {str(e.get("loc", ("",))[0]) for e in errors}
+        if request.method == "GET" and "path" in where:
+            return _error_page(request, 404, "There is no such page: check the address.")
+        fields = ", ".join(sorted({str(e.get("loc", ("", ""))[-1]) for e in errors})) or "the form"
+        message = f"Check {fields}: a value is missing or not valid."
+        back = _CANDIDATE_FORM.match(request.url.path) if request.method == "POST" else None
+        if back:
+            flash(request, message, "error")
+            return RedirectResponse(f"/candidates/{back.group(1)}", status_code=303)
+        return _error_page(request, 422, message)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return _error_page(request, 500,
+                           "Something went wrong on our side. Your last change may not be saved.")
+
+    from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Exception, unexpected)
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(StarletteHTTPException, http_error)

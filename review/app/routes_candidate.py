@@ -1,19 +1,29 @@
-"""The candidate page and its forms: trim, edit text, approve, reject, request changes."""
+"""The candidate page (the editor's workstation) and its forms: trim, cue edits, comments,
+approve, reject, request changes. A refused form renders the page again with the reason next to
+the control and the typed values kept."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from clips_metadata.comments_repo import CommentsRepo
+from clips_metadata.review_store import QueueFilter
+from pipeline.cue_track import CueTrack, check_track, retrim
+from pipeline.cue_track_io import track_to_dict
+from pipeline.cut_points import cut_warnings, snap_cut
 from pipeline.labels import CREDIBILITY
 from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
+from review.export_settings import PROFILE_NAMES
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
 from review.service import ReviewService
+from review.tracks import current_tracks, source_fps, track_text
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
@@ -27,43 +37,116 @@ def as_sentences(context: Any) -> tuple[Sentence, ...]:
     )
 
 
-@router.get("/candidates/{candidate_id}")
-def candidate_page(
-    request: Request,
-    candidate_id: CandidateId,
-    user: CurrentUser,
-    rs: RS,
-) -> Response:
+def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
+    return tuple(w for s in sentences for w in s.words)
+
+
+def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
+    """Previous and next candidate of the user's "waiting for me" view (first page)."""
+    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), page=1, per_page=50).items]
+    if candidate_id not in items:
+        nxt = items[0] if items else None
+        return None, nxt
+    k = items.index(candidate_id)
+    return (items[k - 1] if k else None), (items[k + 1] if k + 1 < len(items) else None)
+
+
+TRANSCRIPT_MARGIN = 45.0  # seconds of transcript shown around the clip unless asked for all
+
+
+def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
     store = rs.store
     cand = store.get_candidate(candidate_id)
     ctx = rs.interview_context(candidate_id)
-    svc = ReviewService(rs)
+    sentences = as_sentences(ctx)
+    fps = source_fps(store, cand.interview_id)
+    tracks = current_tracks(store, cand, _words(sentences), fps)
+    original = cand.language or "en"
+    track = tracks.get(original)
+    problems: dict[str, list[str]] = {}
+    if track is not None:
+        for p in check_track(track):
+            problems.setdefault(p.cue_id, []).append(p.message)
+    from review.app.routes_preview import preview_status
+    from review.plan_view import text_redactions
+
+    svc = ReviewService(rs, planner_of(request, rs))
     facts = svc.facts(candidate_id)
-    in_clip = set(present.sentences_in(as_sentences(ctx), cand.start, cand.end))
+    in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
+    comments = CommentsRepo(store).thread(candidate_id)
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
                           cand.start, cand.end)
     workspace = request.app.state.workspace
     has_proxy = proxy_path(workspace, cand.source_sha256) is not None
     valid = current_approvals(facts)
-    languages = sorted(set(cand.subtitles) | set(cand.translations) | {cand.language or "en"})
-    has_translation = any(s.translation for s in ctx.sentences) and cand.language not in ("", "en")
-    return render(request, "candidate.html", {
+    actions = {a.value for a in allowed_actions(facts, user.role)}
+    exports = rs.exports(candidate_id)
+    whole = request.query_params.get("transcript") == "all"
+    shown = [s for s in ctx.sentences if whole or (s.end > cand.start - TRANSCRIPT_MARGIN
+                                                     and s.start < cand.end + TRANSCRIPT_MARGIN)]
+    return {
+        "translation_rows": sorted((k, v) for k, v in cand.translations.items() if k != original),
+        "shown_sentences": shown, "whole_transcript": whole or len(shown) == len(ctx.sentences),
         "c": cand, "ctx": ctx, "in_clip": in_clip, "timeline": tl, "has_proxy": has_proxy,
-        "has_translation": has_translation,
-        "warnings": ctx.warnings, "credibility": CREDIBILITY in cand.risks or bool(ctx.warnings),
+        "fps": float(fps), "track": track, "problems": problems,
+        "flagged": present.flagged_in_clip(ctx.sentences, cand.start, cand.end, cand.risks),
+        "warnings_in": [w for w in ctx.warnings if w.end > cand.start and w.start < cand.end],
+        "warnings_out": [w for w in ctx.warnings if not (w.end > cand.start and w.start < cand.end)],
+        "credibility": CREDIBILITY in cand.risks or bool(ctx.warnings),
         "history": rs.history(candidate_id), "approvals": valid,
         "approvals_needed": required_approvals(facts.risks), "edited_by": facts.edited_by,
-        "actions": {a.value for a in allowed_actions(facts, user.role)},
-        "can_approve_self": user.name not in facts.edited_by,
-        "languages": languages,
-        "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
-                      for lang in languages],
+        "actions": actions,
+        "can_approve": 'approve' in actions and user.name not in facts.edited_by
+        and user.name not in {a.reviewer for a in valid},
+        "approved_by_me": user.name in {a.reviewer for a in valid},
         "versions": store.candidate_versions(candidate_id),
-    }, user=user)
+        "comments": comments, "open_requests": [c for c in comments if c.open and c.kind == "change_request"],
+        "ticks": present.ticks(ctx.duration),
+        "waveform": present.waveform_path(store, workspace, ctx.source_sha256, cand, ctx.duration),
+        "exports": exports,
+        "export_enabled": getattr(request.app.state, "export_candidate", None) is not None,
+        "export_profiles": PROFILE_NAMES,
+        "jobs": [j for j in getattr(request.app.state, "export_jobs", {}).values()
+                 if j.candidate_id == candidate_id],
+        "trim_in": f"{cand.start:.3f}", "trim_out": f"{cand.end:.3f}", "trim_errors": {},
+        "trim_warning": "", "form_error": {},
+        "preview": preview_status(request, rs, candidate_id),
+        "redactions": text_redactions(store, candidate_id),
+    }
 
 
-def _back(candidate_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/candidates/{candidate_id}", status_code=303)
+@router.get("/candidates/{candidate_id}")
+def candidate_page(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
+    return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+
+
+@router.get("/candidates/{candidate_id}/next")
+def next_waiting(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
+    """The next (or, with ?back=1, previous) candidate of the user's "waiting for me" view."""
+    prev_id, next_id = neighbours(rs, candidate_id, user)
+    target = prev_id if request.query_params.get("back") else next_id
+    if target is None:
+        flash(request, "nothing more is waiting for you in that direction")
+        return RedirectResponse("/?view=waiting", status_code=303)
+    return _back(target)
+
+
+def _back(candidate_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/candidates/{candidate_id}{anchor}", status_code=303)
+
+
+def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any) -> Response:
+    """The page again, status 422, with the refusal next to its control and the typed values."""
+    ctx = page_context(request, candidate_id, user, rs)
+    ctx.update(extra)
+    return render(request, "candidate.html", ctx, status_code=422, user=user)
+
+
+def planner_of(request: Request, rs: Any) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan)."""
+    from review.plans import Planner
+
+    return Planner.for_workspace(rs.store, request.app.state.workspace)
 
 
 @router.post("/candidates/{candidate_id}/decide")
@@ -76,17 +159,34 @@ def decide_action(
     version: Annotated[int, Form()],
     note: Annotated[str, Form(max_length=4000)] = "",
     ack: Annotated[list[str] | None, Form()] = None,
+    then: Annotated[str, Form(max_length=10)] = "",
+    at: Annotated[str, Form(max_length=20)] = "",
+    plan_hash: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     act = Action(action) if action in {a.value for a in Action} - {"edit"} else None
     if act is None:
         flash(request, f"unknown action {action!r}", "error")
         return _back(candidate_id)
-    d = ReviewService(rs).act(candidate_id, act, actor=user.name, role=user.role,
-                              acknowledged_risks=ack or (), note=note, expected_version=version)
+    if act in (Action.REQUEST_CHANGES, Action.REJECT) and not note.strip():
+        return _again(request, candidate_id, user, rs, form_error={act.value: "Say what should change."})
+    # An approval names the plan whose preview the reviewer watched; none given is stale too.
+    d = ReviewService(rs, planner_of(request, rs)).act(
+        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+        expected_version=version, plan_hash=plan_hash)
+    if act is Action.REQUEST_CHANGES:
+        t = present.parse_time(at)
+        CommentsRepo(rs.store).add(candidate_id, version, user.name, note,
+                                   t if t is not None and t >= 0 else 0.0, kind="change_request")
     msg = f"{act.value.replace('_', ' ')}: now {d.to_state.value.replace('_', ' ')}"
     if d.records_approval and d.approvals_after < d.approvals_needed:
         msg += f" ({d.approvals_after} of {d.approvals_needed} approvals)"
     flash(request, msg)
+    if then == "next":
+        _, nxt = neighbours(rs, candidate_id, user)
+        if nxt is not None:
+            return _back(nxt)
+        flash(request, "nothing else is waiting for you")
+        return RedirectResponse("/?view=waiting", status_code=303)
     return _back(candidate_id)
 
 
@@ -97,37 +197,159 @@ def trim(
     user: CurrentUser,
     rs: RS,
     version: Annotated[int, Form()],
-    start: Annotated[float, Form(ge=0, le=86_400)],
-    end: Annotated[float, Form(ge=0, le=86_400)],
+    start: Annotated[str, Form(max_length=30)] = "",
+    end: Annotated[str, Form(max_length=30)] = "",
+    confirm: Annotated[str, Form(max_length=5)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    cand = rs.store.get_candidate(candidate_id)
-    sentences = as_sentences(rs.interview_context(candidate_id))
-    words = [w for s in sentences for w in s.words]
-    s_in, s_out = present.snap_trim(start, end, words)
-    changes: dict[str, Any] = {"start": s_in, "end": s_out,
-                               "sentence_indices": list(present.sentences_in(sentences, s_in, s_out))}
-    # follow the new cut with the subtitle text unless a person has written it
-    original = cand.language or "en"
-    old_text = cand.subtitles.get(original, "")
-    if present.is_auto_text(old_text, sentences, cand.start, cand.end, cand.sentence_indices):
-        changes["subtitles"] = {**cand.subtitles, original: present.spoken_text(sentences, s_in, s_out)}
-    if (s_in, s_out) == (round(cand.start, 3), round(cand.end, 3)):
+    store = rs.store
+    cand = store.get_candidate(candidate_id)
+    ctx = rs.interview_context(candidate_id)
+    sentences = as_sentences(ctx)
+    words = _words(sentences)
+    t_in, t_out = present.parse_time(start), present.parse_time(end)
+    errors: dict[str, str] = {}
+    if t_in is None:
+        errors["in"] = "Type the in point as seconds (e.g. 12.5) or m:ss.ss."
+    if t_out is None:
+        errors["out"] = "Type the out point as seconds (e.g. 42) or m:ss.ss."
+
+    def again(warning: str = "") -> Response:
+        return _again(request, candidate_id, user, rs, trim_in=start, trim_out=end, trim_errors=errors,
+                      trim_warning=warning)
+
+    if errors or t_in is None or t_out is None:
+        return again()
+    fps = source_fps(store, cand.interview_id)
+    for p in cut_warnings(sentences, t_in, t_out, ctx.duration):
+        if p.severity == "error":
+            errors[p.side or "out"] = p.message
+    if errors:
+        return again()
+    if not words:
+        errors["in"] = "The transcript has no word timings to cut at."
+        return again()
+    s_in, s_out = snap_cut(words, t_in, "in", fps), snap_cut(words, t_out, "out", fps)
+    s_in, s_out = max(0.0, s_in), min(s_out, max(ctx.duration, s_out))
+    if s_out - s_in < 1.0:
+        errors["out"] = "After snapping to word boundaries the clip would be shorter than 1 s."
+        return again()
+    mids = [p.message for p in cut_warnings(sentences, s_in, s_out, max(ctx.duration, s_out))
+            if p.kind == "mid_sentence"]
+    if mids and confirm != "yes":
+        return again("; ".join(mids) + ". Tick “cut mid-sentence” to keep this cut.")
+    if math.isclose(s_in, cand.start, abs_tol=1e-4) and math.isclose(s_out, cand.end, abs_tol=1e-4):
         flash(request, "trim unchanged after snapping to word boundaries")
         return _back(candidate_id)
+    tracks = current_tracks(store, cand, words, fps)
+    new_tracks: dict[str, CueTrack] = {}
+    dropped_all = []
+    for lang, tr in tracks.items():
+        new_tracks[lang], dropped = retrim(tr, words, s_in, s_out, fps)
+        dropped_all.extend(dropped)
+    original = cand.language or "en"
+    changes: dict[str, Any] = {
+        "start": s_in, "end": s_out,
+        "sentence_indices": list(present.sentences_in(sentences, s_in, s_out)),
+        "cue_tracks": {k: track_to_dict(t) for k, t in new_tracks.items()},
+    }
+    if original in new_tracks:
+        changes["subtitles"] = {**cand.subtitles, original: track_text(new_tracks[original])}
     ReviewService(rs).edit(candidate_id, version, changes, actor=user.name, role=user.role,
-                           note=note or f"trimmed to {s_in:.2f}-{s_out:.2f} s")
-    flash(request, f"trimmed to {s_in:.2f}–{s_out:.2f} s (snapped to word boundaries); back to proposed")
+                           note=note or f"trimmed to {s_in:.3f}-{s_out:.3f} s")
+    flash(request, f"trimmed to {s_in:.3f}–{s_out:.3f} s (snapped to word boundaries and frames); "
+                   "back to proposed")
+    for d in dropped_all:
+        flash(request, f"edit dropped: cue “{d.text[:60]}” ({d.start:.2f}–{d.end:.2f} s): {d.reason}",
+              "error")
     return _back(candidate_id)
 
 
-@router.post("/candidates/{candidate_id}/text")
-async def edit_text(
+@router.post("/candidates/{candidate_id}/cues/{cue_id}")
+def edit_cue(
+    request: Request,
+    candidate_id: CandidateId,
+    cue_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+    user: CurrentUser,
+    rs: RS,
+    version: Annotated[int, Form()],
+    op: Annotated[str, Form(max_length=20)] = "text",
+    text: Annotated[str, Form(max_length=2000)] = "",
+    at: Annotated[int, Form(ge=0, le=2000)] = 0,
+) -> Response:
+    from pipeline import cue_edits
+
+    store = rs.store
+    cand = store.get_candidate(candidate_id)
+    sentences = as_sentences(rs.interview_context(candidate_id))
+    words = _words(sentences)
+    fps = source_fps(store, cand.interview_id)
+    original = cand.language or "en"
+    track = current_tracks(store, cand, words, fps)[original]
+    cue = track.cue(cue_id)
+    frame = 1 / float(fps)
+    if op == "text":
+        if not text.strip():
+            return _again(request, candidate_id, user, rs,
+                          form_error={f"cue-{cue_id}": "A cue needs text; merge it instead to remove it."})
+        new, _ = cue_edits.edit_text(track, cue_id, text)
+    elif op == "split":
+        new, _ = cue_edits.split_cue(track, cue_id, at or len(cue.text) // 2, words)
+    elif op == "merge":
+        new, _ = cue_edits.merge_cues(track, cue_id)
+    elif op in ("start-", "start+", "end-", "end+"):
+        edge = "start" if op.startswith("start") else "end"
+        t = getattr(cue, edge) + (frame if op.endswith("+") else -frame)
+        new, _ = cue_edits.nudge_edge(track, cue_id, edge, t)
+    else:
+        flash(request, f"unknown cue operation {op!r}", "error")
+        return _back(candidate_id)
+    if new == track:
+        flash(request, "cue unchanged (held by its neighbours or the cut)")
+        return _back(candidate_id, f"#cue-{cue_id}")
+    changes = {"cue_tracks": {original: track_to_dict(new)},
+               "subtitles": {**cand.subtitles, original: track_text(new)}}
+    ReviewService(rs).edit(candidate_id, version, changes, actor=user.name, role=user.role,
+                           note=f"cue {cue_id}: {op}")
+    flash(request, f"cue {cue.start:.2f} s saved ({op}); back to proposed")
+    return _back(candidate_id, f"#cue-{cue_id}")
+
+
+@router.post("/candidates/{candidate_id}/comments")
+def add_comment(
     request: Request,
     candidate_id: CandidateId,
     user: CurrentUser,
     rs: RS,
+    version: Annotated[int, Form()],
+    body: Annotated[str, Form(max_length=4000)] = "",
+    at: Annotated[str, Form(max_length=20)] = "",
+    until: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    t, u = present.parse_time(at), present.parse_time(until) if until.strip() else None
+    if not body.strip() or t is None or (until.strip() and (u is None or u < t)):
+        msg = ("Write a comment." if not body.strip()
+               else "Give the time as seconds or m:ss (end after start).")
+        return _again(request, candidate_id, user, rs, form_error={"comment": msg},
+                      comment_body=body, comment_at=at, comment_until=until)
+    CommentsRepo(rs.store).add(candidate_id, version, user.name, body, t, u)
+    flash(request, "comment added")
+    return _back(candidate_id, "#comments")
+
+
+@router.post("/candidates/{candidate_id}/comments/{comment_id}/resolve")
+def resolve_comment(request: Request, candidate_id: CandidateId, comment_id: Annotated[int, Path(ge=1)],
+                    user: CurrentUser, rs: RS) -> Response:
+    CommentsRepo(rs.store).resolve(candidate_id, comment_id, user.name)
+    flash(request, "comment resolved")
+    return _back(candidate_id, "#comments")
+
+
+@router.post("/candidates/{candidate_id}/text")
+async def edit_text(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
+    """Translation text (and subtitle text of languages without a cue track) as a new version."""
+    from starlette.concurrency import run_in_threadpool
+
     form = await request.form()
     version = int(str(form.get("version", "0")) or 0)
     note = str(form.get("note", ""))[:4000]
@@ -140,9 +362,10 @@ async def edit_text(
             subtitles[key[4:]] = value.strip()
         elif key.startswith("tr_") and _lang_ok(key[3:]):
             translations[key[3:]] = value.strip()
-    from starlette.concurrency import run_in_threadpool
-
     cand = await run_in_threadpool(rs.store.get_candidate, candidate_id)
+    # the original language's subtitles are its cue track: edited cue by cue, never as free text
+    if subtitles.pop(cand.language or "en", None) is not None:
+        flash(request, "the original subtitles are edited cue by cue in the cue list", "error")
     changes: dict[str, Any] = {}
     new_subs = {**cand.subtitles, **{k: v for k, v in subtitles.items() if v or k in cand.subtitles}}
     new_trs = {**cand.translations, **{k: v for k, v in translations.items() if v or k in cand.translations}}

@@ -1,18 +1,22 @@
-"""POST /candidates/{id}/export: export an approved candidate from the review app.
+"""Exports from the review app: POST /candidates/{id}/export starts a background job through the
+same `export_candidate` service as the CLI (the gate decides); the page shows its progress and
+links to the files of recorded exports.
 
-Thin: parse the form, call the `export_candidate` service the app factory was given (the app may
-not import `flows`; `counterclips review serve` injects `flows.services.exporting.export_candidate`),
-redirect back with the paths or the gate's reason. Without an injected service the route answers
-404, so an app built for review only cannot render.
+The app may not import `flows`; `counterclips review serve` injects
+`flows.services.exporting.export_candidate`. Without it the export routes answer 404. A download
+serves only a path listed in that export's own record, never a path from the request.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+import itertools
+import threading
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from clips_metadata.review_store import ExportRecord
 from clips_metadata.store import Store
@@ -23,6 +27,7 @@ from review.rules import Role
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
+_ids = itertools.count(1)
 
 
 class ExportService(Protocol):
@@ -32,8 +37,40 @@ class ExportService(Protocol):
                  progress: Progress | None = None) -> ExportRecord: ...
 
 
+@dataclass(slots=True)
+class ExportJob:
+    """One export running (or finished) in this process, shown on the candidate page."""
+
+    id: int
+    candidate_id: int
+    profile: str
+    actor: str
+    state: str = "running"  # running | done | failed
+    progress: float = 0.0
+    error: str = ""
+    record_id: int | None = None
+
+
+def _jobs(request: Request) -> dict[int, ExportJob]:
+    if not hasattr(request.app.state, "export_jobs"):
+        request.app.state.export_jobs = {}
+    return request.app.state.export_jobs
+
+
+def _run(job: ExportJob, service: ExportService, store: Store, workspace: Workspace,
+         settings: ExportSettings) -> None:
+    def progress(fraction: float) -> None:
+        job.progress = max(0.0, min(1.0, float(fraction)))
+
+    try:
+        record = service(store, workspace, job.candidate_id, settings, progress)
+        job.record_id, job.progress, job.state = record.id, 1.0, "done"
+    except Exception as exc:  # noqa: BLE001 - the reason is shown to the person who asked
+        job.state, job.error = "failed", str(exc)[:300] or type(exc).__name__
+
+
 @router.post("/candidates/{candidate_id}/export")
-async def export(
+def export(
     request: Request,
     candidate_id: CandidateId,
     user: CurrentUser,
@@ -48,8 +85,36 @@ async def export(
     require_role(user, Role.REVIEWER, Role.ADMIN)
     if profile not in PROFILE_NAMES:
         raise HTTPException(status_code=400, detail=f"unknown profile {profile!r}")
+    rs.store.get_candidate(candidate_id)  # 404 before a job exists
     settings = ExportSettings(profile=profile, platform=platform, language=language or None, actor=user.name)
-    workspace = request.app.state.workspace
-    record = await run_in_threadpool(service, rs.store, workspace, candidate_id, settings)
-    flash(request, f"exported {profile}: " + ", ".join(p.rsplit("/", 1)[-1] for p in record.paths))
-    return RedirectResponse(f"/candidates/{candidate_id}", status_code=303)
+    job = ExportJob(next(_ids), candidate_id, profile, user.name)
+    _jobs(request)[job.id] = job
+    threading.Thread(target=_run, args=(job, service, rs.store, request.app.state.workspace, settings),
+                     name=f"export-{job.id}", daemon=True).start()
+    flash(request, f"export {profile} started; progress shows below the decision")
+    return RedirectResponse(f"/candidates/{candidate_id}#export", status_code=303)
+
+
+@router.get("/exports/jobs/{job_id}")
+def job_state(request: Request, job_id: Annotated[int, Path(ge=1)], user: CurrentUser) -> Response:
+    job = _jobs(request).get(job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="no such export job")
+    return JSONResponse({"state": job.state, "progress": job.progress, "error": job.error,
+                         "candidate_id": job.candidate_id})
+
+
+@router.get("/candidates/{candidate_id}/exports/{export_id}/files/{n}")
+def download(candidate_id: CandidateId, export_id: Annotated[int, Path(ge=1)],
+             n: Annotated[int, Path(ge=0, le=100)], user: CurrentUser, rs: RS) -> Response:
+    record = next((e for e in rs.exports(candidate_id) if e.id == export_id), None)
+    if record is None or n >= len(record.paths):
+        raise HTTPException(status_code=404, detail="no such export file")
+    path = FsPath(record.paths[n])
+    if not path.is_file():
+        raise HTTPException(status_code=404, detail="the export file is no longer on disk")
+    return FileResponse(path, filename=path.name)
+
+
+def active_jobs(app: Any, candidate_id: int) -> list[ExportJob]:
+    return [j for j in getattr(app.state, "export_jobs", {}).values() if j.candidate_id == candidate_id]

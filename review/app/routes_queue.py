@@ -1,4 +1,5 @@
-"""The review queue: filtered and paged in SQL, best rank first."""
+"""The review queue: views per person ("waiting for me", "my edits", "changes requested"),
+filtered and paged in SQL, best rank first; each row shows approval progress and a snippet."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from clips_metadata.queue_rows_repo import approval_counts, snippets
 from clips_metadata.review_store import QueueFilter
 from review.app.deps import RS, CurrentUser, render
+from review.rules import required_approvals
 
 router = APIRouter()
+VIEWS = {"": "All candidates", "waiting": "Waiting for me", "mine": "My edits",
+         "changes": "Changes requested"}
 
 
 @router.get("/")
@@ -19,6 +24,7 @@ def queue(
     request: Request,
     user: CurrentUser,
     rs: RS,
+    view: Annotated[str, Query(max_length=20)] = "",
     status: Annotated[str, Query(max_length=30)] = "",
     theme: Annotated[str, Query(max_length=100)] = "",
     risk: Annotated[str, Query(max_length=100)] = "",
@@ -27,17 +33,38 @@ def queue(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
+    view = view if view in VIEWS else ""
     interview_id = int(interview) if interview.strip().isdigit() else None
-    flt = QueueFilter(status=status, theme=theme, risk=risk, interview=interview_id, language=language)
+    if view == "changes":
+        status = "changes_requested"
+    flt = QueueFilter(status=status, theme=theme, risk=risk, interview=interview_id, language=language,
+                      waiting_for=user.name if view == "waiting" else "",
+                      edited_by=user.name if view == "mine" else "")
     result = rs.queue(flt, page=page, per_page=per_page)
-    params = {k: v for k, v in (("status", status), ("theme", theme), ("risk", risk),
+    ids = [c.id for c in result.items]
+    params = {k: v for k, v in (("view", view), ("status", status), ("theme", theme), ("risk", risk),
                                 ("interview", interview), ("language", language)) if v}
 
     def page_url(n: int) -> str:
         return "/?" + urlencode({**params, "page": n, "per_page": per_page})
 
+    def view_url(v: str) -> str:
+        return "/?" + urlencode({"view": v}) if v else "/"
+
     return render(request, "queue.html", {
         "result": result, "filters": flt, "interview": interview, "facets": rs.facets(),
+        "view": view, "views": [(k, label, view_url(k)) for k, label in VIEWS.items()],
+        "approved": approval_counts(rs.store, ids), "snippets": snippets(rs.store, ids),
+        "needed": {c.id: required_approvals(c.risks) for c in result.items},
         "prev_url": page_url(page - 1) if page > 1 else "",
         "next_url": page_url(page + 1) if page < result.pages else "",
     }, user=user)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    from fastapi.responses import FileResponse
+
+    from review.app import STATIC
+
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")

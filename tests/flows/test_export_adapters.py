@@ -27,10 +27,11 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TIMED = {"created_at", "issued_at", "expires_at", "at", "signature", "nonce", "token", "id", "created_by"}
 
 
-def _seed(store: Any) -> int:
+def _seed(store: Any, workspace: Any) -> int:
     from clips_metadata.review_store import ReviewStore
     from pipeline.media import sha256_file
     from review.passwords import hash_password
+    from review.plans import Planner
     from review.service import ReviewService
     from tests.review.seed import add_candidate, add_interview
 
@@ -41,7 +42,8 @@ def _seed(store: Any) -> int:
     cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
     rs = ReviewStore(store)
     rs.add_user("rita", "reviewer", hash_password(PASSWORD))
-    ReviewService(rs).act(cid, "approve", actor="rita", role="reviewer")
+    ReviewService(rs, Planner.for_workspace(store, workspace)).act(cid, "approve", actor="rita",
+                                                                   role="reviewer")
     return cid
 
 
@@ -73,7 +75,7 @@ def test_cli_web_and_nightly_exports_give_the_same_manifest(workspace):
 
     store = Store.for_workspace(workspace)
     try:
-        cid = _seed(store)
+        cid = _seed(store, workspace)
         manifests: dict[str, bytes] = {}
 
         assert main(["export", str(cid), "--workspace", str(workspace.root), "--no-progress"]) == 0
@@ -87,7 +89,16 @@ def test_cli_web_and_nightly_exports_give_the_same_manifest(workspace):
             assert r.status_code == 303, r.text
             token = TOKEN.search(client.get("/").text).group(1)
             r = client.post(f"/candidates/{cid}/export", data={"csrf_token": token, "profile": "master"})
-            assert r.status_code == 303 and r.headers["location"] == f"/candidates/{cid}"
+            assert r.status_code == 303 and r.headers["location"].startswith(f"/candidates/{cid}")
+            # the page's export runs as a background job: wait for it to finish
+            import time
+
+            deadline = time.monotonic() + 300
+            while any(j.state == "running" for j in app.state.export_jobs.values()):
+                assert time.monotonic() < deadline, "the export job did not finish"
+                time.sleep(0.2)
+            assert [j.state for j in app.state.export_jobs.values()] == ["done"], \
+                [j.error for j in app.state.export_jobs.values()]
         manifests["web"] = _latest_manifest(store, cid)
 
         outcome = export_task.fn(str(workspace.root), workspace.db_url, cid, ("master",))

@@ -39,7 +39,7 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
         c1, c2, c3 = ids[:3]
         from review.service import ReviewService
 
-        svc = ReviewService.over(store)
+        svc = ReviewService.over(store, workspace)
         first = store.get_candidate(c1)
         span = {"start": round(first.start + 0.4, 3), "end": round(first.start + 0.7, 3)}
         svc.edit(c1, first.version, {"redactions": [span]}, actor="eddie", role="editor")
@@ -60,7 +60,12 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
         meta = vclip.metadata["counterclips"]
         assert meta["media_sha256"] == record.output_sha256
         assert meta["source_sha256"] == cand.source_sha256
-        assert (meta["source_in_s"], meta["source_out_s"]) == (round(cand.start, 3), round(cand.end, 3))
+        # the plan cuts on the source's frames (outwards), so cue times sit on the clip's frame grid
+        from pipeline.frames import media_fps, snap_to_frames
+
+        rate = media_fps(store.get_interview(cand.interview_id).media)
+        cut = (snap_to_frames(cand.start, rate, "floor"), snap_to_frames(cand.end, rate, "ceil"))
+        assert (meta["source_in_s"], meta["source_out_s"]) == (round(cut[0], 3), round(cut[1], 3))
         rng = vclip.source_range
         frame = 1 / rng.start_time.rate
         assert abs(rng.start_time.to_seconds() + meta["to_source_s"] - cand.start) <= frame
@@ -188,7 +193,7 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
         assert code == 1 and "proposed, not approved" in err
         code, _, err = _run(capsys, "export", str(c1), "--format", "edl", "--workspace", ws, *FAST)
         assert code == 1 and "not approved" in err
-        ReviewService.over(store).act(c1, "approve", actor="rita", role="reviewer")
+        ReviewService.over(store, workspace).act(c1, "approve", actor="rita", role="reviewer")
         code, out, err = _run(capsys, "export", str(c1), "--workspace", ws, *FAST)
         assert code == 0, err
 

@@ -71,6 +71,7 @@ def add_interview(
     warnings: Sequence[Warn] = (),
     consent: Consent | None = None,
     seconds_per_word: float = 0.3,
+    fps: float | None = None,
 ) -> tuple[int, int, tuple[Sentence, ...]]:
     """Register (or reuse) the interviewee, an interview, its transcript and flags.
     Returns (interview id, transcript id, sentences)."""
@@ -86,7 +87,7 @@ def add_interview(
     total = duration or (sents[-1].end + 0.5)
     media = MediaInfo(path=path, sha256=sha256 or hashlib.sha256(f"{pseudonym}{path}".encode()).hexdigest(),
                       size=1000, container="mov,mp4", duration=total,
-                      streams=(StreamInfo(0, "video", "h264", total, width=640, height=360),
+                      streams=(StreamInfo(0, "video", "h264", total, width=640, height=360, fps=fps),
                                StreamInfo(1, "audio", "aac", total, 16000, 1)))
     interview, _ = store.register_interview(media, pseudonym, language=language)
     tr = Transcript(language=language, language_probability=0.99, duration=total,

@@ -77,6 +77,11 @@ def test_every_page_and_media_route_refuses_an_anonymous_user(anon, seeded):
         assert r.status_code == 401
 
 
+def plan_of(client, candidate_id: int) -> str:
+    """The plan hash the candidate page's approve form carries (what the reviewer watches)."""
+    return client.get(f"/candidates/{candidate_id}/preview.json").json()["plan"]
+
+
 def test_a_post_without_its_csrf_token_gets_403(rita, seeded, store):
     data = {"action": "approve", "version": 1}
     assert rita.post(f"/candidates/{seeded.clean}/decide", data=data).status_code == 403
@@ -87,6 +92,10 @@ def test_a_post_without_its_csrf_token_gets_403(rita, seeded, store):
     assert rita.post("/logout").status_code == 403
     assert store.get_candidate(seeded.clean).status == "proposed"
     r = rita.post(f"/candidates/{seeded.clean}/decide", data={**data, "csrf_token": rita.csrf})
+    assert r.status_code == 303 and "stale" in rita.get(r.headers["location"]).text  # no plan named
+    assert store.get_candidate(seeded.clean).status == "proposed"
+    r = rita.post(f"/candidates/{seeded.clean}/decide",
+                  data={**data, "csrf_token": rita.csrf, "plan_hash": plan_of(rita, seeded.clean)})
     assert r.status_code == 303
     assert store.get_candidate(seeded.clean).status == "approved"
 
@@ -172,30 +181,39 @@ def test_editor_cannot_approve_and_trim_snaps_to_words(app, seeded, store):
         assert r.status_code == 303 and "may not approve" in eddie.get(r.headers["location"]).text
         assert store.get_candidate(seeded.clean).status == "proposed"
         before = store.get_candidate(seeded.clean)
-        r = eddie.post(f"/candidates/{seeded.clean}/trim",
-                       data={"csrf_token": token, "version": 1, "start": before.start + 0.37,
-                             "end": before.end - 0.41})
+        trim = {"csrf_token": token, "version": 1, "start": f"{before.start + 0.37:.3f}",
+                "end": f"{before.end - 0.41:.3f}"}
+        r = eddie.post(f"/candidates/{seeded.clean}/trim", data=trim)
+        # a mid-sentence cut is warned next to the form, with the typed values kept
+        assert r.status_code == 422 and "mid-way" in r.text and trim["start"] in r.text
+        r = eddie.post(f"/candidates/{seeded.clean}/trim", data={**trim, "confirm": "yes"})
         assert r.status_code == 303
         after = store.get_candidate(seeded.clean)
         ctx_words = [w for s in store.get_sentences(after.transcript_id) for w in s.words]
         assert after.version == 2 and after.status == "proposed"
-        assert any(abs(w.start - after.start) < 1e-6 for w in ctx_words)
-        assert any(abs(w.end - after.end) < 1e-6 for w in ctx_words)
+        frame = 1 / 25  # the seeded media has no frame rate: the default grid
+        assert abs(after.start * 25 - round(after.start * 25)) < 1e-6
+        assert any(0 <= w.start - after.start < frame for w in ctx_words)
+        assert any(0 <= after.end - w.end < frame for w in ctx_words)
         # stale form (version 1) is refused as a conflict
         r = eddie.post(f"/candidates/{seeded.clean}/trim",
-                       data={"csrf_token": token, "version": 1, "start": 1.0, "end": 5.0})
+                       data={"csrf_token": token, "version": 1, "start": "1.0", "end": "5.0",
+                             "confirm": "yes"})
         assert r.status_code == 303 and "now version 2" in eddie.get(r.headers["location"]).text
         assert store.get_candidate(seeded.clean).version == 2
-        r = eddie.post(f"/candidates/{seeded.clean}/text",
-                       data={"csrf_token": token, "version": 2, "sub_en": "A <b>new</b> line."})
+        page = eddie.get(f"/candidates/{seeded.clean}").text
+        cue_id = re.search(r'id="cue-text-([^"]+)"', page).group(1)
+        r = eddie.post(f"/candidates/{seeded.clean}/cues/{cue_id}",
+                       data={"csrf_token": token, "version": 2, "op": "text", "text": "A <b>new</b> line."})
         assert r.status_code == 303
-        assert store.get_candidate(seeded.clean).subtitles["en"] == "A <b>new</b> line."
+        assert "A <b>new</b> line." in store.get_candidate(seeded.clean).subtitles["en"]
         page = eddie.get(f"/candidates/{seeded.clean}").text
         assert "A &lt;b&gt;new&lt;/b&gt; line." in page and "eddie" in page
     with TestClient(app, follow_redirects=False) as rita:
         token = login(rita, "rita")
         r = rita.post(f"/candidates/{seeded.clean}/decide",
-                      data={"csrf_token": token, "action": "approve", "version": 3})
+                      data={"csrf_token": token, "action": "approve", "version": 3,
+                            "plan_hash": plan_of(rita, seeded.clean)})
         assert r.status_code == 303 and store.get_candidate(seeded.clean).status == "approved"
 
 
@@ -204,11 +222,13 @@ def test_risky_approval_via_web_needs_acks_and_two_reviewers(app, seeded, store)
     with TestClient(app, follow_redirects=False) as c:
         token = login(c, "rita")
         r = c.post(f"/candidates/{seeded.risky}/decide",
-                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks[:1]})
+                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks[:1],
+                         "plan_hash": plan_of(c, seeded.risky)})
         assert r.status_code == 303 and "acknowledge every risk" in c.get(r.headers["location"]).text
         assert store.get_candidate(seeded.risky).status == "proposed"
         r = c.post(f"/candidates/{seeded.risky}/decide",
-                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks})
+                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks,
+                         "plan_hash": plan_of(c, seeded.risky)})
         assert r.status_code == 303 and store.get_candidate(seeded.risky).status == "in_review"
         assert "1 of 2 approvals" in c.get(f"/candidates/{seeded.risky}").text
 

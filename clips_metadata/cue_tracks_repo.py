@@ -1,0 +1,59 @@
+"""Cue tracks of candidate versions (table `cue_tracks`, revision 0005).
+
+A version's track in a language is either *hashed* (written with the version by an edit or a
+trim, and covered by its version hash) or *derived* (built with `build_track` on first view from
+the version's words, in/out and fps, all already hashed, and stored so every reader sees the same
+cues). Callers pass the Store (its `read()`/`transaction()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from clips_metadata.rows import utc_now
+from clips_metadata.tables import CueTrackRow
+from pipeline.cue_track import CueTrack
+from pipeline.cue_track_io import track_from_dict, track_to_dict
+
+
+def tracks_in(s: Session, candidate_id: int, version: int, *, hashed_only: bool = False
+              ) -> dict[str, dict[str, Any]]:
+    """The stored track dicts of one version by language, inside a caller's session."""
+    q = sa.select(CueTrackRow).where(CueTrackRow.candidate_id == candidate_id, CueTrackRow.version == version)
+    if hashed_only:
+        q = q.where(CueTrackRow.hashed.is_(True))
+    return {r.language: dict(r.track) for r in s.scalars(q)}
+
+
+def write_tracks(s: Session, candidate_id: int, version: int, tracks: Mapping[str, Mapping[str, Any]],
+                 *, hashed: bool) -> None:
+    """Insert a version's tracks inside a caller's transaction (a version's tracks never change)."""
+    now = utc_now()
+    for language, data in tracks.items():
+        s.add(CueTrackRow(candidate_id=candidate_id, version=version, language=language,
+                          track=dict(data), hashed=hashed, created_at=now))
+
+
+class CueTracksRepo:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def tracks(self, candidate_id: int, version: int) -> dict[str, CueTrack]:
+        with self.store.read() as s:
+            return {lang: track_from_dict(d) for lang, d in tracks_in(s, candidate_id, version).items()}
+
+    def hashed(self, candidate_id: int, version: int) -> dict[str, dict[str, Any]]:
+        """The tracks the version hash covers (for `hash_fields(..., cue_tracks=...)`)."""
+        with self.store.read() as s:
+            return tracks_in(s, candidate_id, version, hashed_only=True)
+
+    def save_derived(self, candidate_id: int, version: int, tracks: Mapping[str, CueTrack]) -> None:
+        """Store tracks built on first view; a concurrent first view that won keeps its rows."""
+        with self.store.transaction() as s:
+            have = set(tracks_in(s, candidate_id, version))
+            write_tracks(s, candidate_id, version,
+                         {k: track_to_dict(t) for k, t in tracks.items() if k not in have}, hashed=False)
