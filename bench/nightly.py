@@ -1,20 +1,23 @@
-"""Benchmark of the nightly flow (issue 7). Writes its section of bench/RESULTS.md.
+"""Benchmark of a nightly run end to end (issues 7 and 19). Writes its section of bench/RESULTS.md.
 
-    .venv/bin/python bench/nightly.py [--no-write]
+    .venv/bin/python bench/nightly.py [--no-write] [--skip-translated]
 
-Two footage sets: English (the bundled demo interview plus real English speech from
-../shared/media) and non-English with the English translation on (French, Catalan, Japanese,
-German, Arabic). For each set, in one process:
+What an operator's `counterclips run --no-exports` does, on the footage of ../shared/media:
 
-1. direct: the same ingest steps (`flows.services.ingesting` probe → transcribe → flag → propose) called in
-   a plain loop, models loaded once, into a fresh store;
-2. flow: `run_nightly` over a fresh workspace holding the same files (proxies and exports off,
-   so both sides do the same work), models loaded once by the flow's workers;
-3. second: `run_nightly` again over the unchanged workspace.
+* English: the bundled demo interview, real English recordings, and four synthetic 720p
+  interview videos (espeak-ng speech over a moving 1280×720 test picture, made here once);
+* translated: non-English recordings with the English translation on.
 
-Prefect's temporary server is started once up front (a scheduled deployment keeps one running)
-and its start-up time is reported separately. Models are reloaded for every measurement.
-Figures are ratios; footage hours are the probed durations.
+Each set goes through `run_nightly` (local task runner, counts from the cores) on a fresh
+workspace, review proxies included. While it runs, a sampler reads which steps are active in
+this process every 20 ms (`flows.nightly_worker.ACTIVE`) and gives each tick to one stage
+(transcribe > flag > propose > probe > proxy); ticks with none are the flow's own time
+(Prefect task bookkeeping, scanning, the report). So the per-stage table adds up to the wall
+time, and "proxy" counts only encode time that nothing heavier overlapped. Prefect's temporary
+server start-up is measured separately and added to the overhead, as a one-shot run pays it.
+The same English files are then transcribed alone (decode + Whisper, model loaded once): the
+limit the run is compared with. Peak RSS: this process (models, flow, threads) and, separately,
+its largest child (ffmpeg) and the Prefect server.
 """
 
 from __future__ import annotations
@@ -22,31 +25,77 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared" / "media"
 RESULTS = REPO / "bench" / "RESULTS.md"
-SECTION = "## Nightly flow (issue 7, `bench/nightly.py`)"
+SECTION = "## Nightly run end to end, proxies included (issue 19, `bench/nightly.py`)"
+SYNTH_DIR = Path(tempfile.gettempdir()) / "cc-bench-synthetic-720p"
 
 ENGLISH = ("vid_en_manifesto_audiobook.mp4", "en_apollo11_radio_multispk.mp3",
            "en_2spk_phonecall_pyannote.wav", "en_4spk_ami_meeting_tst00.wav", "en_dialogue_gloria.mp3",
            "en_3spk_clips_picovoice_leopard.wav", "vid_en_talkinghead_katiehill.mp4", "en_jfk_inaugural.flac")
 TRANSLATED = ("fr_smartphone_discussion.mp3", "fr_bfmtv_radio.mp3", "ja_google_news_talk.mp3",
               "ca_read_gossos.mp3", "de_gaenswein_interview.mp3", "ar-eg_conversational_klaam.wav")
+STAGE_ORDER = ("transcribe", "flag", "propose", "probe", "proxy")
+
+# What the synthetic interviewees say: former members on recruitment, violence and leaving.
+SYNTH_TEXTS = (
+    "When I joined I was nineteen. They promised me a family and a purpose, and for a while it "
+    "felt true. Then they asked me to hurt people who had done nothing to me. I saw a friend beaten "
+    "for asking a question. That was when I knew the promises were lies, and I started planning "
+    "how to leave without them finding out.",
+    "The recruiter found me online. He listened to me when nobody else did. Every week the videos "
+    "got more violent, and every week I believed a little more. Looking back, I was being groomed. "
+    "If you are watching this and someone like him is talking to you, please talk to someone you "
+    "trust before it is too late.",
+    "Leaving was the hardest thing I have ever done. I lost every friend I had. They threatened my "
+    "mother. A counsellor helped me find a job and a flat, and slowly I learned to live without "
+    "hate. Today I work with young people so that they never make the choice I made.",
+    "Inside the group nobody could disagree. The leaders lived well while we had nothing. They said "
+    "violence would bring justice, but all it brought was prison and funerals. I regret the harm I "
+    "caused. I cannot undo it, but I can tell the truth about what it was really like.",
+)
 
 
-def _files(names: tuple[str, ...], with_demo: bool) -> list[Path]:
-    from flows.demo import DEMO_MEDIA
+def synthetic_videos() -> list[Path]:
+    """Four 720p H.264/AAC interview videos, espeak-ng speech over a moving test picture."""
+    import imageio_ffmpeg
 
-    out = [DEMO_MEDIA] if with_demo else []
-    out += [SHARED / n for n in names if (SHARED / n).is_file()]
+    espeak = shutil.which("espeak-ng") or shutil.which("espeak")
+    if espeak is None:
+        print("note: espeak-ng not found; no synthetic videos")
+        return []
+    SYNTH_DIR.mkdir(exist_ok=True)
+    out: list[Path] = []
+    for i, text in enumerate(SYNTH_TEXTS):
+        video = SYNTH_DIR / f"synthetic_interview_{i + 1}_720p.mp4"
+        if not video.is_file():
+            wav = SYNTH_DIR / f"speech_{i + 1}.wav"
+            subprocess.run([espeak, "-v", "en-us", "-s", "140", "-w", str(wav), text], check=True)
+            tmp = video.with_suffix(".part.mp4")
+            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y",
+                            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-i", str(wav),
+                            "-shortest", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", str(tmp)], check=True)
+            tmp.replace(video)
+        out.append(video)
     return out
+
+
+def _files(names: tuple[str, ...], extra: list[Path]) -> list[Path]:
+    return [SHARED / n for n in names if (SHARED / n).is_file()] + extra
 
 
 def _fresh_workspace(files: list[Path]):  # noqa: ANN202 - Workspace
@@ -59,83 +108,93 @@ def _fresh_workspace(files: list[Path]):  # noqa: ANN202 - Workspace
 
 
 def _reset_worker_resources() -> None:
-    from flows import nightly_worker as tasks
+    from flows import nightly_worker as work
 
-    tasks.RESOURCES.close()
-    tasks.RESOURCES.__init__()  # drop loaded models so every measurement pays for loading
-
-
-def run_direct(files: list[Path], translate: bool) -> tuple[float, float, int]:
-    """The stages called straight, no Prefect. Returns (seconds, footage seconds, candidates)."""
-    from clips_metadata.store import Store
-    from flows.services import ingesting as ingest
-    from pipeline.themes import Flagger
-    from pipeline.transcribe import TranscribeOptions, load_backend
-
-    ws = _fresh_workspace(files)
-    os.environ.pop("COUNTERCLIPS_DB_URL", None)
-    t0 = time.perf_counter()
-    store = Store.open(ws.db_url)
-    options = TranscribeOptions(translate=translate)
-    backend = load_backend(options)
-    flagger = Flagger.load()
-    footage, candidates = 0.0, 0
-    for f in files:
-        iv = ingest.probe_step(store, ws.inbox / f.name)
-        ingest.transcribe_step(store, iv.id, options, backend=backend, workspace=ws, path=ws.inbox / f.name)
-        ingest.flag_step(store, iv.id, flagger=flagger)
-        candidates += len(ingest.propose_step(store, iv.id, flagger=flagger))
-        footage += iv.duration
-    seconds = time.perf_counter() - t0
-    store.close()
-    shutil.rmtree(ws.root, ignore_errors=True)
-    return seconds, footage, candidates
+    work.RESOURCES.close()
+    work.RESOURCES.__init__()  # drop loaded models so the run pays for loading, as a real one does
 
 
-def run_flow(files: list[Path], translate: bool,
-             server: object = None) -> tuple[float, float, float, int, dict[str, float], float]:
-    """The flow twice over one workspace. Returns (first s, second s, footage s, candidates, stages,
-    CPU s of the first run)."""
+class Sampler:
+    """Gives each 20 ms of wall time to the heaviest step active then (or to "orchestration")."""
+
+    def __init__(self, period: float = 0.02) -> None:
+        self.period = period
+        self.ticks: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from flows.nightly_worker import ACTIVE
+
+        last = time.perf_counter()
+        while not self._stop.is_set():
+            time.sleep(self.period)
+            now = time.perf_counter()
+            active = {k for k, v in ACTIVE.items() if v > 0}
+            self.ticks[next((s for s in STAGE_ORDER if s in active), "orchestration")] += now - last
+            last = now
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_set(files: list[Path], translate: bool) -> dict[str, object]:
     from flows.nightly import NightlyOptions, run_nightly
     from flows.nightly_worker import WorkOptions
 
     ws = _fresh_workspace(files)
-    options = NightlyOptions(settle_seconds=0.0, build_proxies=False, render_exports=False,
+    options = NightlyOptions(settle_seconds=0.0, build_proxies=True, render_exports=False,
                              work=replace(WorkOptions(), translate=translate))
     _reset_worker_resources()
-    cpu0 = _cpu_seconds(server)
     t0 = time.perf_counter()
-    first = run_nightly(ws, options)
-    t_first = time.perf_counter() - t0
-    cpu_first = _cpu_seconds(server) - cpu0
-    t0 = time.perf_counter()
-    second = run_nightly(ws, options)
-    t_second = time.perf_counter() - t0
-    assert second.files_processed == 0, "the second run did work"
-    failed = [f for f in first.files if f.status not in ("processed", "resumed")]
+    with Sampler() as sampler:
+        report = run_nightly(ws, options)
+    wall = time.perf_counter() - t0
+    failed = [(f.name, f.reason) for f in report.files if f.status not in ("processed", "resumed")]
     if failed:
-        print(f"warning: {len(failed)} file(s) not processed: {[(f.name, f.reason) for f in failed]}")
-    footage = sum(f.duration for f in first.files)
+        print(f"warning: not processed: {failed}")
+    footage = sum(f.duration for f in report.files)
+    video = {f.name for f in report.files if f.name.endswith(".mp4")}
+    proxies = sorted(ws.proxies.glob("*.mp4"))
+    stills = len(list(ws.proxies.glob("*.png")))
+    out = {"files": len(report.files), "footage": footage, "wall": wall, "ticks": dict(sampler.ticks),
+           "stage_seconds": dict(report.stage_seconds), "candidates": report.candidates_proposed,
+           "proxies": len(proxies), "stills": stills, "video_files": len(video),
+           "video_footage": sum(f.duration for f in report.files if f.name in video),
+           "threads": options.work.cpu_threads, "workers": options.max_workers,
+           "slots": options.work.heavy_slots}
     _reset_worker_resources()
     shutil.rmtree(ws.root, ignore_errors=True)
-    return t_first, t_second, footage, first.candidates_proposed, dict(first.stage_seconds), cpu_first
+    return out
 
 
-def _cpu_seconds(server: object = None) -> float:
-    """CPU time (user + system) of this process, its finished children and the Prefect server
-    process: contention on a shared machine stretches wall time, not CPU time. The flow's
-    direct side is timed around `run_direct`, the flow side around its first run only."""
-    import resource
+def transcription_alone(files: list[Path]) -> float:
+    """Seconds to decode and transcribe `files` one after another, the model loaded once
+    before the clock starts (loading is in the run's figure, so this limit is generous)."""
+    from pipeline.media import load_audio
+    from pipeline.transcribe import TranscribeOptions, load_backend, transcribe_audio
 
-    import psutil
+    options = TranscribeOptions()
+    backend = load_backend(options)
+    t0 = time.perf_counter()
+    for f in files:
+        transcribe_audio(load_audio(f), options, backend)
+    return time.perf_counter() - t0
 
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-    proc = getattr(server, "server_process", None)
-    if proc is not None and proc.poll() is None:
-        t = psutil.Process(proc.pid).cpu_times()
-        total += t.user + t.system
-    return total
+
+def _vm_hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def write_section(text: str) -> None:
@@ -149,104 +208,136 @@ def write_section(text: str) -> None:
     os.replace(tmp, RESULTS)
 
 
+def _table(label: str, r: dict[str, object], server_start: float) -> list[str]:
+    wall = float(r["wall"])  # type: ignore[arg-type]
+    ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
+    total = wall + server_start
+    rows = [f"| {label} stage | seconds | share of the run |", "|---|---|---|"]
+    for stage in (*STAGE_ORDER, "orchestration"):
+        s = ticks.get(stage, 0.0)
+        name = f"{stage} (not overlapped)" if stage == "proxy" else stage
+        rows.append(f"| {name} | {s:.1f} | {100 * s / total:.1f} % |")
+    rows.append(f"| Prefect server start-up | {server_start:.1f} | {100 * server_start / total:.1f} % |")
+    summed = sum(ticks.values()) + server_start
+    rows.append(f"| **wall** | **{total:.1f}** | the rows above sum to {summed:.1f} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
-    parser.add_argument("--repeat", type=int, default=2, help="measurements per side, best kept (2)")
+    parser.add_argument("--skip-translated", action="store_true", help="English set only")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not found")
         return 0
+    from flows.demo import DEMO_MEDIA
+
+    english = _files(ENGLISH, [DEMO_MEDIA, *synthetic_videos()])
+    translated = _files(TRANSLATED, [])
     home = Path(tempfile.mkdtemp(prefix="cc-bench-prefect-"))
     os.environ.update({"PREFECT_HOME": str(home), "PREFECT_PROFILES_PATH": str(home / "profiles.toml"),
                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
                        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"})
     os.environ.pop("PREFECT_API_URL", None)
+    os.environ.pop("COUNTERCLIPS_DB_URL", None)
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    load_before = os.getloadavg()
+    # A workspace's first run also creates Prefect's database; later runs find it migrated.
+    t0 = time.perf_counter()
+    cold = SubprocessASGIServer()
+    cold.start(timeout=120)
+    cold_start = time.perf_counter() - t0
+    cold.stop()
     t0 = time.perf_counter()
     server = SubprocessASGIServer()
     server.start(timeout=120)
     server_start = time.perf_counter() - t0
-    figures: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, object]] = {}
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
-            for label, names, translate in (("English", ENGLISH, False), ("translated", TRANSLATED, True)):
-                files = _files(names, with_demo=(label == "English"))
-                direct: list[float] = []
-                flows: list[tuple[float, float, float]] = []
-                for i in range(args.repeat):
-                    # A-B-B-A order, best of each: this machine is shared, so noise only adds time.
-                    order = ("direct", "flow") if i % 2 == 0 else ("flow", "direct")
-                    for what in order:
-                        cpu0 = _cpu_seconds(server)
-                        if what == "direct":
-                            d_s, _, d_cands = run_direct(files, translate)
-                            direct.append((d_s, _cpu_seconds(server) - cpu0))
-                        else:
-                            f_s, s_s, footage, cands, stages, f_cpu = run_flow(files, translate, server)
-                            flows.append((f_s, s_s, f_cpu))
-                best = min(flows)
-                figures[label] = {"files": len(files), "footage": footage, "direct": min(direct)[0],
-                                  "flow": best[0], "second": min(f[1] for f in flows),
-                                  "cpu": min(f[2] for f in flows), "direct_cpu": min(d[1] for d in direct),
-                                  "cands": cands, "direct_cands": d_cands,
-                                  "transcribe": stages.get("transcribe", 0.0)}
-                print(label, figures[label], stages, flush=True)
-            load = os.getloadavg()[1]
+            results["English"] = run_set(english, translate=False)
+            print("English", results["English"], flush=True)
+            if not args.skip_translated and translated:
+                results["translated"] = run_set(translated, translate=True)
+                print("translated", results["translated"], flush=True)
+        alone = transcription_alone(english)
+        proc = getattr(server, "server_process", None)
+        server_rss = _vm_hwm_mb(proc.pid) if proc is not None else 0.0
     finally:
         server.stop()
         shutil.rmtree(home, ignore_errors=True)
+    load_after = os.getloadavg()
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip()
 
-    en, tr = figures["English"], figures["translated"]
-
-    def hph(f: dict[str, float]) -> float:
-        return (f["footage"] / 3600) / (f["flow"] / 3600)
-
+    en = results["English"]
     cores = os.cpu_count() or 1
 
-    def cpu_bound(f: dict[str, float]) -> float:
-        # What the same CPU work gives when it has every core to itself.
-        return f["footage"] / (f["cpu"] / cores)
+    def hph(r: dict[str, object], with_server: bool = True) -> float:
+        return float(r["footage"]) / (float(r["wall"]) + (server_start if with_server else 0.0))  # type: ignore[arg-type]
 
+    def overhead(r: dict[str, object]) -> float:
+        ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
+        return (ticks.get("orchestration", 0.0) + server_start) / (float(r["wall"]) + server_start)  # type: ignore[arg-type]
+
+    def bookkeeping(r: dict[str, object]) -> float:
+        ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
+        return ticks.get("orchestration", 0.0) / float(r["wall"])  # type: ignore[arg-type]
+
+    en_wall = float(en["wall"]) + server_start  # type: ignore[arg-type]
+    en_min = float(en["footage"]) / 60  # type: ignore[arg-type]
+    proxy_s = float(en["stage_seconds"].get("proxy", 0.0))  # type: ignore[union-attr]
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cores} cores shared with "
-        f"other jobs (5-min load average {load:.1f} during the run), faster-whisper `base` int8 batched "
-        f"(packaged weights), default flagger; best of {args.repeat} per side, A-B-B-A order.",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, on {cores} cores "
+        f"shared with other agents (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
+        f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
+        f"One `run_nightly` per set, local runner, {en['workers']} worker threads, "
+        f"{en['slots']} heavy slot(s), {en['threads']} threads per transcription (BLAS pinned to 1), "
+        "faster-whisper `base` int8, proxies on (360p x264 ultrafast, keyframe every 1 s; "
+        "audio-only: AAC + waveform still), exports off. "
+        "Models load inside the run; Prefect's temporary server start-up is counted, as a one-shot "
+        f"`counterclips run` pays it ({server_start:.1f} s with the workspace's Prefect database "
+        f"already made; the very first run of a workspace took {cold_start:.1f} s; 0 when "
+        "`counterclips schedule` keeps a server for the workspace, which `run` now reuses).",
         "",
         "| measure | target | result |",
         "|---|---|---|",
-        f"| English footage per wall-clock hour, inbox → candidates | ≥ 8 h/h | **{hph(en):.1f} h/h** "
-        f"({en['files']:.0f} files, {en['footage'] / 60:.1f} min in {en['flow']:.1f} s) |",
-        f"| with English translation (fr, ca, ja, de, ar) | ≥ 5 h/h | **{hph(tr):.1f} h/h** "
-        f"({tr['files']:.0f} files, {tr['footage'] / 60:.1f} min in {tr['flow']:.1f} s) |",
-        f"| orchestration overhead vs the same stages called directly, English | < 15 % | "
-        f"**{100 * (en['flow'] / en['direct'] - 1):+.1f} %** ({en['flow']:.1f} s vs {en['direct']:.1f} s) |",
-        f"| same, translated set | < 15 % | **{100 * (tr['flow'] / tr['direct'] - 1):+.1f} %** "
-        f"({tr['flow']:.1f} s vs {tr['direct']:.1f} s) |",
-        f"| orchestration overhead in CPU time (this process + Prefect server), English | < 15 % | "
-        f"**{100 * (en['cpu'] / en['direct_cpu'] - 1):+.1f} %** "
-        f"({en['cpu']:.1f} s vs {en['direct_cpu']:.1f} s) |",
-        f"| same, translated set | < 15 % | **{100 * (tr['cpu'] / tr['direct_cpu'] - 1):+.1f} %** "
-        f"({tr['cpu']:.1f} s vs {tr['direct_cpu']:.1f} s) |",
-        f"| second run over unchanged footage vs first, English | < 5 % | "
-        f"**{100 * en['second'] / en['flow']:.1f} %** ({en['second']:.2f} s) |",
-        f"| same, translated set | < 5 % | **{100 * tr['second'] / tr['flow']:.1f} %** "
-        f"({tr['second']:.2f} s) |",
-        "",
-        f"Contention check: transcription alone ran at {en['transcribe'] / en['footage']:.3f} × real time "
-        f"here (0.067-0.08 measured on an idle machine). Footage over the flow's CPU time "
-        f"spread on {cores} cores gives {cpu_bound(en):.1f} h/h English and {cpu_bound(tr):.1f} h/h "
-        "translated: an upper bound for an unshared machine (it assumes every core busy throughout).",
-        "",
-        f"Prefect's temporary server took {server_start:.1f} s to start; it is started once (as under "
-        "`counterclips schedule`) and not counted above. A one-shot `counterclips run` with no Prefect "
-        f"server configured pays it once: with it, English overhead would be "
-        f"{100 * ((en['flow'] + server_start) / en['direct'] - 1):+.1f} %. Candidates proposed: "
-        f"{en['cands']:.0f} (direct {en['direct_cands']:.0f}) English, {tr['cands']:.0f} "
-        f"(direct {tr['direct_cands']:.0f}) translated.",
+        f"| English footage per wall-clock hour, inbox → candidates + review proxies | ≥ 12 h/h | "
+        f"**{hph(en):.1f} h/h** ({en['files']} files, {en_min:.1f} min in {en_wall:.1f} s; "
+        f"{hph(en, False):.1f} h/h with a Prefect server already running) |",
     ]
+    if "translated" in results:
+        tr = results["translated"]
+        lines.append(f"| with English translation | ≥ 6 h/h | **{hph(tr):.1f} h/h** ({tr['files']} files, "
+                     f"{float(tr['footage']) / 60:.1f} min in {float(tr['wall']) + server_start:.1f} s) |")  # type: ignore[arg-type]
+    lines += [
+        f"| the run vs transcription alone on the same English files | ≤ 1.25× | "
+        f"**{en_wall / alone:.2f}×** ({float(en['wall']) / alone:.2f}× with a server running; "  # type: ignore[arg-type]
+        f"transcription alone {alone:.1f} s = {alone / (en_min * 60):.3f}× real time here) |",
+        f"| orchestration overhead (time in no stage + server start-up), English | ≤ 10 % | "
+        f"**{100 * overhead(en):.1f} %** ({100 * bookkeeping(en):.1f} % with a server running) |",
+    ]
+    if "translated" in results:
+        tr = results["translated"]
+        lines.append(f"| same, translated | ≤ 10 % | **{100 * overhead(tr):.1f} %** "
+                     f"({100 * bookkeeping(tr):.1f} % with a server running) |")
+    lines += [
+        f"| peak RSS, this process (models, flow) | ≤ 2 GB | **{self_rss:.0f} MB** (largest child "
+        f"{child_rss:.0f} MB, Prefect server {server_rss:.0f} MB) |",
+        f"| proxy encode cost / source duration, English ({en['proxies']} proxies, {en['stills']} stills) | "
+        f"— | {proxy_s / float(en['footage']):.3f}× ({proxy_s:.1f} s of encode, mostly overlapped) |",  # type: ignore[arg-type]
+        "",
+        *_table("English", en, server_start),
+    ]
+    if "translated" in results:
+        lines += ["", *_table("translated", results["translated"], server_start)]
+    lines += ["", f"Candidates proposed: {en['candidates']} English"
+              + (f", {results['translated']['candidates']} translated." if "translated" in results else ".")]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:

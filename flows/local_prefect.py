@@ -34,6 +34,10 @@ def prepare(ws: Workspace, quiet: bool = False, force_local_home: bool = False) 
     force_local_home: keep Prefect's state in the workspace even when a profiles file exists
         (the demo must not depend on or change a user's Prefect setup); PREFECT_API_URL still wins.
     """
+    if not os.environ.get("PREFECT_API_URL") and (running := running_server(ws)):
+        # `counterclips schedule` is serving this workspace: a one-shot run uses its server
+        # instead of paying a temporary one's start-up (several seconds, more on a busy machine).
+        os.environ["PREFECT_API_URL"] = running
     if not os.environ.get("PREFECT_API_URL") and (force_local_home or not has_user_config()):
         home = ws.root / ".prefect"
         home.mkdir(parents=True, exist_ok=True)
@@ -46,6 +50,21 @@ def prepare(ws: Workspace, quiet: bool = False, force_local_home: bool = False) 
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _url_file(ws: Workspace) -> Path:
+    return ws.root / ".prefect" / "server.url"
+
+
+def running_server(ws: Workspace) -> str | None:
+    """The API URL of the local server `local_server` keeps for `ws`, when it answers."""
+    try:
+        url = _url_file(ws).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not url.startswith("http://127.0.0.1:") or not _healthy(url):
+        return None
+    return url
 
 
 class LocalServerError(CounterclipsError):
@@ -99,8 +118,10 @@ def local_server(ws: Workspace, timeout: float = 120.0) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise LocalServerError(f"the local Prefect server did not answer within {timeout:.0f} s")
             time.sleep(0.3)
+        _url_file(ws).write_text(url + "\n", encoding="utf-8")  # `running_server` finds it here
         yield url
     finally:
+        _url_file(ws).unlink(missing_ok=True)
         stop_process(proc, 20.0)
 
 

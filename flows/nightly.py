@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, neutral
 from pipeline import labels
 from pipeline.errors import CounterclipsError
 from pipeline.labels import CREDIBILITY
+from pipeline.threads import run_counts
 
 TASK_RUNNERS = ("local", "dask")
 
@@ -52,8 +53,9 @@ class NightlyOptions:
 
     settle_seconds: ignore inbox files modified less than this long ago (uploads in progress).
     work: model, translation and CPU limits for the per-file steps (`flows.nightly_worker.WorkOptions`).
-    max_workers: threads of the local task runner. 3 lets probing, proxies and the store's I/O
-        overlap with the one transcription `heavy_slots` allows.
+    max_workers: threads of the local task runner (`pipeline.threads.run_counts`: the heavy
+        slots plus two, 3 on 2 cores), so probing and the ffmpeg proxy encodes overlap with the
+        transcriptions `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.
     render_exports: render every approved candidate whose current version is not exported yet.
     render_previews: render the plan preview of every candidate in review that has none yet
@@ -65,7 +67,7 @@ class NightlyOptions:
 
     settle_seconds: float = 60.0
     work: work.WorkOptions = work.WorkOptions()
-    max_workers: int = 3
+    max_workers: int = field(default_factory=lambda: run_counts().workers)
     build_proxies: bool = True
     render_exports: bool = True
     render_previews: bool = True
@@ -148,7 +150,23 @@ def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
 
     t0 = time.perf_counter()
     store = work.RESOURCES.store(db_url)
-    path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+    with work.running("proxy"):
+        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+    return str(path or ""), time.perf_counter() - t0
+
+
+@task(name="file-review-proxy", **_IO)
+def file_proxy_task(prev: work.StepResult, root: str, db_url: str) -> tuple[str, float]:
+    """The proxy of a file whose candidates were just proposed (none when it has none), run as
+    soon as its chain ends so the encode overlaps the next file's transcription."""
+    from flows.services.ingesting import make_review_proxy
+
+    t0 = time.perf_counter()
+    store = work.RESOURCES.store(db_url)
+    if prev.interview_id is None:
+        return "", 0.0
+    with work.running("proxy"):
+        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(prev.interview_id))
     return str(path or ""), time.perf_counter() - t0
 
 
@@ -248,23 +266,35 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
                                     stage="scan", reason=prob.reason))
         failures.append(Failure(prob.path.name, "scan", prob.reason))
 
-    # Breadth first: every probe, then every transcription... so the thread pool probes all
-    # files while the single heavy slot transcribes, and a Dask cluster sees the whole graph.
+    # File by file, each chain ending in its proxy: the thread pool takes tasks in submission
+    # order, so file 1's proxy encode (an ffmpeg subprocess) runs while file 2 transcribes in
+    # the heavy slot. A Dask cluster sees the whole graph all the same.
     jobs = [work.FileJob.of(ws, item, options.work) for item in scan.items]
     done = _io(plan_task, options)(jobs)
     for job in [j for j in jobs if j.sha256 in done]:
         outcomes.append(_file_outcome(job, db_url, "skipped", done[job.sha256], (), 0))
     jobs = [j for j in jobs if j.sha256 not in done]
-    probe = _io(probe_task, options)
-    probes = [probe.submit(job) for job in jobs]
-    trans = [transcribe_task.submit(p, job) for p, job in zip(probes, jobs, strict=True)]
-    diars = [diarize_task.submit(t, job) for t, job in zip(trans, jobs, strict=True)]
-    flags = [flag_task.submit(d, job) for d, job in zip(diars, jobs, strict=True)]
-    props = [propose_task.submit(f, job) for f, job in zip(flags, jobs, strict=True)]
+    probe, file_proxy = _io(probe_task, options), _io(file_proxy_task, options)
+    probes, trans, diars, flags, props, file_proxies = [], [], [], [], [], []
+    for job in jobs:
+        probes.append(probe.submit(job))
+        trans.append(transcribe_task.submit(probes[-1], job))
+        diars.append(diarize_task.submit(trans[-1], job))
+        flags.append(flag_task.submit(diars[-1], job))
+        props.append(propose_task.submit(flags[-1], job))
+        if options.build_proxies:
+            file_proxies.append(file_proxy.submit(props[-1], root, db_url))
     # Wait on every future, not just the last of each chain: a Dask future learns its final
     # state only from its own wait(); asking the API instead could see a stale "Running".
-    for fut in (*probes, *trans, *diars, *flags, *props):
+    for fut in (*probes, *trans, *diars, *flags, *props, *file_proxies):
         fut.wait()
+    proxies_built = 0
+    for fut in file_proxies:
+        if fut.state.is_completed():
+            made, seconds = fut.result()
+            stage_seconds["proxy"] += seconds
+            proxies_built += bool(made)
+        # a failed encode is retried (and reported) by the sweep below
 
     new_candidates: list[int] = []
     touched_interviews: list[int] = []
@@ -304,9 +334,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
                                         interview_id=interview_id, stage=stage, reason=reason))
             failures.append(Failure(job.name, stage, reason + " (left in the inbox; the next run retries)"))
 
-    proxies_built = 0
     if options.build_proxies:
-        proxies_built = _build_proxies(ws, db_url, options, stage_seconds, failures, notes)
+        proxies_built += _build_proxies(ws, db_url, options, stage_seconds, failures, notes)
     if options.render_previews:
         _render_previews(ws, db_url, options, stage_seconds, failures)
     exports: list[ExportOutcome] = []
@@ -463,12 +492,12 @@ def _tallies(db_url: str, candidate_ids: Sequence[int],
 # ------------------------------------------------------------------------- entry points
 
 
-def build_task_runner(kind: str = "local", address: str | None = None, max_workers: int = 3) -> Any:
+def build_task_runner(kind: str = "local", address: str | None = None, max_workers: int | None = None) -> Any:
     """The Prefect task runner for `kind` ("local": threads here; "dask": an existing cluster)."""
     if kind == "local":
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner(max_workers=max_workers)
+        return ThreadPoolTaskRunner(max_workers=max_workers or run_counts().workers)
     if kind == "dask":
         if not address:
             raise NightlyError("--task-runner dask needs --dask-address (a scheduler, e.g. tcp://host:8786)")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from flows.inbox import InboxItem, Sidecar
 from flows.services import ingesting
 from flows.services.ingesting import STEPS, needs  # noqa: F401 - STEPS: the flow reads it here
 from pipeline.errors import CounterclipsError
+from pipeline.threads import TRANSCRIBE_THREADS, pin_blas_threads, run_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +38,17 @@ class WorkOptions:
     model / backend: the Whisper model name or path and backend (see TranscribeOptions).
     translate: also produce the English translation of non-English footage (flagging reads
         English; reviewers see both).
-    heavy_slots: CPU-heavy stages (transcription, flagging) at once per process. 1 fits a
-        2-core machine: one transcription already uses both cores.
-    cpu_threads: threads per transcription; 0 lets the backend use every core.
+    heavy_slots: CPU-heavy stages (transcription, flagging) at once per process: the cores
+        over `cpu_threads` (1 on a 2-core machine: one transcription already uses both cores).
+    cpu_threads: threads per transcription, fixed per job whatever the worker's cores
+        (`pipeline.threads`), so every runner gives the same transcript; recorded in it.
     """
 
     model: str = "base"
     backend: str = "faster-whisper"
     translate: bool = True
-    heavy_slots: int = 1
-    cpu_threads: int = 0
+    heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
+    cpu_threads: int = TRANSCRIBE_THREADS
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,26 @@ def is_transient(exc: BaseException | None) -> bool:
     except ImportError:  # pragma: no cover - sqlalchemy is a dependency
         return False
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+# ------------------------------------------------------------- what runs in this process
+
+_ACTIVE_LOCK = threading.Lock()
+ACTIVE: Counter[str] = Counter()
+"""Steps running in this process right now, by name; `bench/nightly.py` samples it to split a
+run's wall time into stages (and the time in none of them: orchestration)."""
+
+
+@contextmanager
+def running(step: str) -> Iterator[None]:
+    """Count `step` in ACTIVE while the block runs."""
+    with _ACTIVE_LOCK:
+        ACTIVE[step] += 1
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            ACTIVE[step] -= 1
 
 
 # ----------------------------------------------------------------- per-process resources
@@ -205,7 +229,8 @@ def _timed(job: FileJob, step: str, interview_id: int | None,
     try:
         t0 = time.perf_counter()
         try:
-            detail = fn() or {}
+            with running(step):
+                detail = fn() or {}
         except CounterclipsError as exc:
             if isinstance(exc, StepFailed):
                 raise
@@ -289,10 +314,12 @@ def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
 
 
 def _flag(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    pin_blas_threads()  # the flagger's similarities are numpy products too: same on every runner
     return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))}
 
 
 def _propose(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    pin_blas_threads()
     candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))
     return {"candidates": [c.id for c in candidates]}
 

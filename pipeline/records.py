@@ -79,6 +79,7 @@ class Transcript:
     backend: str
     model: str
     translation: Translation | None = None
+    threads: int = 0  # compute threads of the transcription job (0: not recorded)
 
     @property
     def words(self) -> tuple[Word, ...]:

@@ -23,6 +23,7 @@ import numpy as np
 from pipeline.errors import ModelError, TranscriptionError
 from pipeline.media import SAMPLE_RATE, load_audio
 from pipeline.records import Segment, Transcript, Translation, Word
+from pipeline.threads import TRANSCRIBE_THREADS, pin_blas_threads
 from pipeline.whisper_weights import ResolvedModel, prefer_offline, resolve_model
 
 BACKENDS = ("faster-whisper", "openai-whisper")
@@ -45,7 +46,9 @@ class TranscribeOptions:
     compute_type: CTranslate2 quantisation ("int8" on CPU; ~3× faster than float32, same text).
     vad_filter: skip non-speech with Silero VAD (faster-whisper; batching relies on it).
     word_timestamps: per-word times; sentences and cues are built from them.
-    cpu_threads: threads for the backend; 0 lets it use every core.
+    cpu_threads: CTranslate2 (or torch) threads for the backend, fixed per job
+        (`pipeline.threads.TRANSCRIBE_THREADS`) and recorded in the transcript; 0 means every
+        core, which makes the recorded count depend on the machine.
     loop_ratio: a batched segment whose text compresses better than this (gzip ratio; 2.4 is
         Whisper's own hallucination-loop threshold) is decoded again with repeated 3-token
         runs forbidden. The batched pipeline has no temperature fallback, and loops
@@ -61,13 +64,14 @@ class TranscribeOptions:
     compute_type: str = "int8"
     vad_filter: bool = True
     word_timestamps: bool = True
-    cpu_threads: int = 0
+    cpu_threads: int = TRANSCRIBE_THREADS
     loop_ratio: float | None = 2.4
 
 
 class Backend(Protocol):
     name: str
     model_name: str
+    threads: int  # the backend's compute threads, recorded in each transcript
 
     def run(self, audio: np.ndarray, language: str | None, task: str,
             progress: Progress | None) -> tuple[tuple[Segment, ...], str, float]:
@@ -122,6 +126,7 @@ class FasterWhisperBackend:
         self.pipeline = BatchedInferencePipeline(model)
         self.options = options
         self.model_name = resolved.name
+        self.threads = options.cpu_threads or (os.cpu_count() or 1)
 
     def run(self, audio: np.ndarray, language: str | None, task: str,
             progress: Progress | None) -> tuple[tuple[Segment, ...], str, float]:
@@ -210,6 +215,7 @@ class OpenAIWhisperBackend:
         self.model = model
         self.options = options
         self.model_name = resolved.name
+        self.threads = torch.get_num_threads()
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         import whisper
@@ -313,9 +319,13 @@ def load_backend(options: TranscribeOptions = TranscribeOptions()) -> Backend:
 
 def transcribe_audio(audio: np.ndarray, options: TranscribeOptions, backend: Backend,
                      progress: Progress | None = None) -> Transcript:
-    """Transcribe decoded 16 kHz mono audio (and translate it when asked)."""
+    """Transcribe decoded 16 kHz mono audio (and translate it when asked).
+
+    BLAS is pinned first (`pipeline.threads`): the same audio gives the same transcript in any
+    process, whatever thread settings it started with."""
     duration = audio.size / SAMPLE_RATE
     language = language_code(options.language)
+    pin_blas_threads()
     try:
         segments, lang, prob = backend.run(audio, language, "transcribe", progress)
         translation = None
@@ -326,17 +336,21 @@ def transcribe_audio(audio: np.ndarray, options: TranscribeOptions, backend: Bac
         raise TranscriptionError(f"{backend.name} failed: {_first_line(exc)}") from None
     return Transcript(language=lang, language_probability=round(prob, 4), duration=round(duration, 3),
                       segments=segments, backend=backend.name, model=backend.model_name,
-                      translation=translation)
+                      translation=translation, threads=int(getattr(backend, "threads", 0)))
 
 
 def transcribe(path: str | os.PathLike[str], options: TranscribeOptions = TranscribeOptions(),
-               backend: Backend | None = None, progress: Progress | None = None) -> Transcript:
+               backend: Backend | None = None, progress: Progress | None = None,
+               audio: np.ndarray | None = None) -> Transcript:
     """Decode `path`, check it holds sound, and transcribe it.
 
     Pass a `backend` from `load_backend` to reuse a loaded model across files; otherwise one is
-    loaded for this call. Raises MediaError, ModelError or TranscriptionError.
+    loaded for this call. `audio`: the file already decoded by `pipeline.media.load_audio` (the
+    caller's one decode, shared with the waveform and diarization). Raises MediaError,
+    ModelError or TranscriptionError.
     """
-    audio = load_audio(path)
+    if audio is None:
+        audio = load_audio(path)
     if backend is None:
         backend = load_backend(options)
     elif backend.name != options.backend:

@@ -3,7 +3,7 @@
 Schema (times in seconds):
     {"schema": 1,
      "source": {"path", "sha256", "duration"},
-     "language", "language_probability", "duration", "backend", "model",
+     "language", "language_probability", "duration", "backend", "model", "threads",
      "segments": [{"start", "end", "text", "speaker",
                    "words": [{"start", "end", "text", "probability", "speaker"}]}],
      "translation": {"language", "segments": [...]}}   # only when translated
@@ -62,6 +62,7 @@ def transcript_to_dict(t: Transcript, media: MediaInfo | None = None, *,
         "duration": t.duration,
         "backend": t.backend,
         "model": t.model,
+        "threads": t.threads,
         "segments": [_segment_to_dict(s, compact_words) for s in t.segments],
     })
     if t.translation is not None:
@@ -97,7 +98,8 @@ def transcript_from_dict(d: Mapping[str, Any]) -> Transcript:
         return Transcript(language=str(d["language"]),
                           language_probability=float(d.get("language_probability", 0.0)),
                           duration=float(duration), segments=_segments_from(d["segments"]),
-                          backend=str(d["backend"]), model=str(d["model"]), translation=translation)
+                          backend=str(d["backend"]), model=str(d["model"]), translation=translation,
+                          threads=int(d.get("threads", 0) or 0))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise TranscriptionError(f"malformed transcript JSON ({type(exc).__name__}: {exc})") from None
 

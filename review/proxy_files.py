@@ -45,6 +45,51 @@ def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height
 
     dest = workspace.proxies / f"{source_sha256}.mp4"
     try:
-        return encode_proxy(source, dest, ProxyOptions(max_height=height)).path
+        result = encode_proxy(source, dest, ProxyOptions(max_height=height))
     except (RenderError, MediaError) as exc:
         raise ProxyError(f"cannot make a review proxy of {Path(source).name}: {exc}") from exc
+    if result.height is None:
+        make_still(workspace, source_sha256, height=height)
+    return result.path
+
+
+def peaks_file(workspace: Workspace, source_sha256: str) -> Path:
+    """Where ingest keeps the interview's waveform peaks (`pipeline.waveform` bytes), computed
+    from the audio it decoded for transcription."""
+    return workspace.proxies / f"{source_sha256}.peaks"
+
+
+def still_path(workspace: Workspace, source_sha256: str) -> Path | None:
+    """The still frame (PNG, the waveform) shown for an audio-only interview, or None."""
+    if not _SHA.match(source_sha256 or ""):
+        return None
+    path = workspace.proxies / f"{source_sha256}.png"
+    return path if path.is_file() else None
+
+
+def make_still(workspace: Workspace, source_sha256: str, *, height: int = 360) -> Path | None:
+    """The audio-only interview's picture: its waveform drawn from the stored peaks into
+    `proxies/<sha256>.png` (16:9, `height` pixels high). No decode and no video encode; None
+    when ingest left no peaks."""
+    from PIL import Image, ImageDraw
+
+    from pipeline.atomic import atomic_path
+    from pipeline.waveform import peaks_from_bytes
+
+    src = peaks_file(workspace, source_sha256)
+    if not _SHA.match(source_sha256 or "") or not src.is_file():
+        return None
+    pairs = peaks_from_bytes(src.read_bytes()).pairs().astype("float32") / 127.0
+    width = (height * 16 // 9) // 2 * 2
+    image = Image.new("RGB", (width, height), (24, 24, 24))
+    draw = ImageDraw.Draw(image)
+    mid = height / 2
+    if len(pairs):
+        for x in range(width):
+            a, b = x * len(pairs) // width, max((x + 1) * len(pairs) // width, x * len(pairs) // width + 1)
+            lo, hi = float(pairs[a:b, 0].min()), float(pairs[a:b, 1].max())
+            draw.line([(x, mid - hi * mid * 0.9), (x, mid - lo * mid * 0.9)], fill=(120, 200, 255))
+    target = workspace.proxies / f"{source_sha256}.png"
+    with atomic_path(target) as tmp:
+        image.save(tmp, format="PNG")
+    return target

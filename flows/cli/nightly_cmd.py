@@ -17,6 +17,10 @@ from pipeline.errors import CounterclipsError
 DEFAULT_CRON = "0 2 * * *"  # 02:00 every night, in the machine's local time zone
 
 
+class RunOptionsError(CounterclipsError):
+    """A `counterclips run` count (--workers, --transcribe-threads) is out of range."""
+
+
 class ScheduleError(CounterclipsError):
     """The schedule cannot be served (bad cron expression or time zone)."""
 
@@ -38,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not produce English translations of non-English footage")
     p.add_argument("--model", default="base", help="Whisper model name or path (default: base, packaged)")
     p.add_argument("--no-exports", action="store_true", help="do not render approved candidates")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="threads of the local task runner (default: from the cores, 3 on 2 cores)")
+    p.add_argument("--transcribe-threads", type=int, metavar="N",
+                   help="threads per transcription, recorded in each transcript (default 2; "
+                        "transcriptions at once = cores / N)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("schedule", help="serve the nightly run on a cron schedule through Prefect")
@@ -99,9 +108,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import NightlyOptions, run_nightly
     from flows.nightly_worker import WorkOptions
     from flows.report import summary_text
+    from pipeline.threads import run_counts
 
+    for flag in ("workers", "transcribe_threads"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise RunOptionsError(f"--{flag.replace('_', '-')} must be at least 1")
+    counts = run_counts(workers=args.workers, transcribe_threads=args.transcribe_threads)
+    work = replace(WorkOptions(), translate=not args.no_translate, model=args.model,
+                   cpu_threads=counts.transcribe_threads, heavy_slots=counts.heavy_slots)
     options = NightlyOptions(settle_seconds=args.settle_seconds, render_exports=not args.no_exports,
-                             work=replace(WorkOptions(), translate=not args.no_translate, model=args.model))
+                             max_workers=counts.workers, work=work)
     report = run_nightly(ws, options, args.task_runner, args.dask_address)
     print(summary_text(report.to_json()))
     print(f"report: {ws.reports / (report.run_id + '.html')}")

@@ -169,7 +169,7 @@ def transcribe_step(
     decoded 16 kHz mono samples (`pipeline.media.load_audio`), saves decoding again.
     """
     from pipeline.sentences import build_sentences
-    from pipeline.transcribe import TranscribeOptions, load_backend, transcribe, transcribe_audio
+    from pipeline.transcribe import TranscribeOptions, transcribe
 
     iv = _interview(store, interview)
     latest = store.latest_transcript(iv.id)
@@ -179,10 +179,15 @@ def transcribe_step(
         options = TranscribeOptions(translate=True)
     if options.language is None and iv.language:
         options = replace(options, language=iv.language)
+    from pipeline.media import load_audio
+
+    # The run's one audio decode: transcription, the waveform peaks and diarization (given the
+    # same array by the caller) read it.
     if audio is None:
-        transcript = transcribe(path or iv.source_path, options, backend=backend)
-    else:
-        transcript = transcribe_audio(audio, options, backend or load_backend(options))
+        audio = load_audio(path or iv.source_path)
+    transcript = transcribe(path or iv.source_path, options, backend=backend, audio=audio)
+    if workspace is not None:
+        _write_peaks(workspace, iv, audio)
     sentences = build_sentences(transcript.words, transcript.language)
     english = english_sentences(transcript)
     translations = align_translations(sentences, english) if english else None
@@ -501,6 +506,20 @@ def _write_transcript_file(workspace: Workspace, iv: Interview, transcript: Tran
     media = media_from_json(iv.media) if iv.media else None
     # a transcript holds real names before redaction: owner only
     return write_json_atomic(target, transcript_to_dict(transcript, media), mode=PRIVATE)
+
+
+def _write_peaks(workspace: Workspace, iv: Interview, audio: np.ndarray) -> Path:
+    """The waveform peaks beside the proxy (`proxies/<sha256>.peaks`), from the decoded audio."""
+    from pipeline.atomic import atomic_path
+    from pipeline.media import SAMPLE_RATE
+    from pipeline.waveform import compute_peaks, peaks_to_bytes
+    from review.proxy_files import peaks_file
+
+    target = peaks_file(workspace, iv.sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(peaks_to_bytes(compute_peaks(audio, SAMPLE_RATE)))
+    return target
 
 
 def _mark_failed(store: Store, interview_id: int, exc: BaseException) -> None:

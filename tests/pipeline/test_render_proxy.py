@@ -46,7 +46,7 @@ def test_plan_is_an_argv_list_of_the_whole_file():
     assert "scale=-2:min(360\\,trunc(ih/2)*2)" in _opt(argv, "-filter_complex")
     assert "[0:0]" in _opt(argv, "-filter_complex") and "0:1" in argv  # exact streams, no guessing
     codecs = (_opt(argv, "-vcodec"), _opt(argv, "-acodec"), _opt(argv, "-preset"))
-    assert codecs == ("libx264", "aac", "veryfast")
+    assert codecs == ("libx264", "aac", "ultrafast")
     assert _opt(argv, "-movflags") == "+faststart" and _opt(argv, "-map_metadata") == "-1"
     # run_ffmpeg adds -nostdin (and progress) right after the executable
     assert with_progress(argv)[:2] == ["ffmpeg", "-nostdin"]
