@@ -118,7 +118,8 @@ def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
     withdrawal = PublicationsRepo(store).withdrawn(person.id)
     if withdrawal is not None:
         withdrawn_on = withdrawal.created_at.date().isoformat()
-        raise GateRefused(f"{person.pseudonym} withdrew consent on {withdrawn_on}: their clips may not be exported")
+        raise GateRefused(f"{person.pseudonym} withdrew consent on {withdrawn_on}: "
+                          "their clips may not be exported")
     # ... and the plan as it stands now against the plan the reviewers approved.
     _check_approved_plan(svc, planner, cid)
     source = _source_path(workspace, interview.source_path)
