@@ -61,7 +61,7 @@ def test_an_edit_makes_a_new_version_voids_the_approval_and_self_approval_is_ref
 
 def test_an_edit_and_its_audit_entry_are_one_transaction(store, users, seeded, monkeypatch):
     """If the audit entry cannot be written, the edited version is not written either."""
-    import clips_metadata.review_store as review_store
+    import clips_metadata.review_repo as review_repo
 
     svc = ReviewService(users)
     before = store.get_candidate(seeded.clean)
@@ -69,7 +69,7 @@ def test_an_edit_and_its_audit_entry_are_one_transaction(store, users, seeded, m
     def broken(**_kw):
         raise RuntimeError("disk full while auditing")
 
-    monkeypatch.setattr(review_store, "ReviewEventRow", broken)
+    monkeypatch.setattr(review_repo, "ReviewEventRow", broken)
     with pytest.raises(RuntimeError, match="auditing"):
         svc.edit(seeded.clean, before.version, {"end": before.end - 0.5}, actor="rolf", role="reviewer")
     monkeypatch.undo()
