@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from clips_metadata.stored_records import StoredWarning
+from clips_metadata.stored_records import Candidate, CandidateVersion, StoredWarning
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +89,15 @@ class QueueItem:
 
 @dataclass(frozen=True, slots=True)
 class QueuePage:
+    """One page of the queue. Pages are keyset cursors, not numbers: `next_after` and
+    `prev_before` ("" at either end) name the last and first row shown, so a page costs the same
+    at the millionth row as at the first. `total` may lag writes by `QueueRepo.COUNT_TTL`."""
+
     items: tuple[QueueItem, ...]
     total: int
-    page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    next_after: str = ""
+    prev_before: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +160,14 @@ class ReviewChange:
     note: str = ""
     acknowledged_risks: tuple[str, ...] = ()
     records_approval: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CandidatePage:
+    """Everything the candidate page shows, read in one transaction with one query per panel."""
+
+    candidate: Candidate
+    context: InterviewContext
+    state: ReviewState
+    history: tuple[ReviewEvent, ...]
+    versions: tuple[CandidateVersion, ...]

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from clips_metadata.candidates_repo import candidates_by_ids, write_candidate_version
+from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
 from clips_metadata.engine import Database
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
+    CandidatePage,
     ExportRecord,
     InterviewContext,
     ReviewChange,
@@ -30,12 +31,14 @@ from clips_metadata.review_records import (
 )
 from clips_metadata.rows import (
     approval_record,
+    candidate_record,
     event_record,
     export_record,
     interviewee_record,
     sentence_view,
     user_record,
     utc_now,
+    version_record,
     warning_record,
 )
 from clips_metadata.stored_records import Candidate, Interviewee
@@ -241,32 +244,59 @@ class ReviewRepo:
 
     # ---- the candidate page ----
 
+    def _context(self, s: Session, c: CandidateRow, pseudonym: str, language: str, sha256: str,
+                 duration: float) -> InterviewContext:
+        # the transcript panel: sentences with their flags in one query, warnings in another
+        tid = c.transcript_id
+        rows = s.execute(
+            sa.select(SentenceRow, FlagRow)
+            .outerjoin(FlagRow, sa.and_(FlagRow.transcript_id == SentenceRow.transcript_id,
+                                        FlagRow.idx == SentenceRow.idx))
+            .where(SentenceRow.transcript_id == tid).order_by(SentenceRow.idx))
+        sentences = tuple(sentence_view(r, f) for r, f in rows)
+        warnings = tuple(
+            warning_record(w)
+            for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)
+                               .order_by(WarningRow.start))
+        )
+        if sentences:
+            duration = max(duration, sentences[-1].end)
+        return InterviewContext(interview_id=c.interview_id, pseudonym=pseudonym, language=language,
+                                duration=duration, source_sha256=sha256, sentences=sentences,
+                                warnings=warnings)
+
     def interview_context(self, candidate_id: int) -> InterviewContext:
         """Every sentence of the candidate's transcript with flags and translation, and warnings."""
         with self.db.read() as s:
-            row = candidate_row(s, candidate_id)
-            interview = s.get(InterviewRow, row.interview_id)
-            person = s.get(IntervieweeRow, interview.interviewee_id) if interview else None
-            tid = row.transcript_id
-            flags = {f.idx: f for f in s.scalars(sa.select(FlagRow).where(FlagRow.transcript_id == tid))}
-            sentences = [
-                sentence_view(r, flags.get(r.idx))
-                for r in s.scalars(sa.select(SentenceRow).where(SentenceRow.transcript_id == tid)
-                                   .order_by(SentenceRow.idx))
-            ]
-            warnings = tuple(
-                warning_record(w)
-                for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)
-                                   .order_by(WarningRow.start))
-            )
-            duration = interview.duration if interview else 0.0
-            if sentences:
-                duration = max(duration, sentences[-1].end)
-            return InterviewContext(
-                interview_id=row.interview_id, pseudonym=person.pseudonym if person else "",
-                language=interview.language if interview else "", duration=duration,
-                source_sha256=interview.sha256 if interview else "", sentences=tuple(sentences),
-                warnings=warnings,
+            found = s.execute(
+                sa.select(CandidateRow, IntervieweeRow.pseudonym, InterviewRow.language,
+                          InterviewRow.sha256, InterviewRow.duration)
+                .join(InterviewRow, InterviewRow.id == CandidateRow.interview_id)
+                .join(IntervieweeRow, IntervieweeRow.id == InterviewRow.interviewee_id)
+                .where(CandidateRow.id == candidate_id)).first()
+            if found is None:
+                raise NotFoundError(f"no candidate with id {candidate_id}")
+            return self._context(s, *found)
+
+    def candidate_page(self, candidate_id: int) -> CandidatePage:
+        """The candidate, its interview's transcript, its review state, audit log and versions,
+        in one read transaction and one query per panel."""
+        with self.db.read() as s:
+            found = s.execute(candidate_query().add_columns(InterviewRow.duration)
+                              .where(CandidateRow.id == candidate_id)).first()
+            if found is None:
+                raise NotFoundError(f"no candidate with id {candidate_id}")
+            c, v, sha256, language, pseudonym, duration = found
+            history = tuple(event_record(r) for r in s.scalars(
+                sa.select(ReviewEventRow).where(ReviewEventRow.candidate_id == candidate_id)
+                .order_by(ReviewEventRow.id)))
+            versions = tuple(version_record(r) for r in s.scalars(
+                sa.select(CandidateVersionRow).where(CandidateVersionRow.candidate_id == candidate_id)
+                .order_by(CandidateVersionRow.version)))
+            return CandidatePage(
+                candidate=candidate_record(c, v, sha256, language, pseudonym),
+                context=self._context(s, c, pseudonym, language, sha256, duration),
+                state=self._state(s, c), history=history, versions=versions,
             )
 
     # ---- what the export gate reads ----

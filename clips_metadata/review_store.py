@@ -8,6 +8,7 @@ from __future__ import annotations
 from clips_metadata.facade import forward
 from clips_metadata.queue_repo import QueueRepo
 from clips_metadata.review_records import (
+    CandidatePage,
     ExportRecord,
     InterviewContext,
     QueueFilter,
@@ -26,6 +27,7 @@ from clips_metadata.tables import ApprovalRow, Base, ExportRow, ReviewEventRow, 
 
 __all__ = [
     "ApprovalRow",
+    "CandidatePage",
     "Base",
     "ExportRecord",
     "ExportRow",
@@ -73,6 +75,7 @@ class ReviewStore:
     exports = forward("reviews", ReviewRepo.exports)
     # what the candidate page and the export gate read
     interview_context = forward("reviews", ReviewRepo.interview_context)
+    candidate_page = forward("reviews", ReviewRepo.candidate_page)
     interviewee_of = forward("reviews", ReviewRepo.interviewee_of)
     text_languages = forward("reviews", ReviewRepo.text_languages)
     # the queue

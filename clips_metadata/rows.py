@@ -244,7 +244,7 @@ def candidate_filters(
     language: str | None = None,
 ) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses for the given filters (None: no filter). They stay on `candidates`
-    (IN-subqueries on small indexed sets), so SQLite can use ix_candidates_status_rank for
+    (IN-subqueries on small indexed sets), so the queue can use ix_candidates_status_rank_id for
     status + rank order and a count needs no join."""
     where: list[sa.ColumnElement[bool]] = []
     if status is not None:

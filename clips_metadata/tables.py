@@ -137,10 +137,11 @@ class CandidateRow(Base):
     `version` is the optimistic-lock column: writers update WHERE version = expected."""
 
     __tablename__ = "candidates"
-    # rank alone serves the unfiltered review queue; status+rank the filtered one.
+    # The review queue pages by keyset on (rank, id): (rank, id) serves the unfiltered queue,
+    # (status, rank, id) the one filtered by status (revision 0009).
     __table_args__ = (
-        sa.Index("ix_candidates_status_rank", "status", "rank"),
-        sa.Index("ix_candidates_rank", "rank"),
+        sa.Index("ix_candidates_status_rank_id", "status", "rank", "id"),
+        sa.Index("ix_candidates_rank_id", "rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from review import present
 from review.app.deps import RS, CurrentUser, flash, render
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
-from review.service import ReviewService
+from review.service import ReviewService, facts_of
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
@@ -34,11 +34,8 @@ def candidate_page(
     user: CurrentUser,
     rs: RS,
 ) -> Response:
-    store = rs.store
-    cand = store.get_candidate(candidate_id)
-    ctx = rs.interview_context(candidate_id)
-    svc = ReviewService(rs)
-    facts = svc.facts(candidate_id)
+    page = rs.candidate_page(candidate_id)
+    cand, ctx, facts = page.candidate, page.context, facts_of(page.state)
     in_clip = set(present.sentences_in(as_sentences(ctx), cand.start, cand.end))
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
                           cand.start, cand.end)
@@ -51,14 +48,14 @@ def candidate_page(
         "c": cand, "ctx": ctx, "in_clip": in_clip, "timeline": tl, "has_proxy": has_proxy,
         "has_translation": has_translation,
         "warnings": ctx.warnings, "credibility": CREDIBILITY in cand.risks or bool(ctx.warnings),
-        "history": rs.history(candidate_id), "approvals": valid,
+        "history": page.history, "approvals": valid,
         "approvals_needed": required_approvals(facts.risks), "edited_by": facts.edited_by,
         "actions": {a.value for a in allowed_actions(facts, user.role)},
         "can_approve_self": user.name not in facts.edited_by,
         "languages": languages,
         "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
                       for lang in languages],
-        "versions": store.candidate_versions(candidate_id),
+        "versions": page.versions,
     }, user=user)
 
 
