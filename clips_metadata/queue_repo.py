@@ -84,7 +84,7 @@ class QueueRepo:
         # The queue's filter leaves a field blank ("") where the store's filter takes None.
         where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
                                   theme=flt.theme or None, risk=flt.risk or None,
-                                  language=flt.language or None)
+                                  language=flt.language or None, probe_labels=True)
         key = sa.tuple_(c.rank, c.id)
         backwards = bool(before) and not after
         if after:

@@ -242,10 +242,13 @@ def candidate_filters(
     theme: str | None = None,
     risk: str | None = None,
     language: str | None = None,
+    probe_labels: bool = False,
 ) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses for the given filters (None: no filter). They stay on `candidates`
     (IN-subqueries on small indexed sets), so the queue can use ix_candidates_status_rank_id for
-    status + rank order and a count needs no join."""
+    status + rank order and a count needs no join. `probe_labels` tests a theme or risk with a
+    correlated EXISTS instead: then a page in rank order walks the rank index and probes each
+    row's label key, rather than sorting every candidate carrying the label."""
     where: list[sa.ColumnElement[bool]] = []
     if status is not None:
         where.append(m.CandidateRow.status == status)
@@ -257,13 +260,16 @@ def candidate_filters(
                 sa.select(m.InterviewRow.id).where(m.InterviewRow.language == language)
             )
         )
+    lab = m.CandidateLabelRow
     for kind, label in (("theme", theme), ("risk", risk)):
-        if label is not None:
+        if label is None:
+            continue
+        if probe_labels:
             where.append(
-                m.CandidateRow.id.in_(
-                    sa.select(m.CandidateLabelRow.candidate_id).where(
-                        m.CandidateLabelRow.kind == kind, m.CandidateLabelRow.label == label
-                    )
-                )
+                sa.exists().where(lab.candidate_id == m.CandidateRow.id, lab.kind == kind, lab.label == label)
+            )
+        else:
+            where.append(
+                m.CandidateRow.id.in_(sa.select(lab.candidate_id).where(lab.kind == kind, lab.label == label))
             )
     return where
