@@ -46,6 +46,7 @@ from clips_metadata.tables import (
     ApprovalRow,
     CandidateRow,
     CandidateVersionRow,
+    ConsentVoidRow,
     ExportRow,
     FlagRow,
     IntervieweeRow,
@@ -120,7 +121,10 @@ class ReviewRepo:
         return tuple(sorted(names))
 
     def _approvals(self, s: Session, candidate_id: int) -> tuple[StoredApproval, ...]:
-        rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id)
+        # Approvals a consent withdrawal voided stay on record but no longer count.
+        voided = sa.select(ConsentVoidRow.ref_id).where(ConsentVoidRow.kind == "approval")
+        rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id,
+                                                      ApprovalRow.id.not_in(voided))
                          .order_by(ApprovalRow.id))
         return tuple(approval_record(r) for r in rows)
 

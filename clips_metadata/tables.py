@@ -279,3 +279,58 @@ class IngestStepRow(Base):
     step: Mapped[str] = mapped_column(sa.String(30))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     finished_at: Mapped[datetime] = mapped_column(_ts())
+
+
+# --- revision 0008 (issue 18): distribution log and consent withdrawal ---------------------------
+# Rows of `clips_metadata/publications_repo.py`; the migration `0008_publications.py` creates them.
+
+
+class PublicationRow(Base):
+    """One recorded publication of an export, tied by the file's sha256 to the exact bytes."""
+
+    __tablename__ = "publications"
+    __table_args__ = (sa.Index("ix_publications_candidate", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(sa.ForeignKey("exports.id"))
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    platform: Mapped[str] = mapped_column(sa.String(64))
+    url: Mapped[str] = mapped_column(sa.Text)
+    published_at: Mapped[str] = mapped_column(sa.String(20))  # ISO 8601 UTC, as given
+    file_sha256: Mapped[str] = mapped_column(sa.String(64))
+    recorded_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(_ts())
+    taken_down_at: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    taken_down_by: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+
+
+class WithdrawalRow(Base):
+    """A withdrawal or narrowing of an interviewee's consent: who did it, why, what it voided.
+    Names the person by id and pseudonym only, never a real name."""
+
+    __tablename__ = "consent_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interviewee_id: Mapped[int] = mapped_column(sa.ForeignKey("interviewees.id"), index=True)
+    pseudonym: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "withdraw" | "narrow"
+    narrowed: Mapped[list[Any]] = mapped_column(sa.JSON)  # what the new consent no longer covers
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    takedown_files: Mapped[list[Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class ConsentVoidRow(Base):
+    """An approval or export authorisation a withdrawal voided (kind "approval" | "export")."""
+
+    __tablename__ = "consent_voids"
+    __table_args__ = (sa.UniqueConstraint("kind", "ref_id", name="uq_consent_voids_kind_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    withdrawal_id: Mapped[int] = mapped_column(sa.ForeignKey("consent_withdrawals.id"))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    ref_id: Mapped[int] = mapped_column(sa.Integer)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(_ts())

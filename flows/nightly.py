@@ -292,6 +292,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         exports = _render_exports(ws, db_url, options, stage_seconds, failures)
 
     themes, risks = _tallies(db_url, new_candidates, touched_interviews)
+    takedowns = _open_takedowns(db_url, failures)
     report = RunReport(
         run_id=run_id, started_at=started.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), workspace=root,
@@ -299,7 +300,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         risks_found=risks, candidates_proposed=len(new_candidates), proxies_built=proxies_built,
         exports=tuple(exports), failures=tuple(failures),
         stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
-        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes))
+        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes), open_takedowns=takedowns)
     json_path, _ = _io(report_task, options)(root, report)
     logger.info("run report: %s", json_path)
     return report
@@ -373,6 +374,17 @@ def _render_exports(ws: Workspace, db_url: str, options: NightlyOptions, stage_s
         stage_seconds["export"] += outcome.seconds
         out.append(outcome)
     return out
+
+
+def _open_takedowns(db_url: str, failures: list[Failure]) -> tuple[Any, ...]:
+    """Publications to take down after a consent withdrawal (the report lists them until closed)."""
+    from flows.services.publishing import open_takedowns
+
+    try:
+        return open_takedowns(work.RESOURCES.store(db_url))
+    except Exception as exc:  # the report must still be written; the failure is in it
+        failures.append(Failure("open takedowns", "report", f"{type(exc).__name__}: {exc}"))
+        return ()
 
 
 def _tallies(db_url: str, candidate_ids: Sequence[int],

@@ -19,6 +19,7 @@ from typing import Any
 from clips_metadata.workspace import Workspace
 from pipeline.atomic import write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
+from pipeline.timeline.records import TakedownRow
 
 REPORT_VERSION = 1
 STAGE_ORDER = ("scan", "probe", "transcribe", "flag", "propose", "proxy", "export")
@@ -92,6 +93,9 @@ class RunReport:
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     notes: tuple[str, ...] = ()
+    # Publications still online whose interviewee withdrew or narrowed consent (issue 18): listed
+    # in every report until each is marked taken down (`counterclips published ID --taken-down`).
+    open_takedowns: tuple[TakedownRow, ...] = ()
 
     @property
     def files_processed(self) -> int:
@@ -180,6 +184,8 @@ def render_html(report: RunReport) -> str:
                 str(f.candidates), ", ".join(f.steps), f.reason] for f in report.files],
         exports=[[str(e.candidate_id), e.status, "\n".join(e.paths), e.reason] for e in report.exports],
         failures=[[f.what, f.stage, f.reason] for f in report.failures],
+        takedowns=[[t.interviewee, f"{t.candidate_id} v{t.version}", t.platform, t.url, t.published_at,
+                     t.file_name, t.file_sha256[:12]] for t in report.open_takedowns],
     ) + "\n"
 
 
@@ -231,6 +237,13 @@ def summary_text(data: Mapping[str, Any]) -> str:
         ordered = sorted(stages.items(), key=lambda kv: (STAGE_ORDER.index(kv[0]) if kv[0] in STAGE_ORDER
                                                          else len(STAGE_ORDER), kv[0]))
         lines.append("  time per stage: " + ", ".join(f"{k} {float(v):.1f} s" for k, v in ordered))
+    takedowns = data.get("open_takedowns") or []
+    if takedowns:
+        lines.append(f"  OPEN TAKEDOWNS ({len(takedowns)}): consent withdrawn; mark each with "
+                     "`counterclips published ID --taken-down`")
+        for t in takedowns:
+            lines.append(f"    {t.get('interviewee')}: candidate {t.get('candidate_id')} v{t.get('version')} "
+                         f"on {t.get('platform')} {t.get('url')} ({t.get('published_at')})")
     for f in data.get("failures") or []:
         lines.append(f"  FAILED {f.get('what')} at {f.get('stage')}: {f.get('reason')}")
     return "\n".join(lines)

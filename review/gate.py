@@ -30,9 +30,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from clips_metadata.stored_records import ANY, UNASSIGNED
-from pipeline.authorisation import ExportAuthorisation, redaction_digest, sign_authorisation
+from pipeline.authorisation import ExportAuthorisation, canonical_json, redaction_digest, sign_authorisation
 from pipeline.errors import CounterclipsError
-from review.rules import ApprovalFact, ReviewFacts, State, current_approvals, required_approvals
+from review.rules import (
+    RAW_FOOTAGE_ROLES,
+    ApprovalFact,
+    ReviewFacts,
+    State,
+    current_approvals,
+    may_hand_out_raw,
+    required_approvals,
+)
 
 
 class GateRefused(CounterclipsError):
@@ -71,6 +79,7 @@ class ConsentView:
     platforms: tuple[str, ...] = ()
     real_names: tuple[str, ...] = ()  # hidden unless `name` and the export shows the name
     identifying_words: tuple[str, ...] = ()  # always hidden
+    withdrawn: str = ""  # ISO date the interviewee withdrew consent ("" = not withdrawn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +141,9 @@ def authorise_export(
     cid = candidate.candidate_id
     if not key:
         raise GateRefused("no signing key for export authorisations")
+    if consent is not None and consent.withdrawn:
+        raise GateRefused(f"{consent.pseudonym} withdrew consent on {consent.withdrawn}: "
+                          "their clips may not be exported")
     if candidate.status != State.APPROVED:
         raise GateRefused(f"candidate {cid} is {candidate.status.replace('_', ' ')}, not approved")
     facts = ReviewFacts(
@@ -190,3 +202,44 @@ def authorise_export(
         plan_hash=request.plan_hash,
     )
     return sign_authorisation(auth, key)
+
+
+@dataclass(frozen=True, slots=True)
+class RawSourceGrant:
+    """The gate's separate, signed permission to hand out a candidate version's raw source (e.g.
+    as a timeline's media): bound to the export authorisation it extends and to the source hash."""
+
+    candidate_id: int
+    version: int
+    version_hash: str
+    plan_hash: str
+    source_sha256: str
+    granted_by: str
+    role: str
+    issued_at: str
+    signature: str = ""
+
+    def payload(self) -> bytes:
+        return canonical_json({k: getattr(self, k) for k in self.__slots__ if k != "signature"})
+
+    def to_dict(self) -> dict[str, str | int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def authorise_raw_source(auth: ExportAuthorisation, source_sha256: str, *, actor: str, role: str,
+                         key: bytes, now: datetime | None = None) -> RawSourceGrant:
+    """Sign a raw-source grant for the version `auth` authorises, or raise GateRefused when the
+    person's role may not hand out raw footage (`review.rules.RAW_FOOTAGE_ROLES`)."""
+    import hashlib
+    import hmac
+
+    if not key:
+        raise GateRefused("no signing key for raw-source grants")
+    if not may_hand_out_raw(role):
+        allowed = ", ".join(sorted(r.value for r in RAW_FOOTAGE_ROLES))
+        raise GateRefused(f"a {role} may not hand out raw source footage (only: {allowed})")
+    now = now or datetime.now(UTC)
+    grant = RawSourceGrant(auth.candidate_id, auth.version, auth.version_hash, auth.plan_hash, source_sha256,
+                           actor, str(role), now.astimezone(UTC).isoformat(timespec="seconds"))
+    sig = hmac.new(key, grant.payload(), hashlib.sha256).hexdigest()
+    return RawSourceGrant(**{**{k: getattr(grant, k) for k in grant.__slots__}, "signature": sig})

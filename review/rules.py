@@ -42,6 +42,15 @@ PERMITTED_ROLES: dict[Action, frozenset[Role]] = {
     Action.REOPEN: frozenset({Role.EDITOR, Role.ADMIN}),
 }
 
+# Who may hand out raw (unredacted) source footage, e.g. as a timeline's media: it carries what
+# every export hides (unbleeped names, unblurred faces), so only admins, by a separate grant.
+RAW_FOOTAGE_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def may_hand_out_raw(role: Role | str) -> bool:
+    return role in {r.value for r in RAW_FOOTAGE_ROLES}
+
+
 # state -> action -> next state. APPROVE's target is `approved` only once enough approvals exist;
 # until then the candidate stays `in_review` (see `decide`). Missing pairs are refused.
 TRANSITIONS: dict[State, dict[Action, State]] = {

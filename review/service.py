@@ -88,9 +88,13 @@ class ReviewService:
         consent = None
         if person is not None:
             c = person.consent
+            from clips_metadata.publications_repo import PublicationsRepo
+
+            withdrawal = PublicationsRepo(self.rs.store).withdrawn(person.id)
             consent = ConsentView(pseudonym=person.pseudonym, face=c.face, voice=c.voice, name=c.name,
                                   expires=c.expires, languages=c.languages, platforms=c.platforms,
-                                  real_names=person.real_names, identifying_words=person.identifying_words)
+                                  real_names=person.real_names, identifying_words=person.identifying_words,
+                                  withdrawn=withdrawal.created_at.date().isoformat() if withdrawal else "")
         return cand, facts.approvals, consent
 
     def authorise(self, candidate_id: int, request: ExportRequest, *, key: bytes,

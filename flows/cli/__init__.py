@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "flows.cli.review_cmd",
     "flows.cli.export_cmd",
     "flows.cli.nightly_cmd",
+    "flows.cli.timeline_cmd",
 )
 
 

@@ -1,5 +1,6 @@
-"""`counterclips export CANDIDATE_ID`: parse, call `flows.services.exporting.export_candidate`,
-print the paths written (with a progress bar on stderr). A gate refusal is a one-line error."""
+"""`counterclips export ID [ID ...]`: parse, call `flows.services.exporting.export_candidate` (or,
+with `--format`, `flows.services.timelines.export_timelines`), print the paths written (with a
+progress bar on stderr). A gate refusal is a one-line error."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import os
 import sys
 from pathlib import Path
 
+from flows.cli.auth import add_auth_args, authenticate
+from pipeline.errors import CounterclipsError
 from review.export_settings import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
+
+
+class ExportUsageError(CounterclipsError):
+    """An export option combination that makes no sense."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Render an approved candidate version: the review gate must authorise it (the "
                     "interviewee's consent decides face blur, voice change and name redaction); "
                     "prints the paths written.")
-    p.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    p.add_argument("candidate_ids", type=int, nargs="+", metavar="ID",
+                   help="candidate id; with --format, several make one sequence in this order")
+    p.add_argument("--format", dest="timeline_format", choices=("otio", "fcp7", "fcpxml", "edl"),
+                   help="write a timeline for an editing suite (pointing at the rendered, redacted clip) "
+                        "plus SRT subtitles per language, instead of only rendering")
+    p.add_argument("--raw-source", action="store_true",
+                   help="with --format: reference the unredacted source instead (needs --as an account "
+                        "allowed to hand out raw footage; the gate signs a separate grant, the manifest "
+                        "records it)")
+    add_auth_args(p, what="the account acting (needed for --raw-source)")
     p.add_argument("--profile", choices=PROFILE_NAMES, default="master",
                    help="master (16:9, source size up to 1080p, -23 LUFS), vertical (1080x1920, "
                         "-14 LUFS) or square (1:1, -14 LUFS); default master")
@@ -40,18 +56,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     from flows.services.exporting import export_candidate
 
     ws = resolve_workspace(args.workspace).ensure()
-    settings = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
-                              out_dir=args.out, preset=args.preset, actor=os.environ.get("USER", "cli"))
+    if args.timeline_format is None and args.raw_source:
+        raise ExportUsageError("--raw-source only applies to a timeline (--format)")
     store = Store.for_workspace(ws)
     try:
-        if args.no_progress:
-            record = export_candidate(store, ws, args.candidate_id, settings)
-        else:
-            with _progress_bar(args.candidate_id) as progress:
-                record = export_candidate(store, ws, args.candidate_id, settings, progress)
+        if args.timeline_format:
+            return _timeline(args, store, ws)
+        settings = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
+                                  out_dir=args.out, preset=args.preset, actor=os.environ.get("USER", "cli"))
+        for cid in args.candidate_ids:
+            if args.no_progress:
+                record = export_candidate(store, ws, cid, settings)
+            else:
+                with _progress_bar(cid) as progress:
+                    record = export_candidate(store, ws, cid, settings, progress)
+            for path in record.paths:
+                print(path)
     finally:
         store.close()
-    for path in record.paths:
+    return 0
+
+
+def _timeline(args: argparse.Namespace, store: object, ws: object) -> int:
+    from clips_metadata.review_store import ReviewStore
+    from flows.services.timelines import TimelineRequest, export_timelines
+
+    actor, role = os.environ.get("USER", "cli"), ""
+    if args.actor:
+        user = authenticate(ReviewStore(store), args.actor, args.password_file)
+        actor, role = user.name, user.role
+    elif args.raw_source:
+        raise ExportUsageError("--raw-source needs --as USER (an account allowed to hand out raw footage)")
+    request = TimelineRequest(fmt=args.timeline_format, profile=args.profile, language=args.lang,
+                              platform=args.platform, preset=args.preset, out_dir=args.out, actor=actor,
+                              raw_source=args.raw_source, role=role)
+    result = export_timelines(store, ws, args.candidate_ids, request)  # type: ignore[arg-type]
+    for path in result.paths:
         print(path)
     return 0
 

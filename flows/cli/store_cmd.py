@@ -50,7 +50,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = isub.add_parser("set", parents=[ws], help="change an interviewee's names or consent")
     st.add_argument("pseudonym", metavar="PSEUDONYM")
     _consent_args(st, defaults=False)
+    st.add_argument("--reason", default="", help="why the consent changes (kept in the audit trail, "
+                    "names redacted); narrowing consent voids what it no longer covers")
     st.set_defaults(func=_interviewee_set)
+
+    wd = isub.add_parser(
+        "withdraw", parents=[ws], help="the interviewee withdraws consent: void approvals, block exports, "
+        "write the takedown list",
+        description="Void every approval and export authorisation of PSEUDONYM's clips, refuse their "
+        "exports from now on, and write takedown-<time>.csv and .json (every recorded publication and "
+        "export folder) in the workspace's reports folder. Nothing is deleted.")
+    wd.add_argument("pseudonym", metavar="PSEUDONYM")
+    wd.add_argument("--reason", default="", help="why (kept in the audit trail, names redacted)")
+    from flows.cli.auth import add_auth_args
+
+    add_auth_args(wd, what="the account recording the withdrawal (default: the shell user, as cli:NAME)")
+    wd.set_defaults(func=_interviewee_withdraw)
 
     ls = isub.add_parser("list", parents=[ws], help="list interviewees and their consent")
     ls.add_argument("--json", action="store_true", help="print a JSON array")
@@ -206,7 +221,10 @@ def _interviewee_add(args: argparse.Namespace) -> int:
 
 
 def _interviewee_set(args: argparse.Namespace) -> int:
-    _, store = _open(args)
+    from flows.cli.auth import shell_actor
+    from flows.services.publishing import narrow_consent
+
+    workspace, store = _open(args)
     with store:
         current = store.get_interviewee(args.pseudonym)
         p = store.update_interviewee(
@@ -217,8 +235,37 @@ def _interviewee_set(args: argparse.Namespace) -> int:
             consent=_consent_from(args, current.consent),
             notes=args.notes,
         )
+        result = narrow_consent(store, workspace, current, p, reason=args.reason, actor=shell_actor())
     print(f"updated {p.pseudonym!r}; consent: {_consent_text(p.consent)}")
+    if result is not None:
+        _print_withdrawal(result)
     return 0
+
+
+def _interviewee_withdraw(args: argparse.Namespace) -> int:
+    from flows.cli.auth import shell_actor
+    from flows.services.publishing import withdraw_consent
+
+    workspace, store = _open(args)
+    with store:
+        actor = shell_actor()
+        if args.actor:
+            from clips_metadata.review_store import ReviewStore
+            from flows.cli.auth import authenticate
+
+            actor = authenticate(ReviewStore(store), args.actor, args.password_file).name
+        result = withdraw_consent(store, workspace, args.pseudonym, reason=args.reason, actor=actor)
+    print(f"{result.pseudonym} withdrew consent; exports of their clips are refused from now on")
+    _print_withdrawal(result)
+    return 0
+
+
+def _print_withdrawal(result: Any) -> None:
+    print(f"no longer covered: {', '.join(result.narrowed)}; voided {result.approvals_voided} approval(s) "
+          f"on {len(result.candidates)} candidate(s) and {len(result.exports_voided)} export(s); "
+          f"{result.open_publications} publication(s) to take down")
+    print(f"takedown list: {result.csv_path}")
+    print(f"takedown list: {result.json_path}")
 
 
 def _interviewee_list(args: argparse.Namespace) -> int:

@@ -75,25 +75,35 @@ def _year(recorded: str) -> str:
     return digits if len(digits) == 4 else ""
 
 
-def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
-                     request: ExportSettings,
-                     progress: Progress | None = None) -> ExportRecord:
-    """Render the candidate's approved current version and record the export.
+@dataclass(frozen=True, slots=True)
+class PreparedExport:
+    """Everything an export of the candidate's current version needs before the gate signs it:
+    the stored records, the publication plan, the gate request (with the plan's hash) and the key."""
 
-    Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
-    source do not allow a faithful render, RenderError when ffmpeg fails."""
+    candidate: Any
+    interview: Any
+    person: Any
+    plan: Any  # pipeline.publication.PublicationPlan
+    gate_request: Any  # review.gate.ExportRequest
+    source: Path
+    key: bytes
+    language: str
+
+
+def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
+                   request: ExportSettings) -> PreparedExport:
+    """Load the candidate's current version, check it against its version hash and build its
+    publication plan (the one plan builder: exports and timelines use it). Raises ExportError,
+    PlanError (after the gate's own refusal, which comes first) or GateRefused."""
     from dataclasses import replace
 
     from clips_metadata.stored_records import hash_fields
     from pipeline.authorisation import version_hash
     from pipeline.publication import PlanError, Target, plan_hash
-    from pipeline.render.render_export import render_export
     from review.gate import ExportRequest
     from review.keys import load_or_create_key
     from review.service import ReviewService
 
-    rs = ReviewStore(store)
-    svc = ReviewService(rs)
     cid = candidate_id
     cand = store.get_candidate(cid)
     interview = store.get_interview(cand.interview_id)
@@ -112,7 +122,6 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     if not source.is_file():
         raise ExportError(f"the source of interview {interview.id} is missing")
     transcript = store.load_transcript(cand.transcript_id)
-    tinfo = store.get_transcript(cand.transcript_id)
     key = load_or_create_key(workspace, "export")
     gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
                                  shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
@@ -121,19 +130,55 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
         plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
                      Target(request.profile, language, request.platform), request.preset, key)
     except PlanError:
-        svc.authorise(cid, gate_request, key=key)  # the gate's own refusal comes first
+        ReviewService.over(store).authorise(cid, gate_request, key=key)  # the gate's refusal first
         raise
-    gate_request = replace(gate_request, plan_hash=plan_hash(plan))
-    auth = svc.authorise(cid, gate_request, key=key)  # GateRefused names the reason
+    return PreparedExport(cand, interview, person, plan, replace(gate_request, plan_hash=plan_hash(plan)),
+                          source, key, language)
+
+
+def refuse_cuts(cand: Any) -> None:
+    """An imported recut with cuts inside the clip is stored and reviewed, but the renderer
+    plays one continuous range: refuse rather than publish the removed parts."""
+    cuts = cand.render_options.get("cuts") if cand.render_options else None
+    if cuts:
+        spans = ", ".join(f"{float(a):.2f}-{float(b):.2f}" for a, b in cuts)
+        raise ExportError(f"candidate {cand.id} v{cand.version} has cuts inside the clip (source {spans} s, "
+                          "from an imported timeline); rendering cuts is not supported yet: trim it to one "
+                          "range or export it as a timeline of separate candidates")
+
+
+def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
+                     request: ExportSettings,
+                     progress: Progress | None = None) -> ExportRecord:
+    """Render the candidate's approved current version and record the export.
+
+    Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
+    source do not allow a faithful render, RenderError when ffmpeg fails."""
+    from pipeline.render.render_export import render_export
+    from review.service import ReviewService
+
+    rs = ReviewStore(store)
+    prepared = prepare_export(store, workspace, candidate_id, request)
+    cand = prepared.candidate
+    auth = ReviewService(rs).authorise(candidate_id, prepared.gate_request, key=prepared.key)
+    refuse_cuts(cand)
+    tinfo = store.get_transcript(cand.transcript_id)
     provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
                                  "model": tinfo.model, "language": tinfo.language},
-                  "approvals": rs.approvals(cid), "audit": tuple(rs.audit_for_manifest(cid))}
+                  "approvals": rs.approvals(candidate_id),
+                  "audit": tuple(rs.audit_for_manifest(candidate_id))}
     out_dir = Path(request.out_dir or workspace.exports)
-    result = render_export(plan, auth, key, source, out_dir, progress, provenance=provenance)
-    return rs.record_export(cid, cand.version, cand.content_hash, profile=request.profile, language=language,
-                            paths=[str(p) for p in result.paths], output_sha256=result.sha256,
-                            manifest_path=str(result.manifest), authorisation=auth.to_dict(),
-                            created_by=request.actor)
+    result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
+                           provenance=provenance)
+    return rs.record_export(candidate_id, cand.version, cand.content_hash, profile=request.profile,
+                            language=prepared.language, paths=[str(p) for p in result.paths],
+                            output_sha256=result.sha256, manifest_path=str(result.manifest),
+                            authorisation=auth.to_dict(), created_by=request.actor)
+
+
+def source_fps(interview: Any) -> float:
+    """The frame rate a plan (and a timeline of it) cuts on: the stored media's top-level rate."""
+    return float((interview.media or {}).get("fps") or 25.0)
 
 
 def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
@@ -147,7 +192,7 @@ def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, An
     from pipeline.render.timing import cues_for_text
     from pipeline.terms import IdentifyingWord
 
-    fps = float((interview.media or {}).get("fps") or 25.0)
+    fps = source_fps(interview)
     texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
              **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
     tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))

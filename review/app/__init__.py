@@ -87,5 +87,8 @@ def create_app(
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router):
         app.include_router(router)
+    from review.app import routes_publications
+
+    routes_publications.install(app)
     deps.install_error_handlers(app)
     return app

@@ -52,7 +52,7 @@ def test_transcribe_writes_json_and_subtitles(tmp_path):
     assert (data["language"], data["backend"], data["model"]) == ("en", "faster-whisper", "base")
     seg = data["segments"][0]
     assert {"start", "end", "text", "words"} <= set(seg)
-    assert set(seg["words"][0]) == {"start", "end", "text", "probability"}
+    assert set(seg["words"][0]) == {"start", "end", "text", "probability", "speaker"}
     assert "translation" not in data
     srt, vtt = out / f"{stem}.en.srt", out / f"{stem}.en.vtt"
     assert "ask not what your country" in _srt_text(srt).replace("\n", " ")

@@ -251,5 +251,6 @@ def test_static_assets_are_fingerprinted_and_cached(rita, seeded):
     assert bare.headers["cache-control"] == "no-cache" and bare.headers.get("etag")
     again = rita.get("/static/review.css", headers={"if-none-match": bare.headers["etag"]})
     assert again.status_code == 304
-    js = re.search(r'src="(/static/review\.js\?v=[0-9a-f]{12})"', rita.get(f"/candidates/{seeded.risky}").text)
+    page = rita.get(f"/candidates/{seeded.risky}").text
+    js = re.search(r'src="(/static/review\.js\?v=[0-9a-f]{12})"', page)
     assert js is not None and "immutable" in rita.get(js.group(1)).headers["cache-control"]
