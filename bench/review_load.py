@@ -52,22 +52,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def seed(db_file: Path, candidates: int, reviewers: int) -> None:
-    """A SQLite database with `candidates` candidates, an admin and `reviewers` reviewers."""
-    from clips_metadata.review_store import ReviewStore
+def seed(db_file: Path, candidates: int) -> None:
+    """A SQLite database with `candidates` candidates (seeded through the real store)."""
     from clips_metadata.store import Store
-    from review.passwords import hash_password
     from tests.review.seed import seed_bulk
 
     with Store.open(f"sqlite:///{db_file}") as store:
         t = time.perf_counter()
         seed_bulk(store, candidates=candidates)
         print(f"seeded {candidates} candidates in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def ensure_users(db_file: Path, reviewers: int) -> None:
+    """An admin and `reviewers` reviewer accounts (rev00, rev01, ...), added when missing."""
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.store import Store
+    from review.passwords import hash_password
+
+    with Store.open(f"sqlite:///{db_file}") as store:
         rs = ReviewStore(store)
         h = hash_password(PASSWORD)
-        rs.add_user("admin", "admin", h)
-        for i in range(reviewers):
-            rs.add_user(f"rev{i:02d}", "reviewer", h)
+        for name, role in [("admin", "admin"), *((f"rev{i:02d}", "reviewer") for i in range(reviewers))]:
+            if rs.get_user(name) is None:
+                rs.add_user(name, role, h)
 
 
 def plan_ids(db_file: Path) -> tuple[list[int], list[int], dict[int, list[str]]]:
@@ -264,15 +271,21 @@ def one_run(db: str, workers: int, snapshot: Path, pg_url: str, args: argparse.N
     else:
         import sqlalchemy as sa
 
-        name = f"bench_{workers}_{int(time.time())}"
+        # the rows are copied once into a template database; each run starts from a copy of it
+        def url_of(name: str) -> str:
+            return sa.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
         admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = 'bench_seed'").first():
+                conn.exec_driver_sql('CREATE DATABASE "bench_seed"')
+                t = time.perf_counter()
+                copy_to_postgres(snapshot, url_of("bench_seed"))
+                print(f"copied into PostgreSQL in {time.perf_counter() - t:.1f} s", flush=True)
+            name = f"bench_{workers}_{int(time.time())}"
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "bench_seed"')
         admin.dispose()
-        db_url = sa.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-        t = time.perf_counter()
-        copy_to_postgres(snapshot, db_url)
-        print(f"copied into PostgreSQL in {time.perf_counter() - t:.1f} s", flush=True)
+        db_url = url_of(name)
     run = Run(db, workers)
     server, base = serve(root, db_url, workers)
     try:
@@ -340,7 +353,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cc-review-seed-"))
     snapshot = args.snapshot or tmp / "seed.sqlite3"
     if args.snapshot is None or not args.snapshot.exists():
-        seed(snapshot, args.candidates, args.reviewers)
+        seed(snapshot, args.candidates)
+    ensure_users(snapshot, args.reviewers)
     ids = plan_ids(snapshot)
     runs: list[Run] = []
     with contextlib.ExitStack() as stack:

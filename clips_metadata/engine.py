@@ -8,17 +8,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from clips_metadata.errors import StoreError
+from clips_metadata.errors import DuplicateError, StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,17 @@ class Database:
             conn.info["cc_write"] = write
             with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                 yield session
+
+    def add_unique(self, row: T, duplicate: str) -> T:
+        """Insert `row` in its own transaction and return it (keys filled in); DuplicateError
+        with the message `duplicate` when a unique key is already taken."""
+        try:
+            with self.transaction() as s:
+                s.add(row)
+                s.flush()
+                return row
+        except IntegrityError as exc:
+            raise DuplicateError(duplicate) from exc
 
     def read(self) -> AbstractContextManager[Session]:
         """A read-only transaction (consistent snapshot; takes no write lock)."""

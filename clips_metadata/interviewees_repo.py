@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from clips_metadata import tables as m
 from clips_metadata.engine import Database
@@ -44,13 +43,7 @@ class IntervieweeRepo:
             created_at=utc_now(),
             **consent_columns(consent or Consent()),
         )
-        try:
-            with self.db.transaction() as s:
-                s.add(row)
-                s.flush()
-                return interviewee_record(row)
-        except IntegrityError as exc:
-            raise DuplicateError(f"interviewee {pseudonym!r} already exists") from exc
+        return interviewee_record(self.db.add_unique(row, f"interviewee {pseudonym!r} already exists"))
 
     def update_interviewee(
         self,

@@ -5,7 +5,7 @@ They take the caller's session, so a step's result and its step row commit toget
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,6 +13,15 @@ from sqlalchemy.orm import Session
 from clips_metadata import tables as m
 from clips_metadata.errors import NotFoundError
 from clips_metadata.rows import utc_now
+
+T = TypeVar("T")
+
+
+def _by_key(s: Session, model: type[T], key: object, missing: str) -> T:
+    row = s.get(model, key)
+    if row is None:
+        raise NotFoundError(missing)
+    return row
 
 
 def interviewee_row(s: Session, pseudonym: str) -> m.IntervieweeRow:
@@ -23,24 +32,15 @@ def interviewee_row(s: Session, pseudonym: str) -> m.IntervieweeRow:
 
 
 def interview_row(s: Session, interview_id: int) -> m.InterviewRow:
-    row = s.get(m.InterviewRow, interview_id)
-    if row is None:
-        raise NotFoundError(f"no interview with id {interview_id}")
-    return row
+    return _by_key(s, m.InterviewRow, interview_id, f"no interview with id {interview_id}")
 
 
 def transcript_row(s: Session, transcript_id: int) -> m.TranscriptRow:
-    row = s.get(m.TranscriptRow, transcript_id)
-    if row is None:
-        raise NotFoundError(f"no transcript with id {transcript_id}")
-    return row
+    return _by_key(s, m.TranscriptRow, transcript_id, f"no transcript with id {transcript_id}")
 
 
 def candidate_row(s: Session, candidate_id: int) -> m.CandidateRow:
-    row = s.get(m.CandidateRow, candidate_id)
-    if row is None:
-        raise NotFoundError(f"no candidate with id {candidate_id}")
-    return row
+    return _by_key(s, m.CandidateRow, candidate_id, f"no candidate with id {candidate_id}")
 
 
 def version_row(s: Session, candidate_id: int, version: int) -> m.CandidateVersionRow:

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
 from clips_metadata.engine import Database
-from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
+from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
     CandidatePage,
@@ -74,13 +74,7 @@ class ReviewRepo:
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r} (editor, reviewer or admin)")
         row = UserRow(name=name, role=role, password_hash=password_hash, active=True, created_at=utc_now())
-        try:
-            with self.db.transaction() as s:
-                s.add(row)
-                s.flush()
-                return user_record(row)
-        except IntegrityError as exc:
-            raise DuplicateError(f"user {name!r} already exists") from exc
+        return user_record(self.db.add_unique(row, f"user {name!r} already exists"))
 
     def set_password(self, name: str, password_hash: str) -> None:
         with self.db.transaction() as s:
