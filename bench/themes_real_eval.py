@@ -69,7 +69,7 @@ def print_report(rep: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="dev", choices=("dev", "test"))
+    ap.add_argument("--split", default="dev", choices=("dev", "test", "test2"))
     ap.add_argument("--errors", action="store_true")
     ap.add_argument("--legacy", action="store_true", help="the flagger's old call, without languages")
     ap.add_argument("--cv", action="store_true", help="dev: each fold flagged by heads fitted without it")

@@ -138,7 +138,7 @@ def sentence_view(r: m.SentenceRow, f: m.FlagRow | None) -> SentenceView:
 
 
 def flags_record(r: m.FlagRow) -> SentenceFlags:
-    return SentenceFlags(r.text, tuple(r.labels), dict(r.scores), dict(r.why))
+    return SentenceFlags(r.text, tuple(r.labels), dict(r.scores), dict(r.why), r.model_version or "")
 
 
 def warning_record(r: m.WarningRow) -> StoredWarning:

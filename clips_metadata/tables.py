@@ -118,6 +118,8 @@ class FlagRow(Base):
     labels: Mapped[list[Any]] = mapped_column(sa.JSON)
     scores: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     why: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # The flagger's heads that made this flag (revision 0006); "" for flags stored before it.
+    model_version: Mapped[str] = mapped_column(sa.String(100), server_default="")
 
 
 class WarningRow(Base):
@@ -279,6 +281,29 @@ class IngestStepRow(Base):
     step: Mapped[str] = mapped_column(sa.String(30))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     finished_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class LabelCorrectionRow(Base):
+    """A reviewer's correction of one sentence's flags (revision 0006), append-only: labels it
+    should carry (`added`), labels it wrongly got (`removed`), who, why, and the model version
+    whose flags were corrected. Imported corrections have no candidate."""
+
+    __tablename__ = "label_corrections"
+    __table_args__ = (sa.Index("ix_label_corrections_transcript", "transcript_id", "sentence_idx"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("candidates.id"), nullable=True)
+    transcript_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transcripts.id"), nullable=True)
+    sentence_idx: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.String(20))
+    added: Mapped[list[Any]] = mapped_column(sa.JSON)
+    removed: Mapped[list[Any]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    model_version: Mapped[str] = mapped_column(sa.String(100))
+    source: Mapped[str] = mapped_column(sa.String(20))  # "review" | "import"
+    created_at: Mapped[datetime] = mapped_column(_ts())
 
 
 # --- revision 0008 (issue 18): distribution log and consent withdrawal ---------------------------

@@ -154,6 +154,7 @@ class TranscriptRepo:
                     labels=list(f.labels),
                     scores={k: float(v) for k, v in f.scores.items()},
                     why=dict(f.why),
+                    model_version=f.model_version,
                 )
                 for i, f in enumerate(flags)
             )

@@ -151,12 +151,13 @@ class _Resources:
                 backend = self._backends[key] = load_backend(transcribe_options(options))
             return backend
 
-    def flagger(self) -> Any:
+    def flagger(self, workspace: str | None = None) -> Any:
+        """The flagger, with the heads `flagger learn` installed in `workspace` (loaded once)."""
         with self._lock:
             if self._flagger is None:
-                from pipeline.themes import Flagger
+                from flows.services.flagger_model import load_flagger
 
-                self._flagger = Flagger.load()
+                self._flagger = load_flagger(Workspace(Path(workspace)) if workspace else None)
             return self._flagger
 
     def heavy(self, slots: int) -> threading.BoundedSemaphore:
@@ -271,12 +272,12 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
 
-def _flag(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
-    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger())}
+def _flag(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    return {"warnings": ingesting.flag_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))}
 
 
-def _propose(store: Any, interview_id: int, _job: FileJob) -> Mapping[str, Any]:
-    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger())
+def _propose(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
+    candidates = ingesting.propose_step(store, interview_id, flagger=RESOURCES.flagger(job.workspace))
     return {"candidates": [c.id for c in candidates]}
 
 

@@ -16,6 +16,7 @@ from pipeline.errors import CounterclipsError
 COMMAND_MODULES = (
     "flows.cli.transcribe_cmd",
     "flows.cli.flagging_cmd",
+    "flows.cli.flagger_cmd",
     "flows.cli.store_cmd",
     "flows.cli.review_cmd",
     "flows.cli.export_cmd",

@@ -7,6 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
+from flows.cli.auth import add_auth_args, authenticate
 from pipeline.errors import CounterclipsError
 from pipeline.labels import ROLES
 
@@ -42,6 +43,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--note", default="")
         p.add_argument("--workspace")
         p.set_defaults(func=cmd_decide, action=action)
+    label = rsub.add_parser(
+        "label", help="correct a sentence's flags: dismiss a false flag, add a missed label",
+        description="Record an audited correction of one transcript sentence's labels. It teaches "
+        "`counterclips flagger learn`; it never lowers the reviewers a version needs.")
+    label.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    label.add_argument("--sentence", type=int, required=True, metavar="N",
+                       help="index of the sentence in the candidate's transcript")
+    label.add_argument("--add", action="append", default=[], metavar="LABEL",
+                       help="a missed label (repeatable)")
+    label.add_argument("--remove", action="append", default=[], metavar="LABEL",
+                       help="a false flag to dismiss (repeatable)")
+    label.add_argument("--reason", required=True, help="why the flags are wrong")
+    add_auth_args(label, required=True)
+    label.add_argument("--workspace")
+    label.set_defaults(func=cmd_label)
     hist = rsub.add_parser("history", help="print a candidate's audit log")
     hist.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
     hist.add_argument("--workspace")
@@ -123,6 +139,22 @@ def cmd_decide(args: argparse.Namespace) -> int:
     if d.records_approval and d.approvals_after < d.approvals_needed:
         extra = f" ({d.approvals_after} of {d.approvals_needed} approvals)"
     print(f"candidate {args.candidate_id}: {d.from_state.value} -> {d.to_state.value}{extra}")
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from clips_metadata.corrections_repo import CorrectionsRepo
+    from review.labelling import correct_labels
+
+    _, rs = _open(args)
+    try:
+        user = authenticate(rs, args.actor, args.password_file)
+        c = correct_labels(CorrectionsRepo(rs.store), args.candidate_id, args.sentence, add=args.add,
+                           remove=args.remove, reason=args.reason, actor=user.name, role=user.role)
+    finally:
+        rs.store.close()
+    parts = [f"+{x}" for x in c.added] + [f"-{x}" for x in c.removed]
+    print(f"candidate {args.candidate_id} sentence {args.sentence}: {' '.join(parts)} (correction {c.id})")
     return 0
 
 

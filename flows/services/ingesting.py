@@ -170,10 +170,14 @@ def transcribe_step(
     return store.add_transcript(iv.id, transcript, sentences, translations=translations, body_path=body_path)
 
 
-def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None = None) -> int:
-    """Flag themes and risks of the latest transcript's sentences, store flags and credibility
-    warnings. Skips when already done for that transcript. Returns the number of warnings."""
-    from pipeline.themes import Flagger, credibility_warnings, flag_sentences
+def flag_step(
+    store: Store, interview: int | Interview, flagger: Flagger | None = None,
+    workspace: Workspace | None = None,
+) -> int:
+    """Flag themes and risks of the latest transcript's sentences, store flags (with the model
+    version) and credibility warnings. Skips when already done for that transcript. Without a
+    `flagger`, loads the packaged one with `workspace`'s learned heads. Returns the warnings."""
+    from pipeline.themes import credibility_warnings, flag_sentences
 
     iv = _interview(store, interview)
     tr = _latest(store, iv)
@@ -185,8 +189,12 @@ def flag_step(store: Store, interview: int | Interview, flagger: Flagger | None 
         return 0
     english = _stored_english(store, tr.id, sentences)
     if flagger is None:
-        flagger = Flagger.load()
-    flags = flag_sentences(sentences, flagger, translated=english)
+        from flows.services.flagger_model import load_flagger
+
+        flagger = load_flagger(workspace)
+    # Each sentence is read on its own text (multilingual encoder, cues of its language) and on
+    # Whisper's English translation when there is one; the two readings are combined.
+    flags = flag_sentences(sentences, flagger, translated=english, language=tr.language or None)
     warnings = credibility_warnings(sentences, flags)
     store.save_flags(tr.id, flags, warnings)
     return len(warnings)
@@ -255,7 +263,7 @@ def ingest_media(
             ("transcribe", lambda: transcribe_step(
                 store, interview, options.transcribe, backend,
                 workspace if options.keep_transcript_file else None, path)),
-            ("flag", lambda: flag_step(store, interview, flagger)),
+            ("flag", lambda: flag_step(store, interview, flagger, workspace)),
             ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
         ):  # fmt: skip
             if needs(store, interview.id, step):

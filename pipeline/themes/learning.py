@@ -9,7 +9,6 @@ live elsewhere; everything here takes and returns plain values.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,9 +114,17 @@ def recall_guard(old: Flagger, new: Flagger, sealed_split: Sequence[dict]) -> Gu
 
 
 def redact(text: str, terms: Iterable[str]) -> str:
-    """`text` with every registry term (case-insensitive, whole words) replaced by REDACTED."""
-    for term in sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", REDACTED, text, flags=re.IGNORECASE)
+    """`text` with every registry term replaced by REDACTED, found by the one rule of
+    `pipeline.terms` (folded case, accents and look-alikes, whole words, long parts of a
+    multi-word term on their own)."""
+    from pipeline.terms import IdentifyingWord, TermMatcher, redaction_terms
+
+    words = [IdentifyingWord(" ".join(t.split()), REDACTED) for t in terms if t.strip()]
+    if not words or not text:
+        return text
+    matches = TermMatcher(redaction_terms((), words, pseudonym="")).find(text)
+    for m in reversed(matches):
+        text = text[: m.start] + REDACTED + text[m.end :]
     return text
 
 

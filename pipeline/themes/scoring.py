@@ -225,8 +225,13 @@ class Flagger:
         taxonomy: Taxonomy | str | Path | None = None,
         options: FlagOptions | None = None,
         encoder: Encoder | None = None,
+        installed: Path | None = None,
     ) -> Flagger:
-        """Load the encoder (unless given) and fit the classifiers for `taxonomy` (default: packaged)."""
+        """Load the encoder (unless given) and the classifiers for `taxonomy` (default: packaged):
+        heads learned from corrections and installed in the directory `installed` when they fit
+        this taxonomy, else the shipped heads, else heads fitted now (and cached)."""
+        from pipeline.themes.heads import load_installed_heads
+
         options = options or FlagOptions()
         tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         if encoder is None:
@@ -234,7 +239,10 @@ class Flagger:
                 encoder = MultilingualEncoder.load(threads=options.threads)
             else:
                 encoder = Encoder.load(threads=options.threads, int8=options.int8)
-        return cls(tax, encoder, _fit(tax, encoder, options), options)
+        fitted = None
+        if installed is not None:
+            fitted = load_installed_heads(installed, fit_key(tax, encoder.key, encoder.backend, options))
+        return cls(tax, encoder, fitted or _fit(tax, encoder, options), options)
 
     def with_heads(self, fitted: _Fitted) -> Flagger:
         """The same taxonomy, encoder and options with other fitted heads (see learning.learn)."""
@@ -618,21 +626,33 @@ def _calibrate(
     return out
 
 
-def _fit(tax: Taxonomy, encoder: Encoder | MultilingualEncoder, options: FlagOptions) -> _Fitted:
+def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: FlagOptions) -> str:
+    """Digest of everything the fitted heads depend on: taxonomy, packaged interview exemplars,
+    encoder and the options used in fitting. Shipped heads are used only when theirs matches."""
     extra = interview_exemplars(tax) if options.interview_exemplars else []
-    key = hashlib.sha256(
-        f"{CACHE_VERSION}|{tax.digest}|{encoder.key}|{encoder.backend}|{options.regularisation}|"
+    return hashlib.sha256(
+        f"{CACHE_VERSION}|{tax.digest}|{encoder_key}|{encoder_backend}|{options.regularisation}|"
         f"{options.balanced_risks}|{options.gate_regularisation}|{options.calibrate}|{len(extra)}|"
         f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
-        f"{options.undergone_factor}|{options.precise_cue_weight}".encode()
-        + "\n".join(x.text for x in extra).encode()
+        f"{options.undergone_factor}|{options.precise_cue_weight}|{RISK_BETA}|{THEME_BETA}".encode()
+        + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
+
+
+def _fit(tax: Taxonomy, encoder: Encoder | MultilingualEncoder, options: FlagOptions) -> _Fitted:
+    from pipeline.themes.heads import load_shipped_heads
+
+    key = fit_key(tax, encoder.key, encoder.backend, options)
+    shipped = load_shipped_heads(key)
+    if shipped is not None:
+        return shipped
     cache = model_cache_dir() / "themes" / f"flagger-{key}.npz"
     if options.cache and cache.is_file():
         try:
             return load_fitted(cache)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
+    extra = interview_exemplars(tax) if options.interview_exemplars else []
     fitted = fit_heads(tax, encoder, options, extra)
     if options.cache:
         save_fitted(cache, fitted)

@@ -41,7 +41,15 @@ def create_app(
     from fastapi import Depends, FastAPI
     from starlette.middleware.sessions import SessionMiddleware
 
-    from review.app import deps, routes_auth, routes_candidate, routes_export, routes_media, routes_queue
+    from review.app import (
+        deps,
+        routes_auth,
+        routes_candidate,
+        routes_export,
+        routes_labels,
+        routes_media,
+        routes_queue,
+    )
     from review.app.static_assets import FingerprintedStatic
     from review.keys import load_or_create_key
 
@@ -87,6 +95,7 @@ def create_app(
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router):
         app.include_router(router)
+    routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)

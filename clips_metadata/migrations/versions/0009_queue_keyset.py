@@ -3,7 +3,7 @@
 already ended in the rowid).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0009'
-down_revision = '0008'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
