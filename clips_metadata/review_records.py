@@ -3,10 +3,12 @@ exports, queue pages, the candidate page's context and a candidate's review stat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from clips_metadata.stored_records import Candidate, CandidateVersion, StoredWarning
 
@@ -160,6 +162,8 @@ class ReviewChange:
     note: str = ""
     acknowledged_risks: tuple[str, ...] = ()
     records_approval: bool = False
+    # Further writes in the same transaction (session, audit event id), e.g. the approved plan.
+    also: Callable[[Session, int], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,8 @@ class ReviewRepo:
                 s.add(ApprovalRow(candidate_id=candidate_id, version=row.version,
                                   version_hash=row.content_hash, reviewer=change.actor,
                                   acknowledged_risks=kept, event_id=event.id, created_at=now))
+            if change.also is not None:
+                change.also(s, event.id)
             row.status = change.to_state
             row.updated_at = now
             row.updated_by = change.actor

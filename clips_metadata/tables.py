@@ -359,3 +359,94 @@ class ConsentVoidRow(Base):
     ref_id: Mapped[int] = mapped_column(sa.Integer)
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+# --- revision 0010 (issue 17): translation tracks, translation memory, languages users read ------
+# Rows of `clips_metadata/translations_repo.py`; the migration `0010_translations.py` creates them.
+
+
+class TranslationTrackRow(Base):
+    """One language's translation track of one candidate version: the whole
+    `pipeline.translation.track.track_to_dict` record, plus the source cue track it was last
+    reconciled against (so a changed source marks the affected cues)."""
+
+    __tablename__ = "translation_tracks"
+    __table_args__ = (
+        sa.UniqueConstraint("candidate_id", "version", "language",
+                            name="uq_translation_tracks_version_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    language: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(12))
+    track: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    source: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[datetime] = mapped_column(_ts())
+    exported_at: Mapped[datetime | None] = mapped_column(_ts(), nullable=True)
+
+
+class TranslationMemoryRow(Base):
+    """One approved cue pair; `key` is the sha256 of `MemoryEntry.key` (one row per pair)."""
+
+    __tablename__ = "translation_memory"
+    __table_args__ = (sa.Index("ix_translation_memory_pair", "source_language", "target_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source_language: Mapped[str] = mapped_column(sa.String(20))
+    source_text: Mapped[str] = mapped_column(sa.Text)
+    target_language: Mapped[str] = mapped_column(sa.String(20))
+    target_text: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[str] = mapped_column(sa.String(40))
+    origin: Mapped[str] = mapped_column(sa.Text)
+
+
+class UserLanguageRow(Base):
+    """A language a user reads (translators and reviewers list theirs; checks depend on it)."""
+
+    __tablename__ = "user_languages"
+    __table_args__ = (sa.PrimaryKeyConstraint("user_name", "language", name="pk_user_languages"),)
+
+    user_name: Mapped[str] = mapped_column(sa.String(100))
+    language: Mapped[str] = mapped_column(sa.String(20))
+
+
+# --- revision 0004 (issue 13): approved publication plans and preview jobs ---------------------
+
+
+class ApprovedPlanRow(Base):
+    """The publication plan a reviewer approved (revision 0004): its hash and canonical JSON, so
+    an export can name what changed since (`pipeline.publication.plan_difference`)."""
+
+    __tablename__ = "approved_plans"
+    __table_args__ = (sa.Index("ix_approved_plans_candidate", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    reviewer: Mapped[str] = mapped_column(sa.String(100))
+    plan_hash: Mapped[str] = mapped_column(sa.String(64))
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class PreviewJobRow(Base):
+    """A preview render of one plan (revision 0004): one row per plan hash, so asking twice is
+    one job."""
+
+    __tablename__ = "preview_jobs"
+    __table_args__ = (sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
+                                         name="status"),)
+
+    plan_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    progress: Mapped[float] = mapped_column(sa.Float)
+    error: Mapped[str] = mapped_column(sa.Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(_ts())

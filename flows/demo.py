@@ -37,12 +37,13 @@ class DemoOptions:
     """What the demo creates.
 
     pseudonym: the sample's interviewee (must match the bundled sidecar).
-    identifying_words: words the renderer redacts (the sample names a cousin).
+    identifying_words: words the renderer hides, as "WORD=REPLACEMENT" (the sample names a cousin;
+        the audience reads "his cousin", never the speaker's pseudonym).
     admin: the demo admin account's name; its password is generated on every demo run.
     """
 
     pseudonym: str = "Witness K"
-    identifying_words: tuple[str, ...] = ("Yusuf Darwish",)
+    identifying_words: tuple[str, ...] = ("Yusuf Darwish=his cousin",)
     admin: str = "demo-admin"
 
 

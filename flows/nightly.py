@@ -34,7 +34,7 @@ from prefect.cache_policies import NO_CACHE
 from clips_metadata.workspace import Workspace
 from flows import nightly_worker as work
 from flows.inbox import InboxOptions, InboxScan, quarantine_file, scan_inbox, sweep_stale_temp
-from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, new_run_id, write_report
+from flows.report import ExportOutcome, Failure, FileOutcome, RunReport, neutral_id, new_run_id, write_report
 from pipeline import labels
 from pipeline.errors import CounterclipsError
 from pipeline.labels import CREDIBILITY
@@ -56,6 +56,8 @@ class NightlyOptions:
         overlap with the one transcription `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.
     render_exports: render every approved candidate whose current version is not exported yet.
+    render_previews: render the plan preview of every candidate in review that has none yet
+        (`review.previews.preview`; idempotent by plan hash).
     export_profiles: profiles rendered for each approved candidate.
     retries / retry_delay_seconds: for tasks that touch the disk or the network, on transient
         errors only.
@@ -66,6 +68,7 @@ class NightlyOptions:
     max_workers: int = 3
     build_proxies: bool = True
     render_exports: bool = True
+    render_previews: bool = True
     export_profiles: tuple[str, ...] = ("master",)
     retries: int = 2
     retry_delay_seconds: float = 5.0
@@ -144,6 +147,15 @@ def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
     return str(path or ""), time.perf_counter() - t0
 
 
+@task(name="preview", **_IO)
+def preview_task(root: str, db_url: str, candidate_id: int) -> float:
+    from review.previews import preview
+
+    t0 = time.perf_counter()
+    preview(work.RESOURCES.store(db_url), Workspace(Path(root)), candidate_id)
+    return time.perf_counter() - t0
+
+
 @task(name="export", **_IO)
 def export_task(root: str, db_url: str, candidate_id: int, profiles: tuple[str, ...]) -> ExportOutcome:
     return work.run_export(Workspace(Path(root)), db_url, candidate_id, profiles)
@@ -219,9 +231,10 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     scan: InboxScan = _io(scan_task, options)(root, options.settle_seconds)
     stage_seconds["scan"] += time.perf_counter() - t0
     for p in scan.ignored:
-        notes.append(f"ignored {p.name}: not a footage file type")
+        notes.append(f"ignored {neutral_id(p.name)}: not a footage file type")
     for p in scan.unsettled:
-        notes.append(f"left {p.name} for the next run: modified in the last {options.settle_seconds:.0f} s")
+        notes.append(f"left {neutral_id(p.name)} for the next run: modified in the last "
+                     f"{options.settle_seconds:.0f} s")
 
     # Bad sidecars: the file cannot be registered to anyone safely, so it waits in quarantine.
     for prob in scan.problems:
@@ -270,7 +283,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
             stage = exc.step
             qpath = _io(quarantine_task, options)(root, db_url, job.path, f"{stage}: {reason}", job.sha256,
                                                   run_id, interview_id)
-            logger.warning("quarantined %s: %s: %s", job.name, stage, reason)
+            # Neutral ids in log lines: a file name or a reason can carry a real name.
+            logger.warning("quarantined %s at %s", neutral_id(job.name, job.sha256), stage)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="quarantined",
                                         interview_id=interview_id, stage=stage, reason=reason))
             failures.append(Failure(job.name, stage, f"{reason} (moved to {Path(qpath).name} in quarantine)"))
@@ -279,7 +293,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
             reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
             stage = next((name for name, f in zip(work.STEPS, chain, strict=True)
                           if not f.state.is_completed()), "?")
-            logger.error("%s failed at %s (left in inbox): %s", job.name, stage, reason)
+            logger.error("%s failed at %s (left in inbox)", neutral_id(job.name, job.sha256), stage)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="failed",
                                         interview_id=interview_id, stage=stage, reason=reason))
             failures.append(Failure(job.name, stage, reason + " (left in the inbox; the next run retries)"))
@@ -287,12 +301,15 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     proxies_built = 0
     if options.build_proxies:
         proxies_built = _build_proxies(ws, db_url, options, stage_seconds, failures, notes)
+    if options.render_previews:
+        _render_previews(ws, db_url, options, stage_seconds, failures)
     exports: list[ExportOutcome] = []
     if options.render_exports:
         exports = _render_exports(ws, db_url, options, stage_seconds, failures)
 
     themes, risks = _tallies(db_url, new_candidates, touched_interviews)
     takedowns = _open_takedowns(db_url, failures)
+    languages = _languages(db_url, failures)
     report = RunReport(
         run_id=run_id, started_at=started.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), workspace=root,
@@ -300,7 +317,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         risks_found=risks, candidates_proposed=len(new_candidates), proxies_built=proxies_built,
         exports=tuple(exports), failures=tuple(failures),
         stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
-        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes), open_takedowns=takedowns)
+        wall_seconds=round(time.perf_counter() - t_start, 3), notes=tuple(notes), open_takedowns=takedowns,
+        languages=languages)
     json_path, _ = _io(report_task, options)(root, report)
     logger.info("run report: %s", json_path)
     return report
@@ -337,7 +355,7 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             continue
         interview = store.get_interview(c.interview_id)
         if not Path(interview.source_path).is_file():
-            notes.append(f"no proxy for interview {interview.id}: source {interview.source_path} is gone")
+            notes.append(f"no proxy for interview {interview.id}: its source file is gone")
         elif needs_proxy(store, ws, interview):
             todo[c.source_sha256] = interview.id
     proxy = _io(proxy_task, options)
@@ -353,6 +371,24 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
             exc = fut.state.result(raise_on_failure=False)
             failures.append(Failure(Path(store.get_interview(todo[sha]).source_path).name, "proxy", str(exc)))
     return built
+
+
+def _render_previews(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
+                     failures: list[Failure]) -> None:
+    """The plan preview of every candidate reviewers still have to decide on (neutral ids only in
+    failures: a reason never quotes a file name or a registry term)."""
+    from review.previews import previews_due
+
+    store = work.RESOURCES.store(db_url)
+    todo = [cid for cid in previews_due(store) if store.get_candidate(cid).status != "approved"]
+    task_ = _io(preview_task, options)
+    futures = [(cid, task_.submit(str(ws.root), db_url, cid)) for cid in todo]
+    for cid, fut in futures:
+        fut.wait()
+        if fut.state.is_completed():
+            stage_seconds["preview"] += fut.result()
+        else:
+            failures.append(Failure(f"candidate {cid}", "preview", "the preview could not be rendered"))
 
 
 def _render_exports(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],
@@ -384,6 +420,17 @@ def _open_takedowns(db_url: str, failures: list[Failure]) -> tuple[Any, ...]:
         return open_takedowns(work.RESOURCES.store(db_url))
     except Exception as exc:  # the report must still be written; the failure is in it
         failures.append(Failure("open takedowns", "report", f"{type(exc).__name__}: {exc}"))
+        return ()
+
+
+def _languages(db_url: str, failures: list[Failure]) -> tuple[dict[str, Any], ...]:
+    """Per clip and language: missing, draft, translated, checked or exported (issue 17)."""
+    from review.translating import language_rows
+
+    try:
+        return tuple(r.to_json() for r in language_rows(work.RESOURCES.store(db_url)))
+    except Exception as exc:  # the report must still be written; the failure is in it
+        failures.append(Failure("subtitle languages", "report", f"{type(exc).__name__}: {exc}"))
         return ()
 
 

@@ -96,6 +96,9 @@ class RunReport:
     # Publications still online whose interviewee withdrew or narrowed consent (issue 18): listed
     # in every report until each is marked taken down (`counterclips published ID --taken-down`).
     open_takedowns: tuple[TakedownRow, ...] = ()
+    # Per clip and language (issue 17): missing, draft, translated, checked or exported
+    # (`review.translating.LanguageRow.to_json()` dicts).
+    languages: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def files_processed(self) -> int:
@@ -186,13 +189,53 @@ def render_html(report: RunReport) -> str:
         failures=[[f.what, f.stage, f.reason] for f in report.failures],
         takedowns=[[t.interviewee, f"{t.candidate_id} v{t.version}", t.platform, t.url, t.published_at,
                      t.file_name, t.file_sha256[:12]] for t in report.open_takedowns],
+        languages=[[f"{r['candidate']} v{r['version']}", r["language"], r["state"],
+                    f"{r['translated']}/{r['cues']}", str(r["machine_made"]), str(r["needs_look"])]
+                   for r in report.languages],
     ) + "\n"
 
 
+def neutral_id(name: str, sha256: str = "") -> str:
+    """What a report calls a file: the source's neutral id when hashed, else a digest of its name
+    (a file name can carry a real name; the operator finds the file by `counterclips` ids)."""
+    import hashlib
+
+    from pipeline.render.manifest import neutral_source_id
+
+    return neutral_source_id(sha256) if sha256 else "inbox-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def neutral_report(report: RunReport) -> RunReport:
+    """The report with every file name the run saw replaced by its neutral id, in the file rows,
+    failures, reasons and notes (what is written to reports/ leaves the machine with it)."""
+    from dataclasses import replace
+
+    names = {f.name: neutral_id(f.name, f.sha256) for f in report.files if f.name}
+    # A failure names a file unless it names a candidate ("candidate 12").
+    names.update({f.what: neutral_id(f.what) for f in report.failures
+                  if f.what and f.what not in names and not f.what.startswith("candidate ")})
+    ordered = sorted(names.items(), key=lambda kv: -len(kv[0]))
+
+    def clean(text: str) -> str:
+        for name, nid in ordered:
+            text = text.replace(name, nid)
+        return text
+
+    return replace(
+        report,
+        files=tuple(replace(f, name=names.get(f.name, f.name), reason=clean(f.reason)) for f in report.files),
+        exports=tuple(replace(e, reason=clean(e.reason)) for e in report.exports),
+        failures=tuple(replace(f, what=clean(f.what), reason=clean(f.reason)) for f in report.failures),
+        notes=tuple(clean(n) for n in report.notes),
+    )
+
+
 def write_report(workspace: Workspace, report: RunReport) -> tuple[Path, Path]:
-    """Write `<run id>.json/.html` and refresh `latest.*`. Returns (json path, html path)."""
+    """Write `<run id>.json/.html` and refresh `latest.*`. Returns (json path, html path).
+    File names become neutral ids (`neutral_report`)."""
     directory = workspace.reports
     directory.mkdir(parents=True, exist_ok=True)
+    report = neutral_report(report)
     data = report.to_json()
     html = render_html(report)
     json_path = directory / f"{report.run_id}.json"
@@ -244,6 +287,13 @@ def summary_text(data: Mapping[str, Any]) -> str:
         for t in takedowns:
             lines.append(f"    {t.get('interviewee')}: candidate {t.get('candidate_id')} v{t.get('version')} "
                          f"on {t.get('platform')} {t.get('url')} ({t.get('published_at')})")
+    langs = data.get("languages") or []
+    if langs:
+        counts: dict[str, int] = {}
+        for r in langs:
+            counts[str(r.get("state"))] = counts.get(str(r.get("state")), 0) + 1
+        tally = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        lines.append(f"  subtitle languages (clip x language): {tally}")
     for f in data.get("failures") or []:
         lines.append(f"  FAILED {f.get('what')} at {f.get('stage')}: {f.get('reason')}")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ class Role(StrEnum):
     EDITOR = "editor"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    TRANSLATOR = "translator"  # writes and checks subtitle translations (issue 17)
 
 
 CANDIDATE_STATUSES: tuple[str, ...] = tuple(s.value for s in CandidateStatus)

@@ -121,10 +121,19 @@ def consent_refusal(consent: ConsentView, request: ExportRequest, today: date) -
 
 def registry_redactions(real_names: Sequence[str], identifying_words: Sequence[str],
                         shows_name: bool) -> tuple[str, ...]:
-    """The registry's words an export must hide: identifying words always, real names unless
-    the export shows the name. The gate signs these; `counterclips export` redacts them."""
+    """The registry's words an export must hide: identifying words (stored as "X=Y" specs, see
+    `pipeline.terms.IdentifyingWord`) always, real names unless the export shows the name. The
+    gate signs these; the export redacts them through `pipeline.terms`."""
+    from pipeline.terms import IdentifyingWord, TermError, fold
+
+    words: list[str] = []
+    for spec in identifying_words:
+        try:
+            words.append(IdentifyingWord.parse(spec).term)
+        except TermError:
+            continue  # an empty spec hides nothing; plan_for refuses a malformed one
     names = () if shows_name else tuple(real_names)
-    return tuple(t for t in (*identifying_words, *names) if t.strip())
+    return tuple(t for t in (*words, *names) if fold(t))
 
 
 def authorise_export(

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "flows.cli.export_cmd",
     "flows.cli.nightly_cmd",
     "flows.cli.timeline_cmd",
+    "flows.cli.translation_cmd",
 )
 
 

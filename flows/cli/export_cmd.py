@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="master (16:9, source size up to 1080p, -23 LUFS), vertical (1080x1920, "
                         "-14 LUFS) or square (1:1, -14 LUFS); default master")
     p.add_argument("--lang", metavar="CODE",
-                   help="language of the burned subtitles (default: the interview's language)")
+                   help="language of the burned subtitles (default: the interview's language); 'all' "
+                        "renders every approved, consented language (translations must be checked) and "
+                        "names each refused language with its reason")
     p.add_argument("--platform", default="any", metavar="NAME",
                    help="where the clip will be published; the interviewee's consent must cover it")
     p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: WORKSPACE/exports)")
@@ -62,6 +64,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         if args.timeline_format:
             return _timeline(args, store, ws)
+        if args.lang == "all":
+            return _all_languages(args, store, ws)
         settings = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
                                   out_dir=args.out, preset=args.preset, actor=os.environ.get("USER", "cli"))
         for cid in args.candidate_ids:
@@ -75,6 +79,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _all_languages(args: argparse.Namespace, store: object, ws: object) -> int:
+    """Every publishable language of each candidate, one render each; a refused language is one
+    line on stderr. Exit 0 when every candidate exported at least one language."""
+    from dataclasses import replace
+
+    from flows.services.exporting import export_candidate
+    from review.gate import GateRefused
+    from review.translating import publishable_languages
+
+    base = ExportSettings(profile=args.profile, language=None, platform=args.platform, out_dir=args.out,
+                          preset=args.preset, actor=os.environ.get("USER", "cli"))
+    code = 0
+    for cid in args.candidate_ids:
+        languages, refused = publishable_languages(store, cid)  # type: ignore[arg-type]
+        done = 0
+        for lang in languages:
+            try:
+                record = export_candidate(store, ws, cid, replace(base, language=lang))  # type: ignore[arg-type]
+            except GateRefused as exc:
+                refused[lang] = f"{lang}: {exc}"
+                continue
+            done += 1
+            for path in record.paths:
+                print(path)
+        for lang in sorted(refused):
+            print(f"counterclips: candidate {cid} not exported in {refused[lang]}", file=sys.stderr)
+        if not done:
+            code = 1
+    return code
 
 
 def _timeline(args: argparse.Namespace, store: object, ws: object) -> int:

@@ -41,8 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--ack-risk", action="append", default=[], metavar="ID",
                        help="acknowledge a risk (repeat for each risk the candidate carries)")
         p.add_argument("--note", default="")
+        p.add_argument("--plan", default=None, metavar="HASH",
+                       help="the publication plan hash you watched (see `review plan`); another is refused")
         p.add_argument("--workspace")
         p.set_defaults(func=cmd_decide, action=action)
+    plan = rsub.add_parser("plan", help="print the hash of the publication plan reviewers watch now")
+    plan.add_argument("candidate_id", type=int, metavar="CANDIDATE_ID")
+    plan.add_argument("--workspace")
+    plan.set_defaults(func=cmd_plan)
     label = rsub.add_parser(
         "label", help="correct a sentence's flags: dismiss a false flag, add a missed label",
         description="Record an audited correction of one transcript sentence's labels. It teaches "
@@ -123,16 +129,32 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from review.plans import Planner
+
+    ws, rs = _open(args)
+    try:
+        current = Planner.for_workspace(rs.store, ws).review_plan(args.candidate_id)
+    finally:
+        rs.store.close()
+    if current.plan is None:
+        raise CliError(f"candidate {args.candidate_id} has no publication plan: {current.problem}")
+    print(current.hash)
+    return 0
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
+    from review.plans import Planner
     from review.service import ReviewService
 
-    _, rs = _open(args)
+    ws, rs = _open(args)
     try:
         user = rs.get_user(args.actor)
         if user is None or not user.active:
             raise CliError(f"no active account {args.actor!r}")
-        d = ReviewService(rs).act(args.candidate_id, args.action, actor=user.name, role=user.role,
-                                  acknowledged_risks=args.ack_risk, note=args.note)
+        svc = ReviewService(rs, Planner.for_workspace(rs.store, ws))
+        d = svc.act(args.candidate_id, args.action, actor=user.name, role=user.role,
+                    acknowledged_risks=args.ack_risk, note=args.note, plan_hash=args.plan)
     finally:
         rs.store.close()
     extra = ""

@@ -1,4 +1,4 @@
-"""`counterclips interviewee add|list|set|assign`, `ingest` and `candidates`.
+"""`counterclips interviewee add|list|set|show|assign`, `ingest` and `candidates`.
 
 Every command takes `--workspace W` (else $COUNTERCLIPS_HOME, else ~/counterclips); the store
 is the workspace's SQLite file unless COUNTERCLIPS_DB_URL names another database. Heavy imports
@@ -50,9 +50,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = isub.add_parser("set", parents=[ws], help="change an interviewee's names or consent")
     st.add_argument("pseudonym", metavar="PSEUDONYM")
     _consent_args(st, defaults=False)
+    st.add_argument("--remove-identifying-word", action="append", default=None, metavar="WORD",
+                    help="stop hiding this identifying word (repeatable)")
+
     st.add_argument("--reason", default="", help="why the consent changes (kept in the audit trail, "
                     "names redacted); narrowing consent voids what it no longer covers")
     st.set_defaults(func=_interviewee_set)
+
+    sh = isub.add_parser("show", parents=[ws], help="print one interviewee's registry entry (local only)")
+    sh.add_argument("pseudonym", metavar="PSEUDONYM")
+    sh.add_argument("--json", action="store_true", help="print JSON")
+    sh.set_defaults(func=_interviewee_show)
 
     wd = isub.add_parser(
         "withdraw", parents=[ws], help="the interviewee withdraws consent: void approvals, block exports, "
@@ -127,8 +135,10 @@ def _consent_args(p: argparse.ArgumentParser, defaults: bool) -> None:
         "--identifying-word",
         action="append",
         default=None,
-        metavar="WORD",
-        help="another identifying word or phrase to redact (repeatable)",
+        metavar="WORD[=REPLACEMENT]",
+        help="an identifying word or phrase to hide, with what the audience reads instead "
+        "(\"Yusuf Darwish=his cousin\"; default a neutral placeholder). On `set` it is added "
+        "to the others (repeatable)",
     )
     p.add_argument(
         "--public",
@@ -207,11 +217,14 @@ def _interviewee_add(args: argparse.Namespace) -> int:
 
     consent = _consent_from(args, Consent())
     _, store = _open(args)
+    from flows.services.registry import edit_identifying_words
+
+    words = edit_identifying_words((), args.identifying_word or ())
     with store:
         p = store.add_interviewee(
             args.pseudonym,
             real_names=args.real_name or (),
-            identifying_words=args.identifying_word or (),
+            identifying_words=words,
             is_public=bool(args.public),
             consent=consent,
             notes=args.notes or "",
@@ -223,14 +236,19 @@ def _interviewee_add(args: argparse.Namespace) -> int:
 def _interviewee_set(args: argparse.Namespace) -> int:
     from flows.cli.auth import shell_actor
     from flows.services.publishing import narrow_consent
+    from flows.services.registry import edit_identifying_words
 
     workspace, store = _open(args)
     with store:
         current = store.get_interviewee(args.pseudonym)
+        words = None
+        if args.identifying_word or args.remove_identifying_word:
+            words = edit_identifying_words(current.identifying_words, args.identifying_word or (),
+                                           args.remove_identifying_word or ())
         p = store.update_interviewee(
             args.pseudonym,
             real_names=args.real_name,
-            identifying_words=args.identifying_word,
+            identifying_words=words,
             is_public=args.public,
             consent=_consent_from(args, current.consent),
             notes=args.notes,
@@ -266,6 +284,21 @@ def _print_withdrawal(result: Any) -> None:
           f"{result.open_publications} publication(s) to take down")
     print(f"takedown list: {result.csv_path}")
     print(f"takedown list: {result.json_path}")
+
+
+def _interviewee_show(args: argparse.Namespace) -> int:
+    _, store = _open(args)
+    with store:
+        p = store.get_interviewee(args.pseudonym)
+    if args.json:
+        print(json.dumps(_interviewee_json(p), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{p.id:>4}  {p.pseudonym}{' public' if p.is_public else ''}  consent: {_consent_text(p.consent)}")
+    print("  real names:       " + (", ".join(p.real_names) or "(none)"))
+    print("  identifying words:" + ("" if p.identifying_words else " (none)"))
+    for spec in p.identifying_words:
+        print(f"    {spec}")
+    return 0
 
 
 def _interviewee_list(args: argparse.Namespace) -> int:

@@ -21,11 +21,19 @@ from clips_metadata.store import Store
 from clips_metadata.stored_records import Consent
 from clips_metadata.workspace import Workspace
 from pipeline.errors import CounterclipsError
+from pipeline.publication import Target
 from review.export_settings import ExportSettings, Progress
+from review.gate import GateRefused
+from review.plans import editor_redactions  # noqa: F401 - re-exported (its callers import it here)
 
 
 class ExportError(CounterclipsError):
     """An export cannot proceed (missing source, mismatching candidate data)."""
+
+
+class PlanChanged(GateRefused):
+    """The publication plan changed since it was approved; the message names what changed (a
+    refusal, as the gate's: the nightly run reports it as "refused", not as a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +58,9 @@ def protection_for(consent: Consent, real_names: tuple[str, ...], identifying_wo
                       shows_name=shows_name)
 
 
-def editor_redactions(
-    redactions: Sequence[Mapping[str, Any]],
-) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
-    """Terms and time spans an editor added to the candidate version (lenient about key names)."""
-    terms: list[str] = []
-    spans: list[tuple[float, float]] = []
-    for r in redactions:
-        text = next((str(r[k]) for k in ("term", "text", "word") if r.get(k)), "")
-        if text.strip():
-            terms.append(text.strip())
-        if r.get("start") is not None and r.get("end") is not None and float(r["end"]) > float(r["start"]):
-            spans.append((float(r["start"]), float(r["end"])))
-    return tuple(terms), tuple(spans)
-
-
 def _source_path(workspace: Workspace, source_path: str) -> Path:
     p = Path(source_path)
     return p if p.is_absolute() else workspace.root / p
-
-
-def _year(recorded: str) -> str:
-    digits = "".join(c for c in recorded[:4] if c.isdigit())
-    return digits if len(digits) == 4 else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,48 +80,80 @@ class PreparedExport:
 
 def prepare_export(store: Store, workspace: Workspace, candidate_id: int,
                    request: ExportSettings) -> PreparedExport:
-    """Load the candidate's current version, check it against its version hash and build its
-    publication plan (the one plan builder: exports and timelines use it). Raises ExportError,
-    PlanError (after the gate's own refusal, which comes first) or GateRefused."""
+    """Load the candidate's current version, check it against its version hash, compare its
+    publication plan now with the plan the reviewers approved (`PlanChanged` names what changed
+    and sends the candidate back to review) and build the plan for the request's target with
+    `review.plans.plan_for` (the one plan builder: approvals, previews, exports and timelines use
+    it). Raises ExportError, PlanChanged, PlanError (after the gate's own refusal, which comes
+    first) or GateRefused."""
     from dataclasses import replace
 
     from clips_metadata.stored_records import hash_fields
     from pipeline.authorisation import version_hash
-    from pipeline.publication import PlanError, Target, plan_hash
+    from pipeline.publication import PlanError, plan_hash
     from review.gate import ExportRequest
-    from review.keys import load_or_create_key
+    from review.plans import Planner
     from review.service import ReviewService
 
     cid = candidate_id
+    planner = Planner.for_workspace(store, workspace)
+    svc = ReviewService(ReviewStore(store), planner)
     cand = store.get_candidate(cid)
     interview = store.get_interview(cand.interview_id)
     person = store.get_interviewee_by_id(interview.interviewee_id)
     language = request.language or interview.language or cand.language
-    opts = dict(cand.render_options)
-    guard = protection_for(person.consent, person.real_names, person.identifying_words, opts)
-    extra_terms, extra_spans = editor_redactions(cand.redactions)
+    guard = protection_for(person.consent, person.real_names, person.identifying_words,
+                           dict(cand.render_options))
 
-    # Render exactly what was approved: check the data against its version hash.
+    # Render exactly what was approved: check the data against its version hash...
     fields = hash_fields(interview.sha256, cand.start, cand.end, cand.subtitles, cand.translations,
                          cand.redactions, cand.render_options)
     if version_hash(fields) != cand.content_hash:
         raise ExportError(f"candidate {cid} data does not match its version hash; refusing to render")
+    # ... and the plan as it stands now against the plan the reviewers approved.
+    _check_approved_plan(svc, planner, cid)
     source = _source_path(workspace, interview.source_path)
     if not source.is_file():
         raise ExportError(f"the source of interview {interview.id} is missing")
-    transcript = store.load_transcript(cand.transcript_id)
-    key = load_or_create_key(workspace, "export")
+    # Translation tracks publish per language: only checked ones, only consented ones
+    # (a language the candidate's own approval covers is left to the gate, which checks consent).
+    from review.translating import approved_languages, publish_refusal
+
+    refusal = "" if language in approved_languages(cand) else publish_refusal(store, cid, language)
+    if refusal:
+        raise GateRefused(refusal)
     gate_request = ExportRequest(profile=request.profile, language=language, platform=request.platform,
                                  shows_face=not guard.blur_faces, uses_real_voice=not guard.alter_voice,
                                  shows_name=guard.shows_name)
     try:
-        plan = _plan(cand, interview, person, transcript.words, opts, extra_terms, extra_spans,
-                     Target(request.profile, language, request.platform), request.preset, key)
+        plan = planner.plan(cid, Target(request.profile, language, request.platform), request.preset)
     except PlanError:
-        ReviewService.over(store).authorise(cid, gate_request, key=key)  # the gate's refusal first
+        svc.authorise(cid, gate_request, key=planner.key)  # the gate's refusal first
         raise
     return PreparedExport(cand, interview, person, plan, replace(gate_request, plan_hash=plan_hash(plan)),
-                          source, key, language)
+                          source, planner.key, language)
+
+
+def _check_approved_plan(svc: Any, planner: Any, cid: int) -> None:
+    """Refuse (PlanChanged) when the plan now differs from the last plan a reviewer approved."""
+    from clips_metadata.plans_repo import PlansRepo
+    from pipeline.publication import PlanError, plan_difference, plan_from_dict
+
+    approved = PlansRepo(planner.store).approved(cid)
+    if not approved:
+        if svc.rs.approvals(cid):
+            raise GateRefused(f"candidate {cid} was approved without a publication plan; "
+                              "approve it again from its preview")
+        return  # never approved: the gate names that
+    before = plan_from_dict(approved[-1].plan)
+    try:
+        now = planner.plan(cid, Target(before.profile, before.language, before.platform))
+        reason = plan_difference(before, now)
+    except PlanError as exc:
+        reason = f"no publication plan any more ({exc})"
+    if reason:
+        svc.send_back(cid, reason)
+        raise PlanChanged(f"candidate {cid}: {reason} since it was approved; sent back to review")
 
 
 def refuse_cuts(cand: Any) -> None:
@@ -155,12 +175,15 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     Raises GateRefused (review.gate) when the gate refuses, ExportError when the data or the
     source do not allow a faithful render, RenderError when ffmpeg fails."""
     from pipeline.render.render_export import render_export
+    from review.plans import Planner
     from review.service import ReviewService
 
     rs = ReviewStore(store)
     prepared = prepare_export(store, workspace, candidate_id, request)
     cand = prepared.candidate
-    auth = ReviewService(rs).authorise(candidate_id, prepared.gate_request, key=prepared.key)
+    # Approvals count only for the plan they approved (ReviewService with a planner).
+    svc = ReviewService(rs, Planner(store, prepared.key))
+    auth = svc.authorise(candidate_id, prepared.gate_request, key=prepared.key)
     refuse_cuts(cand)
     tinfo = store.get_transcript(cand.transcript_id)
     provenance = {"transcript": {"id": tinfo.id, "version": tinfo.version, "backend": tinfo.backend,
@@ -170,6 +193,10 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
     out_dir = Path(request.out_dir or workspace.exports)
     result = render_export(prepared.plan, auth, prepared.key, prepared.source, out_dir, progress,
                            provenance=provenance)
+    from review.translating import mark_exported
+
+    for lang in prepared.plan.languages:  # translation tracks that went out (burned or sidecar)
+        mark_exported(store, candidate_id, cand.version, lang)
     return rs.record_export(candidate_id, cand.version, cand.content_hash, profile=request.profile,
                             language=prepared.language, paths=[str(p) for p in result.paths],
                             output_sha256=result.sha256, manifest_path=str(result.manifest),
@@ -178,42 +205,9 @@ def export_candidate(store: Store, workspace: Workspace, candidate_id: int,
 
 def source_fps(interview: Any) -> float:
     """The frame rate a plan (and a timeline of it) cuts on: the stored media's top-level rate."""
-    return float((interview.media or {}).get("fps") or 25.0)
+    from review.translating import source_fps as fps
 
-
-def _plan(cand: Any, interview: Any, person: Any, words: Any, opts: dict[str, Any],
-          extra_terms: tuple[str, ...], extra_spans: tuple[tuple[float, float], ...], target: Any,
-          preset: str | None, key: bytes) -> Any:
-    """The publication plan of the candidate's current version (pipeline.publication)."""
-    from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
-    from pipeline.render.cards import end_card, title_card
-    from pipeline.render.profiles import RenderOptions
-    from pipeline.render.subs import SubtitleTrack
-    from pipeline.render.timing import cues_for_text
-    from pipeline.terms import IdentifyingWord
-
-    fps = source_fps(interview)
-    texts = {**{k: v for k, v in cand.translations.items() if str(v).strip()},
-             **{k: v for k, v in cand.subtitles.items() if str(v).strip()}}
-    tracks = tuple(SubtitleTrack(lang, cues_for_text(text, words, cand.start, cand.end, lang, fps))
-                   for lang, text in sorted(texts.items()))
-    title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
-        if opts.get("title_card") else None
-    end = end_card(str(opts["end_card"])) if opts.get("end_card") else None
-    version = VersionData(
-        candidate_id=cand.id, version=cand.version, source_sha256=interview.sha256, source_fps=fps,
-        start=cand.start, end=cand.end, tracks=tracks, words=tuple(words),
-        extra_terms=tuple(IdentifyingWord.parse(t) for t in extra_terms), extra_bleeps=extra_spans,
-        options=RenderOptions(preset=preset) if preset else RenderOptions(), title_card=title, end_card=end,
-        blur_faces=bool(opts.get("blur_faces")), alter_voice=bool(opts.get("alter_voice")),
-        redact_names=bool(opts.get("redact_names")))
-    c = person.consent
-    consent = ConsentSnapshot(face=c.face, voice=c.voice, name=c.name, languages=tuple(c.languages),
-                              platforms=tuple(c.platforms),
-                              expires=c.expires.isoformat() if c.expires else "")
-    words_to_hide = tuple(IdentifyingWord.parse(w) for w in person.identifying_words if w.strip())
-    registry = RegistrySnapshot(person.id, person.pseudonym, tuple(person.real_names), words_to_hide, consent)
-    return build_plan(version, registry, target, key=key)
+    return fps(interview)
 
 
 def exports_due(store: Store, profiles: Sequence[str]) -> list[int]:

@@ -48,6 +48,7 @@ def create_app(
         routes_export,
         routes_labels,
         routes_media,
+        routes_preview,
         routes_queue,
     )
     from review.app.static_assets import FingerprintedStatic
@@ -73,6 +74,9 @@ def create_app(
             app.state.review_store = rs
             yield
         finally:
+            worker = getattr(app.state, "preview_worker", None)
+            if worker is not None:
+                worker.stop()
             if own:
                 s.close()
 
@@ -93,11 +97,14 @@ def create_app(
     app.state.templates.env.globals["static_url"] = static.url
     app.mount("/static", static, name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
-                   routes_media.router):
+                   routes_media.router, routes_preview.router):
         app.include_router(router)
     routes_labels.install(app)
     from review.app import routes_publications
 
     routes_publications.install(app)
+    from review.app import routes_translate
+
+    app.include_router(routes_translate.router)
     deps.install_error_handlers(app)
     return app

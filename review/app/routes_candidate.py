@@ -13,7 +13,7 @@ from review import present
 from review.app.deps import RS, CurrentUser, flash, render
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
-from review.service import ReviewService, facts_of
+from review.service import ReviewService
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
@@ -34,8 +34,14 @@ def candidate_page(
     user: CurrentUser,
     rs: RS,
 ) -> Response:
+    from review.app.routes_preview import preview_status
+    from review.plan_view import text_redactions
+
+    store = rs.store
     page = rs.candidate_page(candidate_id)
-    cand, ctx, facts = page.candidate, page.context, facts_of(page.state)
+    cand, ctx = page.candidate, page.context
+    svc = ReviewService(rs, planner_of(request, rs))
+    facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(as_sentences(ctx), cand.start, cand.end))
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
                           cand.start, cand.end)
@@ -56,7 +62,16 @@ def candidate_page(
         "text_rows": [(lang, cand.subtitles.get(lang, ""), cand.translations.get(lang, ""))
                       for lang in languages],
         "versions": page.versions,
+        "preview": preview_status(request, rs, candidate_id),
+        "redactions": text_redactions(store, candidate_id),
     }, user=user)
+
+
+def planner_of(request: Request, rs: Any) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan)."""
+    from review.plans import Planner
+
+    return Planner.for_workspace(rs.store, request.app.state.workspace)
 
 
 def _back(candidate_id: int) -> RedirectResponse:
@@ -73,13 +88,16 @@ def decide_action(
     version: Annotated[int, Form()],
     note: Annotated[str, Form(max_length=4000)] = "",
     ack: Annotated[list[str] | None, Form()] = None,
+    plan_hash: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     act = Action(action) if action in {a.value for a in Action} - {"edit"} else None
     if act is None:
         flash(request, f"unknown action {action!r}", "error")
         return _back(candidate_id)
-    d = ReviewService(rs).act(candidate_id, act, actor=user.name, role=user.role,
-                              acknowledged_risks=ack or (), note=note, expected_version=version)
+    # An approval names the plan whose preview the reviewer watched; none given is stale too.
+    d = ReviewService(rs, planner_of(request, rs)).act(
+        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+        expected_version=version, plan_hash=plan_hash)
     msg = f"{act.value.replace('_', ' ')}: now {d.to_state.value.replace('_', ' ')}"
     if d.records_approval and d.approvals_after < d.approvals_needed:
         msg += f" ({d.approvals_after} of {d.approvals_needed} approvals)"

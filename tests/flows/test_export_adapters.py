@@ -27,10 +27,11 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TIMED = {"created_at", "issued_at", "expires_at", "at", "signature", "nonce", "token", "id", "created_by"}
 
 
-def _seed(store: Any) -> int:
+def _seed(store: Any, workspace: Any) -> int:
     from clips_metadata.review_store import ReviewStore
     from pipeline.atomic import file_sha256
     from review.passwords import hash_password
+    from review.plans import Planner
     from review.service import ReviewService
     from tests.review.seed import add_candidate, add_interview
 
@@ -41,7 +42,8 @@ def _seed(store: Any) -> int:
     cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
     rs = ReviewStore(store)
     rs.add_user("rita", "reviewer", hash_password(PASSWORD))
-    ReviewService(rs).act(cid, "approve", actor="rita", role="reviewer")
+    ReviewService(rs, Planner.for_workspace(store, workspace)).act(cid, "approve", actor="rita",
+                                                                   role="reviewer")
     return cid
 
 
@@ -73,7 +75,7 @@ def test_cli_web_and_nightly_exports_give_the_same_manifest(workspace):
 
     store = Store.for_workspace(workspace)
     try:
-        cid = _seed(store)
+        cid = _seed(store, workspace)
         manifests: dict[str, bytes] = {}
 
         assert main(["export", str(cid), "--workspace", str(workspace.root), "--no-progress"]) == 0

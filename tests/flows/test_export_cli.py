@@ -21,6 +21,7 @@ TEXT = "Leaving was the hardest thing I ever did."
 def _seed(workspace, consent: Consent, approve: bool = True) -> int:
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store
+    from review.plans import Planner
     from review.service import ReviewService
     from tests.review.seed import add_candidate, add_interview
 
@@ -34,7 +35,8 @@ def _seed(workspace, consent: Consent, approve: bool = True) -> int:
         if approve:
             rs = ReviewStore(store)
             rs.add_user("rita", "reviewer", "not-a-real-hash")
-            ReviewService(rs).act(cid, "approve", actor="rita", role="reviewer")
+            ReviewService(rs, Planner.for_workspace(store, workspace)).act(
+                cid, "approve", actor="rita", role="reviewer")
         return cid
     finally:
         store.close()
@@ -110,6 +112,7 @@ def test_editor_redactions_lenient():
 def test_export_writes_no_subtitles_in_a_language_the_consent_does_not_cover(workspace, capsys):
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store
+    from review.plans import Planner
     from review.service import ReviewService
 
     consent = Consent(face=True, voice=True, name=False, languages=("en",), platforms=("*",),
@@ -120,7 +123,7 @@ def test_export_writes_no_subtitles_in_a_language_the_consent_does_not_cover(wor
         rs = ReviewStore(store)
         rs.add_user("rita", "reviewer", "not-a-real-hash")
         rs.add_user("ed", "editor", "not-a-real-hash")
-        svc = ReviewService(rs)
+        svc = ReviewService(rs, Planner.for_workspace(store, workspace))
         version = store.get_candidate(cid).version
         svc.edit(cid, version, {"translations": {"ar": "كان الرحيل أصعب شيء فعلته في حياتي."}},
                  actor="ed", role="editor")

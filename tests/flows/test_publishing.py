@@ -159,7 +159,7 @@ def test_recut_with_cuts_is_stored_and_its_render_refused(workspace, capsys, tmp
         cand = store.get_candidate(c1)
         assert cand.render_options["cuts"] == [[1.0, 1.4]] and (cand.start, cand.end) == (0.2, 2.0)
         assert cand.updated_by == "eddie"
-        ReviewService.over(store).act(c1, "approve", actor="rita", role="reviewer")
+        ReviewService.over(store, workspace).act(c1, "approve", actor="rita", role="reviewer")
         assert main(["export", str(c1), "--no-progress", "--workspace", str(workspace.root)]) == 1
         err = capsys.readouterr().err
         assert "has cuts inside the clip" in err and len(err.strip().splitlines()) == 1

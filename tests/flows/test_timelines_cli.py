@@ -39,7 +39,7 @@ def test_timelines_load_back_with_their_adapters(workspace, capsys, tmp_path):
         c1, c2, c3 = ids[:3]
         from review.service import ReviewService
 
-        svc = ReviewService.over(store)
+        svc = ReviewService.over(store, workspace)
         first = store.get_candidate(c1)
         span = {"start": round(first.start + 0.4, 3), "end": round(first.start + 0.7, 3)}
         svc.edit(c1, first.version, {"redactions": [span]}, actor="eddie", role="editor")
@@ -188,7 +188,7 @@ def test_recut_publication_withdrawal_and_takedown(workspace, capsys, tmp_path):
         assert code == 1 and "proposed, not approved" in err
         code, _, err = _run(capsys, "export", str(c1), "--format", "edl", "--workspace", ws, *FAST)
         assert code == 1 and "not approved" in err
-        ReviewService.over(store).act(c1, "approve", actor="rita", role="reviewer")
+        ReviewService.over(store, workspace).act(c1, "approve", actor="rita", role="reviewer")
         code, out, err = _run(capsys, "export", str(c1), "--workspace", ws, *FAST)
         assert code == 0, err
 

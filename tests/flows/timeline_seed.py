@@ -21,7 +21,6 @@ TEXTS = ("They promised us a just state.", "I saw them punish people in the squa
 def seed_demo(store: Any, tmp: Path, approve: int = 3) -> tuple[list[int], Path]:
     """Users (ada admin, rita and rolf reviewers, eddie editor), the demo interview and one
     candidate per sentence, the first `approve` approved by rita. Returns (ids, password file)."""
-    from clips_metadata.review_store import ReviewStore
     from pipeline.atomic import file_sha256
     from review.service import ReviewService
     from tests.review.conftest import make_users
@@ -34,7 +33,10 @@ def seed_demo(store: Any, tmp: Path, approve: int = 3) -> tuple[list[int], Path]
                                   sha256=file_sha256(DEMO), path=str(DEMO), duration=175.08, consent=CONSENT)
     themes = ("false_promises", "witnessed_brutality", "hypocrisy_corruption", "disillusionment_exit")
     ids = [add_candidate(store, tid, sents, [i], themes=(themes[i],)) for i in range(len(TEXTS))]
-    svc = ReviewService(ReviewStore(store))
+    from clips_metadata.workspace import resolve_workspace
+
+    # Approvals bind the publication plan (issue 13): the planner keys it by the workspace.
+    svc = ReviewService.over(store, resolve_workspace(None))
     for cid in ids[:approve]:
         svc.act(cid, "approve", actor="rita", role="reviewer")
     password = tmp / "pw.txt"

@@ -78,6 +78,11 @@ def test_every_page_and_media_route_refuses_an_anonymous_user(anon, seeded):
         assert r.status_code == 401
 
 
+def plan_of(client, candidate_id: int) -> str:
+    """The plan hash the candidate page's approve form carries (what the reviewer watches)."""
+    return client.get(f"/candidates/{candidate_id}/preview.json").json()["plan"]
+
+
 def test_a_post_without_its_csrf_token_gets_403(rita, seeded, store):
     data = {"action": "approve", "version": 1}
     assert rita.post(f"/candidates/{seeded.clean}/decide", data=data).status_code == 403
@@ -88,6 +93,10 @@ def test_a_post_without_its_csrf_token_gets_403(rita, seeded, store):
     assert rita.post("/logout").status_code == 403
     assert store.get_candidate(seeded.clean).status == "proposed"
     r = rita.post(f"/candidates/{seeded.clean}/decide", data={**data, "csrf_token": rita.csrf})
+    assert r.status_code == 303 and "stale" in rita.get(r.headers["location"]).text  # no plan named
+    assert store.get_candidate(seeded.clean).status == "proposed"
+    r = rita.post(f"/candidates/{seeded.clean}/decide",
+                  data={**data, "csrf_token": rita.csrf, "plan_hash": plan_of(rita, seeded.clean)})
     assert r.status_code == 303
     assert store.get_candidate(seeded.clean).status == "approved"
 
@@ -199,7 +208,8 @@ def test_editor_cannot_approve_and_trim_snaps_to_words(app, seeded, store):
     with TestClient(app, follow_redirects=False) as rita:
         token = login(rita, "rita")
         r = rita.post(f"/candidates/{seeded.clean}/decide",
-                      data={"csrf_token": token, "action": "approve", "version": 3})
+                      data={"csrf_token": token, "action": "approve", "version": 3,
+                            "plan_hash": plan_of(rita, seeded.clean)})
         assert r.status_code == 303 and store.get_candidate(seeded.clean).status == "approved"
 
 
@@ -208,11 +218,13 @@ def test_risky_approval_via_web_needs_acks_and_two_reviewers(app, seeded, store)
     with TestClient(app, follow_redirects=False) as c:
         token = login(c, "rita")
         r = c.post(f"/candidates/{seeded.risky}/decide",
-                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks[:1]})
+                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks[:1],
+                         "plan_hash": plan_of(c, seeded.risky)})
         assert r.status_code == 303 and "acknowledge every risk" in c.get(r.headers["location"]).text
         assert store.get_candidate(seeded.risky).status == "proposed"
         r = c.post(f"/candidates/{seeded.risky}/decide",
-                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks})
+                   data={"csrf_token": token, "action": "approve", "version": 1, "ack": risks,
+                         "plan_hash": plan_of(c, seeded.risky)})
         assert r.status_code == 303 and store.get_candidate(seeded.risky).status == "in_review"
         assert "1 of 2 approvals" in c.get(f"/candidates/{seeded.risky}").text
 

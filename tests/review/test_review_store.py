@@ -179,3 +179,35 @@ def test_candidate_page_reads_every_panel_in_one_transaction(store, users, seede
     assert page.state == users.review_state(seeded.risky)
     assert page.history == users.history(seeded.risky)
     assert page.versions == store.candidate_versions(seeded.risky)
+
+
+def test_concurrent_approvals_of_a_plan_are_all_counted(workspace, store, users, seeded):
+    """With a planner the approved plan is written in the approval's transaction, so two
+    reviewers approving at once still make the candidate approved."""
+    from review.passwords import hash_password
+    from review.plans import Planner
+
+    h = hash_password("password-123")
+    names = [f"rev{i}" for i in range(4)]
+    for n in names:
+        users.add_user(n, "reviewer", h)
+    svc = ReviewService(users, Planner.for_workspace(store, workspace))
+    plan = svc.current_plan(seeded.risky)
+    risks = store.get_candidate(seeded.risky).risks
+    errors: list[Exception] = []
+
+    def go(name: str) -> None:
+        try:
+            svc.act(seeded.risky, "approve", actor=name, role="reviewer", acknowledged_risks=risks,
+                    plan_hash=plan.hash)
+        except Exception as exc:  # noqa: BLE001 - collected and checked below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(names) - len(errors) == 2 and all(isinstance(e, TransitionRefused) for e in errors)
+    assert store.get_candidate(seeded.risky).status == "approved"
+    assert len(svc.facts(seeded.risky).approvals) == 2

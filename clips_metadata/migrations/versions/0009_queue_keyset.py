@@ -3,7 +3,7 @@
 already ended in the rowid).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0004
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
