@@ -27,6 +27,7 @@ def _seed(workspace) -> int:
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store
     from review import translating as tr
+    from review.plans import Planner
     from review.service import ReviewService
     from tests.review.seed import add_candidate, add_interview
 
@@ -42,13 +43,17 @@ def _seed(workspace) -> int:
             rs.add_user(name, role, "not-a-real-hash")
         tr.reads(store, "tina", ["ar", "fr"])
         tr.reads(store, "omar", ["ar"])
-        ReviewService(rs).act(cid, "approve", actor="rita", role="reviewer")
         tr.start_track(store, cid, "ar", user="tina")
         for cue in tr.clip_tracks(store, cid).source.cues:
             tr.edit_cue(store, cid, "ar", cue.id, ARABIC, user="tina")
         tr.mark_translated(store, cid, "ar", user="tina")
         tr.check_track(store, cid, "ar", user="omar")
         tr.start_track(store, cid, "fr", user="tina")  # still a draft
+        # The checked Arabic cues are part of the plan the reviewer watches and approves.
+        svc = ReviewService(rs, Planner.for_workspace(store, workspace))
+        plan = svc.current_plan(cid)
+        assert plan is not None and plan.plan is not None, plan
+        svc.act(cid, "approve", actor="rita", role="reviewer", plan_hash=plan.hash)
         return cid
     finally:
         store.close()
