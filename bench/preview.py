@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.render import cues  # noqa: E402
-from pipeline.media import sha256_file  # noqa: E402
+from pipeline.atomic import file_sha256  # noqa: E402
 from pipeline.publication import (  # noqa: E402
     ConsentSnapshot,
     RegistrySnapshot,
@@ -82,7 +82,7 @@ def plan_for(src: Path):  # noqa: ANN201 - a PublicationPlan
     words = tuple(w for i, c in enumerate(base) if i % 4 == 0
                   for w in (Word(c.start + 0.4, c.start + 0.8, "Yusuf", 0.9),
                             Word(c.start + 0.8, c.start + 1.3, "Darwish", 0.9)))
-    version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, DURATION, (SubtitleTrack("en", texts),), words,
+    version = VersionData(1, 1, file_sha256(src), 25.0, 0.0, DURATION, (SubtitleTrack("en", texts),), words,
                           options=RenderOptions())
     person = RegistrySnapshot(1, "Witness K", ("Karim Haddad",),
                               (IdentifyingWord.parse("Yusuf Darwish=his cousin"),),

@@ -112,9 +112,9 @@ def auth(plan: PublicationPlan) -> ExportAuthorisation:
 def plan_for(src: Path, profile: str = "master", blur: bool = False, seconds: float = DURATION,
              options: RenderOptions | None = None) -> PublicationPlan:
     """The publication plan the benchmarks render: English burned, no redactions."""
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
 
-    version = VersionData(1, 1, sha256_file(src), 25.0, 0.0, seconds, (SubtitleTrack("en", cues(seconds)),),
+    version = VersionData(1, 1, file_sha256(src), 25.0, 0.0, seconds, (SubtitleTrack("en", cues(seconds)),),
                           options=options or OPTIONS)
     consent = ConsentSnapshot(face=not blur, voice=True, languages=("*",), platforms=("*",))
     person = RegistrySnapshot(1, "Bench", (), (), consent)

@@ -18,14 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from clips_metadata.errors import NotFoundError
-from clips_metadata.review_store import ApprovalRow, ExportRow, ReviewEventRow
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import (
+    ApprovalRow,
     CandidateRow,
     ConsentVoidRow,
+    ExportRow,
     IntervieweeRow,
     InterviewRow,
     PublicationRow,
+    ReviewEventRow,
     WithdrawalRow,
 )
 from pipeline.timeline.records import ExportEntry, Publication

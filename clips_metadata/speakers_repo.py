@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from clips_metadata import tables as m
 from clips_metadata.errors import NotFoundError, StoreError
+from clips_metadata.lookups import mark_step
 from clips_metadata.rows import utc_now
 from clips_metadata.serialize import transcript_to_json, words_to_json
-from clips_metadata.store import Store, _mark_step
+from clips_metadata.store import Store
 from pipeline.records import Sentence, Transcript
 
 
@@ -86,7 +87,7 @@ class SpeakersRepo:
             row.model = model[:200]
             row.updated_by = by
             row.updated_at = utc_now()
-            _mark_step(s, tr.interview_id, "diarize",
+            mark_step(s, tr.interview_id, "diarize",
                        {"transcript_id": transcript_id, "speakers": len(seconds), "interviewee": interviewee})
             s.flush()
             return _record(row)

@@ -1,8 +1,8 @@
 """ORM models of revision 0001. They stay inside `clips_metadata`; callers get records.
 
 The migration `migrations/versions/0001_core.py` creates exactly these tables; a test compares
-the two so they cannot drift. Tables of later revisions (users, review events, exports) belong
-to `clips_metadata/review_store.py` and may share `Base`.
+the two so they cannot drift. The review tables of revision 0002
+(users, review events, approvals, exports) follow; `0002_review.py` creates exactly those.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pipeline.labels import ROLES, sql_in
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -137,10 +139,11 @@ class CandidateRow(Base):
     `version` is the optimistic-lock column: writers update WHERE version = expected."""
 
     __tablename__ = "candidates"
-    # rank alone serves the unfiltered review queue; status+rank the filtered one.
+    # The review queue pages by keyset on (rank, id): (rank, id) serves the unfiltered queue,
+    # (status, rank, id) the one filtered by status (revision 0009).
     __table_args__ = (
-        sa.Index("ix_candidates_status_rank", "status", "rank"),
-        sa.Index("ix_candidates_rank", "rank"),
+        sa.Index("ix_candidates_status_rank_id", "status", "rank", "id"),
+        sa.Index("ix_candidates_rank_id", "rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +201,74 @@ class CandidateLabelRow(Base):
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
     kind: Mapped[str] = mapped_column(sa.String(10))  # "theme" | "risk"
     label: Mapped[str] = mapped_column(sa.String(100))
+
+
+# --- revision 0002: review (migrations/versions/0002_review.py creates exactly these) ---
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class ReviewEventRow(Base):
+    __tablename__ = "review_events"
+    __table_args__ = (sa.Index("ix_review_events_candidate", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    action: Mapped[str] = mapped_column(sa.String(30))
+    from_state: Mapped[str] = mapped_column(sa.String(30))
+    to_state: Mapped[str] = mapped_column(sa.String(30))
+    from_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    to_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    version_hash: Mapped[str] = mapped_column(sa.String(64))
+    note: Mapped[str] = mapped_column(sa.Text)
+    acknowledged_risks: Mapped[list[Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class ApprovalRow(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (
+        sa.UniqueConstraint("candidate_id", "version", "reviewer",
+                            name="uq_approvals_candidate_version_reviewer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    version_hash: Mapped[str] = mapped_column(sa.String(64))
+    reviewer: Mapped[str] = mapped_column(sa.String(100))
+    acknowledged_risks: Mapped[list[Any]] = mapped_column(sa.JSON)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("review_events.id"))
+    created_at: Mapped[datetime] = mapped_column(_ts())
+
+
+class ExportRow(Base):
+    __tablename__ = "exports"
+    __table_args__ = (sa.Index("ix_exports_candidate", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    version_hash: Mapped[str] = mapped_column(sa.String(64))
+    profile: Mapped[str] = mapped_column(sa.String(30))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    paths: Mapped[list[Any]] = mapped_column(sa.JSON)
+    output_sha256: Mapped[str] = mapped_column(sa.String(64))
+    manifest_path: Mapped[str] = mapped_column(sa.Text)
+    authorisation: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(_ts())
 
 
 class IngestStepRow(Base):

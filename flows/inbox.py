@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from clips_metadata.workspace import Workspace
+from pipeline.atomic import file_sha256, temp_pid, write_json_atomic, write_text_atomic
 from pipeline.atomic import pid_alive as _pid_alive
-from pipeline.atomic import temp_pid, write_json_atomic, write_text_atomic
 from pipeline.errors import CounterclipsError
-from pipeline.media import sha256_file
+from pipeline.media import check_media_file
 
 SIDECAR_SUFFIX = ".yaml"
 SIDECAR_KEYS = ("interviewee", "language", "recorded", "place", "interviewer_first")
@@ -160,7 +160,7 @@ class HashCache:
         hit = self._entries.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return str(hit[2])
-        digest = sha256_file(path)
+        digest = file_sha256(check_media_file(path))
         self._entries[key] = [st.st_size, st.st_mtime_ns, digest]
         self._dirty = True
         return digest

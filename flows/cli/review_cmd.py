@@ -4,6 +4,7 @@ the review web app."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
@@ -86,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--workspace")
     serve.add_argument("--secure-cookies", action="store_true",
                        help="mark the session cookie Secure (behind HTTPS)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="uvicorn worker processes (1; more serve more reviewers at once)")
     serve.set_defaults(func=cmd_serve)
 
 
@@ -233,7 +236,6 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from review.app import create_app
     from review.app.deps import NoAdmin
 
     ws, rs = _open(args)
@@ -244,10 +246,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rs.store.close()
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.secure_cookies:
         print("counterclips: warning: serving beyond loopback without --secure-cookies; put it behind HTTPS")
-    from flows.services.exporting import export_candidate
+    from flows import review_server
 
-    app = create_app(ws, secure_cookies=args.secure_cookies, require_admin=True,
-                     export_candidate=export_candidate)
     print(f"review app on http://{args.host}:{args.port}/ (workspace {ws.root})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    os.environ[review_server.WORKSPACE_ENV] = str(ws.root)
+    os.environ[review_server.SECURE_ENV] = "1" if args.secure_cookies else "0"
+    if args.workers == 1:
+        uvicorn.run(review_server.make_app(), host=args.host, port=args.port, log_level="info",
+                    server_header=False)
+    else:  # each worker process builds its own app (and store) from the environment
+        uvicorn.run("flows.review_server:make_app", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level="info", server_header=False)
     return 0

@@ -129,9 +129,10 @@ def probe_step(
 def _probe(
     store: Store, path: str | os.PathLike[str], who: Who, options: IngestOptions, sha256: str | None = None
 ) -> tuple[Interview, bool]:
-    from pipeline.media import probe, sha256_file
+    from pipeline.atomic import file_sha256
+    from pipeline.media import check_media_file, probe
 
-    existing = store.find_interview(sha256 or sha256_file(path))
+    existing = store.find_interview(sha256 or file_sha256(check_media_file(path)))
     if existing is not None:
         return existing, False
     pseudonym, language, recorded, place = _who(who, options)

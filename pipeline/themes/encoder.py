@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ModelError
-from pipeline.whisper_weights import model_cache_dir  # one cache root for every model we keep
+from pipeline.packaged_models import model_cache_dir  # one cache root for every model we keep
 
 DIM = 384
 MAX_TOKENS = 128  # the model was trained on 128 word pieces; interview sentences are shorter

@@ -41,7 +41,6 @@ def create_app(
     (flows.services.exporting.export_candidate, injected because review may not import flows);
     without it the export route answers 404."""
     from fastapi import Depends, FastAPI
-    from fastapi.staticfiles import StaticFiles
 
     from review.app import (
         deps,
@@ -56,6 +55,7 @@ def create_app(
         routes_speakers,
     )
     from review.app.sessions import ServerSessionMiddleware
+    from review.app.static_assets import FingerprintedStatic
     from review.keys import load_or_create_key
 
     key = session_key or load_or_create_key(workspace, "session")
@@ -97,7 +97,9 @@ def create_app(
     app.add_middleware(deps.SecurityHeaders)
     app.add_middleware(ServerSessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=secure_cookies)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    static = FingerprintedStatic(STATIC)
+    app.state.templates.env.globals["static_url"] = static.url
+    app.mount("/static", static, name="static")
     for router in (routes_auth.router, routes_queue.router, routes_candidate.router, routes_export.router,
                    routes_media.router, routes_preview.router, routes_speakers.router,
                    routes_blur.router):

@@ -45,7 +45,7 @@ def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
 
 def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
     """Previous and next candidate of the user's "waiting for me" view (first page)."""
-    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), page=1, per_page=50).items]
+    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), per_page=50).items]
     if candidate_id not in items:
         nxt = items[0] if items else None
         return None, nxt
@@ -58,8 +58,8 @@ TRANSCRIPT_MARGIN = 45.0  # seconds of transcript shown around the clip unless a
 
 def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
     store = rs.store
-    cand = store.get_candidate(candidate_id)
-    ctx = rs.interview_context(candidate_id)
+    page = rs.candidate_page(candidate_id)
+    cand, ctx = page.candidate, page.context
     sentences = as_sentences(ctx)
     fps = source_fps(store, cand.interview_id)
     tracks = current_tracks(store, cand, _words(sentences), fps)
@@ -73,7 +73,7 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     from review.plan_view import text_redactions
 
     svc = ReviewService(rs, planner_of(request, rs))
-    facts = svc.facts(candidate_id)
+    facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
     comments = CommentsRepo(store).thread(candidate_id)
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
@@ -95,13 +95,13 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
         "warnings_in": [w for w in ctx.warnings if w.end > cand.start and w.start < cand.end],
         "warnings_out": [w for w in ctx.warnings if not (w.end > cand.start and w.start < cand.end)],
         "credibility": CREDIBILITY in cand.risks or bool(ctx.warnings),
-        "history": rs.history(candidate_id), "approvals": valid,
+        "history": page.history, "approvals": valid,
         "approvals_needed": required_approvals(facts.risks), "edited_by": facts.edited_by,
         "actions": actions,
         "can_approve": 'approve' in actions and user.name not in facts.edited_by
         and user.name not in {a.reviewer for a in valid},
         "approved_by_me": user.name in {a.reviewer for a in valid},
-        "versions": store.candidate_versions(candidate_id),
+        "versions": page.versions,
         "comments": comments, "open_requests": [c for c in comments if c.open and c.kind == "change_request"],
         "ticks": present.ticks(ctx.duration),
         "waveform": present.waveform_path(store, workspace, ctx.source_sha256, cand, ctx.duration),

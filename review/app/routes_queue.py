@@ -1,5 +1,6 @@
 """The review queue: views per person ("waiting for me", "my edits", "changes requested"),
-filtered and paged in SQL, best rank first; each row shows approval progress and a snippet."""
+filtered and paged in SQL (keyset cursors, not page numbers), best rank first; each row shows
+approval progress and a snippet."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def queue(
     risk: Annotated[str, Query(max_length=100)] = "",
     interview: Annotated[str, Query(max_length=12)] = "",
     language: Annotated[str, Query(max_length=20)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    after: Annotated[str, Query(max_length=60)] = "",
+    before: Annotated[str, Query(max_length=60)] = "",
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     view = view if view in VIEWS else ""
@@ -40,13 +42,13 @@ def queue(
     flt = QueueFilter(status=status, theme=theme, risk=risk, interview=interview_id, language=language,
                       waiting_for=user.name if view == "waiting" else "",
                       edited_by=user.name if view == "mine" else "")
-    result = rs.queue(flt, page=page, per_page=per_page)
+    result = rs.queue(flt, after=after, before=before, per_page=per_page)
     ids = [c.id for c in result.items]
     params = {k: v for k, v in (("view", view), ("status", status), ("theme", theme), ("risk", risk),
                                 ("interview", interview), ("language", language)) if v}
 
-    def page_url(n: int) -> str:
-        return "/?" + urlencode({**params, "page": n, "per_page": per_page})
+    def page_url(where: str, cursor: str) -> str:
+        return "/?" + urlencode({**params, where: cursor, "per_page": per_page})
 
     def view_url(v: str) -> str:
         return "/?" + urlencode({"view": v}) if v else "/"
@@ -56,8 +58,8 @@ def queue(
         "view": view, "views": [(k, label, view_url(k)) for k, label in VIEWS.items()],
         "approved": approval_counts(rs.store, ids), "snippets": snippets(rs.store, ids),
         "needed": {c.id: required_approvals(c.risks) for c in result.items},
-        "prev_url": page_url(page - 1) if page > 1 else "",
-        "next_url": page_url(page + 1) if page < result.pages else "",
+        "prev_url": page_url("before", result.prev_before) if result.prev_before else "",
+        "next_url": page_url("after", result.next_after) if result.next_after else "",
     }, user=user)
 
 

@@ -29,7 +29,7 @@ TIMED = {"created_at", "issued_at", "expires_at", "at", "signature", "nonce", "t
 
 def _seed(store: Any, workspace: Any) -> int:
     from clips_metadata.review_store import ReviewStore
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.passwords import hash_password
     from review.plans import Planner
     from review.service import ReviewService
@@ -37,7 +37,7 @@ def _seed(store: Any, workspace: Any) -> int:
 
     src = shared_media_file(TALKING_HEAD)
     _, tid, sents = add_interview(store, pseudonym="Amal", texts=[TEXT],
-                                  labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                  labels={0: ("disillusionment_exit",)}, sha256=file_sha256(src),
                                   path=str(src), duration=5.0, consent=CONSENT)
     cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
     rs = ReviewStore(store)

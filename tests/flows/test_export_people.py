@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from clips_metadata.stored_records import Consent
+from pipeline.atomic import file_sha256
 from pipeline.blur_boxes import ManualBlur, with_regions
-from pipeline.media import sha256_file
 from tests.pipeline.render_support import ffmpeg, frames_at
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def _seed(workspace, src: Path) -> int:
     store = Store.for_workspace(workspace)
     try:
         _, tid, sents = add_interview(store, pseudonym="Amal", texts=[TEXT],
-                                      labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                      labels={0: ("disillusionment_exit",)}, sha256=file_sha256(src),
                                       path=str(src), duration=4.0, consent=CONSENT, seconds_per_word=0.22)
         cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
         rs = ReviewStore(store)

@@ -56,8 +56,8 @@ def test_scan_reuses_cached_hash_until_the_file_changes(workspace, monkeypatch):
     calls: list[Path] = []
     import flows.inbox as inbox
 
-    real = inbox.sha256_file
-    monkeypatch.setattr(inbox, "sha256_file", lambda p: calls.append(Path(p)) or real(p))
+    real = inbox.file_sha256
+    monkeypatch.setattr(inbox, "file_sha256", lambda p: calls.append(Path(p)) or real(p))
     assert scan_inbox(workspace, NOW_OPTS).items[0].sha256 == first
     assert calls == []  # unchanged: no re-hash
     f.write_bytes(b"second, longer")

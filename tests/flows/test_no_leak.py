@@ -29,7 +29,7 @@ def test_nothing_that_leaves_carries_the_name(workspace, capsys, caplog):
     from clips_metadata.review_store import ReviewStore
     from clips_metadata.store import Store
     from flows.report import ExportOutcome, RunReport, write_report
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.plans import Planner
     from review.previews import preview
     from review.service import ReviewService
@@ -44,7 +44,7 @@ def test_nothing_that_leaves_carries_the_name(workspace, capsys, caplog):
         _, tid, sents = add_interview(
             store, pseudonym="Amal",
             texts=[f"My cousin {NAME} paid.", f"Then Yúsuf Dar\u00adwish left, {REAL} too."],
-            labels={0: ("regret",)}, sha256=sha256_file(src), path=str(src), duration=5.0, consent=CONSENT)
+            labels={0: ("regret",)}, sha256=file_sha256(src), path=str(src), duration=5.0, consent=CONSENT)
         store.update_interviewee("Amal", real_names=[REAL], identifying_words=[f"{NAME}=his cousin"])
         cid = add_candidate(store, tid, sents, [0, 1], themes=("regret",))
         rs = ReviewStore(store)

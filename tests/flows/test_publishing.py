@@ -142,14 +142,14 @@ def _two_range_otio(path: Path, source: Path, sha: str, ranges) -> None:
 def test_recut_with_cuts_is_stored_and_its_render_refused(workspace, capsys, tmp_path):
     from clips_metadata.store import Store
     from flows.cli import main
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.service import ReviewService
 
     store = Store.for_workspace(workspace)
     try:
         ids, pw = seed_demo(store, tmp_path, approve=1)
         c1 = ids[0]
-        sha = sha256_file(DEMO)
+        sha = file_sha256(DEMO)
         edited = tmp_path / "cuts.otio"
         _two_range_otio(edited, DEMO, sha, [(0.2, 1.0), (1.4, 2.0)])
         assert main(["import-timeline", str(edited), "--candidate", str(c1), "--as", "eddie",

@@ -13,7 +13,7 @@ import pytest
 
 from clips_metadata.stored_records import Consent
 from flows.cli import main
-from pipeline.media import sha256_file
+from pipeline.atomic import file_sha256
 from tests.conftest import shared_media_file
 
 TALKING_HEAD = "vid_en_talkinghead_3.mp4"
@@ -35,7 +35,7 @@ def _seed(workspace) -> int:
     store = Store.for_workspace(workspace)
     try:
         _, tid, sents = add_interview(store, pseudonym="Amal", texts=[TEXT],
-                                      labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                      labels={0: ("disillusionment_exit",)}, sha256=file_sha256(src),
                                       path=str(src), duration=5.0, consent=CONSENT)
         cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
         rs = ReviewStore(store)

@@ -21,7 +21,7 @@ TEXTS = ("They promised us a just state.", "I saw them punish people in the squa
 def seed_demo(store: Any, tmp: Path, approve: int = 3) -> tuple[list[int], Path]:
     """Users (ada admin, rita and rolf reviewers, eddie editor), the demo interview and one
     candidate per sentence, the first `approve` approved by rita. Returns (ids, password file)."""
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.service import ReviewService
     from tests.review.conftest import make_users
     from tests.review.seed import add_candidate, add_interview
@@ -30,7 +30,7 @@ def seed_demo(store: Any, tmp: Path, approve: int = 3) -> tuple[list[int], Path]
     _, tid, sents = add_interview(store, pseudonym=PSEUDONYM, texts=TEXTS,
                                   labels={0: ("false_promises",), 1: ("witnessed_brutality",),
                                           2: ("hypocrisy_corruption",), 3: ("disillusionment_exit",)},
-                                  sha256=sha256_file(DEMO), path=str(DEMO), duration=175.08, consent=CONSENT)
+                                  sha256=file_sha256(DEMO), path=str(DEMO), duration=175.08, consent=CONSENT)
     themes = ("false_promises", "witnessed_brutality", "hypocrisy_corruption", "disillusionment_exit")
     ids = [add_candidate(store, tid, sents, [i], themes=(themes[i],)) for i in range(len(TEXTS))]
     from clips_metadata.workspace import resolve_workspace

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.atomic import file_sha256
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation
-from pipeline.media import sha256_file
 from pipeline.publication import (
     ConsentSnapshot,
     PublicationPlan,
@@ -103,7 +103,7 @@ def export(req: Req, progress: Any = None, **scope: Any) -> ExportResult:
 
 
 def request(source: Path, out_dir: Path, **changes: Any) -> Req:
-    base = Req(source=str(source), out_dir=str(out_dir), source_sha256=sha256_file(source))
+    base = Req(source=str(source), out_dir=str(out_dir), source_sha256=file_sha256(source))
     return replace(base, **changes)
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.atomic import file_sha256
 from pipeline.errors import MediaError
-from pipeline.media import check_audible, decode_audio, load_audio, probe, sha256_file, sound_seconds
+from pipeline.media import check_audible, decode_audio, load_audio, probe, sound_seconds
 from tests.conftest import TEST_DATA, shared_media_file
 
 JFK = TEST_DATA / "en_jfk_inaugural.flac"
@@ -39,7 +40,7 @@ def test_probe_flac_reports_streams_duration_and_sha256():
     assert info.container == "flac"
     assert info.duration == pytest.approx(11.0, abs=0.1)
     assert info.size == JFK.stat().st_size
-    assert info.sha256 == hashlib.sha256(JFK.read_bytes()).hexdigest() == sha256_file(JFK)
+    assert info.sha256 == hashlib.sha256(JFK.read_bytes()).hexdigest() == file_sha256(JFK)
     assert info.audio is not None and info.audio.sample_rate == 44100 and info.audio.channels == 2
     assert info.video is None
     assert Path(info.path).is_absolute()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline import whisper_weights as models
+from pipeline.atomic import file_sha256
 from pipeline.errors import ModelError
 
 needs_packaged = pytest.mark.skipif(models.packaged_parts() is None,
@@ -63,7 +64,7 @@ def test_packaged_base_is_assembled_once_and_verified(model_dir):
     target = Path(resolved.path)
     assert target.parent == model_dir
     manifest = json.loads((target / models.MANIFEST).read_text())
-    assert manifest["sha256"] == models.sha256_path(target / "model.bin")
+    assert manifest["sha256"] == file_sha256(target / "model.bin")
     assert manifest["sha256"] == models.KNOWN_MODEL_SHA256["1.0.0"]
     assert {"config.json", "tokenizer.json", "vocabulary.txt"} <= {p.name for p in target.iterdir()}
     assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]  # no temp leftovers
@@ -81,7 +82,7 @@ def test_packaged_base_is_assembled_once_and_verified(model_dir):
     with open(target / "model.bin", "r+b") as f:
         f.truncate(1000)
     rebuilt = models.assemble_packaged_base(verify=True)
-    assert models.sha256_path(rebuilt / "model.bin") == manifest["sha256"]
+    assert file_sha256(rebuilt / "model.bin") == manifest["sha256"]
 
 
 @needs_packaged

@@ -23,12 +23,12 @@ AT = 2.0  # clip seconds
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
 
     base = tmp_path_factory.mktemp("pvx")
     source = base / "source.mp4"
     shutil.copy(shared_media_file(TALKING_HEAD), source)
-    version = VersionData(candidate_id=1, version=1, source_sha256=sha256_file(source), source_fps=25.0,
+    version = VersionData(candidate_id=1, version=1, source_sha256=file_sha256(source), source_fps=25.0,
                           start=0.0, end=5.0, tracks=(EN,), options=RenderOptions(preset="ultrafast", crf=23))
     # No face consent: faces are blurred in the export and so in the preview.
     person = RegistrySnapshot(3, "Amal", (), (), ConsentSnapshot(face=False, voice=True, languages=("en",),

@@ -32,9 +32,9 @@ def setup(tmp_path_factory):
     wide = make_wide_source(shared_media_file(TALKING_HEAD), base / "wide.mp4")
     source = base / "interview_Yusuf_Darwish_full.mp4"  # the name in the file name, too
     shutil.copy(wide, source)
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
 
-    version = VersionData(candidate_id=1, version=1, source_sha256=sha256_file(source), source_fps=25.0,
+    version = VersionData(candidate_id=1, version=1, source_sha256=file_sha256(source), source_fps=25.0,
                           start=0.0, end=3.0, tracks=(EN,),
                           options=RenderOptions(preset="ultrafast", crf=28))
     person = RegistrySnapshot(7, "Witness K", ("Karim Haddad",),

@@ -49,12 +49,12 @@ def editor_server(workspace, store, users):
 
 
 def _seed(workspace, store):
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.proxy_files import make_proxy
     from tests.review.seed import add_candidate, add_interview
 
     source = shared_media_file("vid_en_talkinghead_1.mp4")  # 30 fps
-    sha = sha256_file(source)
+    sha = file_sha256(source)
     make_proxy(workspace, source, sha, height=240)
     _, tid, sents = add_interview(store, pseudonym="Omar", texts=TEXTS, labels=LABELS, sha256=sha,
                                   path=str(source), duration=6.1, seconds_per_word=0.22, fps=30.0)

@@ -82,14 +82,14 @@ def test_page_shows_the_preview_partial_and_each_redaction_inline(workspace, sto
 
 @pytest.mark.slow
 def test_worker_renders_the_preview_named_by_its_plan_hash(workspace, store, users):
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.previews import PreviewWorker, enqueue, preview_path
     from tests.review.seed import add_candidate, add_interview
 
     src = workspace.root / "interview_Yusuf_Darwish.mp4"
     shutil.copy(shared_media_file(TALKING_HEAD), src)
     _, tid, sents = add_interview(store, pseudonym="Amal", texts=["Leaving was the hardest thing I did."],
-                                  labels={0: ("regret",)}, sha256=sha256_file(src), path=str(src),
+                                  labels={0: ("regret",)}, sha256=file_sha256(src), path=str(src),
                                   duration=5.0)
     cid = add_candidate(store, tid, sents, [0], themes=("regret",))
     st = enqueue(store, workspace, cid)

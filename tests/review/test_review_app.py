@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -130,9 +131,12 @@ def test_candidate_page_shows_review_aids(rita, seeded):
 def test_queue_filters_and_pages(rita, seeded):
     page = rita.get("/?risk=justifies_violence").text
     assert f'href="/candidates/{seeded.risky}"' in page and f'href="/candidates/{seeded.clean}"' not in page
-    page = rita.get("/?per_page=1&page=2").text
-    assert "page 2 of 3" in page
-    assert rita.get("/?page=0").status_code == 422
+    first = rita.get("/?per_page=1").text
+    nxt = re.search(r'href="(/\?[^"]*after=[^"]+)" rel="next"', first)
+    assert nxt is not None and 'rel="prev"' not in first
+    second = rita.get(html.unescape(nxt.group(1))).text
+    assert "1 of 3 shown" in second and 'rel="prev"' in second and 'rel="next"' in second
+    assert rita.get("/?after=not-a-cursor").status_code == 400
 
 
 def test_crafted_media_urls_cannot_reach_files_outside_the_workspace(rita, seeded, workspace, store,
@@ -255,3 +259,18 @@ def test_login_never_redirects_off_site(anon):
         token = TOKEN.search(anon.get("/").text).group(1)
         anon.post("/logout", data={"csrf_token": token})
         token = TOKEN.search(anon.get("/login").text).group(1)
+
+
+def test_static_assets_are_fingerprinted_and_cached(rita, seeded):
+    page = rita.get("/").text
+    css = re.search(r'href="(/static/review\.css\?v=[0-9a-f]{12})"', page)
+    assert css is not None
+    fresh = rita.get(css.group(1))
+    assert fresh.status_code == 200 and "immutable" in fresh.headers["cache-control"]
+    bare = rita.get("/static/review.css")
+    assert bare.headers["cache-control"] == "no-cache" and bare.headers.get("etag")
+    again = rita.get("/static/review.css", headers={"if-none-match": bare.headers["etag"]})
+    assert again.status_code == 304
+    page = rita.get(f"/candidates/{seeded.risky}").text
+    js = re.search(r'src="(/static/review\.js\?v=[0-9a-f]{12})"', page)
+    assert js is not None and "immutable" in rita.get(js.group(1)).headers["cache-control"]

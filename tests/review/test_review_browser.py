@@ -54,12 +54,12 @@ def test_review_page_in_a_real_browser(server, workspace, store, artifacts_dir):
         pytest.skip("Debian chromium not installed")
     from playwright.sync_api import sync_playwright
 
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from review.proxy_files import make_proxy
     from tests.review.seed import add_candidate, add_interview
 
     source = shared_media_file("vid_en_talkinghead_1.mp4")
-    sha = sha256_file(source)
+    sha = file_sha256(source)
     make_proxy(workspace, source, sha, height=240)
     texts = ["They told us lies.", "I saw what they did to people.", "I want others to know.",
              "Some fighters were right.", "Do not go."]

@@ -146,14 +146,14 @@ def test_unused_word_record_fields_round_trip():
 def test_the_preview_gets_the_detected_face_boxes_from_the_cache(workspace, store):
     """Real CenterFace on a real talking head: faces.json lists boxes for the clip's samples, and
     the second request reads the workspace's cache (the export then reuses it too)."""
-    from pipeline.media import sha256_file
+    from pipeline.atomic import file_sha256
     from tests.conftest import shared_media_file
     from tests.review.seed import add_candidate
 
     src = shared_media_file("vid_en_talkinghead_3.mp4")
     make_users(store)
     _, tid, sents = add_interview(store, pseudonym="Amal", texts=["I left the group one night."],
-                                  labels={0: ("disillusionment_exit",)}, sha256=sha256_file(src),
+                                  labels={0: ("disillusionment_exit",)}, sha256=file_sha256(src),
                                   path=str(src), duration=4.0)
     cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
     app = create_app(workspace, store=store, session_key=b"t" * 32)

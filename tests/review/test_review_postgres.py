@@ -54,5 +54,5 @@ def test_review_on_postgres(pg_store):
     for stmt in ("UPDATE review_events SET note = 'x'", "DELETE FROM review_events"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), pg_store.engine.begin() as conn:
             conn.exec_driver_sql(stmt)
-    page = rs.queue(page=1, per_page=10)
+    page = rs.queue(per_page=10)
     assert page.total == 3

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from pipeline.media import sha256_file
+from pipeline.atomic import file_sha256
 from pipeline.render.files import probe_output
 from review.proxy_files import ProxyError, make_proxy, proxy_path
 from tests.conftest import shared_media_file
@@ -30,7 +30,7 @@ def test_proxy_of_an_oddly_named_source_runs_through_run_ffmpeg(workspace, tmp_p
 
     src = tmp_path / ODD_NAME
     shutil.copyfile(shared_media_file("vid_en_talkinghead_3.mp4"), src)
-    sha = sha256_file(src)
+    sha = file_sha256(src)
     runs: list[list[str]] = []
     real = encoder.run_ffmpeg
     monkeypatch.setattr(encoder, "run_ffmpeg",
@@ -51,7 +51,7 @@ def test_proxy_of_an_oddly_named_source_runs_through_run_ffmpeg(workspace, tmp_p
 def test_corrupt_source_gives_proxy_error_and_no_file(workspace, tmp_path):
     corrupt = tmp_path / "corrupt interview.mp4"
     corrupt.write_bytes(os.urandom(40_000))
-    sha = sha256_file(corrupt)
+    sha = file_sha256(corrupt)
     with pytest.raises(ProxyError, match="review proxy of corrupt interview.mp4: .*not a readable"):
         make_proxy(workspace, corrupt, sha)
     assert proxy_path(workspace, sha) is None

@@ -61,7 +61,7 @@ def test_an_edit_makes_a_new_version_voids_the_approval_and_self_approval_is_ref
 
 def test_an_edit_and_its_audit_entry_are_one_transaction(store, users, seeded, monkeypatch):
     """If the audit entry cannot be written, the edited version is not written either."""
-    import clips_metadata.review_store as review_store
+    import clips_metadata.review_repo as review_repo
 
     svc = ReviewService(users)
     before = store.get_candidate(seeded.clean)
@@ -69,7 +69,7 @@ def test_an_edit_and_its_audit_entry_are_one_transaction(store, users, seeded, m
     def broken(**_kw):
         raise RuntimeError("disk full while auditing")
 
-    monkeypatch.setattr(review_store, "ReviewEventRow", broken)
+    monkeypatch.setattr(review_repo, "ReviewEventRow", broken)
     with pytest.raises(RuntimeError, match="auditing"):
         svc.edit(seeded.clean, before.version, {"end": before.end - 0.5}, actor="rolf", role="reviewer")
     monkeypatch.undo()
@@ -149,9 +149,13 @@ def test_concurrent_approvals_are_all_recorded(store, users, seeded):
 
 
 def test_queue_filters_sorts_and_pages_in_sql(store, users, seeded):
-    page = users.queue(QueueFilter(), page=1, per_page=2)
+    page = users.queue(QueueFilter(), per_page=2)
     assert page.total == 3 and [i.id for i in page.items] == [seeded.clean, seeded.risky]
-    assert [i.id for i in users.queue(QueueFilter(), page=2, per_page=2).items] == [seeded.low]
+    assert page.prev_before == ""
+    second = users.queue(QueueFilter(), after=page.next_after, per_page=2)
+    assert [i.id for i in second.items] == [seeded.low] and second.next_after == ""
+    back = users.queue(QueueFilter(), before=second.prev_before, per_page=2)
+    assert [i.id for i in back.items] == [seeded.clean, seeded.risky] and back.prev_before == ""
     assert [i.id for i in users.queue(QueueFilter(risk="justifies_violence")).items] == [seeded.risky]
     assert [i.id for i in users.queue(QueueFilter(language="ar")).items] == [seeded.risky]
     assert users.queue(QueueFilter(theme="hypocrisy_corruption")).total == 1
@@ -166,6 +170,15 @@ def test_exports_are_recorded_for_a_version(store, users, seeded):
                               manifest_path="/x/manifest.json", authorisation={"candidate_id": c.id},
                               created_by="nightly")
     assert users.exports(c.id) == (rec,) and rec.paths == ("/x/a.mp4", "/x/a.srt")
+
+
+def test_candidate_page_reads_every_panel_in_one_transaction(store, users, seeded):
+    page = users.candidate_page(seeded.risky)
+    assert page.candidate == store.get_candidate(seeded.risky)
+    assert page.context == users.interview_context(seeded.risky)
+    assert page.state == users.review_state(seeded.risky)
+    assert page.history == users.history(seeded.risky)
+    assert page.versions == store.candidate_versions(seeded.risky)
 
 
 def test_concurrent_approvals_of_a_plan_are_all_counted(workspace, store, users, seeded):

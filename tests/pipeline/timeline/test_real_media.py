@@ -8,8 +8,9 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from pipeline.atomic import file_sha256
 from pipeline.errors import TimelineError
-from pipeline.media import probe, sha256_file
+from pipeline.media import probe
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg
 from pipeline.timeline.names import exact_rate
 from pipeline.timeline.read import read_timeline
@@ -55,8 +56,8 @@ def test_selection_of_real_sources_in_every_format(sources: list[Path], tmp_path
     loaded = otio.adapters.read_from_file(str(tmp_path / "sel.otio"))
     for clip, item in zip(clips, loaded.video_tracks()[0].find_clips(), strict=True):
         target = Path(item.media_reference.target_url.removeprefix("file://"))
-        assert sha256_file(target) == item.media_reference.metadata["counterclips"]["sha256"]
-        assert sha256_file(target) == clip.source.sha256
+        assert file_sha256(target) == item.media_reference.metadata["counterclips"]["sha256"]
+        assert file_sha256(target) == clip.source.sha256
         rate = exact_rate(clip.fps)
         assert item.source_range.start_time.rate == rate
         assert item.source_range.start_time.value == round(1.0 * rate)
@@ -71,7 +72,7 @@ def test_a_real_rendered_clip_imports_back_to_source_time(sources: list[Path], t
     run_ffmpeg([ffmpeg_exe(), "-nostdin", "-y", "-ss", "2", "-i", str(source), "-t", "3",
                 "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(out)])
     rendered_info = probe(out)
-    rendered = RenderedMedia(MediaRef(str(out), sha256_file(out)), rendered_info.duration, 0.0)
+    rendered = RenderedMedia(MediaRef(str(out), file_sha256(out)), rendered_info.duration, 0.0)
     clip = _clip(source, 1, 2.0, 5.0, rendered)
     (path, *_) = export_timeline([clip], tmp_path, "c1v1", "otio")
     known_source = KnownMedia(clip.source, probe(source).duration)

@@ -1,0 +1,216 @@
+"""The database handle: engine set-up for SQLite and PostgreSQL, Alembic migrations and
+transactions. Repositories (`*_repo.py`) run their statements through `Database.transaction()`
+and `Database.read()`; nothing else here knows a table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from clips_metadata.errors import DuplicateError, StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """How the store connects.
+
+    busy_timeout_ms: SQLite only; how long a writer waits for another writer's lock (30 s:
+        the nightly run and the review app write concurrently).
+    pool_size: PostgreSQL connection pool size (5; review app workers share it).
+    migrate: run Alembic to head on open (True); False only for tools that inspect old schemas.
+    echo: log SQL (False).
+    """
+
+    busy_timeout_ms: int = 30_000
+    pool_size: int = 5
+    migrate: bool = True
+    echo: bool = False
+
+
+DEFAULT_OPTIONS = StoreOptions()
+
+
+def create_engine(url: str, options: StoreOptions) -> Engine:
+    """An engine for `url`, tuned for concurrent writers on SQLite (WAL, BEGIN IMMEDIATE)."""
+    u = sa.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database or ""
+        memory = db in ("", ":memory:")
+        if not memory:
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": options.busy_timeout_ms / 1000}}
+        if memory:
+            kwargs["poolclass"] = sa.StaticPool
+            kwargs["connect_args"]["check_same_thread"] = False
+        engine = sa.create_engine(u, echo=options.echo, **kwargs)
+        _tune_sqlite(engine, options, wal=not memory)
+        return engine
+    return sa.create_engine(u, echo=options.echo, pool_size=options.pool_size, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine, options: StoreOptions, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves: pysqlite's implicit BEGIN is deferred and only starts
+        # at the first write, which makes read-then-write transactions fail with "database is
+        # locked" instead of waiting. Writers use BEGIN IMMEDIATE (see _begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if wal:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(options.busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        cur.close()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        record.info["cc_write"] = False
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("cc_write") else "BEGIN")
+
+
+def safe_url(url: str) -> str:
+    """`url` with its password hidden, for error messages."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid URL>"
+
+
+class Database:
+    """Handle on one database. Cheap to share across threads; close() when done."""
+
+    def __init__(self, engine: Engine, options: StoreOptions = StoreOptions()) -> None:
+        self._engine = engine
+        self.options = options
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def open(cls, url: str, options: StoreOptions = StoreOptions()) -> Self:
+        """Connect to `url` (SQLite file or `postgresql+psycopg://...`) and migrate to head."""
+        try:
+            engine = create_engine(url, options)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database URL {safe_url(url)}: {exc}") from exc
+        db = cls(engine, options)
+        if options.migrate:
+            try:
+                db.migrate()
+            except OperationalError as exc:
+                engine.dispose()
+                raise StoreError(f"cannot open database {safe_url(url)}: {exc.orig}") from exc
+            except BaseException:
+                engine.dispose()
+                raise
+        return db
+
+    @classmethod
+    def for_workspace(cls, workspace: Any, options: StoreOptions = StoreOptions()) -> Self:
+        """Open the database of a `clips_metadata.workspace.Workspace` (its `db_url`)."""
+        return cls.open(workspace.db_url, options)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # ---------------------------------------------------------------- migrations
+
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self._engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade to `revision`. Safe when several processes open a fresh database at once."""
+        from alembic import command
+        from alembic.util import CommandError
+
+        if revision == "head" and self.current_revision() == self.head_revision():
+            return
+        cfg = self._alembic_config()
+        with self._engine.connect() as conn:
+            # SQLite: BEGIN IMMEDIATE serialises migrators (DDL is transactional there).
+            # PostgreSQL: a transaction-scoped advisory lock does the same.
+            conn.info["cc_write"] = True
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7262011)")
+                cfg.attributes["connection"] = conn
+                try:
+                    command.upgrade(cfg, revision)
+                except CommandError as exc:
+                    # Typically a database written by a newer counterclips than this one.
+                    raise StoreError(
+                        f"cannot migrate the database to {revision} (this program knows up to "
+                        f"{self.head_revision()}): {exc}"
+                    ) from exc
+
+    # ------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction, committed on success and rolled back on error.
+        On SQLite `write=True` takes the write lock up front (BEGIN IMMEDIATE), so do not call
+        other store methods inside it: each opens its own transaction and would wait for this
+        one's lock (up to busy_timeout) before failing."""
+        with self._engine.connect() as conn:
+            conn.info["cc_write"] = write
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    def add_unique(self, row: T, duplicate: str) -> T:
+        """Insert `row` in its own transaction and return it (keys filled in); DuplicateError
+        with the message `duplicate` when a unique key is already taken."""
+        try:
+            with self.transaction() as s:
+                s.add(row)
+                s.flush()
+                return row
+        except IntegrityError as exc:
+            raise DuplicateError(duplicate) from exc
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read-only transaction (consistent snapshot; takes no write lock)."""
+        return self.transaction(write=False)

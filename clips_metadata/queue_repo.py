@@ -1,0 +1,166 @@
+"""The review queue: candidates filtered and ordered in SQL (best rank first), one page at a
+time by keyset pagination, and the values its filter menus offer.
+
+A page is "the `per_page` rows after (or before) this (rank, id)": with the indexes on
+(rank, id) and (status, rank, id) the database reads only the rows it shows, where OFFSET would
+read and discard every row before the page. Totals and menu values are cached briefly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from clips_metadata.engine import Database
+from clips_metadata.errors import StoreError
+from clips_metadata.review_records import QueueFilter, QueueItem, QueuePage
+from clips_metadata.rows import candidate_filters
+from clips_metadata.stored_records import CANDIDATE_STATUSES
+from clips_metadata.tables import (
+    ApprovalRow,
+    CandidateLabelRow,
+    CandidateRow,
+    IntervieweeRow,
+    InterviewRow,
+    ReviewEventRow,
+)
+
+NO_FILTER = QueueFilter()
+T = TypeVar("T")
+
+
+def cursor_of(item: QueueItem) -> str:
+    """The keyset cursor naming `item`'s place in the queue order."""
+    return f"{item.rank!r}_{item.id}"
+
+
+def parse_cursor(cursor: str) -> tuple[float, int]:
+    """(rank, id) from a cursor made by `cursor_of`; StoreError if it is not one."""
+    try:
+        rank, ident = cursor.rsplit("_", 1)
+        return float(rank), int(ident)
+    except ValueError:
+        raise StoreError(f"invalid queue position {cursor[:40]!r}") from None
+
+
+class _TtlCache:
+    """A small per-process cache of values that may lag the database by `ttl` seconds."""
+
+    def __init__(self, ttl: float, size: int = 256) -> None:
+        self.ttl, self.size = ttl, size
+        self._values: dict[object, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: object, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]  # type: ignore[return-value]
+        value = load()
+        with self._lock:
+            if len(self._values) >= self.size:
+                self._values.clear()
+            self._values[key] = (now, value)
+        return value
+
+
+class QueueRepo:
+    """The review queue of one database."""
+
+    FACETS_TTL = 30.0  # seconds; the menus need not show a label added a moment ago
+    COUNT_TTL = 5.0  # seconds; "N candidates" above the queue may lag a decision by this much
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._facets = _TtlCache(self.FACETS_TTL, size=1)
+        self._counts = _TtlCache(self.COUNT_TTL)
+
+    def queue(self, flt: QueueFilter = NO_FILTER, *, after: str = "", before: str = "",
+              per_page: int = 50) -> QueuePage:
+        """The `per_page` candidates matching `flt` after cursor `after` (or before cursor
+        `before`; neither: the first page), best rank first, ties by newest id."""
+        if flt.status and flt.status not in CANDIDATE_STATUSES:
+            raise StoreError(f"unknown status {flt.status!r}")
+        per_page = max(1, min(per_page, 200))
+        c, i, p = CandidateRow, InterviewRow, IntervieweeRow
+        # The queue's filter leaves a field blank ("") where the store's filter takes None.
+        where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
+                                  theme=flt.theme or None, risk=flt.risk or None,
+                                  language=flt.language or None, probe_labels=True)
+        where = [*where, *_person_filters(flt)]
+        key = sa.tuple_(c.rank, c.id)
+        backwards = bool(before) and not after
+        if after:
+            where.append(key < sa.tuple_(*parse_cursor(after)))
+        elif before:
+            where.append(key > sa.tuple_(*parse_cursor(before)))
+        order = (c.rank.asc(), c.id.asc()) if backwards else (c.rank.desc(), c.id.desc())
+        # one row more than shown tells whether there is a page beyond this one
+        sub = (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
+                         c.risks).where(*where).order_by(*order).limit(per_page + 1).subquery())
+        stmt = (sa.select(sub.c.id, sub.c.interview_id, p.pseudonym, i.language, sub.c.status,
+                          sub.c.version, sub.c.start, sub.c.end, sub.c.rank, sub.c.themes, sub.c.risks)
+                .join(i, i.id == sub.c.interview_id).join(p, p.id == i.interviewee_id)
+                .order_by(sub.c.rank.desc(), sub.c.id.desc()))
+        with self.db.read() as s:
+            rows = s.execute(stmt).all()
+        items = [QueueItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
+                           tuple(r[9] or ()), tuple(r[10] or ())) for r in rows]
+        more = len(items) > per_page
+        if more:
+            items = items[1:] if backwards else items[:-1]
+        has_next = more if not backwards else True
+        has_prev = more if backwards else bool(after)
+        return QueuePage(
+            items=tuple(items), total=self.count(flt), per_page=per_page,
+            next_after=cursor_of(items[-1]) if items and has_next else "",
+            prev_before=cursor_of(items[0]) if items and has_prev else "",
+        )
+
+    def count(self, flt: QueueFilter = NO_FILTER) -> int:
+        """How many candidates match `flt` (cached for COUNT_TTL seconds)."""
+        def load() -> int:
+            where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
+                                      theme=flt.theme or None, risk=flt.risk or None,
+                                      language=flt.language or None)
+            where = [*where, *_person_filters(flt)]
+            with self.db.read() as s:
+                return int(s.scalar(sa.select(sa.func.count(CandidateRow.id)).where(*where)) or 0)
+
+        return self._counts.get(flt, load)
+
+    def facets(self) -> dict[str, tuple[str, ...]]:
+        """Values the queue's filter menus offer (cached briefly: three DISTINCT scans)."""
+        return self._facets.get("facets", self._load_facets)
+
+    def _load_facets(self) -> dict[str, tuple[str, ...]]:
+        lab = CandidateLabelRow
+        with self.db.read() as s:
+            def labels(kind: str) -> tuple[str, ...]:
+                return tuple(s.scalars(sa.select(lab.label).distinct().where(lab.kind == kind)
+                                       .order_by(lab.label)))
+
+            themes, risks = labels("theme"), labels("risk")
+            langs = tuple(s.scalars(sa.select(InterviewRow.language).distinct()
+                                    .order_by(InterviewRow.language)))
+        return {"status": CANDIDATE_STATUSES, "theme": themes, "risk": risks, "language": langs}
+
+
+def _person_filters(flt: QueueFilter) -> list[Any]:
+    """The queue's per-person views ("waiting for me", "my edits") as WHERE clauses."""
+    c, ev = CandidateRow, ReviewEventRow
+    out: list[Any] = []
+    if flt.waiting_for:
+        edited = sa.select(ev.candidate_id).where(ev.actor == flt.waiting_for, ev.action == "edit")
+        approved = sa.select(ApprovalRow.candidate_id).where(
+            ApprovalRow.reviewer == flt.waiting_for, ApprovalRow.candidate_id == c.id,
+            ApprovalRow.version == c.version)
+        out += [c.status.in_(("proposed", "in_review")), c.id.not_in(edited), ~approved.exists()]
+    if flt.edited_by:
+        out.append(c.id.in_(sa.select(ev.candidate_id).where(ev.actor == flt.edited_by, ev.action == "edit")))
+    return out
