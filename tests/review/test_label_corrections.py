@@ -65,7 +65,7 @@ def test_review_label_from_the_cli_is_audited(workspace, store, seeded, capsys, 
                  "--reason", "x", "--as", "rita", *pw, "--workspace", ws]) == 1
     err = capsys.readouterr().err
     assert "may not correct" in err and "unknown label" in err and "reason" in err and "no sentence 99" in err
-    assert "wrong password" in err
+    assert "wrong name or password" in err
     assert len(CorrectionsRepo(store).all()) == 1
 
 

@@ -47,5 +47,6 @@ def test_unaligned_cuts_snap_to_the_nearest_frame(fps: float, in_s: float, lengt
         clip = replace(make_clip(Path(tmp), fps=fps), in_s=in_s, out_s=in_s + length, markers=())
         (path, *_) = export_timeline([clip], tmp, "c1v1", "otio", [grant_for(clip)])
         ((got_in, got_out),) = read_timeline(path, source=known_source(clip)).ranges
-    assert abs(got_in - in_s) <= 0.5 / rate + 1e-9
-    assert abs(got_out - (in_s + length)) <= 1.0 / rate + 1e-9
+    # read_timeline rounds seconds to the microsecond, so a tie (7.5 frames) may land 1 µs past half
+    assert abs(got_in - in_s) <= 0.5 / rate + 1e-6
+    assert abs(got_out - (in_s + length)) <= 1.0 / rate + 1e-6
