@@ -178,6 +178,7 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
                 page.keyboard.press("Enter")
                 page.wait_for_selector("#track-status:has-text('translated')")
                 page.screenshot(path=str(artifacts_dir / "translate_page_375.png"), full_page=True)
+                _assert_axe_clean(page)
                 ctx.close()
 
                 ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
@@ -186,6 +187,7 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
                 page.focus("#status-check")
                 page.keyboard.press("Enter")
                 page.wait_for_selector("#track-status:has-text('checked')")
+                _assert_axe_clean(page)
                 ctx.close()
             finally:
                 browser.close()
@@ -195,3 +197,15 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
     track = get_track(store, cid, "ar")
     assert track.status == "checked" and [c.text for c in track.cues] == list(ARABIC)
     assert track.translators == ("tina",) and track.checker == "omar"
+
+
+def _assert_axe_clean(page) -> None:
+    """axe-core (bundled, no network) finds no contrast or naming problem on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.review.test_editor_browser import AXE_RULES
+
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"
+    bad = [v for v in results.response["violations"] if v["id"] in AXE_RULES]
+    assert bad == [], [(v["id"], [n["target"] for n in v["nodes"]][:5]) for v in bad]
