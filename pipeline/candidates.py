@@ -304,7 +304,9 @@ def _dangling_end(s: Sentence) -> bool:
     return t.endswith(("?", ":", "؟", "...", "…", ",")) or len(t.split()) <= 3
 
 
-def _clip_length(infos: Sequence[_Info], a: int, b: int, o: CandidateOptions, duration: float | None) -> float:
+def _clip_length(
+    infos: Sequence[_Info], a: int, b: int, o: CandidateOptions, duration: float | None
+) -> float:
     """Length of the padded clip over sentences a..b (the minimum counts padding, as documented)."""
     start, end = _clip_edges(a, b, infos, o, duration)
     return end - start
