@@ -184,7 +184,7 @@ def propose_candidates(
 
     spans: list[tuple[int, int]] = []
     for a, b in _runs(sents, infos, options):
-        spans.extend(_fit(a, b, sents, infos, options))
+        spans.extend(_fit(a, b, sents, infos, options, duration))
     spans = _dedupe(spans, sents, infos, warns, options, duration)
     proposals = [_proposal(a, b, sents, infos, warns, options, duration) for a, b in spans]
     proposals.sort(key=lambda p: (-p.rank, p.start))
@@ -304,8 +304,21 @@ def _dangling_end(s: Sentence) -> bool:
     return t.endswith(("?", ":", "؟", "...", "…", ",")) or len(t.split()) <= 3
 
 
+def _clip_length(
+    infos: Sequence[_Info], a: int, b: int, o: CandidateOptions, duration: float | None
+) -> float:
+    """Length of the padded clip over sentences a..b (the minimum counts padding, as documented)."""
+    start, end = _clip_edges(a, b, infos, o, duration)
+    return end - start
+
+
 def _grow(
-    a: int, b: int, sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions
+    a: int,
+    b: int,
+    sents: Sequence[Sentence],
+    infos: Sequence[_Info],
+    o: CandidateOptions,
+    duration: float | None = None,
 ) -> tuple[int, int]:
     """Extend a short span to min_duration with neighbours: risk-free ones first, then ones
     not touching an excluded sentence (they often continue its thought), then ones that do not
@@ -314,7 +327,7 @@ def _grow(
     budget_min = o.min_duration
     budget_max = o.max_duration - 2 * o.padding
     for allow_excluded in (False, True):
-        while _span_duration(infos, a, b) < budget_min:
+        while _clip_length(infos, a, b, o, duration) < budget_min:
             options = []
             for j, edge in ((a - 1, a), (b + 1, b)):
                 if not _can_join(infos, sents, edge, j, o):
@@ -330,7 +343,7 @@ def _grow(
             if not options:
                 break
             *_, a, b = min(options)
-        if _span_duration(infos, a, b) >= budget_min:
+        if _clip_length(infos, a, b, o, duration) >= budget_min:
             break
     return a, b
 
@@ -362,7 +375,12 @@ def _split(a: int, b: int, infos: Sequence[_Info], o: CandidateOptions) -> list[
 
 
 def _fit(
-    a: int, b: int, sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions
+    a: int,
+    b: int,
+    sents: Sequence[Sentence],
+    infos: Sequence[_Info],
+    o: CandidateOptions,
+    duration: float | None = None,
 ) -> list[tuple[int, int]]:
     """Spans within the length limits for one run (possibly none)."""
     budget_max = o.max_duration - 2 * o.padding
@@ -373,8 +391,8 @@ def _fit(
         if pa > pb or _span_duration(infos, pa, pb) > budget_max:
             continue  # a single sentence longer than the maximum cannot be cut sentence-bounded
         pa, pb = _context(pa, pb, sents, infos, o)
-        pa, pb = _grow(pa, pb, sents, infos, o)
-        if _span_duration(infos, pa, pb) >= o.min_duration:
+        pa, pb = _grow(pa, pb, sents, infos, o, duration)
+        if _clip_length(infos, pa, pb, o, duration) >= o.min_duration:
             out.append((pa, pb))
     return out
 

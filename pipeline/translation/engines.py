@@ -261,6 +261,10 @@ class ArgosEngine:
 # LibreTranslate
 
 
+# Testimony goes straight to the server the operator named, never through an environment proxy.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class LibreTranslateEngine:
     """A self-hosted LibreTranslate server (`POST {url}/translate`), with a timeout in seconds."""
 
@@ -283,7 +287,7 @@ class LibreTranslateEngine:
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )  # fmt: skip
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (scheme checked)
+            with _DIRECT.open(request, timeout=self.timeout) as response:
                 body = response.read(self.max_response_bytes + 1)
         except urllib.error.HTTPError as exc:
             detail = ""

@@ -114,6 +114,15 @@ def test_short_runs_grow_to_the_minimum_with_neighbours_or_are_dropped():
     assert propose_candidates(alone, alone_flags) == ()  # cannot reach 15 s
 
 
+def test_the_minimum_counts_padding_as_the_clip_is_cut():
+    # A lone 14.6 s answer (a closing warning after the interviewer's question) makes a 15.2 s
+    # clip with its padding: it is proposed, and one that stays short with padding is not.
+    words_only = interview([(14.6, (THEME,))])
+    (p,) = propose_candidates(*words_only)
+    assert p.end - p.start >= 15
+    assert propose_candidates(*interview([(14.3, (THEME,))]), duration=20.0) == ()
+
+
 def test_long_runs_are_split_near_the_target_within_the_maximum():
     sents, flags = interview([(10, (THEME,))] * 24)  # about four minutes on theme
     o = CandidateOptions()

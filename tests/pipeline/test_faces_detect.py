@@ -19,7 +19,7 @@ from pipeline.render.faces import (
     iter_frames,
 )
 from tests.conftest import shared_media_file
-from tests.pipeline.render_support import FAST, KEY, TALKING_HEAD, authorisation, ffmpeg, request
+from tests.pipeline.render_support import FAST, TALKING_HEAD, export, ffmpeg, request
 
 TALKING = ("vid_en_talkinghead_1.mp4", "vid_en_talkinghead_2.mp4", "vid_en_talkinghead_3.mp4",
            "vid_en_talkinghead_5.mp4", "vid_en_talkinghead_katiehill.mp4")
@@ -116,13 +116,11 @@ def _faces_every(path: Path, start: float, end: float, every: float = 0.2) -> li
 
 @pytest.mark.slow
 def test_an_export_with_two_faces_blurs_both_in_every_sampled_frame(tmp_path):
-    from pipeline.render.render_export import render_export
-
     src = _two_faces(tmp_path / "two.mp4")
     before = _faces_every(src, 0.5, 3.5)
     assert before and all(n == 2 for _t, n in before), before  # the check below means something
     req = request(src, tmp_path / "out", start=0.5, end=3.5, blur_faces=True)
-    result = render_export(req, authorisation(), KEY)
+    result = export(req)
     after = _faces_every(Path(result.video), 0.0, result.duration)
     assert len(after) >= 14
     exposed = [(t, n) for t, n in after if n]
