@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.labels import CANDIDATE_STATUSES as _STATUSES
+from pipeline.records import CredibilityWarning
 
 # Footage with no sidecar is filed under this pseudonym; the export gate refuses its clips
 # until someone assigns the interview to a registered interviewee.
@@ -106,15 +107,7 @@ class TranscriptInfo:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class StoredWarning:
-    """A credibility warning as stored; same fields as `pipeline.themes.CredibilityWarning`."""
-
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
+StoredWarning = CredibilityWarning  # as stored: `risks` is not kept, only the highest `risk`
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ clock as `BlurBox`es.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from pipeline.boxes import TimedBox
 from pipeline.errors import CounterclipsError
 from pipeline.publication import BlurBox
 
@@ -22,20 +22,7 @@ class BlurRegionError(CounterclipsError):
     """A manual blur region is malformed or lies outside the picture or the clip."""
 
 
-@dataclass(frozen=True, slots=True)
-class ManualBlur:
-    """A box in source pixels shown blurred from `start` to `end` source seconds."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    start: float
-    end: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height,
-                "start": round(self.start, 3), "end": round(self.end, 3)}
+ManualBlur = TimedBox  # a box in source pixels blurred from `start` to `end` source seconds
 
 
 def check_region(region: ManualBlur, src_width: int, src_height: int, clip_start: float,

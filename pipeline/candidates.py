@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pipeline.labels import CREDIBILITY
-from pipeline.records import Sentence, SentenceFlags
+from pipeline.records import CredibilityWarning, Sentence, SentenceFlags
 from pipeline.themes.taxonomy import RISK_IDS
 
 # The shipped taxonomy's risk ids; callers with an edited taxonomy pass its risk ids in
@@ -49,14 +49,7 @@ DEPENDENT_OPENERS = frozenset(
 )  # fmt: skip
 
 
-class WarningLike(Protocol):
-    """A credibility warning (`pipeline.themes.CredibilityWarning` or the store's copy)."""
-
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
+WarningLike = CredibilityWarning  # fresh from the flagger or read back from the store
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,11 +306,7 @@ def _clip_length(
 
 
 def _grow(
-    a: int,
-    b: int,
-    sents: Sequence[Sentence],
-    infos: Sequence[_Info],
-    o: CandidateOptions,
+    a: int, b: int, sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions,
     duration: float | None = None,
 ) -> tuple[int, int]:
     """Extend a short span to min_duration with neighbours: risk-free ones first, then ones
@@ -375,11 +364,7 @@ def _split(a: int, b: int, infos: Sequence[_Info], o: CandidateOptions) -> list[
 
 
 def _fit(
-    a: int,
-    b: int,
-    sents: Sequence[Sentence],
-    infos: Sequence[_Info],
-    o: CandidateOptions,
+    a: int, b: int, sents: Sequence[Sentence], infos: Sequence[_Info], o: CandidateOptions,
     duration: float | None = None,
 ) -> list[tuple[int, int]]:
     """Spans within the length limits for one run (possibly none)."""

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.authorisation import canonical_json
+from pipeline.boxes import TimedBox
 from pipeline.errors import CounterclipsError
 from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText
@@ -36,16 +37,7 @@ class PlanError(CounterclipsError):
     """A publication plan cannot be built from this version, registry entry and target."""
 
 
-@dataclass(frozen=True, slots=True)
-class BlurBox:
-    """A box blurred by hand: source pixels, clip seconds [start, end)."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    start: float
-    end: float
+BlurBox = TimedBox  # a box blurred by hand: source pixels, clip seconds [start, end)
 
 
 @dataclass(frozen=True, slots=True)

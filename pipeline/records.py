@@ -125,3 +125,23 @@ class SentenceFlags:
     scores: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     why: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     model_version: str = ""  # the flagger heads that made these flags ("" before issue 15)
+
+
+@dataclass(frozen=True, slots=True)
+class CredibilityWarning:
+    """A sentence of the interview carrying a credibility risk; `start`/`end` in seconds.
+
+    `risk` is the highest-scoring credibility risk of the sentence; `risks` lists all of them.
+    """
+
+    risk: str
+    sentence_index: int
+    start: float
+    end: float
+    text: str
+    risks: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        minutes, seconds = divmod(int(self.start), 60)
+        return f'{self.risk.replace("_", " ")} at {minutes}:{seconds:02d}: "{self.text}"'

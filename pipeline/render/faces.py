@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.boxes import TimedBox
 from pipeline.errors import MediaError
 from pipeline.render.face_detect import SURE, UNSURE, CenterFace, FaceDetector
 from pipeline.render.plan import BlurRegion
@@ -97,17 +98,9 @@ class FaceSample:
         return tuple(f.box for f in self.faces)
 
 
-@dataclass(frozen=True, slots=True)
-class ManualRegion:
-    """An editor's blur box (source pixels) over [start, end) on the source clock: a face the
-    detector missed, a tattoo, a badge."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    start: float
-    end: float
+# An editor's blur box (source pixels) over [start, end) on the source clock: a face the
+# detector missed, a tattoo, a badge.
+ManualRegion = TimedBox
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.boxes import TimedBox
 from pipeline.errors import RenderError
 from pipeline.render.loudness import (
     Loudness,
@@ -35,7 +36,7 @@ FRAME_SLACK = 0.001
 
 
 @dataclass(frozen=True, slots=True)
-class BlurRegion:
+class BlurRegion(TimedBox):
     """A rectangle (source pixels) blurred from `start` to `end` (clip seconds, half-open).
 
     Regions come in windows that partition the clip: every region of one window has the same
@@ -45,12 +46,6 @@ class BlurRegion:
     found, which is the safe answer to a detector miss.
     """
 
-    x: int
-    y: int
-    width: int
-    height: int
-    start: float
-    end: float
     full_frame: bool = False
 
 

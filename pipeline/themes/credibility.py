@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from pipeline.records import Sentence, SentenceFlags
+from pipeline.records import CredibilityWarning, Sentence, SentenceFlags
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, RISK_IDS
-
-
-@dataclass(frozen=True, slots=True)
-class CredibilityWarning:
-    """A sentence of the interview carrying a credibility risk; `start`/`end` in seconds.
-
-    `risk` is the highest-scoring credibility risk of the sentence; `risks` lists all of them.
-    """
-
-    risk: str
-    sentence_index: int
-    start: float
-    end: float
-    text: str
-    risks: tuple[str, ...] = ()
-
-    @property
-    def message(self) -> str:
-        minutes, seconds = divmod(int(self.start), 60)
-        return f'{self.risk.replace("_", " ")} at {minutes}:{seconds:02d}: "{self.text}"'
 
 
 def credibility_warnings(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -158,21 +158,8 @@ def _units12(doc: ParsedXml, problems: list[Problem]) -> tuple[str, str, list[_U
     for unit in doc.root.iter(f"{{{NS12}}}trans-unit"):
         src = unit.find(f"{{{NS12}}}source")
         tgt = unit.find(f"{{{NS12}}}target")
-        times = None
-        for note in unit.findall(f"{{{NS12}}}note"):
-            m = _NOTE_TIME.search(note.text or "")
-            if m:
-                times = (float(m.group(1)), float(m.group(2)))
-        units.append(
-            _Unit(
-                unit.get("id", ""), doc.line(unit),
-                None if src is None else _plain(doc, src, problems),
-                None if tgt is None else clean_lines([_plain(doc, tgt, problems)]),
-                doc.line(tgt) if tgt is not None else doc.line(unit),
-                tgt is not None and tgt.get("state", "translated") in _DONE_12,
-                times,
-            )
-        )  # fmt: skip
+        done = tgt is not None and tgt.get("state", "translated") in _DONE_12
+        units.append(_unit(doc, unit, src, tgt, done, _note_times(unit.findall(f"{{{NS12}}}note")), problems))
     return file.get("source-language", ""), file.get("target-language", ""), units
 
 
@@ -195,22 +182,32 @@ def _units20(doc: ParsedXml, problems: list[Problem]) -> tuple[str, str, list[_U
                 times = (float(meta["start"]), float(meta["end"]))
         except ValueError:
             problems.append(Problem("unreadable start/end metadata", unit.get("id", ""), doc.line(unit)))
-        if times is None:
-            for note in unit.iter(f"{{{NS20}}}note"):
-                m = _NOTE_TIME.search(note.text or "")
-                if m:
-                    times = (float(m.group(1)), float(m.group(2)))
-        units.append(
-            _Unit(
-                unit.get("id", ""), doc.line(unit),
-                None if src is None else _plain(doc, src, problems),
-                None if tgt is None else clean_lines([_plain(doc, tgt, problems)]),
-                doc.line(tgt) if tgt is not None else doc.line(unit),
-                tgt is not None and seg.get("state", "initial") in _DONE_20,
-                times,
-            )
-        )  # fmt: skip
+        times = times or _note_times(unit.iter(f"{{{NS20}}}note"))
+        done = tgt is not None and seg.get("state", "initial") in _DONE_20
+        units.append(_unit(doc, unit, src, tgt, done, times, problems))
     return doc.root.get("srcLang", ""), doc.root.get("trgLang", ""), units
+
+
+def _note_times(notes: Iterable[ET.Element]) -> tuple[float, float] | None:
+    """The last "start-end" time pair written in a unit's notes (None: none)."""
+    times = None
+    for note in notes:
+        m = _NOTE_TIME.search(note.text or "")
+        if m:
+            times = (float(m.group(1)), float(m.group(2)))
+    return times
+
+
+def _unit(doc: ParsedXml, unit: ET.Element, src: ET.Element | None, tgt: ET.Element | None, done: bool,
+          times: tuple[float, float] | None, problems: list[Problem]) -> _Unit:
+    """One translation unit of either XLIFF version, its texts reduced to plain lines."""
+    return _Unit(
+        unit.get("id", ""), doc.line(unit),
+        None if src is None else _plain(doc, src, problems),
+        None if tgt is None else clean_lines([_plain(doc, tgt, problems)]),
+        doc.line(tgt) if tgt is not None else doc.line(unit),
+        done, times,
+    )  # fmt: skip
 
 
 def read_xliff(
