@@ -46,14 +46,16 @@ class _NoNetwork:
 
 @pytest.fixture(scope="session")
 def fw_backend() -> Iterator[object]:
-    with _NoNetwork():
-        yield load_backend(TranscribeOptions())
+    with _NoNetwork():  # only while loading: a session fixture must not cut the network for later tests
+        backend = load_backend(TranscribeOptions())
+    yield backend
 
 
 @pytest.fixture(scope="session")
 def ow_backend() -> Iterator[object]:
-    with _NoNetwork():
-        yield load_backend(TranscribeOptions(backend="openai-whisper"))
+    with _NoNetwork():  # only while loading: a session fixture must not cut the network for later tests
+        backend = load_backend(TranscribeOptions(backend="openai-whisper"))
+    yield backend
 
 
 @pytest.fixture(scope="session")
