@@ -136,14 +136,15 @@ def main() -> int:
         f"{bare_preview[1]:.1f} s | {bare_preview[0] / bare_export[0]:.2f} | |",
         f"| `render_preview` of the plan (faces, blur, voice, bleeps, loudness, subtitles) | "
         f"**{preview[0]:.1f} s** | {preview[1]:.1f} s | {preview[0] / bare_export[0]:.2f} | <= 30 s wall |",
-        f"| of which face detection (OpenCV Haar, 2 samples/s, in this process) | | "
+        f"| of which face detection (CenterFace, sampled as the export samples, in this process) | | "
         f"{spent['faces']:.1f} s | | |",
+        f"| preview wall time / clip duration (issue 19) | {preview[0] / 60.0:.2f}x | | | <= 0.3x |",
         "",
         f"CPU time / 2 = {preview[1] / 2:.1f} s is what the preview would take on 2 idle cores if its "
-        "work spread over both; face detection runs on one core and is most of it.",
+        "work spread over both; face detection is most of it.",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit}, one run each, on 2 cores shared "
-        f"with other agents: load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit}, one run each, on 2 cores: "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) "
         "at the end.",
     ])
     print(text)

@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Review page at 100,000 candidates (issue 19, `bench/review_load.py`)"
 PASSWORD = "bench-password-123"
+PLAN = re.compile(r'name="plan_hash" value="([0-9a-f]*)"')
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEXT = re.compile(r'href="(/\?[^"]*)" rel="next"')
 FILTERS = [{}, {"status": "proposed"}, {"risk": "justifies_violence"}, {"theme": "coercion_fear"},
@@ -188,14 +189,17 @@ class Run:
 def serve(root: Path, db_url: str, workers: int) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {**os.environ, "COUNTERCLIPS_HOME": str(root), "COUNTERCLIPS_DB_URL": db_url}
+    # The server's log goes to a file: an unread pipe fills up and stalls the server mid-run.
+    log = (root / "server.log").open("w", encoding="utf-8")
     server = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "flows.cli", "review", "serve", "--workspace", str(root), "--port", str(port),
          "--workers", str(workers)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    log.close()
     return server, f"http://127.0.0.1:{port}"
 
 
-def wait_ready(server: subprocess.Popen[str], base: str) -> None:
+def wait_ready(server: subprocess.Popen[str], base: str, log: Path) -> None:
     import httpx
 
     deadline = time.monotonic() + 120
@@ -206,7 +210,7 @@ def wait_ready(server: subprocess.Popen[str], base: str) -> None:
         except httpx.HTTPError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+            raise SystemExit(f"server did not start; its log: {log.read_text(encoding='utf-8')[-4000:]}")
         time.sleep(0.3)
 
 
@@ -238,6 +242,13 @@ def load(run: Run, base: str, args: argparse.Namespace, ids: tuple[list[int], li
         return resp
 
     def reviewer(i: int) -> None:
+        try:
+            review_rounds(i)
+        except httpx.HTTPError as exc:  # a timeout or reset ends this reviewer; it is reported
+            with lock:
+                run.failures.append(f"rev{i:02d}: {type(exc).__name__}")
+
+    def review_rounds(i: int) -> None:
         r = random.Random(i)
         with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as http:
             token = TOKEN.search(http.get("/login").text).group(1)
@@ -268,13 +279,18 @@ def load(run: Run, base: str, args: argparse.Namespace, ids: tuple[list[int], li
                 if cm.status_code != 303:
                     run.failures.append(f"comment {cid}: {cm.status_code}")
                 time.sleep(r.uniform(0, 2 * args.think))
+                # The approval names the plan the page showed (its preview); `then=next` makes a
+                # refusal (redirect back to this page) tell apart from a success (to the next item).
+                plan = PLAN.search(p.text)
                 a = timed(run.approve_ms, http.post, f"/candidates/{cid}/decide",
-                          data={"csrf_token": token, "action": "approve", "version": 1, "ack": acks})
+                          data={"csrf_token": token, "action": "approve", "version": 1, "ack": acks,
+                                "plan_hash": plan.group(1) if plan else "", "then": "next"})
                 with lock:
-                    if a.status_code == 303:
+                    refused = a.headers.get("location", "").rstrip("/").endswith(f"/candidates/{cid}")
+                    if a.status_code == 303 and not refused:
                         run.confirmed += 1
                     else:
-                        run.failures.append(f"approve {cid}: {a.status_code}")
+                        run.failures.append(f"approve {cid}: {a.status_code}{' refused' if refused else ''}")
 
     before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -328,14 +344,17 @@ def one_run(db: str, workers: int, snapshot: Path, pg_url: str, args: argparse.N
     run = Run(db, workers)
     server, base = serve(root, db_url, workers)
     try:
-        wait_ready(server, base)
+        wait_ready(server, base, root / "server.log")
         load(run, base, args, ids)
     finally:
         from flows.local_prefect import stop_process
 
         stop_process(server, 15.0)
     count_approvals(run, db_url)
-    shutil.rmtree(root, ignore_errors=True)
+    if run.failures:  # keep the server's log for the reader of the failures
+        print(f"failures: the server's log is kept in {root / 'server.log'}", flush=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
     return run
 
 
@@ -346,7 +365,7 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
         "next page of the last one by its keyset link) + candidate page + comment POST + approval POST, "
         "think time "
         f"uniform 0-{2 * args.think:g} s between clicks. `uptime` before the runs: {uptime}. "
-        "The machine's 2 cores are shared with other agents' work, so these are figures under load.",
+        "Machine: 2 cores.",
         "",
         "| database | uvicorn workers | queue p50 / p95 ms | candidate page p50 / p95 ms | "
         "comment p50 / p95 ms | approval p50 / p95 ms | load before / after | approvals lost |",

@@ -15,10 +15,13 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clips_metadata.plans_repo import PlansRepo, PreviewJob
 from pipeline.errors import CounterclipsError
+
+if TYPE_CHECKING:
+    from review.plans import Planner
 
 log = logging.getLogger(__name__)
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -53,11 +56,13 @@ class PreviewStatus:
     error: str = ""
 
 
-def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool = False) -> PreviewStatus:
-    """Queue the preview of the candidate's current plan (idempotent by plan hash)."""
+def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool = False,
+            planner: Planner | None = None) -> PreviewStatus:
+    """Queue the preview of the candidate's current plan (idempotent by plan hash). `planner`:
+    the request's own, when it has built the plan already."""
     from review.plans import Planner
 
-    current = Planner.for_workspace(store, workspace).review_plan(candidate_id)
+    current = (planner or Planner.for_workspace(store, workspace)).review_plan(candidate_id)
     if current.plan is None:
         return PreviewStatus("", "none", 0.0, current.problem)
     repo = PlansRepo(store)

@@ -42,13 +42,18 @@ class ClipTracks:
 def source_track(store: Store, cand: Any) -> Any:
     """The source-language cue track of the candidate's current version.
 
-    The one switch point: built on the fly from the transcript's words until the editor page
-    stores a cue track per version (issue 14); then read the stored one here."""
+    The version's stored track (what the editor page shows and edits, and what the plan burns
+    in), so translations follow the editor's cues; built from the transcript's words when the
+    version stores none in that language."""
+    from clips_metadata.cue_tracks_repo import CueTracksRepo
     from pipeline.cue_track import build_track
 
     interview = store.get_interview(cand.interview_id)
-    words = store.load_transcript(cand.transcript_id).words
     language = interview.language or cand.language
+    stored = CueTracksRepo(store).tracks(cand.id, cand.version).get(language)
+    if stored is not None:
+        return stored
+    words = store.load_transcript(cand.transcript_id).words
     return build_track(words, cand.start, cand.end, source_fps(interview), language)
 
 

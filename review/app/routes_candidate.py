@@ -72,7 +72,8 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
     from review.app.routes_preview import preview_status
     from review.plan_view import text_redactions
 
-    svc = ReviewService(rs, planner_of(request, rs))
+    planner = planner_of(request, rs, remember=True)  # a page view reads; the plan is built once
+    svc = ReviewService(rs, planner)
     facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
     comments = CommentsRepo(store).thread(candidate_id)
@@ -112,7 +113,7 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
                  if j.candidate_id == candidate_id],
         "trim_in": f"{cand.start:.3f}", "trim_out": f"{cand.end:.3f}", "trim_errors": {},
         "trim_warning": "", "form_error": {},
-        "preview": preview_status(request, rs, candidate_id),
+        "preview": preview_status(request, rs, candidate_id, planner),
         "redactions": text_redactions(store, candidate_id),
         **speakers_context(rs, cand, request), **blur_context(rs, cand, request),
     }
@@ -145,11 +146,12 @@ def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any
     return render(request, "candidate.html", ctx, status_code=422, user=user)
 
 
-def planner_of(request: Request, rs: Any) -> Any:
-    """The plan builder over the app's store and workspace (approvals bind the plan)."""
+def planner_of(request: Request, rs: Any, *, remember: bool = False) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan).
+    `remember`: build each plan once (read-only requests only)."""
     from review.plans import Planner
 
-    return Planner.for_workspace(rs.store, request.app.state.workspace)
+    return Planner.for_workspace(rs.store, request.app.state.workspace, remember=remember)
 
 
 @router.post("/candidates/{candidate_id}/decide")

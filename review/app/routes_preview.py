@@ -29,9 +29,12 @@ def worker(request: Request, rs: Any) -> previews.PreviewWorker:
     return w
 
 
-def preview_status(request: Request, rs: Any, candidate_id: int) -> previews.PreviewStatus:
-    """Queue (if needed) and report the current plan's preview; wakes the worker."""
-    st = previews.enqueue(rs.store, request.app.state.workspace, candidate_id)
+def preview_status(
+    request: Request, rs: Any, candidate_id: int, planner: Any = None
+) -> previews.PreviewStatus:
+    """Queue (if needed) and report the current plan's preview; wakes the worker. `planner`: the
+    page's own (it has built the plan already)."""
+    st = previews.enqueue(rs.store, request.app.state.workspace, candidate_id, planner=planner)
     if st.status in ("queued", "running"):
         worker(request, rs).wake()
     return st
