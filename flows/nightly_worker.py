@@ -14,6 +14,7 @@ up what is left to do, times each step and classifies failures.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -277,6 +278,11 @@ def _assign_from_sidecar(store: Any, interview: Any, job: FileJob) -> None:
     from clips_metadata.stored_records import UNASSIGNED
 
     who = job.sidecar.interviewee if job.sidecar else ""
+    if who and who != UNASSIGNED and interview.pseudonym not in (UNASSIGNED, who):
+        # Ids only in the log; the operator moves footage with `interviewee assign` if it is wrong.
+        logging.getLogger(__name__).warning(
+            "interview %s: its sidecar names another interviewee than the one it is filed under; "
+            "the sidecar is ignored (approved plans stay bound to the filed interviewee)", interview.id)
     if not who or who == UNASSIGNED or interview.pseudonym != UNASSIGNED:
         return
     try:

@@ -143,7 +143,7 @@ def test_editing_the_text_refuses_the_export(workspace, approved, capsys):
     _back_in_review(workspace, cid, "edited", status="proposed")
 
 
-def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspace, approved, capsys):
+def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspace, approved, capsys, caplog):
     """A sidecar naming someone else does not reassign footage already filed under a person
     (`flows.nightly_worker._assign_from_sidecar`); only `interviewee assign` does, and that refuses
     the export (above). So the approved plan still holds and the export goes on to the gate."""
@@ -156,8 +156,11 @@ def test_reupload_with_another_sidecar_never_moves_an_approved_interview(workspa
         iv = store.get_interview(iid)
         job = FileJob(workspace=str(workspace.root), db_url=workspace.db_url, path=iv.source_path,
                       sha256=iv.sha256, size=1000, sidecar=Sidecar(interviewee="Basma"))
-        _assign_from_sidecar(store, iv, job)
+        with caplog.at_level("WARNING", logger="flows.nightly_worker"):
+            _assign_from_sidecar(store, iv, job)
         assert store.get_interview(iid).pseudonym == "Amal"
+        warned = " ".join(r.getMessage() for r in caplog.records)
+        assert "sidecar is ignored" in warned and "Basma" not in warned and "Amal" not in warned
     finally:
         store.close()
     err = _export(workspace, cid, capsys)
