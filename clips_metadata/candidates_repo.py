@@ -218,18 +218,9 @@ class CandidateRepo:
                 q = q.limit(limit)
             return tuple(candidate_record(*row) for row in s.execute(q))
 
-    def count_candidates(
-        self,
-        *,
-        status: str | None = None,
-        interview_id: int | None = None,
-        theme: str | None = None,
-        risk: str | None = None,
-        language: str | None = None,
-    ) -> int:
-        where = candidate_filters(
-            status=status, interview_id=interview_id, theme=theme, risk=risk, language=language
-        )
+    def count_candidates(self, **filters: str | int | None) -> int:
+        """How many candidates `list_candidates` would list with the same filters."""
+        where = candidate_filters(**filters)  # type: ignore[arg-type]
         with self.db.read() as s:
             return int(s.scalar(sa.select(sa.func.count(m.CandidateRow.id)).where(*where)) or 0)
 

@@ -26,6 +26,30 @@ SESSION_COOKIE = "cc_session"
 SESSION_HOURS = 10
 
 
+# What the first queue and candidate page would otherwise import and compile (0.3-0.5 s each):
+# paid at start-up, not by the first reviewers after a restart.
+_WARM_MODULES = (
+    "clips_metadata.cue_tracks_repo", "clips_metadata.plans_repo", "clips_metadata.waveforms_repo",
+    "pipeline.publication", "pipeline.cue_track", "pipeline.cue_track_io", "pipeline.render.render_export",
+    "pipeline.translation.track", "pipeline.waveform", "review.plans", "review.plan_view",
+    "review.previews", "review.tracks", "review.translating", "pipeline.themes",
+    "clips_metadata.publications_repo", "pipeline.render.timing", "pipeline.timeline.records",
+)
+
+
+def _warm_up(app: Any) -> None:
+    import importlib
+
+    from pipeline.labels import taxonomy_ids
+
+    for name in _WARM_MODULES:
+        importlib.import_module(name)
+    taxonomy_ids()  # the label colours and risk names of every page read the taxonomy once
+    env = app.state.templates.env
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+
+
 def create_app(
     workspace: Workspace,
     *,
@@ -76,6 +100,9 @@ def create_app(
                 raise deps.NoAdmin(
                     "no admin account: create one with `counterclips user add NAME --role admin`")
             app.state.review_store = rs
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(_warm_up, app)
             yield
         finally:
             worker = getattr(app.state, "preview_worker", None)
