@@ -41,6 +41,7 @@ class StoreOptions:
 
 
 DEFAULT_OPTIONS = StoreOptions()
+SQLITE_POOL = 40  # anyio's default thread limit, which runs the app's sync routes
 _WRITING = threading.local()  # open write transactions of this thread
 
 
@@ -56,6 +57,10 @@ def create_engine(url: str, options: StoreOptions) -> Engine:
         if memory:
             kwargs["poolclass"] = sa.StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
+        else:
+            # SQLite connections are cheap: one for each of the review app's 40 worker threads,
+            # so a busy page waits for the database lock, never for a pooled connection.
+            kwargs.update(pool_size=SQLITE_POOL, max_overflow=10)
         engine = sa.create_engine(u, echo=options.echo, **kwargs)
         _tune_sqlite(engine, options, wal=not memory)
         return engine

@@ -157,6 +157,10 @@ def _wants_html(request: Request) -> bool:
 def _error_page(request: Request, status: int, message: str) -> Response:
     if not _wants_html(request) and request.method != "POST":
         return PlainTextResponse(message, status_code=status)
+    if "session" not in request.scope:  # failed before the session was read: no user, no form
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message, "user": None, "csrf_token": "",
+                                    "flashes": []}, status_code=status)
     try:
         user = request.app.state.review_store.get_user(request.session.get("user", "")) \
             if request.session.get("user") else None
@@ -216,6 +220,11 @@ def install_error_handlers(app: Any) -> None:
         return _error_page(request, 422, message)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        from sqlalchemy.exc import OperationalError, TimeoutError
+
+        if isinstance(exc, TimeoutError) or (isinstance(exc, OperationalError) and "locked" in str(exc)):
+            # Overload, not a fault: the transaction was rolled back and can simply be sent again.
+            return _error_page(request, 503, "The server is busy and saved nothing. Try again in a moment.")
         return _error_page(request, 500,
                            "Something went wrong on our side. Your last change may not be saved.")
 

@@ -274,3 +274,20 @@ def test_static_assets_are_fingerprinted_and_cached(rita, seeded):
     page = rita.get(f"/candidates/{seeded.risky}").text
     js = re.search(r'src="(/static/review\.js\?v=[0-9a-f]{12})"', page)
     assert js is not None and "immutable" in rita.get(js.group(1)).headers["cache-control"]
+
+
+def test_an_overloaded_database_gives_a_busy_page_even_before_the_session_is_read(app, seeded, monkeypatch):
+    import sqlalchemy.exc
+
+    from clips_metadata.accounts_repo import AccountsRepo
+
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        login(client, "rita")
+
+        def busy(*_a, **_k):
+            raise sqlalchemy.exc.TimeoutError("QueuePool limit reached")
+
+        monkeypatch.setattr(AccountsRepo, "load_session", busy)
+        r = client.get("/")
+    assert r.status_code == 503 and "text/html" in r.headers["content-type"]
+    assert "busy and saved nothing" in r.text and "Traceback" not in r.text
