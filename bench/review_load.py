@@ -372,7 +372,14 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        lost = "none" if r.confirmed == r.in_db == r.events else f"LOST ({r.confirmed} vs {r.in_db})"
+        # Lost: confirmed to a reviewer but not stored. Stored but unconfirmed (the reviewer saw
+        # a timeout or an error page) is counted apart: nothing is lost, the page shows it later.
+        if r.confirmed > r.in_db or r.in_db != r.events:
+            lost = f"LOST ({r.confirmed} confirmed, {r.in_db} stored, {r.events} audited)"
+        elif r.in_db > r.confirmed:
+            lost = f"none ({r.in_db - r.confirmed} stored without the reviewer seeing it confirmed)"
+        else:
+            lost = "none"
         lines.append(
             f"| {r.db} | {r.workers} | {pct(r.queue_ms, 50):.0f} / {pct(r.queue_ms, 95):.0f} | "
             f"{pct(r.page_ms, 50):.0f} / {pct(r.page_ms, 95):.0f} | "
