@@ -11,7 +11,7 @@ What an operator's `counterclips run --no-exports` does, on the footage of ../sh
 Each set goes through `run_nightly` (local task runner, counts from the cores) on a fresh
 workspace, review proxies included. While it runs, a sampler reads which steps are active in
 this process every 20 ms (`flows.nightly_worker.ACTIVE`) and gives each tick to one stage
-(transcribe > flag > propose > probe > proxy); ticks with none are the flow's own time
+(transcribe > diarize > flag > propose > probe > proxy > preview); ticks with none are the flow's own time
 (Prefect task bookkeeping, scanning, the report). So the per-stage table adds up to the wall
 time, and "proxy" counts only encode time that nothing heavier overlapped. Prefect's temporary
 server start-up is measured separately and added to the overhead, as a one-shot run pays it.
@@ -48,7 +48,7 @@ ENGLISH = ("vid_en_manifesto_audiobook.mp4", "en_apollo11_radio_multispk.mp3",
            "en_3spk_clips_picovoice_leopard.wav", "vid_en_talkinghead_katiehill.mp4", "en_jfk_inaugural.flac")
 TRANSLATED = ("fr_smartphone_discussion.mp3", "fr_bfmtv_radio.mp3", "ja_google_news_talk.mp3",
               "ca_read_gossos.mp3", "de_gaenswein_interview.mp3", "ar-eg_conversational_klaam.wav")
-STAGE_ORDER = ("transcribe", "flag", "propose", "probe", "proxy")
+STAGE_ORDER = ("transcribe", "diarize", "flag", "propose", "probe", "proxy", "preview")
 
 # What the synthetic interviewees say: former members on recruitment, violence and leaving.
 SYNTH_TEXTS = (

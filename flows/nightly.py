@@ -175,7 +175,8 @@ def preview_task(root: str, db_url: str, candidate_id: int) -> float:
     from review.previews import preview
 
     t0 = time.perf_counter()
-    preview(work.RESOURCES.store(db_url), Workspace(Path(root)), candidate_id)
+    with work.running("preview"):
+        preview(work.RESOURCES.store(db_url), Workspace(Path(root)), candidate_id)
     return time.perf_counter() - t0
 
 
