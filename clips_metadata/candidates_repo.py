@@ -27,6 +27,7 @@ from clips_metadata.lookups import (
     transcript_row,
     version_row,
 )
+from clips_metadata.read_memo import remembered
 from clips_metadata.rows import (
     candidate_filters,
     candidate_record,
@@ -189,6 +190,7 @@ class CandidateRepo:
             s.flush()
             return tuple(candidates_by_ids(s, ids))
 
+    @remembered
     def get_candidate(self, candidate_id: int) -> Candidate:
         with self.db.read() as s:
             found = candidates_by_ids(s, [candidate_id])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from clips_metadata import tables as m
 from clips_metadata.engine import Database
 from clips_metadata.lookups import interview_row, interviewee_row, mark_step
+from clips_metadata.read_memo import remembered
 from clips_metadata.rows import interview_record, utc_now
 from clips_metadata.serialize import media_to_json
 from clips_metadata.stored_records import IngestState, Interview
@@ -37,6 +38,7 @@ class InterviewRepo:
             row = s.scalar(sa.select(m.InterviewRow).where(m.InterviewRow.sha256 == sha256))
             return _record(s, row) if row is not None else None
 
+    @remembered
     def get_interview(self, interview_id: int) -> Interview:
         with self.db.read() as s:
             return _record(s, interview_row(s, interview_id))

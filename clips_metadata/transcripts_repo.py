@@ -11,6 +11,7 @@ from clips_metadata import tables as m
 from clips_metadata.engine import Database
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import interview_row, mark_step, transcript_row
+from clips_metadata.read_memo import remembered
 from clips_metadata.rows import flags_record, sentence_record, transcript_info, utc_now, warning_record
 from clips_metadata.serialize import transcript_from_json, transcript_to_json, words_to_json
 from clips_metadata.stored_records import StoredWarning, TranscriptInfo
@@ -100,6 +101,7 @@ class TranscriptRepo:
         with self.db.read() as s:
             return transcript_info(transcript_row(s, transcript_id))
 
+    @remembered
     def load_transcript(self, transcript_id: int) -> Transcript:
         """The full transcript (segments, words, translation). Raises NotFoundError when it was
         stored by path only (`keep_body=False`)."""

@@ -57,6 +57,14 @@ TRANSCRIPT_MARGIN = 45.0  # seconds of transcript shown around the clip unless a
 
 
 def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
+    """What candidate.html shows. A page view reads: its repeated reads are made once."""
+    from clips_metadata.read_memo import remembered_reads
+
+    with remembered_reads():
+        return _page_context(request, candidate_id, user, rs)
+
+
+def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
     store = rs.store
     page = rs.candidate_page(candidate_id)
     cand, ctx = page.candidate, page.context
