@@ -69,9 +69,20 @@ def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch,
     (by_night.inbox / "clip.mp4").write_bytes(demo_clip.read_bytes())
     (by_night.inbox / "clip.mp4.yaml").write_text(
         f"interviewee: {PSEUDONYM}\nlanguage: en\nrecorded: 2026-01-15\n", encoding="utf-8")
+    import pipeline.media
+
+    decoded = []
+    real_load_audio = pipeline.media.load_audio
+
+    def counting_load_audio(path, *args, **kwargs):
+        decoded.append(Path(path).name)
+        return real_load_audio(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.media, "load_audio", counting_load_audio)
     with prefect_test_harness(server_startup_timeout=120):
         report = run_nightly(by_night, NightlyOptions(settle_seconds=0.0, render_exports=False))
     assert not report.failures
+    assert decoded == ["clip.mp4"]  # one decode for transcription, waveform and diarization
 
     cli_store = Store.for_workspace(by_cli)
     try:
