@@ -1,8 +1,8 @@
 """Reads remembered for the length of one block: a page view asks for the same candidate,
-interview and transcript several times (its panels, the plan, the preview), and each ask is a
-transaction. Inside `remembered_reads()` the methods marked `@remembered` answer a repeated call
-with the first answer. Only for blocks that read: a write inside would not be seen by later reads.
-Records are frozen, so sharing one answer is safe.
+interview, transcript and publication plan several times (its panels, the plan, the preview),
+and each ask is a transaction or more. Inside `remembered_reads()` the methods marked
+`@remembered` answer a repeated call with the first answer. Only for blocks that read: a write
+inside would not be seen by later reads. Records are frozen, so sharing one answer is safe.
 """
 
 from __future__ import annotations

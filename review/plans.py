@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clips_metadata.read_memo import remembered
 from clips_metadata.stored_records import ANY, UNASSIGNED
 from pipeline.publication import PlanError, PublicationPlan, Target, plan_hash
 
@@ -134,32 +135,25 @@ class CurrentPlan:
 class Planner:
     """Builds plans with the workspace's export key (the registry digest is keyed by it)."""
 
-    def __init__(self, store: Any, key: bytes, *, remember: bool = False) -> None:
+    def __init__(self, store: Any, key: bytes) -> None:
         self.store = store
         self.key = key
-        # A page view asks for the same plan several times (approval facts, preview, form);
-        # read-only requests may build it once. Never for a request that edits the candidate.
-        self._remembered: dict[int, CurrentPlan] | None = {} if remember else None
 
     @classmethod
-    def for_workspace(cls, store: Any, workspace: Any, *, remember: bool = False) -> Planner:
+    def for_workspace(cls, store: Any, workspace: Any) -> Planner:
         from review.keys import load_or_create_key
 
-        return cls(store, load_or_create_key(workspace, "export"), remember=remember)
+        return cls(store, load_or_create_key(workspace, "export"))
 
     def plan(self, candidate_id: int, target: Target, preset: str | None = None) -> PublicationPlan:
         return plan_for(self.store, candidate_id, target, key=self.key, preset=preset)
 
+    @remembered  # a page view asks for it several times (approval facts, preview, form)
     def review_plan(self, candidate_id: int) -> CurrentPlan:
         """The plan reviewers watch (see `review_target`); `problem` says why when none can be
         built (its message names no registry term)."""
-        if self._remembered is not None and candidate_id in self._remembered:
-            return self._remembered[candidate_id]
         try:
             p = self.plan(candidate_id, review_target(self.store, candidate_id))
-            current = CurrentPlan(p, plan_hash(p))
         except PlanError as exc:
-            current = CurrentPlan(None, "", str(exc))
-        if self._remembered is not None:
-            self._remembered[candidate_id] = current
-        return current
+            return CurrentPlan(None, "", str(exc))
+        return CurrentPlan(p, plan_hash(p))

@@ -80,7 +80,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
     from review.app.routes_preview import preview_status
     from review.plan_view import text_redactions
 
-    planner = planner_of(request, rs, remember=True)  # a page view reads; the plan is built once
+    planner = planner_of(request, rs)  # one planner for the page: its plan is built once
     svc = ReviewService(rs, planner)
     facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
@@ -154,12 +154,11 @@ def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any
     return render(request, "candidate.html", ctx, status_code=422, user=user)
 
 
-def planner_of(request: Request, rs: Any, *, remember: bool = False) -> Any:
-    """The plan builder over the app's store and workspace (approvals bind the plan).
-    `remember`: build each plan once (read-only requests only)."""
+def planner_of(request: Request, rs: Any) -> Any:
+    """The plan builder over the app's store and workspace (approvals bind the plan)."""
     from review.plans import Planner
 
-    return Planner.for_workspace(rs.store, request.app.state.workspace, remember=remember)
+    return Planner.for_workspace(rs.store, request.app.state.workspace)
 
 
 @router.post("/candidates/{candidate_id}/decide")
