@@ -42,7 +42,6 @@ class StoreOptions:
 
 DEFAULT_OPTIONS = StoreOptions()
 SQLITE_POOL = 40  # anyio's default thread limit, which runs the app's sync routes
-_WRITING = threading.local()  # open write transactions of this thread
 
 
 def create_engine(url: str, options: StoreOptions) -> Engine:
@@ -105,6 +104,7 @@ class Database:
     def __init__(self, engine: Engine, options: StoreOptions = StoreOptions()) -> None:
         self._engine = engine
         self.options = options
+        self._writing = threading.local()  # this thread's open write transactions on this database
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -202,18 +202,18 @@ class Database:
         On SQLite `write=True` takes the write lock up front (BEGIN IMMEDIATE), so do not call
         other store methods inside it: each opens its own transaction and would wait for this
         one's lock (up to busy_timeout) before failing."""
-        if write and getattr(_WRITING, "depth", 0):
+        if write and getattr(self._writing, "depth", 0):
             # A second writer in the same thread would wait for the first one's lock until the
             # busy timeout, stalling every other writer meanwhile: fail at once instead.
             raise RuntimeError("a write transaction was opened inside another one in the same thread")
-        _WRITING.depth = getattr(_WRITING, "depth", 0) + (1 if write else 0)
+        self._writing.depth = getattr(self._writing, "depth", 0) + (1 if write else 0)
         try:
             with self._engine.connect() as conn:
                 conn.info["cc_write"] = write
                 with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                     yield session
         finally:
-            _WRITING.depth -= 1 if write else 0
+            self._writing.depth -= 1 if write else 0
 
     def add_unique(self, row: T, duplicate: str) -> T:
         """Insert `row` in its own transaction and return it (keys filled in); DuplicateError

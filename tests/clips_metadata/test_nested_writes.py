@@ -1,0 +1,34 @@
+"""A write transaction inside another in the same thread is refused at once (on SQLite it would
+wait out the busy timeout for its own lock, stalling every other writer)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+
+def test_a_nested_write_fails_at_once_and_the_outer_one_still_commits(store):
+    with store.transaction() as _outer:
+        with pytest.raises(RuntimeError, match="inside another"), store.transaction():
+            pass
+        with store.read():  # reading inside a write is fine
+            pass
+    store.add_interviewee("Abu")  # the depth is back to zero after both blocks
+    assert store.get_interviewee("Abu").pseudonym == "Abu"
+
+
+def test_another_thread_may_write_while_this_one_reads(store):
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            store.add_interviewee("Other")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    with store.read():
+        t = threading.Thread(target=other)
+        t.start()
+        t.join(30)
+    assert not errors and store.get_interviewee("Other").pseudonym == "Other"
