@@ -83,3 +83,33 @@ def make_seeded(store) -> Seeded:
                           risks=["justifies_violence"], rank=0.7)
     # the script-tag sentence belongs to the risky interview; reuse it for the XSS check
     return Seeded(clean=clean, risky=risky, low=low, xss=risky, interview_clean=iid, interview_risky=iid2)
+
+
+def race(act, names) -> list[Exception]:  # noqa: ANN001 - act(name) -> None
+    """Run `act(name)` for every name at once, one thread each; the exceptions they raised."""
+    import threading
+
+    errors: list[Exception] = []
+
+    def go(name: str) -> None:
+        try:
+            act(name)
+        except Exception as exc:  # noqa: BLE001 - collected for the caller to check
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def migrate(store, command, revision: str) -> None:  # noqa: ANN001 - an alembic command function
+    """Run an alembic `command` (upgrade, downgrade) to `revision` on the store's database."""
+    cfg = store._alembic_config()
+    with store.engine.connect() as conn:
+        conn.info["cc_write"] = True
+        cfg.attributes["connection"] = conn
+        with conn.begin():
+            command(cfg, revision)

@@ -6,15 +6,14 @@ the SRT. Also: no sideways scroll at 375 px, and axe-core finds no contrast or n
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
 
 from tests.conftest import shared_media_file
 
 from .conftest import PASSWORD
-from .test_review_browser import ARGS, CHROMIUM, free_port
+from .live_server import serving
+from .test_review_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 TEXTS = ["They told us lies.", "I saw what they did to people.", "I want others to know.",
@@ -28,24 +27,12 @@ AXE_RULES = {"color-contrast", "button-name", "link-name", "label", "image-alt",
 
 @pytest.fixture
 def editor_server(workspace, store, users):
-    import uvicorn
-
     from flows.services.exporting import export_candidate
     from review.app import create_app
 
     app = create_app(workspace, store=store, session_key=b"e" * 32, export_candidate=export_candidate)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def _seed(workspace, store):

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from review.app import create_app
 from tests.conftest import shared_media_file
+from tests.review.conftest import migrate
 from tests.review.test_review_app import login
 
 TALKING_HEAD = "vid_en_talkinghead_3.mp4"
@@ -30,17 +31,9 @@ def test_models_of_0004_match_the_migration(store):
     assert [d for d in diff if any(t in repr(d) for t in ours)] == []
     assert store.current_revision() == store.head_revision()
 
-    def run(fn, revision: str) -> None:
-        cfg = store._alembic_config()
-        with store.engine.connect() as conn:
-            conn.info["cc_write"] = True
-            cfg.attributes["connection"] = conn
-            with conn.begin():
-                fn(cfg, revision)
-
-    run(command.downgrade, "0002")
+    migrate(store, command.downgrade, "0002")
     assert "preview_jobs" not in sa.inspect(store.engine).get_table_names()
-    run(command.upgrade, "head")
+    migrate(store, command.upgrade, "head")
     assert ours <= set(sa.inspect(store.engine).get_table_names())
 
 

@@ -3,9 +3,6 @@ log in, open a candidate, play the proxy, trim, approve, screenshot."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from tests.conftest import shared_media_file
 
 from .conftest import PASSWORD
+from .live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -20,31 +18,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--autoplay-policy=no-user-gesture-required"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(workspace, store, users):
-    import uvicorn
-
     from review.app import create_app
 
-    app = create_app(workspace, store=store, session_key=b"b" * 32)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(workspace, store=store, session_key=b"b" * 32)) as base:
+        yield base
 
 
 @pytest.mark.slow

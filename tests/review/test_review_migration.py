@@ -6,6 +6,8 @@ import threading
 
 import sqlalchemy as sa
 
+from tests.review.conftest import migrate
+
 
 def test_models_of_0002_match_the_migration(store):
     from alembic.autogenerate import compare_metadata
@@ -24,17 +26,9 @@ def test_models_of_0002_match_the_migration(store):
 def test_0002_downgrades_and_upgrades(store):
     from alembic import command
 
-    def run(fn, revision: str) -> None:
-        cfg = store._alembic_config()
-        with store.engine.connect() as conn:
-            conn.info["cc_write"] = True
-            cfg.attributes["connection"] = conn
-            with conn.begin():
-                fn(cfg, revision)
-
-    run(command.downgrade, "0001")
+    migrate(store, command.downgrade, "0001")
     assert "users" not in sa.inspect(store.engine).get_table_names()
-    run(command.upgrade, "head")
+    migrate(store, command.upgrade, "head")
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"users", "review_events", "approvals", "exports"} <= tables
 

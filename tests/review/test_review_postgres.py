@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from review.rules import TransitionRefused
 from review.service import ReviewService
 
-from .conftest import make_seeded, make_users
+from .conftest import make_seeded, make_users, race
 
 pytestmark = pytest.mark.postgres
 
@@ -35,19 +33,8 @@ def test_review_on_postgres(pg_store):
         rs.add_user(n, "reviewer", h)
     svc = ReviewService(rs)
     risks = pg_store.get_candidate(seeded.risky).risks
-    errors: list[Exception] = []
-
-    def go(name: str) -> None:
-        try:
-            svc.act(seeded.risky, "approve", actor=name, role="reviewer", acknowledged_risks=risks)
-        except Exception as exc:  # noqa: BLE001 - checked below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = race(lambda name: svc.act(seeded.risky, "approve", actor=name, role="reviewer",
+                                       acknowledged_risks=risks), names)
     assert len(names) - len(errors) == 2 and all(isinstance(e, TransitionRefused) for e in errors)
     assert pg_store.get_candidate(seeded.risky).status == "approved"
     assert len(rs.history(seeded.risky)) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -13,6 +12,7 @@ from clips_metadata.review_store import QueueFilter
 from review.gate import ExportRequest, GateRefused
 from review.rules import AcknowledgementMissing, PermissionRefused, TransitionRefused
 from review.service import ReviewService
+from tests.review.conftest import race
 
 KEY = b"s" * 32
 REQ = ExportRequest(language="en", platform="web", shows_face=True, uses_real_voice=True)
@@ -128,19 +128,8 @@ def test_concurrent_approvals_are_all_recorded(store, users, seeded):
         users.add_user(n, "reviewer", h)
     svc = ReviewService(users)
     risks = store.get_candidate(seeded.risky).risks
-    errors: list[Exception] = []
-
-    def go(name: str) -> None:
-        try:
-            svc.act(seeded.risky, "approve", actor=name, role="reviewer", acknowledged_risks=risks)
-        except Exception as exc:  # noqa: BLE001 - collected and checked below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = race(lambda name: svc.act(seeded.risky, "approve", actor=name, role="reviewer",
+                                       acknowledged_risks=risks), names)
     # two approvals make it approved; the rest are refused as approving an approved candidate
     ok = len(names) - len(errors)
     assert ok == 2 and all(isinstance(e, TransitionRefused) for e in errors)
@@ -194,20 +183,8 @@ def test_concurrent_approvals_of_a_plan_are_all_counted(workspace, store, users,
     svc = ReviewService(users, Planner.for_workspace(store, workspace))
     plan = svc.current_plan(seeded.risky)
     risks = store.get_candidate(seeded.risky).risks
-    errors: list[Exception] = []
-
-    def go(name: str) -> None:
-        try:
-            svc.act(seeded.risky, "approve", actor=name, role="reviewer", acknowledged_risks=risks,
-                    plan_hash=plan.hash)
-        except Exception as exc:  # noqa: BLE001 - collected and checked below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = race(lambda name: svc.act(seeded.risky, "approve", actor=name, role="reviewer",
+                                       acknowledged_risks=risks, plan_hash=plan.hash), names)
     assert len(names) - len(errors) == 2 and all(isinstance(e, TransitionRefused) for e in errors)
     assert store.get_candidate(seeded.risky).status == "approved"
     assert len(svc.facts(seeded.risky).approvals) == 2

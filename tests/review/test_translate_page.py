@@ -99,10 +99,7 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
 
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium not installed")
-    import threading
-    import time
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from pipeline.atomic import file_sha256
@@ -110,7 +107,7 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
     from review.proxy_files import make_proxy
     from review.translating import get_track
     from tests.conftest import shared_media_file
-    from tests.review.test_review_browser import free_port
+    from tests.review.live_server import serving
 
     _translators(store)
     source = shared_media_file("vid_en_talkinghead_1.mp4")
@@ -121,16 +118,7 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
     cid = add_candidate(store, tid, sents, [0, 1], themes=["false_promises"])
 
     app = create_app(workspace, store=store, session_key=b"k" * 32)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with serving(app) as base:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
             try:
@@ -191,9 +179,6 @@ def test_translator_does_one_track_with_the_keyboard(workspace, store, artifacts
                 ctx.close()
             finally:
                 browser.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
     track = get_track(store, cid, "ar")
     assert track.status == "checked" and [c.text for c in track.cues] == list(ARABIC)
     assert track.translators == ("tina",) and track.checker == "omar"
