@@ -43,6 +43,21 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "riskbeta1.5": ({"risk_beta": 1.5}, {}),
     "riskbeta1": ({"risk_beta": 1.0}, {}),
     "themebeta0.7": ({"theme_beta": 0.7}, {}),
+    "shift": ({"language_shift": True}, {}),
+    "shift-rb1.5": ({"language_shift": True, "risk_beta": 1.5}, {}),
+    "shift-tb1.5": ({"language_shift": True, "theme_beta": 1.5}, {}),
+    "shift-C8": ({"language_shift": True, "regularisation": 8.0}, {}),
+    "shift-C2": ({"language_shift": True, "regularisation": 2.0}, {}),
+    "shift-gate0.7": ({"language_shift": True}, {"risk_gate": 0.7}),
+    "v3": ({"language_shift": True, "stance_v3": True}, {}),
+    "v3-rb1.5": ({"language_shift": True, "stance_v3": True, "risk_beta": 1.5}, {}),
+    "v3-gate0.7": ({"language_shift": True, "stance_v3": True}, {"risk_gate": 0.7}),
+    "v3-rb1.5-gate0.6": ({"language_shift": True, "stance_v3": True, "risk_beta": 1.5}, {"risk_gate": 0.6}),
+    "v3-rb3": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0}, {}),
+    "v3-tb0.7": ({"language_shift": True, "stance_v3": True, "theme_beta": 0.7}, {}),
+    "v3-rb3-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "theme_beta": 0.7}, {}),
+    "v3-rb2.5-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 2.5, "theme_beta": 0.7}, {}),
+    "v3-rb3-C2": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "regularisation": 2.0}, {}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }
@@ -90,6 +105,9 @@ def main() -> None:
                     help="more rows (JSONL), trained on and evaluated out of fold like the pool")
     ap.add_argument("--train-only", type=Path, action="append", default=[],
                     help="rows always trained on, never evaluated")
+    ap.add_argument("--errors", action="append", default=[], metavar="LABEL",
+                    help="print the out-of-fold false alarms and misses of LABEL (dev data)")
+    ap.add_argument("--errors-lang", default="en")
     args = ap.parse_args()
     t0 = time.process_time()
     base = Flagger.load()
@@ -126,6 +144,11 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"== {name} ({time.process_time() - t1:.0f} CPU-s, load {load:.1f})")
         print_report(report(items, preds, tax.ids, tax.risk_ids))
+        for label in args.errors:
+            for x, p in zip(items, preds, strict=True):
+                if x["language"] == args.errors_lang and (label in p) != (label in x["labels"]):
+                    kind = "FALSE ALARM" if label in p else "MISS"
+                    print(f"  {label} {kind} gold={sorted(x['labels'])} pred={sorted(p)} :: {x['text']}")
         sys.stdout.flush()
 
 

@@ -60,6 +60,21 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     return out
 
 
+# The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
+# split, the retired sealed splits (their runs are recorded) and rows written for weak labels.
+# Never the current sealed split (themes_real_test3.jsonl). Refit the shipped heads after a
+# change: `python -m pipeline.themes.heads`.
+EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
+                  "themes_real_test2.jsonl")
+EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
+
+
+def write_exemplars() -> None:
+    text = "".join((HERE / name).read_text(encoding="utf-8") for name in EXEMPLAR_FILES)
+    EXEMPLARS.write_text(text, encoding="utf-8")
+    print(f"{EXEMPLARS.name}: {len(text.splitlines())} rows")
+
+
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3")}
     for split, items in splits.items():
@@ -68,6 +83,7 @@ def main() -> None:
         langs = {lang: sum(x["language"] == lang for x in items) for lang in ("en", "fr", "ar")}
         neutral = sum(not x["labels"] for x in items if x["language"] == "en")
         print(f"{path.name}: {len(items)} items {langs}, {neutral} neutral English")
+    write_exemplars()
 
 
 if __name__ == "__main__":

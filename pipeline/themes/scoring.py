@@ -49,6 +49,12 @@ FIRST_PERSON = {
     ),
     "intent_to_return": re.compile(rf"\b(?:{_I}|my|mine|myself|us|our|ours|ourselves)\b", re.IGNORECASE),
 }
+# With stance_v3 an admission needs the speaker as the one acting: "they beat me" admits nothing.
+SPEAKER_ACTS = re.compile(
+    r"\b(?:i|i[’']m|i[’']ve|i[’']d|i[’']ll|we|we[’']re|we[’']ve|we[’']d|we[’']ll|me and|myself|"
+    r"my (?:job|work|task|role|duty|position))\b",
+    re.IGNORECASE,
+)
 # Only English text is judged for a missing first person (the classifier reads English).
 ENGLISH = re.compile(r"\b(?:the|and|they|was|were|is|are|of|to|he|she|it|them|there|this)\b", re.IGNORECASE)
 # A sentence that says violence cannot be excused ("nothing can justify it", "there is no excuse
@@ -72,9 +78,31 @@ ADMISSION_RISK = "self_incrimination"
 UNDERGONE = re.compile(
     r"\b(?:arrested|detained|picked (?:me|us) up|questioned|interrogated|deported|sentenced|convicted|"
     r"travel(?:l)?ed|flew|took (?:a|the) (?:flight|plane|bus)|crossed|went to Syria|converted|"
-    r"became a Muslim|arrêté|condamné|converti|اعتقل\w*|سافر\w*|اعتنق\w*)",
+    r"became a Muslim|arrêtée?s?|condamnée?s?|convertie?s?|interrogée?s?|garde à vue|expulsée?s?|"
+    r"voyagé|"
+    r"\w*اعتقل\w*|\w*سافر\w*|\w*اعتنق\w*|\w*استجوب\w*|\w*حقق\w*|حكم علي\w*|\w*رحلو\w*)",
     re.IGNORECASE,
 )
+# Arabic short vowels and other marks: "اعتُقلت" (I was arrested) must match "اعتقل".
+ARABIC_MARKS = re.compile(r"[\u064B-\u0652\u0670\u0640]")
+# A claim the speaker reports and refutes ("they said it was a state with justice, but...; it was
+# a lie") quotes the group's words against it: the embedding reads the quoted praise as advocacy.
+REPORTED_CLAIM = re.compile(
+    r"\b(?:they|he|she|the recruiters?|the man|the videos?|ils|il|elle|on)\b\W+(?:\w+\W+){0,2}?"
+    r"(?:said|told|promised|claimed|showed|preach\w*|called|disaient|ont dit|a dit|promett\w*|promis)\b"
+    r"(?=.*\b(?:but|lie|lies|lying|liars?|not true|instead|there was no|nothing|hypocrit\w*|mais|mensonge\w*|"
+    r"menti|rien)\b)"
+    r"|(?:قالوا|وعدوا|وعدني|وعدونا|أروني|يقولون|كانوا يقولون)(?=.*(?:لكن|كذب|كذبا|لم تكن|لم يكن|بل))",
+    re.IGNORECASE,
+)
+# A speaker disowning the group ("I do not support them", "I am not one of them").
+DISAVOWS = re.compile(
+    r"\bI\W+(?:do not|don[’']t|never|no longer|did not|didn[’']t)\W+(?:\w+\W+)?"
+    r"(?:support|agree|believe|defend)"
+    r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم",
+    re.IGNORECASE,
+)
+ADVOCACY_RISK = "pro_group_advocacy"
 DEED = re.compile(
     r"\b(?:I|we) (?:killed|shot|fought|recruited|guarded|beat|tortured|sold|bought|smuggled|planted|"
     r"built|made|took part|was a (?:fighter|guard|member)|worked (?:for|in|at) (?:the|their|them))",
@@ -129,6 +157,16 @@ class FlagOptions:
         clean and few, so weak regularisation fits them best; chosen on the dev and holdout sets).
     risk_beta, theme_beta: calibrated thresholds maximise F-beta out of fold with these betas
         (2.0: recall counts twice for risks; 1.0 for themes).
+    language_shift: move the vectors of non-English text by the mean difference between English
+        sentences and their translations in the training rows, then renormalise (False): the
+        multilingual encoder puts a translation near its original, but every Arabic or French
+        vector sits a little off in the same direction, which heads trained mostly on English read
+        as a lower score.
+    stance_v3: the phase-3 stance rules (False): advocacy's probability is multiplied by
+        condemnation_factor in a warning ("don't trust them"), a reported and refuted claim ("they
+        said it was a state with justice, but it was a lie") or a disavowal ("I do not support
+        them"); and an admission needs the speaker as subject ("I", "we"), not as object ("they
+        beat me").
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None uses up to 4 cores.
@@ -180,6 +218,8 @@ class FlagOptions:
     multilingual: bool = True
     risk_beta: float = 2.0
     theme_beta: float = 1.0
+    language_shift: bool = False
+    stance_v3: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +232,8 @@ class _Fitted:
     gate_bias: float
     thresholds: np.ndarray | None = None  # (labels,) calibrated out of fold; None: the defaults
     version: str = ""  # identifies the heads (training data digest), recorded on every flag
+    shift_languages: tuple[str, ...] = ()  # languages whose vectors are moved (see language_shifts)
+    shifts: np.ndarray | None = None  # (len(shift_languages), dim)
 
 
 class Flagger:
@@ -285,6 +327,7 @@ class Flagger:
         if use_model and self._fitted is not None and self.encoder is not None and n:
             emb = self.encoder.encode(texts, batch_size=self.options.batch_size)
             fitted = self._fitted
+            emb = apply_shifts(emb, langs, fitted.shift_languages, fitted.shifts)
             probs = 1.0 / (1.0 + np.exp(-(emb @ fitted.weights.T + fitted.bias)))
             gate = 1.0 / (1.0 + np.exp(-(emb @ fitted.gate_weights + fitted.gate_bias)))
             sims = emb @ fitted.exemplars.T
@@ -315,15 +358,24 @@ class Flagger:
             probs = probs * opts.question_factor
         if language == "en":
             for label, rx in FIRST_PERSON.items():
+                if opts.stance_v3 and label == ADMISSION_RISK:
+                    rx = SPEAKER_ACTS
                 if label in self.labels and not rx.search(text):
                     probs[self.labels.index(label)] *= opts.first_person_factor
         if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
             probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
-        if ADMISSION_RISK in self.labels and UNDERGONE.search(text) and not DEED.search(text):
+        plain = ARABIC_MARKS.sub("", text) if language == "ar" else text
+        if ADMISSION_RISK in self.labels and UNDERGONE.search(plain) and not DEED.search(text):
             # Being arrested, travelling or converting is something that happened, not a deed.
             probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
-        if WARNED_RISK in self.labels and WARNS.search(text):
+        if WARNED_RISK in self.labels and WARNS.search(plain):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
+            if ADVOCACY_RISK in self.labels and opts.stance_v3:
+                probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
+        if ADVOCACY_RISK in self.labels and opts.stance_v3 and (
+            REPORTED_CLAIM.search(plain) or DISAVOWS.search(plain)
+        ):
+            probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
         hits = self._cues.find(text, language)
         cue_backed: set[str] = set()
         for j, label in enumerate(self.labels):
@@ -554,6 +606,12 @@ def fit_heads(
     else:
         emb = encoder.encode(all_texts, batch_size=options.batch_size)
     y_all, m_all = np.vstack([y, ey]), np.vstack([mask, em])
+    shift_langs: tuple[str, ...] = ()
+    shifts = None
+    if options.language_shift:
+        shift_langs, shifts = language_shifts(extra, emb[len(texts) :])
+        langs = ["en"] * len(texts) + [x.language for x in extra]
+        emb = apply_shifts(emb, langs, shift_langs, shifts)
     balanced = [options.balanced_risks and e.kind == "risk" for e in tax.entries]
     weights, bias = fit_logistic(emb, y_all, m_all, options.regularisation, balanced)
     n_pos = sum(len(e.exemplars) for e in tax.entries)
@@ -569,7 +627,40 @@ def fit_heads(
     ).hexdigest()[:12]
     exemplars = emb[:n_pos].copy()
     version = f"{encoder.key}-{version}"
-    return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version)
+    return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
+                   shift_langs, shifts)
+
+
+def language_shifts(
+    extra: Sequence[LabelledText], emb: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Per language, the mean of (English original - translation) over the translated training
+    rows (a translation shares its original's group); languages with fewer than 10 pairs get none."""
+    english = {x.group: i for i, x in enumerate(extra) if x.language == "en" and x.group}
+    diffs: dict[str, list[np.ndarray]] = {}
+    for i, x in enumerate(extra):
+        if x.language != "en" and x.group in english:
+            diffs.setdefault(x.language, []).append(emb[english[x.group]] - emb[i])
+    langs = tuple(sorted(lang for lang, d in diffs.items() if len(d) >= 10))
+    if not langs:
+        return (), None
+    return langs, np.stack([np.mean(diffs[lang], axis=0) for lang in langs]).astype(np.float32)
+
+
+def apply_shifts(
+    emb: np.ndarray, langs: Sequence[str], shift_langs: Sequence[str], shifts: np.ndarray | None
+) -> np.ndarray:
+    """`emb` with each row of a shifted language moved and renormalised (a copy when any moves)."""
+    if shifts is None or not len(shift_langs):
+        return emb
+    out = None
+    for j, lang in enumerate(shift_langs):
+        rows = np.array([x == lang for x in langs])
+        if rows.any():
+            out = np.array(emb, copy=True) if out is None else out
+            moved = out[rows] + shifts[j]
+            out[rows] = moved / np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+    return emb if out is None else out
 
 
 FOLDS = 5
@@ -643,7 +734,8 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{CACHE_VERSION}|{tax.digest}|{encoder_key}|{encoder_backend}|{options.regularisation}|"
         f"{options.balanced_risks}|{options.gate_regularisation}|{options.calibrate}|{len(extra)}|"
         f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
-        f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}".encode()
+        f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}"
+        f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 
@@ -675,7 +767,10 @@ def load_fitted(path: Path) -> _Fitted:
         arrays = [z[name] for name in names]
         thresholds = z["thresholds"] if "thresholds" in z and z["thresholds"].size else None
         version = str(z["version"]) if "version" in z else ""
-        return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version)
+        langs = tuple(str(x) for x in z["shift_languages"]) if "shift_languages" in z else ()
+        shifts = z["shifts"] if langs else None
+        return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
+                       shift_languages=langs, shifts=shifts)
 
 
 def fit_risk_gate(
@@ -778,8 +873,13 @@ def fit_logistic(
     start = np.zeros(m * (d + 1))
     if init is not None:
         start = np.concatenate([np.asarray(init[0], float)[live].ravel(), np.asarray(init[1], float)[live]])
-    res = minimize(objective, start, jac=True, method="L-BFGS-B",
-                   options={"maxiter": 3000, "gtol": GTOL})
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: these products are small, and on a shared machine threads that wait for
+    # a core burnt 20 times the CPU time (87 vs 4 CPU-s for a cross-validation run).
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = minimize(objective, start, jac=True, method="L-BFGS-B",
+                       options={"maxiter": 3000, "gtol": GTOL})
     weights[live] = res.x[: m * d].reshape(m, d)
     bias[live] = res.x[m * d :]
     return weights, bias
@@ -797,6 +897,8 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         gate_bias=np.array(fitted.gate_bias),
         thresholds=np.array(fitted.thresholds if fitted.thresholds is not None else []),
         version=np.array(fitted.version),
+        shift_languages=np.array(list(fitted.shift_languages), dtype=str),
+        shifts=np.array(fitted.shifts if fitted.shifts is not None else np.zeros((0, 0))),
     )
 
 
