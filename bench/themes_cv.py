@@ -58,20 +58,32 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "v3-rb3-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "theme_beta": 0.7}, {}),
     "v3-rb2.5-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 2.5, "theme_beta": 0.7}, {}),
     "v3-rb3-C2": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "regularisation": 2.0}, {}),
+    "v3-fallback0.4": ({"language_shift": True, "stance_v3": True}, {"theme_fallback": 0.4}),
+    "v3-rb3-gate0.8": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0}, {"risk_gate": 0.8}),
+    "v3-pivot": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True}, {}),
+    "v3-pivot-rb3": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True, "risk_beta": 3.0},
+                     {}),
+    "v3-pivot-rb1.5": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True, "risk_beta": 1.5},
+                       {}),
+    "v3-pivot-noshift": ({"stance_v3": True, "pivot_encoder": True}, {}),
+    "stance3": ({"stance_v3": True}, {}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }
 
 
 class CachedEncoder(MultilingualEncoder):
-    """The multilingual encoder with every vector remembered in a temporary file."""
+    """An encoder (by default the multilingual one) with every vector remembered in a temporary
+    file."""
 
-    def __init__(self, inner: MultilingualEncoder) -> None:
-        super().__init__(inner._model, inner.model_dir)
+    def __init__(self, inner: MultilingualEncoder, cache: Path = CACHE) -> None:
+        super().__init__(getattr(inner, "_model", None), inner.model_dir)
+        self.key = inner.key
         self._inner = inner
+        self._cache = cache
         self._known: dict[str, np.ndarray] = {}
         try:
-            with np.load(CACHE) as z:
+            with np.load(cache) as z:
                 self._known = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
         except (OSError, ValueError, KeyError):
             pass
@@ -82,12 +94,12 @@ class CachedEncoder(MultilingualEncoder):
         if missing:
             vecs = self._inner.encode([t for _, t in missing], batch_size=batch_size)
             self._known.update({k: v for (k, _), v in zip(missing, vecs, strict=True)})
-            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=CACHE.parent)
+            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=self._cache.parent)
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, keys=np.array(list(self._known)), vectors=np.stack(list(self._known.values())))
-            os.replace(tmp, CACHE)
+            os.replace(tmp, self._cache)
         if not keys:
-            return np.zeros((0, 512), dtype=np.float32)
+            return self._inner.encode([])
         return np.stack([self._known[k] for k in keys]).astype(np.float32)
 
 
@@ -112,6 +124,13 @@ def main() -> None:
     t0 = time.process_time()
     base = Flagger.load()
     encoder = CachedEncoder(base.encoder)
+    pivot_encoder = None
+    if any(VARIANTS[v][0].get("pivot_encoder") for v in args.variant or VARIANTS):
+        from pipeline.themes.encoder import Encoder
+        from pipeline.themes.pivot import PivotEncoder
+
+        minilm = CachedEncoder(Encoder.load(threads=1), CACHE.with_name(CACHE.stem + "-minilm.npz"))
+        pivot_encoder = PivotEncoder(encoder, minilm)
     tax = base.taxonomy
     items = [x for name in POOL for x in read(EVAL / name)]
     for path in args.extra:
@@ -128,15 +147,16 @@ def main() -> None:
     for name in args.variant or list(VARIANTS):
         fit_over, flag_over = VARIANTS[name]
         opts = replace(FlagOptions(), **fit_over)
+        enc = pivot_encoder if opts.pivot_encoder else encoder
         t1 = time.process_time()
         preds: list[set[str]] = [set() for _ in items]
         for g in range(FOLDS):
             train = [x for x, f in zip(rows, folds, strict=True) if f != g] + always
             key = (tuple(sorted(fit_over.items())), g)
             if key not in fits:
-                fits[key] = fit_heads(tax, encoder, opts, train)
+                fits[key] = fit_heads(tax, enc, opts, train)
             fitted = fits[key]
-            flagger = Flagger(tax, encoder, fitted, replace(opts, **flag_over))
+            flagger = Flagger(tax, enc, fitted, replace(opts, **flag_over))
             idx = np.flatnonzero(folds == g)
             flags = flagger.flag_texts([items[i]["text"] for i in idx], language=None)
             for i, f in zip(idx, flags, strict=True):

@@ -25,12 +25,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--options", default="{}", help="FlagOptions overrides as JSON (default: shipped)")
     args = ap.parse_args()
     w0, c0 = time.perf_counter(), time.process_time()
     from pipeline.themes import Flagger
     from pipeline.themes.scoring import FlagOptions
 
-    flagger = Flagger.load(options=FlagOptions(threads=args.threads))
+    flagger = Flagger.load(options=FlagOptions(threads=args.threads, **json.loads(args.options)))
     load_wall, load_cpu = time.perf_counter() - w0, time.process_time() - c0
     path = REPO / "bench" / "eval" / "themes_real_dev.jsonl"
     texts = [json.loads(x)["text"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]

@@ -158,15 +158,20 @@ class FlagOptions:
     risk_beta, theme_beta: calibrated thresholds maximise F-beta out of fold with these betas
         (2.0: recall counts twice for risks; 1.0 for themes).
     language_shift: move the vectors of non-English text by the mean difference between English
-        sentences and their translations in the training rows, then renormalise (False): the
+        sentences and their translations in the training rows, then renormalise (True): the
         multilingual encoder puts a translation near its original, but every Arabic or French
         vector sits a little off in the same direction, which heads trained mostly on English read
-        as a lower score.
-    stance_v3: the phase-3 stance rules (False): advocacy's probability is multiplied by
+        as a lower score. Out of fold on the retired splits it raised French macro-F1 0.730 ->
+        0.765 and Arabic 0.594 -> 0.602 (bench/RESULTS.md, phase 3).
+    stance_v3: the phase-3 stance rules (True): advocacy's probability is multiplied by
         condemnation_factor in a warning ("don't trust them"), a reported and refuted claim ("they
         said it was a state with justice, but it was a lie") or a disavowal ("I do not support
         them"); and an admission needs the speaker as subject ("I", "we"), not as object ("they
-        beat me").
+        beat me"). Out of fold: English macro-F1 0.677 -> 0.685, any-risk precision 0.65 -> 0.69.
+    pivot_encoder: read each sentence with USE on its own text and English MiniLM on its English
+        pivot (pipeline/themes/pivot.py) instead of USE alone (False: out of fold it scored higher,
+        English macro-F1 0.698 -> 0.710, but reads about 2.5 times fewer sentences per CPU-second,
+        below the 500 sentences/s target; bench/RESULTS.md).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None uses up to 4 cores.
@@ -218,8 +223,9 @@ class FlagOptions:
     multilingual: bool = True
     risk_beta: float = 2.0
     theme_beta: float = 1.0
-    language_shift: bool = False
-    stance_v3: bool = False
+    language_shift: bool = True
+    stance_v3: bool = True
+    pivot_encoder: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +240,7 @@ class _Fitted:
     version: str = ""  # identifies the heads (training data digest), recorded on every flag
     shift_languages: tuple[str, ...] = ()  # languages whose vectors are moved (see language_shifts)
     shifts: np.ndarray | None = None  # (len(shift_languages), dim)
+    impute: np.ndarray | None = None  # pivot encoder: USE half -> MiniLM half for text without a pivot
 
 
 class Flagger:
@@ -281,7 +288,11 @@ class Flagger:
         options = options or FlagOptions()
         tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         if encoder is None:
-            if options.multilingual:
+            if options.pivot_encoder:
+                from pipeline.themes.pivot import PivotEncoder
+
+                encoder = PivotEncoder.load(threads=options.threads)
+            elif options.multilingual:
                 encoder = MultilingualEncoder.load(threads=options.threads)
             else:
                 encoder = Encoder.load(threads=options.threads, int8=options.int8)
@@ -309,10 +320,12 @@ class Flagger:
         *,
         use_model: bool = True,
         language: str | Sequence[str | None] | None = None,
+        pivots: Sequence[str | None] | None = None,
     ) -> list[SentenceFlags]:
         """Flags for each text. `language`: one code for all texts, one per text, or None to
         detect it per text (cues of that language only; the multilingual encoder reads all).
-        `use_model=False` skips embeddings (cues and names only)."""
+        `pivots`: an English translation per text where one exists (read by the pivot encoder;
+        English text is its own pivot). `use_model=False` skips embeddings (cues and names only)."""
         texts = list(texts)
         if language is None or isinstance(language, str):
             langs = [language or detect_language(t) for t in texts]
@@ -325,8 +338,8 @@ class Flagger:
         gate = np.zeros(n)
         reads_all = isinstance(self.encoder, MultilingualEncoder)
         if use_model and self._fitted is not None and self.encoder is not None and n:
-            emb = self.encoder.encode(texts, batch_size=self.options.batch_size)
             fitted = self._fitted
+            emb = self._embed(texts, langs, pivots)
             emb = apply_shifts(emb, langs, fitted.shift_languages, fitted.shifts)
             probs = 1.0 / (1.0 + np.exp(-(emb @ fitted.weights.T + fitted.bias)))
             gate = 1.0 / (1.0 + np.exp(-(emb @ fitted.gate_weights + fitted.gate_bias)))
@@ -345,6 +358,17 @@ class Flagger:
             self._combine(texts[i], probs[i], best[i], best_sim[i], float(gate[i]), langs[i])
             for i in range(n)
         ]
+
+    def _embed(self, texts: list[str], langs: list[str], pivots: Sequence[str | None] | None) -> np.ndarray:
+        from pipeline.themes.pivot import PivotEncoder, impute
+
+        assert self.encoder is not None and self._fitted is not None
+        if not isinstance(self.encoder, PivotEncoder):
+            return self.encoder.encode(texts, batch_size=self.options.batch_size)
+        given = list(pivots) if pivots is not None else [None] * len(texts)
+        piv = [p or (t if lang == "en" else None) for t, lang, p in zip(texts, langs, given, strict=True)]
+        emb = self.encoder.encode(texts, batch_size=self.options.batch_size, pivots=piv)
+        return impute(emb, self._fitted.impute)
 
     def adjusted(self, text: str, probs: np.ndarray, language: str) -> np.ndarray:
         """Classifier probabilities after the stance rules and cue evidence, before thresholds
@@ -608,6 +632,18 @@ def fit_heads(
     y_all, m_all = np.vstack([y, ey]), np.vstack([mask, em])
     shift_langs: tuple[str, ...] = ()
     shifts = None
+    impute_map = None
+    from pipeline.themes.pivot import USE_DIM, PivotEncoder, fit_impute, impute
+
+    if isinstance(encoder, PivotEncoder):
+        # Training rows are read as flag-text reads them: an English row is its own pivot; a
+        # translation has none, so its MiniLM half is estimated from its USE half.
+        row_langs = ["en"] * len(texts) + [x.language for x in extra]
+        english = np.array([lang == "en" for lang in row_langs])
+        emb = np.array(emb, copy=True)
+        impute_map = fit_impute(emb[english, :USE_DIM], emb[english, USE_DIM:])
+        emb[~english, USE_DIM:] = np.nan
+        emb = impute(emb, impute_map)
     if options.language_shift:
         shift_langs, shifts = language_shifts(extra, emb[len(texts) :])
         langs = ["en"] * len(texts) + [x.language for x in extra]
@@ -628,7 +664,7 @@ def fit_heads(
     exemplars = emb[:n_pos].copy()
     version = f"{encoder.key}-{version}"
     return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
-                   shift_langs, shifts)
+                   shift_langs, shifts, impute_map)
 
 
 def language_shifts(
@@ -735,7 +771,8 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{options.balanced_risks}|{options.gate_regularisation}|{options.calibrate}|{len(extra)}|"
         f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
         f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}"
-        f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}".encode()
+        f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}"
+        f"{'|pivot' if options.pivot_encoder else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 
@@ -769,8 +806,9 @@ def load_fitted(path: Path) -> _Fitted:
         version = str(z["version"]) if "version" in z else ""
         langs = tuple(str(x) for x in z["shift_languages"]) if "shift_languages" in z else ()
         shifts = z["shifts"] if langs else None
+        impute_map = z["impute"] if "impute" in z and z["impute"].size else None
         return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
-                       shift_languages=langs, shifts=shifts)
+                       shift_languages=langs, shifts=shifts, impute=impute_map)
 
 
 def fit_risk_gate(
@@ -899,6 +937,7 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         version=np.array(fitted.version),
         shift_languages=np.array(list(fitted.shift_languages), dtype=str),
         shifts=np.array(fitted.shifts if fitted.shifts is not None else np.zeros((0, 0))),
+        impute=np.array(fitted.impute if fitted.impute is not None else np.zeros((0, 0))),
     )
 
 
