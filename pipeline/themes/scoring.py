@@ -65,7 +65,7 @@ CONDEMNS = re.compile(
     re.IGNORECASE,
 )
 CONDEMNED_RISK = "justifies_violence"
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 # A speaker telling others not to go back ("don't go back to them") warns; it announces no return.
 WARNS = re.compile(
     r"\b(?:don[’']t|do not|never|ne|n[’']|لا)\W+(?:\w+\W+){0,2}?(?:go|going|return|join|listen|believe|trust|"
@@ -103,6 +103,14 @@ DISAVOWS = re.compile(
     re.IGNORECASE,
 )
 ADVOCACY_RISK = "pro_group_advocacy"
+# A speaker denying a deed ("I never fought", "I didn't take part in any operation", "which is not
+# true") admits nothing, though the deed's words are in the sentence.
+DENIES = re.compile(
+    r"\b(?:I|we)\W+(?:never|did not|didn[’']t|have never|had never|was never|were never)\W+(?:\w+\W+){0,2}?"
+    r"(?:fought|fight|kill\w*|took part|take part|held|hold|carried|carry|touched|shot|shoot|hurt|joined)\b"
+    r"|\b(?:is|was) not true\b|\bje n[’'](?:ai|avons) jamais\b|لم أقاتل|لم أقتل|لم أشارك",
+    re.IGNORECASE,
+)
 DEED = re.compile(
     r"\b(?:I|we) (?:killed|shot|fought|recruited|guarded|beat|tortured|sold|bought|smuggled|planted|"
     r"built|made|took part|was a (?:fighter|guard|member)|worked (?:for|in|at) (?:the|their|them))",
@@ -166,8 +174,9 @@ class FlagOptions:
     stance_v3: the phase-3 stance rules (True): advocacy's probability is multiplied by
         condemnation_factor in a warning ("don't trust them"), a reported and refuted claim ("they
         said it was a state with justice, but it was a lie") or a disavowal ("I do not support
-        them"); and an admission needs the speaker as subject ("I", "we"), not as object ("they
-        beat me"). Out of fold: English macro-F1 0.677 -> 0.685, any-risk precision 0.65 -> 0.69.
+        them"); an admission needs the speaker as subject ("I", "we"), not as object ("they
+        beat me"), and a denied deed ("I never fought") weighs less as one. Out of fold: English
+        macro-F1 0.677 -> 0.685, any-risk precision 0.65 -> 0.69 (before the denial rule).
     pivot_encoder: read each sentence with USE on its own text and English MiniLM on its English
         pivot (pipeline/themes/pivot.py) instead of USE alone (False: out of fold it scored higher,
         English macro-F1 0.698 -> 0.710, but reads about 2.5 times fewer sentences per CPU-second,
@@ -392,6 +401,8 @@ class Flagger:
         if ADMISSION_RISK in self.labels and UNDERGONE.search(plain) and not DEED.search(text):
             # Being arrested, travelling or converting is something that happened, not a deed.
             probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
+        if ADMISSION_RISK in self.labels and opts.stance_v3 and DENIES.search(plain):
+            probs[self.labels.index(ADMISSION_RISK)] *= opts.condemnation_factor
         if WARNED_RISK in self.labels and WARNS.search(plain):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
             if ADVOCACY_RISK in self.labels and opts.stance_v3:

@@ -61,6 +61,12 @@ def test_an_admission_needs_the_speaker_as_subject(probe: Flagger) -> None:
     assert victim < actor
 
 
+def test_a_denied_deed_is_no_admission(probe: Flagger) -> None:
+    denied = score(probe, "I never shot anybody, I was in the bakery of the hospital.", "self_incrimination")
+    admitted = score(probe, "I shot at the cars on the road, many times.", "self_incrimination")
+    assert denied < admitted
+
+
 def test_arabic_marks_do_not_hide_an_arrest(probe: Flagger) -> None:
     # "I was arrested at the airport" with a damma: something undergone, not a deed.
     marked = score(probe, "اعتُقلتُ في المطار عند رجوعي.", "self_incrimination", "ar")
