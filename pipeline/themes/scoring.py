@@ -669,7 +669,8 @@ def fit_heads(
     if thresholds is None and options.calibrate and extra:
         thresholds = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
     version = hashlib.sha256(
-        f"{tax.digest}|{encoder.key}|{options.regularisation}|".encode()
+        f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
+        f"{options.language_shift}|{options.stance_v3}|".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     exemplars = emb[:n_pos].copy()
