@@ -178,3 +178,18 @@ def test_a_still_picture_carries_detections_and_a_moving_one_does_not():
     moving = Counting()
     samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving)
     assert all(s.faces for s in samples) and moving.calls >= len(samples) - 2
+
+
+@pytest.mark.slow
+def test_detecting_only_where_the_picture_changed_finds_the_faces_whole_frames_find(tmp_path):
+    from pipeline.render.faces import detect_faces
+
+    src = str(_two_faces(tmp_path / "two.mp4"))
+    cropped = detect_faces(src, 0.0, 4.0)
+    whole = detect_faces(src, 0.0, 4.0, options=SamplingOptions(max_carry=0))  # every pass, whole frame
+    assert [s.time for s in cropped] == [s.time for s in whole]
+    assert all(len(s.faces) == 2 for s in whole)
+    assert [len(s.faces) for s in cropped] == [len(s.faces) for s in whole]
+    for a, b in zip(cropped, whole, strict=True):
+        assert all(any(f.box.overlaps(g.box) for g in a.faces) for f in b.faces), (a, b)
+    assert not any(r.full_frame for r in blur_regions(cropped, 0.0, 4.0, 1280, 720))
