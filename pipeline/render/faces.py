@@ -23,6 +23,8 @@ clock. Boxes are in source pixels.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +122,8 @@ class SamplingOptions:
     change_level: int = 16  # a thumbnail pixel changed by more than this (0-255) is a change...
     change_pixels: int = 2  # ...and this many such pixels outside the faces make the picture changed
     crop_share: float = 0.6  # changed areas covering this share of the frame: detect on all of it
+    workers: int = 0  # parts of a long range detected side by side (0: one per core, at most 2)
+    min_part: float = 10.0  # seconds: a range is cut only into parts at least this long
 
 
 _DETECTOR: list[CenterFace] = []
@@ -134,12 +138,16 @@ def default_detector() -> CenterFace:
     return _DETECTOR[0]
 
 
-def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[tuple[float, Any]]:
+def iter_frames(path: str, start: float, end: float, every: float,
+                seek: float | None = None) -> Iterator[tuple[float, Any]]:
     """(source time, PyAV frame) about every `every` seconds in [start, end]: the first at
-    `start`, the last the final decoded frame before `end`.
+    `start`, the last the final decoded frame before `end`. Decoding starts at the keyframe at
+    or before `seek` (default: a second before `start`).
 
     Frames no other frame refers to are not decoded (about half of them): the next reference
-    frame is at most a few frames later, and this halves the decoding cost.
+    frame is at most a few frames later, and this halves the decoding cost. The decoder runs on
+    the calling thread: frame threads cost ~20 % more CPU (bench/RESULTS.md, "Faces, phase 3"),
+    and `detect_faces` decodes parts of a range side by side instead.
     """
     import av
 
@@ -151,10 +159,11 @@ def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[t
         if not container.streams.video:
             raise MediaError(f"{path}: no video stream for face detection")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = "NONE"
         stream.codec_context.skip_frame = "NONREF"
-        if start > 0:
-            container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
+        at = max(0.0, start - 1.0 if seek is None else seek)
+        if at > 0:
+            container.seek(round(at / stream.time_base), stream=stream, backward=True)
         due = start
         last: tuple[float, Any] | None = None
         try:
@@ -267,12 +276,78 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
                  progress: Callable[[float], None] | None = None,
                  options: SamplingOptions = SamplingOptions()) -> tuple[FaceSample, ...]:
     """Faces on frames sampled `sample_fps` times a second between `start` and `end` (seconds).
-    `progress` receives the share of the stretch done (0-1) after each sample."""
+    `progress` receives the share of the stretch done (0-1) after each sample.
+
+    A long range is cut at keyframes into `options.workers` parts detected side by side (each
+    decodes only its own part; the decoder and the detector release the GIL); each part starts
+    and ends with a whole-frame detection of both passes, as a range does."""
+    from concurrent.futures import ThreadPoolExecutor
+
     detector = detector or default_detector()
+    workers = options.workers or min(2, os.cpu_count() or 1)
+    cuts = _keyframe_cuts(path, start, end, workers, options.min_part) if workers > 1 else []
+    if not cuts:
+        return _detect_part(path, start, end, None, sample_fps, detector, progress, options)
+    bounds = list(zip([start, *cuts], [*cuts, end], strict=True))
+    done = [0.0] * len(bounds)
+    lock = threading.Lock()
+
+    def report(i: int) -> Callable[[float], None] | None:
+        if progress is None:
+            return None
+
+        def one(share: float) -> None:
+            with lock:
+                done[i] = share * (bounds[i][1] - bounds[i][0])
+                progress(min(1.0, sum(done) / max(1e-6, end - start)))
+
+        return one
+
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        parts = [pool.submit(_detect_part, path, a, b, a if i else None, sample_fps, detector, report(i),
+                             options) for i, (a, b) in enumerate(bounds)]
+        return tuple(s for part in parts for s in part.result())
+
+
+def _keyframe_cuts(path: str, start: float, end: float, parts: int, min_part: float) -> list[float]:
+    """Keyframe times in (start, end) nearest to cutting it into `parts` even parts, keeping
+    every part at least `min_part` seconds long; [] when the range is too short or has none."""
+    import av
+
+    if end - start < 2 * min_part:
+        return []
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            if start > 0:
+                container.seek(int(start / stream.time_base), stream=stream, backward=True)
+            keys = []
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * stream.time_base)
+                if t >= end:
+                    break
+                if packet.is_keyframe and start + min_part <= t <= end - min_part:
+                    keys.append(t)
+    except (av.FFmpegError, OSError, IndexError):
+        return []  # iter_frames reports an unreadable file
+    cuts: list[float] = []
+    for k in range(1, parts):
+        target = start + (end - start) * k / parts
+        best = min(keys, key=lambda t: abs(t - target), default=None)
+        if best is not None and best - (cuts[-1] if cuts else start) >= min_part and best not in cuts:
+            cuts.append(best)
+    return cuts
+
+
+def _detect_part(path: str, start: float, end: float, seek: float | None, sample_fps: float,
+                 detector: FaceDetector, progress: Callable[[float], None] | None,
+                 options: SamplingOptions) -> tuple[FaceSample, ...]:
     out: list[FaceSample] = []
     next_fine = start
     fast, small = _Pass(options.fast_width), _Pass(options.fine_width)
-    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps):
+    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
         last = t + 1.0 / sample_fps >= end
         thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
 
