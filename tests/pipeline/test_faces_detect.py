@@ -172,11 +172,13 @@ def test_a_still_picture_carries_detections_and_a_moving_one_does_not():
             self.calls += 1
             return default_detector().detect(rgb)
 
+    one_part = SamplingOptions(workers=1)  # a range cut in parts starts each part afresh
     still = Counting()  # the audiobook shows one still cover image
-    samples = detect_faces(str(shared_media_file("vid_en_manifesto_audiobook.mp4")), 0.0, 20.0, 2.0, still)
+    samples = detect_faces(str(shared_media_file("vid_en_manifesto_audiobook.mp4")), 0.0, 20.0, 2.0, still,
+                           options=one_part)
     assert len(samples) >= 38 and still.calls <= 8, still.calls
     moving = Counting()
-    samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving)
+    samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving, options=one_part)
     assert all(s.faces for s in samples) and moving.calls >= len(samples) - 2
 
 
@@ -193,3 +195,26 @@ def test_detecting_only_where_the_picture_changed_finds_the_faces_whole_frames_f
     for a, b in zip(cropped, whole, strict=True):
         assert all(any(f.box.overlaps(g.box) for g in a.faces) for f in b.faces), (a, b)
     assert not any(r.full_frame for r in blur_regions(cropped, 0.0, 4.0, 1280, 720))
+
+
+@pytest.mark.slow
+def test_a_range_cut_at_keyframes_into_parts_finds_what_one_part_finds(tmp_path):
+    from pipeline.render.faces import _keyframe_cuts, detect_faces
+
+    two = _two_faces(tmp_path / "two.mp4")
+    src = tmp_path / "keyed.mp4"  # a keyframe every second, so that a 4 s range can be cut
+    subprocess.run(  # noqa: S603
+        [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(two), "-g", "25",
+         "-c:v", "libx264", "-preset", "ultrafast", "-an", str(src)], check=True)
+    options = SamplingOptions(workers=2, min_part=1.5)
+    assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 1.5) == [2.0]
+    assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 2.5) == []  # parts would be too short
+    seen: list[float] = []
+    parts = detect_faces(str(src), 0.0, 4.0, 2.0, progress=seen.append, options=options)
+    one = detect_faces(str(src), 0.0, 4.0, 2.0, options=SamplingOptions(workers=1))
+    times = [s.time for s in parts]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert {round(t, 2) for t in (s.time for s in one)} <= {round(t, 2) for t in times}
+    assert all(len(s.faces) == 2 for s in parts) and all(len(s.faces) == 2 for s in one)
+    assert seen and max(seen) <= 1.0
+    assert not any(r.full_frame for r in blur_regions(parts, 0.0, 4.0, 1280, 720))
