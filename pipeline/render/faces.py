@@ -305,7 +305,7 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
 
     with ThreadPoolExecutor(len(bounds)) as pool:
         parts = [pool.submit(_detect_part, path, a, b, a if i else None, sample_fps, detector, report(i),
-                             options) for i, (a, b) in enumerate(bounds)]
+                             options, b == end) for i, (a, b) in enumerate(bounds)]
         return tuple(s for part in parts for s in part.result())
 
 
@@ -343,12 +343,15 @@ def _keyframe_cuts(path: str, start: float, end: float, parts: int, min_part: fl
 
 def _detect_part(path: str, start: float, end: float, seek: float | None, sample_fps: float,
                  detector: FaceDetector, progress: Callable[[float], None] | None,
-                 options: SamplingOptions) -> tuple[FaceSample, ...]:
+                 options: SamplingOptions, tail: bool = True) -> tuple[FaceSample, ...]:
+    """The samples of [start, end). `tail`: the range ends here, so its last sample runs both
+    passes on the whole frame (a part that another follows leaves that to the next part's first
+    sample, at its cut)."""
     out: list[FaceSample] = []
     next_fine = start
     fast, small = _Pass(options.fast_width), _Pass(options.fine_width)
     for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
-        last = t + 1.0 / sample_fps >= end
+        last = tail and t + 1.0 / sample_fps >= end
         thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
 
         def full(p: _Pass, t: float = t, last: bool = last, thumb: Any = thumb) -> bool:
