@@ -26,7 +26,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.boxes import TimedBox
@@ -91,11 +91,14 @@ class Face:
 @dataclass(frozen=True, slots=True)
 class FaceSample:
     """Faces found on the frame shown at `time` (source seconds). `fine`: the small-face pass
-    ran on this frame too."""
+    ran on this frame too. `since`: a whole-frame run here found a face where the change check
+    had carried the picture over since that time (source seconds), so it may have been there,
+    unseen, since then: everything from `since` to here is blurred whole."""
 
     time: float
     faces: tuple[Face, ...]
     fine: bool = True
+    since: float | None = None
 
     @property
     def boxes(self) -> tuple[Box, ...]:
@@ -243,22 +246,30 @@ class _Pass:
     full_at: float = -math.inf
 
     def run(self, detector: FaceDetector, frame: Any, thumb: Any, t: float, options: SamplingOptions,
-            full: bool) -> tuple[Face, ...]:
+            full: bool) -> tuple[tuple[Face, ...], float | None]:
         """The pass's faces on `frame`: detected afresh on the whole frame if `full` (or without a
         reference), else only where the picture changed since it was last checked there; faces
-        away from every change are carried over (nothing can have entered an unchanged picture)."""
-        areas: tuple[Box, ...] | None = None
-        if not full and thumb is not None and self.ref is not None and self.ref.shape == thumb.shape:
-            areas = changed_boxes(self.ref, thumb, self.faces, frame.width, frame.height,
-                                  options.change_level, options.change_pixels)
-            if not areas:
-                return self.faces
-            if sum(a.width * a.height for a in areas) >= options.crop_share * frame.width * frame.height:
-                areas = None  # most of the picture: one run on the whole of it costs less
-        found = _detect_in(detector, *_scaled_rgb(frame, self.width), areas)
-        if areas is None:
+        away from every change are carried over (nothing can have entered an unchanged picture).
+
+        Second: when a whole-frame run finds a face away from every change that the carried
+        faces lack (a change too faint for the thumbnail check), the time of the previous
+        whole-frame run, since when that face may have been shown unseen; else None."""
+        comparable = thumb is not None and self.ref is not None and self.ref.shape == thumb.shape
+        areas = changed_boxes(self.ref, thumb, self.faces, frame.width, frame.height, options.change_level,
+                              options.change_pixels) if comparable else ()
+        if comparable and not full and not areas:
+            return self.faces, None
+        rgb, k = _scaled_rgb(frame, self.width)
+        if full or not comparable or (  # most of the picture changed: one run on all of it costs less
+                sum(a.width * a.height for a in areas) >= options.crop_share * frame.width * frame.height):
+            found = _detect_in(detector, rgb, k, None)
+            missed = comparable and any(not any(f.box.overlaps(a) for a in areas)
+                                        and all(f.box.iou(g.box) < MATCH_IOU for g in self.faces)
+                                        for f in found)
+            since = self.full_at if missed else None
             self.faces, self.ref, self.full_at = tuple(found), thumb, t
-            return self.faces
+            return self.faces, since
+        found = _detect_in(detector, rgb, k, areas)
         kept = [f for f in self.faces if not any(f.box.overlaps(a) for a in areas)]
         self.faces = tuple(kept) + tuple(f for f in found if all(f.box.iou(g.box) <= 0.3 for g in kept))
         ref = self.ref.copy()
@@ -268,7 +279,7 @@ class _Pass:
             cols = slice(math.ceil(a.x * kx), math.floor((a.x + a.width) * kx))
             ref[rows, cols] = thumb[rows, cols]
         self.ref = ref
-        return self.faces
+        return self.faces, None
 
 
 def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
@@ -357,13 +368,15 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
         def full(p: _Pass, t: float = t, last: bool = last, thumb: Any = thumb) -> bool:
             return last or thumb is None or t - p.full_at >= options.max_carry - 1e-3
 
-        faces = fast.run(detector, frame, thumb, t, options, full(fast))
+        faces, since = fast.run(detector, frame, thumb, t, options, full(fast))
         fine = last or t + 1e-3 >= next_fine or frame.width <= options.fast_width  # one pass is fine then
         if fine:
             if frame.width > options.fast_width:
-                faces = _merge(faces, small.run(detector, frame, thumb, t, options, full(small)))
+                fine_faces, fine_since = small.run(detector, frame, thumb, t, options, full(small))
+                faces = _merge(faces, fine_faces)
+                since = min((x for x in (since, fine_since) if x is not None), default=None)
             next_fine = t + options.fine_every
-        out.append(FaceSample(t, faces, fine))
+        out.append(FaceSample(t, faces, fine, since))
         if progress is not None:
             progress(min(1.0, (t - start) / max(1e-6, end - start)))
     return tuple(out)
@@ -508,7 +521,8 @@ def face_spans(samples: Sequence[FaceSample], start: float, end: float, src_heig
 
     Large faces are checked between consecutive samples, small ones between consecutive fine
     samples. A span is whole-frame when the ends disagree (a face at one end only, a doubtful
-    score) or, with `fallback_when_empty`, when neither end sees any face.
+    score) or, with `fallback_when_empty`, when neither end sees any face, or when it lies
+    between a sample's `since` and that sample.
     """
     duration = end - start
     ordered = sorted(samples, key=lambda s: s.time)
@@ -541,6 +555,10 @@ def face_spans(samples: Sequence[FaceSample], start: float, end: float, src_heig
                                       *(f for f in (*a.faces, *b.faces) if small(f))))
         empty = not boxes
         spans.append(Span(edges[i], edges[i + 1], boxes, (not ok) or (empty and fallback_when_empty)))
+    for s in ordered:  # a face the change check carried past: unseen since `since`, maybe
+        if s.since is not None:
+            a, b = s.since - start, s.time - start
+            spans = [replace(x, whole=True) if x.start < b and x.end > a else x for x in spans]
     return tuple(s for s in spans if s.end > s.start)
 
 

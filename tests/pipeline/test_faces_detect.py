@@ -218,3 +218,29 @@ def test_a_range_cut_at_keyframes_into_parts_finds_what_one_part_finds(tmp_path)
     assert all(len(s.faces) == 2 for s in parts) and all(len(s.faces) == 2 for s in one)
     assert seen and max(seen) <= 1.0
     assert not any(r.full_frame for r in blur_regions(parts, 0.0, 4.0, 1280, 720))
+
+
+@pytest.mark.slow
+def test_a_face_found_only_by_the_periodic_whole_frame_run_blurs_back_to_the_previous_one():
+    """A face whose arrival the thumbnail check did not see (here: a detector that 'sees' it only
+    on whole frames after a while, over a still picture) is blurred whole back to the previous
+    whole-frame run of that pass, not only next to the sample that found it."""
+    from pipeline.render.face_detect import Detection
+    from pipeline.render.faces import detect_faces
+
+    class LateFace:
+        def __init__(self) -> None:
+            self.whole_runs = 0
+
+        def detect(self, rgb):
+            if rgb.shape[1] not in (320,):
+                return ()
+            self.whole_runs += 1
+            return (Detection(100, 60, 140, 110, 0.9),) if self.whole_runs >= 3 else ()
+
+    path = str(shared_media_file("vid_en_manifesto_audiobook.mp4"))  # one still cover, 320x180
+    samples = detect_faces(path, 0.0, 12.0, 2.0, LateFace(), options=SamplingOptions(workers=1))
+    (found,) = [s for s in samples if s.since is not None]
+    assert found.since == pytest.approx(4.0, abs=0.3) and found.time == pytest.approx(8.0, abs=0.3)
+    regions = blur_regions(samples, 0.0, 12.0, 320, 180, full_frame_fallback=True)
+    assert all(any(r.full_frame and r.start <= t < r.end for r in regions) for t in (4.5, 6.0, 7.5))

@@ -230,3 +230,12 @@ def test_every_changed_thumbnail_pixel_lies_in_a_changed_box(points):
         assert any(b.x <= x * 8 and b.y <= y * 8 and b.x + b.width >= x * 8 + 8
                    and b.y + b.height >= y * 8 + 8 for b in boxes), (x, y, boxes)
     assert all(not a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_a_face_the_change_check_carried_past_blurs_everything_back_to_the_last_whole_run():
+    samples = steady(13, 0.5, BIG)
+    samples[8] = FaceSample(4.0, (Face(BIG, 0.9), Face(OTHER, 0.9)), True, since=1.0)
+    samples[9:] = [sample(s.time, BIG, OTHER) for s in samples[9:]]
+    regions = blur_regions(samples, 0.0, 6.0, W, H)
+    assert all(whole_at(regions, t) for t in (1.2, 2.0, 3.0, 3.9))
+    assert not whole_at(regions, 0.4) and not whole_at(regions, 5.5)
