@@ -13,8 +13,10 @@ Each pass runs only where the picture changed since that pass last looked there,
 faces it found (compared on a small greyscale thumbnail, cell by cell, with a margin of context):
 faces away from every change are carried over, since nothing can have entered an unchanged
 picture; a face touching a change is detected afresh. Each pass still runs on the whole frame at
-least every `max_carry` seconds, and on the last sample. A small face that enters is found by the
-next fine pass, and the span back to the previous fine sample is blurred whole then.
+least every `max_carry` seconds, and on the last sample; if such a run finds a face away from
+every change that the pass did not know (a change too faint for the thumbnail), everything back to
+its previous whole-frame run is blurred whole. A small face that enters is found by the next fine
+pass, and the span back to the previous fine sample is blurred whole then.
 
 Times are float seconds; samples and manual regions use the source clock, blur regions the clip
 clock. Boxes are in source pixels.
@@ -291,7 +293,7 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
 
     A long range is cut at keyframes into `options.workers` parts detected side by side (each
     decodes only its own part; the decoder and the detector release the GIL); each part starts
-    and ends with a whole-frame detection of both passes, as a range does."""
+    with a whole-frame detection of both passes, as a range does."""
     from concurrent.futures import ThreadPoolExecutor
 
     detector = detector or default_detector()
