@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -294,7 +293,7 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
     A long range is cut at keyframes into `options.workers` parts detected side by side (each
     decodes only its own part; the decoder and the detector release the GIL); each part starts
     with a whole-frame detection of both passes, as a range does."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     detector = detector or default_detector()
     workers = options.workers or min(2, os.cpu_count() or 1)
@@ -302,23 +301,22 @@ def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
     if not cuts:
         return _detect_part(path, start, end, None, sample_fps, detector, progress, options)
     bounds = list(zip([start, *cuts], [*cuts, end], strict=True))
-    done = [0.0] * len(bounds)
-    lock = threading.Lock()
+    done = [0.0] * len(bounds)  # seconds of each part done, written by its own thread
 
-    def report(i: int) -> Callable[[float], None] | None:
-        if progress is None:
-            return None
-
+    def report(i: int) -> Callable[[float], None]:
         def one(share: float) -> None:
-            with lock:
-                done[i] = share * (bounds[i][1] - bounds[i][0])
-                progress(min(1.0, sum(done) / max(1e-6, end - start)))
+            done[i] = share * (bounds[i][1] - bounds[i][0])
 
         return one
 
     with ThreadPoolExecutor(len(bounds)) as pool:
         parts = [pool.submit(_detect_part, path, a, b, a if i else None, sample_fps, detector, report(i),
                              options, b == end) for i, (a, b) in enumerate(bounds)]
+        pending = set(parts)
+        while pending:  # progress is reported from the caller's thread (it may write to a database)
+            _, pending = wait(pending, timeout=0.5)
+            if progress is not None:
+                progress(min(1.0, sum(done) / max(1e-6, end - start)))
         return tuple(s for part in parts for s in part.result())
 
 

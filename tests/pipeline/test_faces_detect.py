@@ -209,14 +209,22 @@ def test_a_range_cut_at_keyframes_into_parts_finds_what_one_part_finds(tmp_path)
     options = SamplingOptions(workers=2, min_part=1.5)
     assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 1.5) == [2.0]
     assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 2.5) == []  # parts would be too short
+    import threading
+
     seen: list[float] = []
-    parts = detect_faces(str(src), 0.0, 4.0, 2.0, progress=seen.append, options=options)
+    threads: set[threading.Thread] = set()
+
+    def progress(share: float) -> None:  # a preview's progress writes to the database
+        seen.append(share)
+        threads.add(threading.current_thread())
+
+    parts = detect_faces(str(src), 0.0, 4.0, 2.0, progress=progress, options=options)
     one = detect_faces(str(src), 0.0, 4.0, 2.0, options=SamplingOptions(workers=1))
     times = [s.time for s in parts]
     assert times == sorted(times) and len(set(times)) == len(times)
     assert {round(t, 2) for t in (s.time for s in one)} <= {round(t, 2) for t in times}
     assert all(len(s.faces) == 2 for s in parts) and all(len(s.faces) == 2 for s in one)
-    assert seen and max(seen) <= 1.0
+    assert seen and max(seen) <= 1.0 and threads == {threading.current_thread()}
     assert not any(r.full_frame for r in blur_regions(parts, 0.0, 4.0, 1280, 720))
 
 
