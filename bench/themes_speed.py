@@ -24,14 +24,14 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=0, help="encoder threads (0: the encoder's default)")
     ap.add_argument("--options", default="{}", help="FlagOptions overrides as JSON (default: shipped)")
     args = ap.parse_args()
     w0, c0 = time.perf_counter(), time.process_time()
     from pipeline.themes import Flagger
     from pipeline.themes.scoring import FlagOptions
 
-    flagger = Flagger.load(options=FlagOptions(threads=args.threads, **json.loads(args.options)))
+    flagger = Flagger.load(options=FlagOptions(threads=args.threads or None, **json.loads(args.options)))
     load_wall, load_cpu = time.perf_counter() - w0, time.process_time() - c0
     path = REPO / "bench" / "eval" / "themes_real_dev.jsonl"
     texts = [json.loads(x)["text"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -44,7 +44,8 @@ def main() -> None:
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"cold load (import + Flagger.load): {load_wall:.2f} s wall, {load_cpu:.2f} CPU-s")
     print(f"warm: {n} sentences in {wall:.2f} s wall = {n / wall:.0f} sentences/s; "
-          f"{cpu:.2f} CPU-s = {n / cpu:.0f} sentences per CPU-s ({args.threads} encoder threads)")
+          f"{cpu:.2f} CPU-s = {n / cpu:.0f} sentences per CPU-s"
+          f" ({args.threads or 'default'} encoder threads)")
     print(f"load average {load}, model {flagger.model_version}")
 
 

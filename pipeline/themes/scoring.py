@@ -183,7 +183,8 @@ class FlagOptions:
         below the 500 sentences/s target; bench/RESULTS.md).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
-    threads: encoder threads; None uses up to 4 cores.
+    threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
+        4 for MiniLM.
     balanced_risks: weigh the positives of risk classifiers by the full class ratio instead of
         its square root (False). Every classifier weighs its positives by the square root of
         (negatives / positives): fully balanced weights made ordinary first-person talk ("I used
