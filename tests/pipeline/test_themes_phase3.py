@@ -140,3 +140,24 @@ def test_heads_with_shifts_and_map_round_trip(tmp_path: Path) -> None:
     assert back.shift_languages == ("ar", "fr") and back.version == "v"
     np.testing.assert_array_equal(back.shifts, fitted.shifts)
     np.testing.assert_array_equal(back.impute, fitted.impute)
+
+
+def test_ingest_passes_each_originals_overlapping_english_as_its_pivot() -> None:
+    from pipeline.records import Sentence
+    from pipeline.themes.attach import flag_sentences
+
+    calls: list[dict] = []
+
+    class Recording(Flagger):
+        def flag_texts(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a test double
+            calls.append(kwargs)
+            return super().flag_texts(texts, **kwargs)
+
+    flagger = Recording.cues_only()
+    originals = [Sentence(index=0, start=0.0, end=2.0, text="كنت خائفا", language="ar"),
+                 Sentence(index=1, start=2.0, end=4.0, text="ثم هربنا", language="ar")]
+    english = [Sentence(index=0, start=0.1, end=1.9, text="I was afraid", language="en"),
+               Sentence(index=1, start=2.1, end=3.9, text="then we ran away", language="en")]
+    flags = flag_sentences(originals, flagger, english, language="ar")
+    assert len(flags) == 2
+    assert calls[0]["pivots"] == ["I was afraid", "then we ran away"]
