@@ -36,8 +36,10 @@ def flag_sentences(
         for o_index in attach_targets(t, sentences):
             attached[o_index].append(t_index)
     # The English it overlaps is each original's pivot (read only by the pivot encoder).
-    pivots = [" ".join(translated[i].text for i in idx) or None for idx in attached]
-    own = flagger.flag_texts(originals, language=language, pivots=pivots)
+    extra = {}
+    if getattr(flagger, "reads_pivots", False):
+        extra["pivots"] = [" ".join(translated[i].text for i in idx) or None for idx in attached]
+    own = flagger.flag_texts(originals, language=language, **extra)
     english = flagger.flag_texts([t.text for t in translated], language="en")
     out: list[SentenceFlags] = []
     for o_index, flags in enumerate(own):

@@ -311,6 +311,13 @@ class Flagger:
             fitted = load_installed_heads(installed, fit_key(tax, encoder.key, encoder.backend, options))
         return cls(tax, encoder, fitted or _fit(tax, encoder, options), options)
 
+    @property
+    def reads_pivots(self) -> bool:
+        """True when the encoder also reads an English pivot (`flag_texts(..., pivots=)`)."""
+        from pipeline.themes.pivot import PivotEncoder
+
+        return isinstance(self.encoder, PivotEncoder)
+
     def with_heads(self, fitted: _Fitted) -> Flagger:
         """The same taxonomy, encoder and options with other fitted heads (see learning.learn)."""
         return type(self)(self.taxonomy, self.encoder, fitted, self.options)

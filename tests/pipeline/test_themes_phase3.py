@@ -149,6 +149,8 @@ def test_ingest_passes_each_originals_overlapping_english_as_its_pivot() -> None
     calls: list[dict] = []
 
     class Recording(Flagger):
+        reads_pivots = True  # as with the pivot encoder
+
         def flag_texts(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a test double
             calls.append(kwargs)
             return super().flag_texts(texts, **kwargs)
@@ -161,3 +163,4 @@ def test_ingest_passes_each_originals_overlapping_english_as_its_pivot() -> None
     flags = flag_sentences(originals, flagger, english, language="ar")
     assert len(flags) == 2
     assert calls[0]["pivots"] == ["I was afraid", "then we ran away"]
+    assert not Flagger.cues_only().reads_pivots
