@@ -116,24 +116,21 @@ def probe_task(job: work.FileJob) -> work.StepResult:
     return work.run_probe(job)
 
 
-@task(name="transcribe", **_CPU)
-def transcribe_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_step("transcribe", prev, job)
+def _step_task(step: str) -> Any:
+    """The Prefect task of one per-file computation step, named for it (its name and function
+    name give it its own task key; the function pickles by value for Dask workers)."""
+
+    def run(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
+        return work.run_step(step, prev, job)
+
+    run.__name__ = run.__qualname__ = f"{step}_task"
+    return task(name=step, **_CPU)(run)
 
 
-@task(name="diarize", **_CPU)
-def diarize_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_step("diarize", prev, job)
-
-
-@task(name="flag", **_CPU)
-def flag_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_step("flag", prev, job)
-
-
-@task(name="propose", **_CPU)
-def propose_task(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-    return work.run_step("propose", prev, job)
+transcribe_task = _step_task("transcribe")
+diarize_task = _step_task("diarize")
+flag_task = _step_task("flag")
+propose_task = _step_task("propose")
 
 
 @task(name="quarantine", **_IO)
@@ -144,8 +141,8 @@ def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str,
     return str(quarantine_file(Workspace(Path(root)), Path(path), reason, sha256, run_id))
 
 
-@task(name="review-proxy", **_IO)
-def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+def _make_proxy(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+    """Make one interview's review proxy; its path ("" when none was needed) and seconds."""
     from flows.services.ingesting import make_review_proxy
 
     t0 = time.perf_counter()
@@ -155,19 +152,18 @@ def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
     return str(path or ""), time.perf_counter() - t0
 
 
+@task(name="review-proxy", **_IO)
+def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+    return _make_proxy(root, db_url, interview_id)
+
+
 @task(name="file-review-proxy", **_IO)
 def file_proxy_task(prev: work.StepResult, root: str, db_url: str) -> tuple[str, float]:
     """The proxy of a file whose candidates were just proposed (none when it has none), run as
     soon as its chain ends so the encode overlaps the next file's transcription."""
-    from flows.services.ingesting import make_review_proxy
-
-    t0 = time.perf_counter()
-    store = work.RESOURCES.store(db_url)
     if prev.interview_id is None:
         return "", 0.0
-    with work.running("proxy"):
-        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(prev.interview_id))
-    return str(path or ""), time.perf_counter() - t0
+    return _make_proxy(root, db_url, prev.interview_id)
 
 
 @task(name="preview", **_IO)
