@@ -96,42 +96,10 @@ def takedown_list(
     rows: list[TakedownRow] = []
     for pub in sorted(publications, key=lambda p: (p.published_at, p.export_id, p.platform, p.url)):
         export = by_id.get(pub.export_id) or by_sha.get(pub.file_sha256)
-        if export is None:
-            continue
-        rows.append(
-            TakedownRow(
-                kind="publication",
-                interviewee=interviewee,
-                candidate_id=pub.candidate_id,
-                version=pub.version,
-                export_id=pub.export_id,
-                platform=pub.platform,
-                url=pub.url,
-                published_at=pub.published_at,
-                folder=export.folder,
-                file_name=export.file_name,
-                file_sha256=pub.file_sha256,
-                status="taken down" if pub.taken_down_at else "open",
-                taken_down_at=pub.taken_down_at or "",
-            )
-        )
+        if export is not None:
+            rows.append(_takedown_row(interviewee, export, pub))
     for export in sorted(mine, key=lambda e: (e.candidate_id, e.version, e.export_id)):
-        rows.append(
-            TakedownRow(
-                kind="export",
-                interviewee=interviewee,
-                candidate_id=export.candidate_id,
-                version=export.version,
-                export_id=export.export_id,
-                platform="",
-                url="",
-                published_at="",
-                folder=export.folder,
-                file_name=export.file_name,
-                file_sha256=export.file_sha256,
-                status="open",
-            )
-        )
+        rows.append(_takedown_row(interviewee, export, None))
     return tuple(rows)
 
 
@@ -139,6 +107,27 @@ def safe_cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a quote."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _takedown_row(interviewee: str, export: ExportEntry, pub: Publication | None) -> TakedownRow:
+    """The row of one publication of `export`, or (`pub` None) of the export folder itself; a
+    publication's ids and hash are its own (it may match its export by sha256 alone)."""
+    src: Publication | ExportEntry = pub or export
+    return TakedownRow(
+        kind="export" if pub is None else "publication",
+        interviewee=interviewee,
+        candidate_id=src.candidate_id,
+        version=src.version,
+        export_id=src.export_id,
+        platform=pub.platform if pub else "",
+        url=pub.url if pub else "",
+        published_at=pub.published_at if pub else "",
+        folder=export.folder,
+        file_name=export.file_name,
+        file_sha256=src.file_sha256,
+        status="taken down" if pub and pub.taken_down_at else "open",
+        taken_down_at=(pub.taken_down_at or "") if pub else "",
+    )
 
 
 def takedown_csv(rows: Sequence[TakedownRow]) -> str:
