@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 from review.export_settings import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
 
@@ -53,15 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from clips_metadata.store import Store
-    from clips_metadata.workspace import resolve_workspace
     from flows.services.exporting import export_candidate
 
-    ws = resolve_workspace(args.workspace).ensure()
     if args.timeline_format is None and args.raw_source:
         raise ExportUsageError("--raw-source only applies to a timeline (--format)")
-    store = Store.for_workspace(ws)
-    try:
+    with open_store(args) as (ws, store):
         if args.timeline_format:
             return _timeline(args, store, ws)
         if args.lang == "all":
@@ -76,8 +73,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                     record = export_candidate(store, ws, cid, settings, progress)
             for path in record.paths:
                 print(path)
-    finally:
-        store.close()
     return 0
 
 

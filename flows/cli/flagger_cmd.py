@@ -62,12 +62,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if not sealed.is_file():
         raise FlaggerCliError(f"sealed split {sealed} not found (give --sealed FILE)")
     split = read_split(sealed)
-    ws, store = open_store(args)
-    try:
+    with open_store(args) as (ws, store):
         _reviewer(store, args)
         r = learn_and_install(store, ws, split, dry_run=args.dry_run, say=print)
-    finally:
-        store.close()
     print(f"before ({r.old_version}): {r.before.line()}")
     print(f"after  ({r.new_version}): {r.after.line()}")
     print(f"recall guard: any-risk recall {r.guard.old_recall:.3f} -> {r.guard.new_recall:.3f}, passed")
@@ -79,11 +76,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from flows.services.flagger_model import export_corrections_file
 
-    _, store = open_store(args)
-    try:
+    with open_store(args) as (_, store):
         n = export_corrections_file(store, args.file)
-    finally:
-        store.close()
     print(f"{args.file}: {n} correction(s), registry terms redacted")
     return 0
 
@@ -91,11 +85,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from flows.services.flagger_model import import_corrections_file
 
-    _, store = open_store(args)
-    try:
+    with open_store(args) as (_, store):
         user = _reviewer(store, args)
         n = import_corrections_file(store, args.file, actor=user.name)
-    finally:
-        store.close()
     print(f"{args.file}: {n} correction(s) imported")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
@@ -93,11 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=cmd_serve)
 
 
+@contextmanager
 def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazily
+    """`open_store`, with the review store over it."""
     from clips_metadata.review_store import ReviewStore
 
-    ws, store = open_store(args)
-    return ws, ReviewStore(store)
+    with open_store(args) as (ws, store):
+        yield ws, ReviewStore(store)
 
 
 def read_password(path: Path | None) -> str:
@@ -119,33 +122,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     password = read_password(args.password_file)
     hashed = hash_password(password)
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         user = rs.add_user(args.name, args.role, hashed)
-    finally:
-        rs.store.close()
     print(f"created {user.role} {user.name}")
     return 0
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         for u in rs.list_users():
             print(f"{u.name}\t{u.role}\t{'active' if u.active else 'disabled'}")
-    finally:
-        rs.store.close()
     return 0
 
 
 def cmd_user_active(args: argparse.Namespace) -> int:
     from clips_metadata.accounts_repo import AccountsRepo
 
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         ended = AccountsRepo(rs.store).set_active(args.name, args.active)
-    finally:
-        rs.store.close()
     if args.active:
         print(f"enabled {args.name}")
     else:
@@ -158,11 +152,8 @@ def cmd_user_password(args: argparse.Namespace) -> int:
     from review.passwords import hash_password
 
     hashed = hash_password(read_password(args.password_file))
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         ended = AccountsRepo(rs.store).change_password(args.name, hashed)
-    finally:
-        rs.store.close()
     print(f"new password for {args.name} (ended {ended} session{'s' if ended != 1 else ''})")
     return 0
 
@@ -170,11 +161,8 @@ def cmd_user_password(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from review.plans import Planner
 
-    ws, rs = _open(args)
-    try:
+    with _open(args) as (ws, rs):
         current = Planner.for_workspace(rs.store, ws).review_plan(args.candidate_id)
-    finally:
-        rs.store.close()
     if current.plan is None:
         raise CliError(f"candidate {args.candidate_id} has no publication plan: {current.problem}")
     print(current.hash)
@@ -187,15 +175,12 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
     if args.version is None and args.plan is None:
         raise CliError("name what you watched: --version N (or --plan HASH, see `review plan`)")
-    ws, rs = _open(args)
-    try:
+    with _open(args) as (ws, rs):
         user = authenticate(rs, args.actor, args.password_file)
         svc = ReviewService(rs, Planner.for_workspace(rs.store, ws))
         d = svc.act(args.candidate_id, args.action, actor=user.name, role=user.role,
                     acknowledged_risks=args.ack_risk, note=args.note, plan_hash=args.plan,
                     watched_version=args.version)
-    finally:
-        rs.store.close()
     extra = ""
     if d.records_approval and d.approvals_after < d.approvals_needed:
         extra = f" ({d.approvals_after} of {d.approvals_needed} approvals)"
@@ -207,24 +192,18 @@ def cmd_label(args: argparse.Namespace) -> int:
     from clips_metadata.corrections_repo import CorrectionsRepo
     from review.labelling import correct_labels
 
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         user = authenticate(rs, args.actor, args.password_file)
         c = correct_labels(CorrectionsRepo(rs.store), args.candidate_id, args.sentence, add=args.add,
                            remove=args.remove, reason=args.reason, actor=user.name, role=user.role)
-    finally:
-        rs.store.close()
     parts = [f"+{x}" for x in c.added] + [f"-{x}" for x in c.removed]
     print(f"candidate {args.candidate_id} sentence {args.sentence}: {' '.join(parts)} (correction {c.id})")
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    _, rs = _open(args)
-    try:
+    with _open(args) as (_, rs):
         events = rs.history(args.candidate_id)
-    finally:
-        rs.store.close()
     for e in events:
         acks = f" acks={','.join(e.acknowledged_risks)}" if e.acknowledged_risks else ""
         print(f"{e.created_at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t"
@@ -237,12 +216,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from review.app.deps import NoAdmin
 
-    ws, rs = _open(args)
-    try:
+    with _open(args) as (ws, rs):
         if rs.count_admins() == 0:
             raise NoAdmin("no admin account: create one with `counterclips user add NAME --role admin`")
-    finally:
-        rs.store.close()
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.secure_cookies:
         print("counterclips: warning: serving beyond loopback without --secure-cookies; put it behind HTTPS")
     from flows import review_server

@@ -213,11 +213,10 @@ def _interviewee_add(args: argparse.Namespace) -> int:
     from clips_metadata.stored_records import Consent
 
     consent = _consent_from(args, Consent())
-    _, store = open_store(args)
     from flows.services.registry import edit_identifying_words
 
     words = edit_identifying_words((), args.identifying_word or ())
-    with store:
+    with open_store(args) as (_, store):
         p = store.add_interviewee(
             args.pseudonym,
             real_names=args.real_name or (),
@@ -235,8 +234,7 @@ def _interviewee_set(args: argparse.Namespace) -> int:
     from flows.services.publishing import narrow_consent
     from flows.services.registry import edit_identifying_words
 
-    workspace, store = open_store(args)
-    with store:
+    with open_store(args) as (workspace, store):
         current = store.get_interviewee(args.pseudonym)
         words = None
         if args.identifying_word or args.remove_identifying_word:
@@ -261,8 +259,7 @@ def _interviewee_withdraw(args: argparse.Namespace) -> int:
     from flows.cli.auth import shell_actor
     from flows.services.publishing import withdraw_consent
 
-    workspace, store = open_store(args)
-    with store:
+    with open_store(args) as (workspace, store):
         actor = shell_actor()
         if args.actor:
             from clips_metadata.review_store import ReviewStore
@@ -284,8 +281,7 @@ def _print_withdrawal(result: Any) -> None:
 
 
 def _interviewee_show(args: argparse.Namespace) -> int:
-    _, store = open_store(args)
-    with store:
+    with open_store(args) as (_, store):
         p = store.get_interviewee(args.pseudonym)
     if args.json:
         print(json.dumps(_interviewee_json(p), ensure_ascii=False, indent=2))
@@ -299,8 +295,7 @@ def _interviewee_show(args: argparse.Namespace) -> int:
 
 
 def _interviewee_list(args: argparse.Namespace) -> int:
-    _, store = open_store(args)
-    with store:
+    with open_store(args) as (_, store):
         people = store.list_interviewees()
     if args.json:
         print(json.dumps([_interviewee_json(p) for p in people], ensure_ascii=False, indent=2))
@@ -314,8 +309,7 @@ def _interviewee_list(args: argparse.Namespace) -> int:
 
 
 def _interviewee_assign(args: argparse.Namespace) -> int:
-    _, store = open_store(args)
-    with store:
+    with open_store(args) as (_, store):
         iv = store.assign_interview(args.interview, args.pseudonym)
     print(f"interview {iv.id} now belongs to {iv.pseudonym!r}")
     return 0
@@ -356,7 +350,6 @@ def _ingest(args: argparse.Namespace) -> int:
     from flows.services.ingesting import IngestOptions, ingest_media
     from pipeline.transcribe import TranscribeOptions
 
-    workspace, store = open_store(args)
     topts = TranscribeOptions(
         backend=args.backend,
         model=args.model,
@@ -374,7 +367,7 @@ def _ingest(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"[{step}] {message}", file=sys.stderr, flush=True)
 
-    with store:
+    with open_store(args) as (workspace, store):
         result = ingest_media(store, workspace, args.media, args.interviewee, options, progress=progress)
     if args.json:
         print(
@@ -403,8 +396,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _candidates(args: argparse.Namespace) -> int:
-    _, store = open_store(args)
-    with store:
+    with open_store(args) as (_, store):
         found = store.list_candidates(
             status=args.status,
             interview_id=args.interview,

@@ -57,8 +57,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from clips_metadata.review_store import ReviewStore
     from flows.services.timelines import import_timeline
 
-    ws, store = open_store(args)
-    with store:
+    with open_store(args) as (ws, store):
         actor, role = shell_actor(), "editor"
         if args.actor:
             user = authenticate(ReviewStore(store), args.actor, args.password_file)
@@ -76,8 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_published(args: argparse.Namespace) -> int:
     from flows.services import publishing
 
-    ws, store = open_store(args)
-    with store:
+    with open_store(args) as (ws, store):
         if args.list:
             rows = publishing.list_publications(store, open_only=args.open)
             if args.json:

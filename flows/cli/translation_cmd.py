@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.workspace_store import open_store
 from pipeline.translation.errors import TrackFileError
 
 
@@ -91,21 +92,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workspace", help="workspace directory (default $COUNTERCLIPS_HOME)")
 
 
-class _opened:  # noqa: N801 - a context manager, reads like one
-    def __init__(self, args: argparse.Namespace) -> None:
-        from clips_metadata.store import Store
-        from clips_metadata.workspace import resolve_workspace
-
-        self.ws = resolve_workspace(args.workspace).ensure()
-        self.store = Store.for_workspace(self.ws)
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.store.close()
-
-
 def _who(args: argparse.Namespace, store: Any) -> str:
     from clips_metadata.review_store import ReviewStore
 
@@ -116,8 +102,8 @@ def cmd_track_export(args: argparse.Namespace) -> int:
     from pipeline.atomic import write_text_atomic
     from review.translating import export_track_file
 
-    with _opened(args) as o:
-        text = export_track_file(o.store, args.candidate_id, args.lang, args.format, args.xliff_version)
+    with open_store(args) as (_, store):
+        text = export_track_file(store, args.candidate_id, args.lang, args.format, args.xliff_version)
     write_text_atomic(args.out, text)
     print(args.out)
     return 0
@@ -126,10 +112,10 @@ def cmd_track_export(args: argparse.Namespace) -> int:
 def cmd_track_import(args: argparse.Namespace) -> int:
     from review.translating import import_track_file
 
-    with _opened(args) as o:
-        user = _who(args, o.store)
+    with open_store(args) as (_, store):
+        user = _who(args, store)
         try:
-            result = import_track_file(o.store, args.candidate_id, args.lang, args.file, user=user)
+            result = import_track_file(store, args.candidate_id, args.lang, args.file, user=user)
         except TrackFileError as exc:
             for problem in exc.problems:
                 print(f"{exc.source}: {problem}", file=sys.stderr)
@@ -147,10 +133,10 @@ def cmd_track_import(args: argparse.Namespace) -> int:
 def cmd_track_start(args: argparse.Namespace) -> int:
     from review.translating import engine_named, start_track
 
-    with _opened(args) as o:
-        user = _who(args, o.store)
-        engine = engine_named(args.engine, o.ws, args.mt_url) if args.engine else None
-        track = start_track(o.store, args.candidate_id, args.lang, user=user, engine=engine,
+    with open_store(args) as (ws, store):
+        user = _who(args, store)
+        engine = engine_named(args.engine, ws, args.mt_url) if args.engine else None
+        track = start_track(store, args.candidate_id, args.lang, user=user, engine=engine,
                             use_memory=not args.no_memory)
     filled = sum(1 for c in track.cues if not c.is_empty)
     made = sum(1 for c in track.cues if c.machine_made)
@@ -161,15 +147,15 @@ def cmd_track_start(args: argparse.Namespace) -> int:
 def cmd_track_status(args: argparse.Namespace) -> int:
     from review import translating as tr
 
-    with _opened(args) as o:
-        user = _who(args, o.store)
+    with open_store(args) as (_, store):
+        user = _who(args, store)
         if args.action == "confirm":
-            track = (tr.confirm_cue(o.store, args.candidate_id, args.lang, args.cue, user=user) if args.cue
-                     else tr.confirm_all(o.store, args.candidate_id, args.lang, user=user))
+            track = (tr.confirm_cue(store, args.candidate_id, args.lang, args.cue, user=user) if args.cue
+                     else tr.confirm_all(store, args.candidate_id, args.lang, user=user))
         elif args.action == "translated":
-            track = tr.mark_translated(o.store, args.candidate_id, args.lang, user=user)
+            track = tr.mark_translated(store, args.candidate_id, args.lang, user=user)
         else:
-            track = tr.check_track(o.store, args.candidate_id, args.lang, user=user)
+            track = tr.check_track(store, args.candidate_id, args.lang, user=user)
     print(f"{args.lang}: {track.status}" + (" (machine-made cues remain)" if track.machine_made else ""))
     return 0
 
@@ -177,8 +163,8 @@ def cmd_track_status(args: argparse.Namespace) -> int:
 def cmd_readers(args: argparse.Namespace) -> int:
     from review.translating import reads
 
-    with _opened(args) as o:
-        langs = reads(o.store, args.user, args.languages)
+    with open_store(args) as (_, store):
+        langs = reads(store, args.user, args.languages)
     print(f"{args.user} reads {', '.join(langs)}")
     return 0
 
@@ -212,13 +198,13 @@ def cmd_mt_list(args: argparse.Namespace) -> int:
 def cmd_memory(args: argparse.Namespace) -> int:
     from review.translating import export_memory, import_memory
 
-    with _opened(args) as o:
+    with open_store(args) as (_, store):
         if args.action == "export":
-            n = export_memory(o.store, args.file)
+            n = export_memory(store, args.file)
             print(f"{args.file}: {n} pair(s)")
             return 0
         try:
-            n = import_memory(o.store, args.file)
+            n = import_memory(store, args.file)
         except TrackFileError as exc:
             for problem in exc.problems:
                 print(f"{exc.source}: {problem}", file=sys.stderr)
@@ -230,8 +216,8 @@ def cmd_memory(args: argparse.Namespace) -> int:
 def cmd_languages(args: argparse.Namespace) -> int:
     from review.translating import language_rows
 
-    with _opened(args) as o:
-        rows = language_rows(o.store, args.candidate_ids or None)
+    with open_store(args) as (_, store):
+        rows = language_rows(store, args.candidate_ids or None)
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return 0

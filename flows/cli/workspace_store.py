@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that use it
@@ -10,11 +12,13 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that us
     from clips_metadata.workspace import Workspace
 
 
-def open_store(args: argparse.Namespace) -> tuple[Workspace, Store]:
+@contextmanager
+def open_store(args: argparse.Namespace) -> Iterator[tuple[Workspace, Store]]:
     """The workspace named by `--workspace` (or the default), made if missing, and its migrated
-    store. The caller closes the store."""
+    store, closed when the block ends."""
     from clips_metadata.store import Store
     from clips_metadata.workspace import resolve_workspace
 
     ws = resolve_workspace(args.workspace).ensure()
-    return ws, Store.for_workspace(ws)
+    with Store.for_workspace(ws) as store:
+        yield ws, store
