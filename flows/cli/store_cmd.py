@@ -13,6 +13,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from flows.cli.listing import print_listing
 from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 
@@ -297,15 +298,13 @@ def _interviewee_show(args: argparse.Namespace) -> int:
 def _interviewee_list(args: argparse.Namespace) -> int:
     with open_store(args) as (_, store):
         people = store.list_interviewees()
-    if args.json:
-        print(json.dumps([_interviewee_json(p) for p in people], ensure_ascii=False, indent=2))
-        return 0
-    if not people:
-        print("no interviewees yet; add one with `counterclips interviewee add PSEUDONYM`")
-    for p in people:
-        public = " public" if p.is_public else ""
-        print(f"{p.id:>4}  {p.pseudonym}{public}  consent: {_consent_text(p.consent)}")
-    return 0
+    return print_listing(people, as_json=args.json, to_json=_interviewee_json, line=_interviewee_line,
+                         empty="no interviewees yet; add one with `counterclips interviewee add PSEUDONYM`")
+
+
+def _interviewee_line(p: Any) -> str:
+    public = " public" if p.is_public else ""
+    return f"{p.id:>4}  {p.pseudonym}{public}  consent: {_consent_text(p.consent)}"
 
 
 def _interviewee_assign(args: argparse.Namespace) -> int:
@@ -404,14 +403,8 @@ def _candidates(args: argparse.Namespace) -> int:
             risk=args.risk,
             limit=args.limit,
         )
-    if args.json:
-        print(json.dumps([c.to_json() for c in found], ensure_ascii=False, indent=2))
-        return 0
-    if not found:
-        print("no candidates")
-    for c in found:
-        print(_candidate_line(c))
-    return 0
+    return print_listing(found, as_json=args.json, to_json=lambda c: c.to_json(), line=_candidate_line,
+                         empty="no candidates")
 
 
 def _clock(seconds: float) -> str:

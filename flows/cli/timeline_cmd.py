@@ -4,11 +4,11 @@ editing suites back into review, and the distribution log. Parse, call a service
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from flows.cli.auth import add_auth_args, authenticate, shell_actor
+from flows.cli.listing import print_listing
 from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 
@@ -78,14 +78,8 @@ def cmd_published(args: argparse.Namespace) -> int:
     with open_store(args) as (ws, store):
         if args.list:
             rows = publishing.list_publications(store, open_only=args.open)
-            if args.json:
-                print(json.dumps([p.to_json() for p in rows], ensure_ascii=False, indent=2))
-                return 0
-            if not rows:
-                print("no publications recorded")
-            for p in rows:
-                print(_line(p))
-            return 0
+            return print_listing(rows, as_json=args.json, to_json=lambda p: p.to_json(), line=_line,
+                                 empty="no publications recorded")
         if args.taken_down:
             if args.candidate_id is None and args.publication is None:
                 raise PublishedUsageError("--taken-down needs a candidate ID or --publication N")

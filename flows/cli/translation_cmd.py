@@ -6,12 +6,12 @@ problems are printed one per line with their line numbers."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.listing import print_listing
 from flows.cli.workspace_store import open_store
 from pipeline.translation.errors import TrackFileError
 
@@ -218,14 +218,12 @@ def cmd_languages(args: argparse.Namespace) -> int:
 
     with open_store(args) as (_, store):
         rows = language_rows(store, args.candidate_ids or None)
-    if args.json:
-        print(json.dumps([r.to_json() for r in rows], indent=2))
-        return 0
-    if not rows:
-        print("no clips with translations or consented languages")
-    for r in rows:
-        extra = f", {r.machine_made} machine-made" if r.machine_made else ""
-        extra += f", {r.needs_look} need a look" if r.needs_look else ""
-        print(f"candidate {r.candidate_id} v{r.version} {r.language}: {r.state} "
-              f"({r.translated}/{r.cues} cues{extra})")
-    return 0
+    return print_listing(rows, as_json=args.json, to_json=lambda r: r.to_json(), line=_language_line,
+                         empty="no clips with translations or consented languages")
+
+
+def _language_line(r: Any) -> str:
+    extra = f", {r.machine_made} machine-made" if r.machine_made else ""
+    extra += f", {r.needs_look} need a look" if r.needs_look else ""
+    return (f"candidate {r.candidate_id} v{r.version} {r.language}: {r.state} "
+            f"({r.translated}/{r.cues} cues{extra})")
