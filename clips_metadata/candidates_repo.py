@@ -334,23 +334,22 @@ def write_candidate_version(
     if status is None:
         status = "proposed" if new_hash != cur.content_hash else cur.status
     now = utc_now()
+    # The candidate row mirrors these columns of its newest version.
+    mirrored = {
+        "version": expected_version + 1,
+        "start": start,
+        "end": end,
+        "rank": float(v["rank"]),
+        "themes": list(v["themes"]),
+        "risks": list(v["risks"]),
+        "content_hash": new_hash,
+    }
     # The optimistic lock proper: of two writers holding the same version, only one
     # UPDATE matches; PostgreSQL re-checks the WHERE after the first commits.
     res = s.execute(
         sa.update(m.CandidateRow)
         .where(m.CandidateRow.id == candidate_id, m.CandidateRow.version == expected_version)
-        .values(
-            version=expected_version + 1,
-            status=status,
-            start=start,
-            end=end,
-            rank=float(v["rank"]),
-            themes=list(v["themes"]),
-            risks=list(v["risks"]),
-            content_hash=new_hash,
-            updated_by=by,
-            updated_at=now,
-        )
+        .values(status=status, updated_by=by, updated_at=now, **mirrored)
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:
@@ -358,22 +357,16 @@ def write_candidate_version(
     s.add(
         m.CandidateVersionRow(
             candidate_id=candidate_id,
-            version=expected_version + 1,
-            start=start,
-            end=end,
             sentence_indices=[int(i) for i in v["sentence_indices"]],
             subtitles=dict(v["subtitles"]),
             translations=dict(v["translations"]),
             redactions=list(v["redactions"]),
             render_options=dict(v["render_options"]),
-            themes=list(v["themes"]),
-            risks=list(v["risks"]),
-            rank=float(v["rank"]),
             reasons=list(v["reasons"]),
-            content_hash=new_hash,
             created_by=by,
             note=note,
             created_at=now,
+            **mirrored,
         )
     )
     if tracks:
