@@ -117,8 +117,9 @@ def _timeline(args: argparse.Namespace, store: object, ws: object) -> int:
         actor, role = user.name, user.role
     elif args.raw_source:
         raise ExportUsageError("--raw-source needs --as USER (an account allowed to hand out raw footage)")
-    request = TimelineRequest(fmt=args.timeline_format, profile=args.profile, language=args.lang,
-                              platform=args.platform, preset=args.preset, out_dir=args.out, actor=actor,
+    export = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
+                            preset=args.preset, actor=actor)
+    request = TimelineRequest(fmt=args.timeline_format, export=export, out_dir=args.out,
                               raw_source=args.raw_source, role=role)
     result = export_timelines(store, ws, args.candidate_ids, request)  # type: ignore[arg-type]
     for path in result.paths:

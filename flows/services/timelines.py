@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,17 +35,15 @@ class TimelineExportError(CounterclipsError):
 
 @dataclass(frozen=True, slots=True)
 class TimelineRequest:
-    """What a timeline export asks for. `raw_source` needs `role` (the authenticated actor's)
-    to be allowed to hand out raw footage; profile/language/platform/preset select the rendered
-    export each clip points at, as `counterclips export` would render it."""
+    """What a timeline export asks for. `export` selects the rendered export each clip points at,
+    as `counterclips export` would render it, and names the actor (its out_dir is not used: the
+    renders stay under the workspace's exports/); `out_dir` is where the timeline folder goes
+    (None: exports/timelines). `raw_source` needs `role` (the authenticated actor's) to be
+    allowed to hand out raw footage."""
 
     fmt: str
-    profile: str = "master"
-    language: str | None = None
-    platform: str = "any"
-    preset: str | None = None
+    export: ExportSettings = ExportSettings()
     out_dir: Path | None = None
-    actor: str = "cli"
     raw_source: bool = False
     role: str = ""
 
@@ -80,8 +78,7 @@ class ImportResult:
 
 
 def _settings(request: TimelineRequest) -> ExportSettings:
-    return ExportSettings(profile=request.profile, language=request.language, platform=request.platform,
-                          preset=request.preset, actor=request.actor)
+    return replace(request.export, out_dir=None)
 
 
 def _finished_export(rs: ReviewStore, cand: Any, plan_hash: str) -> ExportRecord | None:
@@ -183,8 +180,6 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
 def _neutral_source(clip: Any, folder: Path, terms: Sequence[str]) -> Any:
     """The clip with its raw source at a path that carries no registry term: as it is, or
     hard-linked (else copied) into `folder/media/<sha256><suffix>`."""
-    from dataclasses import replace
-
     from pipeline.atomic import atomic_path
     from pipeline.errors import ProtectedNameError
     from pipeline.timeline.names import check_no_protected
@@ -244,10 +239,10 @@ def export_timelines(store: Store, workspace: Workspace, candidate_ids: Sequence
         clip = timeline_clip(prepared, record, comments)
         terms.update(protected_terms(prepared.person))
         if request.raw_source:
-            grant = authorise_raw_source(auth, clip.source.sha256, actor=request.actor, role=request.role,
-                                         key=prepared.key)
+            grant = authorise_raw_source(auth, clip.source.sha256, actor=request.export.actor,
+                                         role=request.role, key=prepared.key)
             signed.append(grant.to_dict())
-            grants.append(ClipGrant(cid, cand.version, clip.source.sha256, request.actor))
+            grants.append(ClipGrant(cid, cand.version, clip.source.sha256, request.export.actor))
         clips.append(clip)
         entries.append({"clip": clip.clip_id, "candidate": cid, "version": cand.version,
                         "plan_hash": clip.plan_hash, "export": record.id,
@@ -265,7 +260,7 @@ def export_timelines(store: Store, workspace: Workspace, candidate_ids: Sequence
     manifest = {
         "schema": "counterclips.timeline/1", "format": request.fmt,
         "created": now.isoformat(timespec="seconds"),
-        "created_by": request.actor, "sequence": stem, "clips": entries,
+        "created_by": request.export.actor, "sequence": stem, "clips": entries,
         "raw_source": bool(request.raw_source), "raw_source_grants": signed,
         "files": [{"file": p.name, "sha256": _sha(p)} for p in written],
     }
