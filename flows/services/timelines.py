@@ -142,7 +142,6 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
         MediaRef,
         RedactionPlan,
         RenderedMedia,
-        SubtitleTrack,
         TimelineClip,
     )
 
@@ -173,7 +172,7 @@ def timeline_clip(prepared: Any, record: ExportRecord, comments: Sequence[Any] =
         out_s=plan.end, width=int(video_stream.get("width") or 0),
         height=int(video_stream.get("height") or 0),
         source_duration_s=float(interview.duration) if interview.duration else None, rendered=rendered,
-        markers=tuple(markers), subtitles=tuple(SubtitleTrack(t.language, t.cues) for t in plan.tracks),
+        markers=tuple(markers), subtitles=plan.tracks,
         redaction=RedactionPlan(bleeps, boxes, plan.blur_faces, plan.alter_voice), plan_hash=plan_hash(plan))
 
 

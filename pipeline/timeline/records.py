@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.records import Cue
+from pipeline.publication import PlanTrack
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +67,6 @@ class RedactionPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class SubtitleTrack:
-    """One language's final (redacted) cues, on the clip's clock (0 = the in point)."""
-
-    language: str
-    cues: tuple[Cue, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class TimelineClip:
     """One approved clip as a timeline sees it; built from a publication plan and its export.
 
@@ -95,7 +87,7 @@ class TimelineClip:
     source_duration_s: float | None = None
     rendered: RenderedMedia | None = None
     markers: tuple[ClipMarker, ...] = ()
-    subtitles: tuple[SubtitleTrack, ...] = ()
+    subtitles: tuple[PlanTrack, ...] = ()  # the plan's: redacted, on the clip's clock
     redaction: RedactionPlan = RedactionPlan()
     plan_hash: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.publication import PlanTrack
 from pipeline.records import Cue
 from pipeline.timeline.records import (
     BlurRegion,
@@ -13,7 +14,6 @@ from pipeline.timeline.records import (
     RawSourceGrant,
     RedactionPlan,
     RenderedMedia,
-    SubtitleTrack,
     TimelineClip,
 )
 
@@ -48,8 +48,8 @@ def make_clip(
             ClipMarker("comment", "check the second sentence", in_s, in_s + 0.2),
         ),
         subtitles=(
-            SubtitleTrack("en", (Cue(0.0, 2.0, ("I left because",)), Cue(2.1, 4.0, ("they lied.",)))),
-            SubtitleTrack("ar", (Cue(0.0, 2.0, ("غادرت لأن",)),)),
+            PlanTrack("en", (Cue(0.0, 2.0, ("I left because",)), Cue(2.1, 4.0, ("they lied.",)))),
+            PlanTrack("ar", (Cue(0.0, 2.0, ("غادرت لأن",)),)),
         ),
         redaction=RedactionPlan(
             bleeps=((in_s + 1.0, in_s + 1.6),), blur_regions=(BlurRegion(in_s, in_s + 2.0, 10, 20, 100, 80),)
