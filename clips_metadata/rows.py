@@ -160,19 +160,26 @@ def _version_content(v: m.CandidateVersionRow) -> dict[str, Any]:
     }
 
 
+def _mirrored(r: m.CandidateRow | m.CandidateVersionRow) -> dict[str, Any]:
+    # The columns a candidate row mirrors from its newest version (see write_candidate_version).
+    return {
+        "version": r.version,
+        "start": r.start,
+        "end": r.end,
+        "themes": tuple(r.themes),
+        "risks": tuple(r.risks),
+        "rank": r.rank,
+        "content_hash": r.content_hash,
+    }
+
+
 def version_record(r: m.CandidateVersionRow) -> CandidateVersion:
     return CandidateVersion(
         candidate_id=r.candidate_id,
-        version=r.version,
-        start=r.start,
-        end=r.end,
-        themes=tuple(r.themes),
-        risks=tuple(r.risks),
-        rank=r.rank,
-        content_hash=r.content_hash,
         created_by=r.created_by,
         note=r.note,
         created_at=as_utc(r.created_at),  # type: ignore[arg-type]
+        **_mirrored(r),
         **_version_content(r),
     )
 
@@ -188,16 +195,10 @@ def candidate_record(
         source_sha256=sha256,
         language=language,
         status=c.status,
-        version=c.version,
-        start=c.start,
-        end=c.end,
-        themes=tuple(c.themes),
-        risks=tuple(c.risks),
-        rank=c.rank,
-        content_hash=c.content_hash,
         updated_by=c.updated_by,
         created_at=as_utc(c.created_at),  # type: ignore[arg-type]
         updated_at=as_utc(c.updated_at),  # type: ignore[arg-type]
+        **_mirrored(c),
         **_version_content(v),
     )
 
