@@ -1,0 +1,125 @@
+"""Plans reviewers watch, remembered across requests in this process (issue 19: the page and
+the approval each built and hashed the plan, 15-20 ms a request).
+
+A plan is a pure function of its inputs (`review.plans.plan_for`): the candidate's version, its
+interview, the interviewee's registry entry and consent, the transcript's words, the version's
+cue tracks, the candidate's translation tracks, the target and the export key. The cache key is
+a digest of all of them, so any change to any of them is a new key, never a stale plan:
+
+- candidate, interview and interviewee: the records themselves (read once per request anyway);
+- words, cue tracks, translation tracks: their stored JSON text, read raw (not decoded), and the
+  words of a miss are decoded from that same text, so the key and the plan share one snapshot;
+- the cue and translation rows are read again after a miss is built, and the plan is kept only
+  when they did not change meanwhile (a translation row carries its `updated_at`, which every
+  save renews, so a row never returns to an earlier key);
+- the database, the key's digest and `PLAN_CODE` (bump it when `plan_for` changes meaning).
+
+Bounded LRU, one per process (each uvicorn worker has its own); thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+PLAN_CODE = "review-plan-1"
+MAX_PLANS = 2048
+
+T = TypeVar("T")
+
+
+class PlanLRU:
+    """A bounded, thread-safe map from fingerprint to value, least recently used out first."""
+
+    def __init__(self, size: int = MAX_PLANS) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+PLANS = PlanLRU()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInputs:
+    """The stored JSON text a plan reads beyond the records, as the database holds it."""
+
+    body: str | None  # the transcript's body (None: kept by path only)
+    cue_tracks: tuple[tuple[Any, ...], ...]  # (language, hashed, track JSON) of the version
+    translations: tuple[tuple[Any, ...], ...]  # (language, version, status, updated_at, track, source)
+
+
+def stored_inputs(store: Any, cand: Any, *, with_body: bool = True) -> StoredInputs:
+    """One read of the raw text behind the candidate's words and tracks (nothing decoded)."""
+    import sqlalchemy as sa
+
+    from clips_metadata.tables import CueTrackRow, TranscriptRow, TranslationTrackRow
+
+    text = sa.Text()
+    with store.read() as s:
+        body = s.scalar(sa.select(sa.cast(TranscriptRow.body, text)).where(
+            TranscriptRow.id == cand.transcript_id)) if with_body else None
+        cues = s.execute(sa.select(CueTrackRow.language, CueTrackRow.hashed, sa.cast(CueTrackRow.track, text))
+                         .where(CueTrackRow.candidate_id == cand.id, CueTrackRow.version == cand.version)
+                         .order_by(CueTrackRow.language)).all()
+        tr = TranslationTrackRow
+        trs = s.execute(sa.select(tr.language, tr.version, tr.status, tr.updated_at, sa.cast(tr.track, text),
+                                  sa.cast(tr.source, text))
+                        .where(tr.candidate_id == cand.id).order_by(tr.language, tr.version)).all()
+    return StoredInputs(body, tuple(tuple(r) for r in cues), tuple(tuple(r) for r in trs))
+
+
+def fingerprint(store: Any, key: bytes, cand: Any, interview: Any, person: Any, target: Any,
+                stored: StoredInputs) -> str:
+    """The digest of every input of the candidate's review plan."""
+    url = store.engine.url.render_as_string(hide_password=True)
+    candidate = (cand.id, cand.interview_id, cand.transcript_id, cand.version, cand.content_hash,
+                 cand.language, cand.source_sha256, cand.start, cand.end, sorted(cand.subtitles.items()),
+                 sorted(cand.translations.items()), cand.redactions, sorted(cand.render_options.items()))
+    body = hashlib.blake2b((stored.body or "").encode(), digest_size=32).hexdigest()
+    parts = (PLAN_CODE, url, hashlib.sha256(key).hexdigest(), candidate, repr(interview), repr(person),
+             target, stored.body is None, body, stored.cue_tracks, stored.translations)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=32).hexdigest()
+
+
+def remembered_plan(lookup: str, build: Callable[[], T], unchanged: Callable[[], bool],
+                    cache: PlanLRU = PLANS) -> T:
+    """The value under `lookup`, or `build()`'s, kept when `unchanged()` says its inputs held."""
+    hit = cache.get(lookup)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    value = build()
+    if unchanged():
+        cache.put(lookup, value)
+    return value
