@@ -14,61 +14,28 @@ a digest of all of them, so any change to any of them is a new key, never a stal
   save renews, so a row never returns to an earlier key);
 - the database, the key's digest and `PLAN_CODE` (bump it when `plan_for` changes meaning).
 
-Bounded LRU, one per process (each uvicorn worker has its own); thread-safe.
+Bounded LRU (`clips_metadata.digest_cache`), one per process; thread-safe.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from clips_metadata.digest_cache import DigestLRU, digest
 
 PLAN_CODE = "review-plan-1"
 MAX_PLANS = 2048
 
 T = TypeVar("T")
+PlanLRU = DigestLRU  # the plans' cache is a DigestLRU
 
 
-class PlanLRU:
-    """A bounded, thread-safe map from fingerprint to value, least recently used out first."""
-
-    def __init__(self, size: int = MAX_PLANS) -> None:
-        self.size = size
-        self._items: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> Any | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: str, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-PLANS = PlanLRU()
+PLANS = PlanLRU(MAX_PLANS)
+# Decoded words per transcript body (many candidates share an interview's transcript).
+WORDS = DigestLRU(64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +43,7 @@ class StoredInputs:
     """The stored JSON text a plan reads beyond the records, as the database holds it."""
 
     body: str | None  # the transcript's body (None: kept by path only)
+    body_digest: str
     cue_tracks: tuple[tuple[Any, ...], ...]  # (language, hashed, track JSON) of the version
     translations: tuple[tuple[Any, ...], ...]  # (language, version, status, updated_at, track, source)
 
@@ -97,7 +65,21 @@ def stored_inputs(store: Any, cand: Any, *, with_body: bool = True) -> StoredInp
         trs = s.execute(sa.select(tr.language, tr.version, tr.status, tr.updated_at, sa.cast(tr.track, text),
                                   sa.cast(tr.source, text))
                         .where(tr.candidate_id == cand.id).order_by(tr.language, tr.version)).all()
-    return StoredInputs(body, tuple(tuple(r) for r in cues), tuple(tuple(r) for r in trs))
+    body_digest = hashlib.blake2b((body or "").encode(), digest_size=32).hexdigest()
+    return StoredInputs(body, body_digest, tuple(tuple(r) for r in cues), tuple(tuple(r) for r in trs))
+
+
+def words_of(stored: StoredInputs) -> tuple[Any, ...]:
+    """The words of the transcript body in `stored`, decoded once per distinct body."""
+    import json
+
+    from clips_metadata.serialize import transcript_from_json
+
+    words = WORDS.get(stored.body_digest)
+    if words is None:
+        words = tuple(transcript_from_json(json.loads(stored.body or "null")).words)
+        WORDS.put(stored.body_digest, words)
+    return words
 
 
 def fingerprint(store: Any, key: bytes, cand: Any, interview: Any, person: Any, target: Any,
@@ -107,10 +89,9 @@ def fingerprint(store: Any, key: bytes, cand: Any, interview: Any, person: Any, 
     candidate = (cand.id, cand.interview_id, cand.transcript_id, cand.version, cand.content_hash,
                  cand.language, cand.source_sha256, cand.start, cand.end, sorted(cand.subtitles.items()),
                  sorted(cand.translations.items()), cand.redactions, sorted(cand.render_options.items()))
-    body = hashlib.blake2b((stored.body or "").encode(), digest_size=32).hexdigest()
     parts = (PLAN_CODE, url, hashlib.sha256(key).hexdigest(), candidate, repr(interview), repr(person),
-             target, stored.body is None, body, stored.cue_tracks, stored.translations)
-    return hashlib.blake2b(repr(parts).encode(), digest_size=32).hexdigest()
+             target, stored.body is None, stored.body_digest, stored.cue_tracks, stored.translations)
+    return digest(parts)
 
 
 def remembered_plan(lookup: str, build: Callable[[], T], unchanged: Callable[[], bool],

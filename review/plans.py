@@ -188,11 +188,7 @@ class Planner:
         lookup = plan_cache.fingerprint(store, self.key, cand, interview, person, target, stored)
 
         def words() -> Sequence[Any]:
-            import json
-
-            from clips_metadata.serialize import transcript_from_json
-
-            return transcript_from_json(json.loads(stored.body or "null")).words
+            return plan_cache.words_of(stored)
 
         def unchanged() -> bool:  # the build may store a derived or reconciled track: keep it next time
             now = plan_cache.stored_inputs(store, cand, with_body=False)
