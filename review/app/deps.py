@@ -41,7 +41,9 @@ def make_templates(directory: Path) -> Jinja2Templates:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     # Autoescape everything: transcript text, notes and names are untrusted.
-    env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined)
+    # auto_reload off: templates are compiled once per process (each include was a stat per render).
+    env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined,
+                      auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
                        label_colour=present.label_colour, is_risk=present.is_risk)
     env.filters["secs"] = lambda t: f"{float(t):.2f}"
