@@ -17,7 +17,7 @@ from clips_metadata.digest_cache import DigestLRU, digest
 from clips_metadata.review_records import SentenceView
 from clips_metadata.tables import FlagRow, SentenceRow
 
-PANELS = DigestLRU(64)
+PANELS = DigestLRU(16)  # a long interview's panel takes a few MB
 
 
 def _view(row: Any) -> SentenceView:

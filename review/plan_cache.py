@@ -35,7 +35,7 @@ PlanLRU = DigestLRU  # the plans' cache is a DigestLRU
 
 PLANS = PlanLRU(MAX_PLANS)
 # Decoded words per transcript body (many candidates share an interview's transcript).
-WORDS = DigestLRU(64)
+WORDS = DigestLRU(16)  # a long interview's words take a few MB
 
 
 @dataclass(frozen=True, slots=True)
