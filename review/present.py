@@ -87,6 +87,22 @@ def words_html(words: tuple[tuple[float, float, str], ...], text: str) -> Any:
                           f"{escape(w)}</span> " for a, b, w in words))
 
 
+def add_label_options(labels: Sequence[str], on_sentence: Sequence[str], dismissed: Any) -> Any:
+    """The `<option>`s of a sentence's "missed label" select: every taxonomy label the sentence
+    does not carry (a dismissed one may be added again), escaped."""
+    hidden = frozenset(on_sentence) - frozenset(dismissed)
+    return _label_options(tuple(labels), hidden)
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_options(labels: tuple[str, ...], hidden: frozenset[str]) -> Any:
+    # made once per distinct label set instead of ~13 options for each of ~30 sentences a page
+    from markupsafe import Markup, escape
+
+    return Markup("\n".join(f'<option value="{escape(lab)}">{escape(label_title(lab))}</option>'
+                           for lab in labels if lab not in hidden))
+
+
 def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: float, clip_start: float,
              clip_end: float, width: int = 1000) -> Timeline:
     """Bars for each labelled sentence (start, end, labels) on the whole interview's clock."""

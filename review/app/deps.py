@@ -46,7 +46,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
                       auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
                        label_colour=present.label_colour, is_risk=present.is_risk,
-                       words_html=present.words_html)
+                       words_html=present.words_html, add_label_options=present.add_label_options)
     env.filters["secs"] = lambda t: f"{float(t):.2f}"
     env.filters["clock"] = lambda t: f"{int(float(t) // 60)}:{float(t) % 60:05.2f}"
     return Jinja2Templates(env=env)
