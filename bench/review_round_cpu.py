@@ -45,6 +45,8 @@ def main() -> int:
     p.add_argument("--profile", choices=(*STEPS, "round"), help="cProfile this step over the rounds")
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--sort", default="cumulative")
+    p.add_argument("--calls", action="store_true",
+                   help="also count Python function calls per request (independent of the machine's load)")
     args = p.parse_args()
 
     import anyio.to_thread
@@ -71,6 +73,7 @@ def main() -> int:
     store = Store.for_workspace(ws)
     prof = cProfile.Profile() if args.profile else None
     times: dict[str, list[float]] = {s: [] for s in STEPS}
+    calls: dict[str, list[int]] = {s: [] for s in STEPS}
     app = create_app(ws, store=store)
     _warm_up(app)
     process_cpu = [0.0]
@@ -93,6 +96,14 @@ def main() -> int:
                     on = prof is not None and counted and args.profile in (name, "round")
                     if on:
                         prof.enable()
+                    if args.calls and not on:
+                        counter = cProfile.Profile()
+                        counter.enable()
+                        resp = await coro_fn(*a, **kw)
+                        counter.disable()
+                        if counted:
+                            calls[name].append(pstats.Stats(counter).total_calls)  # type: ignore[attr-defined]
+                        return resp
                     t = time.thread_time()
                     resp = await coro_fn(*a, **kw)
                     ms = (time.thread_time() - t) * 1000
@@ -133,6 +144,10 @@ def main() -> int:
     load = os.getloadavg()
     total = 0.0
     size = "snapshot's" if args.snapshot else f"{args.candidates}"
+    if args.calls:
+        print(f"Python function calls per request, median of {args.rounds} rounds ({size} candidates):",
+              ", ".join(f"{s} {statistics.median(calls[s]):.0f}" for s in STEPS))
+        return 0
     print(f"CPU ms per request, median of {args.rounds} rounds ({size} candidates); "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for s in STEPS:
