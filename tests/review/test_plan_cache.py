@@ -200,3 +200,31 @@ def test_a_plan_whose_inputs_changed_while_it_was_built_is_not_kept():
     assert lru.get("k") is None
     assert remembered_plan("k", lambda: "built", lambda: True, lru) == "built"
     assert lru.get("k") == "built"
+
+
+@pytest.mark.postgres
+def test_the_raw_reads_and_the_cache_on_postgres(postgres_db_url, tmp_path):
+    """The JSON columns read as text (plan key, transcript panel) on PostgreSQL's json type."""
+    from clips_metadata.review_store import ReviewStore
+    from clips_metadata.store import Store
+    from clips_metadata.workspace import Workspace
+    from review.plans import Planner
+
+    store = Store.open(postgres_db_url)
+    try:
+        planner = Planner.for_workspace(store, Workspace(tmp_path / "ws").ensure())
+        _, tid, sents = add_interview(store, pseudonym="Omar", texts=TEXTS,
+                                      labels={1: ("witnessed_brutality",)}, fps=25.0)
+        cid = add_candidate(store, tid, sents, [0, 1, 2], themes=["witnessed_brutality"])
+        planner.review_plan(cid)  # stores the derived cue track
+        first = Planner(store, planner.key).review_plan(cid)
+        assert Planner(store, planner.key).review_plan(cid) is first
+        store.update_interviewee("Omar", identifying_words=("square",))
+        after = Planner(store, planner.key).review_plan(cid)
+        assert after.hash != first.hash and after.hash == fresh(store, planner, cid)
+        ctx = ReviewStore(store).candidate_page(cid).context
+        assert [s.text for s in ctx.sentences] == TEXTS
+        assert ctx.sentences[1].labels == ("witnessed_brutality",) and ctx.sentences[1].why
+        assert [w[2] for w in ctx.sentences[0].words] == TEXTS[0].split()
+    finally:
+        store.close()
