@@ -86,7 +86,8 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
     by_lang = {lang: cues_for_text(text, words, cand.start, cand.end, lang, fps)
                for lang, text in texts.items() if lang not in stored}
     by_lang.update({lang: t.as_cues() for lang, t in stored.items()})
-    by_lang.update(checked_cues(store, candidate_id))
+    # a snapshot with no translation track has no checked one (and needs no source track built)
+    by_lang.update(checked_cues(store, candidate_id) if read is None or read.translated else {})
     tracks = tuple(SubtitleTrack(lang, inside_cut(cues, cut_in, cut_out))
                    for lang, cues in sorted(by_lang.items()))
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
@@ -143,6 +144,7 @@ class PlanRecords:
     interview: Any
     person: Any
     words: Callable[[], Sequence[Any]]
+    translated: bool = True  # False: the candidate has no translation track in the snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ class Planner:
             now = plan_cache.stored_inputs(store, cand, with_body=False)
             return (now.cue_tracks, now.translations) == (stored.cue_tracks, stored.translations)
 
-        read = PlanRecords(cand, interview, person, words)
+        read = PlanRecords(cand, interview, person, words, translated=bool(stored.translations))
         return plan_cache.remembered_plan(lookup, lambda: self._review_plan(candidate_id, target, read),
                                           unchanged)
 

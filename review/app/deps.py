@@ -91,6 +91,7 @@ def current_user(request: Request, rs: RS) -> User:
         request.session.clear()
         request.scope["session_stale"] = True
         raise LoginRequired()
+    request.state.user = user  # the page's partials ask for it again
     return user
 
 

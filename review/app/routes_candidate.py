@@ -95,7 +95,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
 
     planner = planner_of(request, rs)  # one planner for the page: its plan is built once
     svc = ReviewService(rs, planner)
-    facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
+    facts = svc.facts(candidate_id, page.state)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
     comments = CommentsRepo(store).thread(candidate_id)
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,
