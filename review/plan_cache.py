@@ -9,9 +9,11 @@ a digest of all of them, so any change to any of them is a new key, never a stal
 - candidate, interview and interviewee: the records themselves (read once per request anyway);
 - words, cue tracks, translation tracks: their stored JSON text, read raw (not decoded), and the
   words of a miss are decoded from that same text, so the key and the plan share one snapshot;
-- the cue and translation rows are read again after a miss is built, and the plan is kept only
-  when they did not change meanwhile (a translation row carries its `updated_at`, which every
-  save renews, so a row never returns to an earlier key);
+- a build may itself store the version's first cue track or reconcile a translation track:
+  then the rows are read again and the plan is kept only when they did not change. Otherwise a
+  change meanwhile is another request's write, after which no read gives the old key again (cue
+  tracks are only ever inserted; a translation row carries its `updated_at`, which every save
+  renews), so the plan kept under it is at worst one state newer than its key, never older;
 - the database, the key's digest and `PLAN_CODE` (bump it when `plan_for` changes meaning).
 
 Bounded LRU (`clips_metadata.digest_cache`), one per process; thread-safe.
@@ -80,6 +82,12 @@ def words_of(stored: StoredInputs) -> tuple[Any, ...]:
         words = tuple(transcript_from_json(json.loads(stored.body or "null")).words)
         WORDS.put(stored.body_digest, words)
     return words
+
+
+def build_may_write(stored: StoredInputs, language: str) -> bool:
+    """Whether building the plan from `stored` may write: it stores the version's first cue track
+    in `language` when there is none, and reconciles translation tracks when there are some."""
+    return bool(stored.translations) or language not in {row[0] for row in stored.cue_tracks}
 
 
 def fingerprint(store: Any, key: bytes, cand: Any, interview: Any, person: Any, target: Any,

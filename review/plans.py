@@ -192,7 +192,10 @@ class Planner:
         def words() -> Sequence[Any]:
             return plan_cache.words_of(stored)
 
-        def unchanged() -> bool:  # the build may store a derived or reconciled track: keep it next time
+        def unchanged() -> bool:
+            if not plan_cache.build_may_write(stored, cand.language or "en"):
+                return True
+            # the build may have stored a first cue track or a reconciled translation track
             now = plan_cache.stored_inputs(store, cand, with_body=False)
             return (now.cue_tracks, now.translations) == (stored.cue_tracks, stored.translations)
 

@@ -228,3 +228,13 @@ def test_the_raw_reads_and_the_cache_on_postgres(postgres_db_url, tmp_path):
         assert [w[2] for w in ctx.sentences[0].words] == TEXTS[0].split()
     finally:
         store.close()
+
+
+def test_a_build_may_write_without_the_first_track_or_with_translation_tracks():
+    from review.plan_cache import StoredInputs, build_may_write
+
+    en = (("en", False, "{}"),)
+    assert not build_may_write(StoredInputs("{}", "d", en, ()), "en")
+    assert build_may_write(StoredInputs("{}", "d", (), ()), "en")
+    assert build_may_write(StoredInputs("{}", "d", en, ()), "ar")
+    assert build_may_write(StoredInputs("{}", "d", en, (("fr", 1, "draft", None, "{}", "{}"),)), "en")
