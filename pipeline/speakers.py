@@ -14,8 +14,10 @@ Speaker labels are "S1", "S2"... in order of first appearance. Times are float s
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,11 @@ KNOWN_SHA256 = {
     ("silero_vad", "6.2.3", "silero_vad.onnx"):
         "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
 }
+
+
+# torch's intra-op thread count is process-wide: embeddings set it to the model's count and put
+# it back, one diarization at a time, so two threads never interleave their set and restore.
+_TORCH_LOCK = threading.Lock()
 
 
 class DiarizationError(Exception):
@@ -155,7 +162,7 @@ def _warm_up(model: SpeakerModel) -> None:
     (seconds of CPU on a busy machine), a cost that belongs to loading, not to the first file."""
     noise = np.random.default_rng(0).normal(0, 0.01, SAMPLE_RATE * 2).astype(np.float32)
     speech_probabilities(noise, model)
-    _embed(noise, [(0.0, 1.5), (0.25, 1.75)], model)
+    _embed(_mel(noise), [(0.0, 1.5), (0.25, 1.75)], model)
 
 
 # ------------------------------------------------------------------------------ diarization
@@ -175,11 +182,12 @@ def diarize(
     regions = speech_regions(wav, model, options)
     if not regions:
         return ()
+    mel = _mel(wav)
     if options.coarse_first:
-        windows, embeddings, centroids = _coarse_then_fine(wav, regions, options, model)
+        windows, embeddings, centroids = _coarse_then_fine(mel, regions, options, model)
     else:
         windows = _windows(regions, options)
-        embeddings = _embed(wav, windows, model) if windows else np.zeros((0, 256), dtype=np.float32)
+        embeddings = _embed(mel, windows, model) if windows else np.zeros((0, 256), dtype=np.float32)
         centroids = None
     if not windows:
         # Only very short speech: one speaker is all that can be said.
@@ -189,6 +197,42 @@ def diarize(
         centroids = np.stack([_unit(embeddings[labels == k].mean(axis=0)) for k in range(labels.max() + 1)])
     turns = _frame_turns(regions, windows, embeddings @ centroids.T)
     return _label(_fold_short(turns, options.min_turn))
+
+
+Diarized = tuple[tuple[SpeakerTurn, ...], SpeakerModel]
+"""The turns found and the model that found them (its checksums name it in the store)."""
+
+
+def diarize_in_background(
+    audio: np.ndarray,
+    sample_rate: int,
+    options: DiarizeOptions,
+    load_model: Callable[[], SpeakerModel],
+) -> Future[Diarized]:
+    """Start `diarize` on a thread of its own and return its future (the turns and the model).
+
+    Ingest runs it beside Whisper on the same decoded array: Whisper's fixed two threads leave
+    one core idle through its single-threaded parts (VAD, features, word alignment), which the
+    one-thread VAD and encoder fill, so diarization hides inside transcription wall time instead
+    of following it. The result does not depend on the overlap: both models run on fixed thread
+    counts. `load_model` (e.g. a per-process cache) runs on that thread too."""
+    future: Future[Diarized] = Future()
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            from pipeline.threads import pin_blas_threads
+
+            # As in a run where diarization follows transcription (which pins BLAS): the same
+            # clustering products, bit for bit, whichever thread starts first.
+            pin_blas_threads()
+            model = load_model()
+            future.set_result((diarize(audio, sample_rate, options, model), model))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="diarize", daemon=True).start()
+    return future
 
 
 def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -269,34 +313,41 @@ def _windows(regions: Sequence[tuple[float, float]], o: DiarizeOptions) -> list[
     return out
 
 
-def _embed(wav: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
-    """One unit-length resemblyzer embedding per window; the mel spectrogram is computed once."""
-    import torch
+def _mel(wav: np.ndarray) -> np.ndarray:
+    """resemblyzer's mel frames (10 ms step) of the whole of `wav`: computed once per file and
+    sliced for every window (per embedding call it was a fifth of the diarization CPU)."""
     from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
 
-    mel = wav_to_mel_spectrogram(normalize_volume(wav, -30, increase_only=True))
+    return wav_to_mel_spectrogram(normalize_volume(wav, -30, increase_only=True))
+
+
+def _embed(mel: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
+    """One unit-length resemblyzer embedding per window, sliced from the file's mel frames."""
+    import torch
+
     slices = [(int(round(a / _HOP)), max(int(round(a / _HOP)) + 1, min(len(mel), int(round(b / _HOP)))))
               for a, b in windows]
     out = np.zeros((len(windows), 256), dtype=np.float32)
     by_len: dict[int, list[int]] = {}
     for i, (f0, f1) in enumerate(slices):
         by_len.setdefault(f1 - f0, []).append(i)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(model.threads)
-    try:
-        with torch.inference_mode():
-            for length, idx in by_len.items():
-                for k in range(0, len(idx), 64):
-                    batch = idx[k:k + 64]
-                    mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
-                    out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
-    finally:
-        torch.set_num_threads(threads)
+    with _TORCH_LOCK:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(model.threads)
+        try:
+            with torch.inference_mode():
+                for length, idx in by_len.items():
+                    for k in range(0, len(idx), 64):
+                        batch = idx[k:k + 64]
+                        mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
+                        out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
+        finally:
+            torch.set_num_threads(threads)
     return out
 
 
 def _coarse_then_fine(
-    wav: np.ndarray, regions: Sequence[tuple[float, float]], o: DiarizeOptions, model: SpeakerModel
+    mel: np.ndarray, regions: Sequence[tuple[float, float]], o: DiarizeOptions, model: SpeakerModel
 ) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray | None]:
     """Embed each speech region once per `window` (no overlap), cluster those, and re-embed at
     the fine `step` only the regions whose coarse windows disagree or sit near the boundary
@@ -305,8 +356,8 @@ def _coarse_then_fine(
     coarse_o = replace(o, step=o.window)
     coarse = _windows(regions, coarse_o)
     if len(coarse) < 2:
-        return coarse, _embed(wav, coarse, model) if coarse else np.zeros((0, 256), np.float32), None
-    emb = _embed(wav, coarse, model)
+        return coarse, _embed(mel, coarse, model) if coarse else np.zeros((0, 256), np.float32), None
+    emb = _embed(mel, coarse, model)
     labels = _cluster(emb, coarse_o)
     k = int(labels.max()) + 1
     centroids = np.stack([_unit(emb[labels == c].mean(axis=0)) for c in range(k)])
@@ -323,7 +374,7 @@ def _coarse_then_fine(
             fine = _windows([(a, b)], o)
             if fine:
                 windows.extend(fine)
-                parts.append(_embed(wav, fine, model))
+                parts.append(_embed(mel, fine, model))
         else:
             windows.extend(coarse[i] for i in inside)
             parts.append(emb[inside])
