@@ -215,12 +215,15 @@ def diarize_in_background(
     one core idle through its single-threaded parts (VAD, features, word alignment), which the
     one-thread VAD and encoder fill, so diarization hides inside transcription wall time instead
     of following it. The result does not depend on the overlap: both models run on fixed thread
-    counts. `load_model` (e.g. a per-process cache) runs on that thread too."""
+    counts. The thread runs at a lower CPU priority (nice +10), so it takes the cores' idle time
+    rather than preempting Whisper's threads, which wait on each other at every parallel step.
+    `load_model` (e.g. a per-process cache) runs on that thread too."""
     future: Future[Diarized] = Future()
     future.set_running_or_notify_cancel()
 
     def run() -> None:
         try:
+            _lower_priority()
             from pipeline.threads import pin_blas_threads
 
             # As in a run where diarization follows transcription (which pins BLAS): the same
@@ -233,6 +236,17 @@ def diarize_in_background(
 
     threading.Thread(target=run, name="diarize", daemon=True).start()
     return future
+
+
+def _lower_priority(niceness: int = 10) -> None:
+    """Lower this thread's CPU priority (Linux gives each thread its own nice value); elsewhere,
+    or when not permitted, the thread keeps its priority."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
 
 
 def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
