@@ -76,13 +76,6 @@ class ReviewRepo:
         row = UserRow(name=name, role=role, password_hash=password_hash, active=True, created_at=utc_now())
         return user_record(self.db.add_unique(row, f"user {name!r} already exists"))
 
-    def set_password(self, name: str, password_hash: str) -> None:
-        with self.db.transaction() as s:
-            n = s.execute(sa.update(UserRow).where(UserRow.name == name)
-                          .values(password_hash=password_hash)).rowcount
-        if not n:
-            raise NotFoundError(f"no user {name!r}")
-
     def get_user(self, name: str) -> User | None:
         with self.db.read() as s:
             row = s.scalar(sa.select(UserRow).where(UserRow.name == name))

@@ -58,7 +58,6 @@ class ReviewStore:
 
     # users
     add_user = forward("reviews", ReviewRepo.add_user)
-    set_password = forward("reviews", ReviewRepo.set_password)
     get_user = forward("reviews", ReviewRepo.get_user)
     credentials = forward("reviews", ReviewRepo.credentials)
     list_users = forward("reviews", ReviewRepo.list_users)

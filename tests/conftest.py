@@ -33,6 +33,16 @@ def workspace(tmp_path, monkeypatch):
     return Workspace(tmp_path / "ws").ensure()
 
 
+@pytest.fixture
+def store(workspace):
+    """The workspace's store, migrated (tests/clips_metadata has its own, on every database)."""
+    from clips_metadata.store import Store
+
+    s = Store.for_workspace(workspace)
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 
 # The sealed split of issue 15's evaluation corpus, used when --sealed is not given (a checkout).
@@ -43,14 +44,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.set_defaults(func=cmd_import)
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazily
-    from clips_metadata.store import Store
-    from clips_metadata.workspace import resolve_workspace
-
-    ws = resolve_workspace(args.workspace).ensure()
-    return ws, Store.for_workspace(ws)
-
-
 def _reviewer(store, args: argparse.Namespace):  # noqa: ANN001, ANN202 - store types imported lazily
     """The authenticated account of `--as`, which must be a reviewer or an admin."""
     from clips_metadata.review_store import ReviewStore
@@ -69,7 +62,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     if not sealed.is_file():
         raise FlaggerCliError(f"sealed split {sealed} not found (give --sealed FILE)")
     split = read_split(sealed)
-    ws, store = _open(args)
+    ws, store = open_store(args)
     try:
         _reviewer(store, args)
         r = learn_and_install(store, ws, split, dry_run=args.dry_run, say=print)
@@ -86,7 +79,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from flows.services.flagger_model import export_corrections_file
 
-    _, store = _open(args)
+    _, store = open_store(args)
     try:
         n = export_corrections_file(store, args.file)
     finally:
@@ -98,7 +91,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from flows.services.flagger_model import import_corrections_file
 
-    _, store = _open(args)
+    _, store = open_store(args)
     try:
         user = _reviewer(store, args)
         n = import_corrections_file(store, args.file, actor=user.name)

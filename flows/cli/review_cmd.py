@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 from pipeline.labels import ROLES
 
@@ -94,11 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _open(args: argparse.Namespace):  # noqa: ANN202 - store types imported lazily
     from clips_metadata.review_store import ReviewStore
-    from clips_metadata.store import Store
-    from clips_metadata.workspace import resolve_workspace
 
-    ws = resolve_workspace(args.workspace).ensure()
-    return ws, ReviewStore(Store.for_workspace(ws))
+    ws, store = open_store(args)
+    return ws, ReviewStore(store)
 
 
 def read_password(path: Path | None) -> str:

@@ -13,6 +13,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 
 YES = ("yes", "y", "true", "1")
@@ -191,14 +192,6 @@ def _date(value: str) -> date:
         raise UsageError(f"--consent-expires takes a date like 2027-12-31, not {value!r}") from None
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from clips_metadata.store import Store
-    from clips_metadata.workspace import resolve_workspace
-
-    workspace = resolve_workspace(args.workspace).ensure()
-    return workspace, Store.for_workspace(workspace)
-
-
 def _consent_from(args: argparse.Namespace, base: Any) -> Any:
     from dataclasses import replace
 
@@ -220,7 +213,7 @@ def _interviewee_add(args: argparse.Namespace) -> int:
     from clips_metadata.stored_records import Consent
 
     consent = _consent_from(args, Consent())
-    _, store = _open(args)
+    _, store = open_store(args)
     from flows.services.registry import edit_identifying_words
 
     words = edit_identifying_words((), args.identifying_word or ())
@@ -242,7 +235,7 @@ def _interviewee_set(args: argparse.Namespace) -> int:
     from flows.services.publishing import narrow_consent
     from flows.services.registry import edit_identifying_words
 
-    workspace, store = _open(args)
+    workspace, store = open_store(args)
     with store:
         current = store.get_interviewee(args.pseudonym)
         words = None
@@ -268,7 +261,7 @@ def _interviewee_withdraw(args: argparse.Namespace) -> int:
     from flows.cli.auth import shell_actor
     from flows.services.publishing import withdraw_consent
 
-    workspace, store = _open(args)
+    workspace, store = open_store(args)
     with store:
         actor = shell_actor()
         if args.actor:
@@ -291,7 +284,7 @@ def _print_withdrawal(result: Any) -> None:
 
 
 def _interviewee_show(args: argparse.Namespace) -> int:
-    _, store = _open(args)
+    _, store = open_store(args)
     with store:
         p = store.get_interviewee(args.pseudonym)
     if args.json:
@@ -306,7 +299,7 @@ def _interviewee_show(args: argparse.Namespace) -> int:
 
 
 def _interviewee_list(args: argparse.Namespace) -> int:
-    _, store = _open(args)
+    _, store = open_store(args)
     with store:
         people = store.list_interviewees()
     if args.json:
@@ -321,7 +314,7 @@ def _interviewee_list(args: argparse.Namespace) -> int:
 
 
 def _interviewee_assign(args: argparse.Namespace) -> int:
-    _, store = _open(args)
+    _, store = open_store(args)
     with store:
         iv = store.assign_interview(args.interview, args.pseudonym)
     print(f"interview {iv.id} now belongs to {iv.pseudonym!r}")
@@ -363,7 +356,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from flows.services.ingesting import IngestOptions, ingest_media
     from pipeline.transcribe import TranscribeOptions
 
-    workspace, store = _open(args)
+    workspace, store = open_store(args)
     topts = TranscribeOptions(
         backend=args.backend,
         model=args.model,
@@ -410,7 +403,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _candidates(args: argparse.Namespace) -> int:
-    _, store = _open(args)
+    _, store = open_store(args)
     with store:
         found = store.list_candidates(
             status=args.status,

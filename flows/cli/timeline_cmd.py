@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.cli.auth import add_auth_args, authenticate, shell_actor
+from flows.cli.workspace_store import open_store
 from pipeline.errors import CounterclipsError
 
 
@@ -52,19 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     pub.set_defaults(func=cmd_published)
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from clips_metadata.store import Store
-    from clips_metadata.workspace import resolve_workspace
-
-    ws = resolve_workspace(args.workspace).ensure()
-    return ws, Store.for_workspace(ws)
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from clips_metadata.review_store import ReviewStore
     from flows.services.timelines import import_timeline
 
-    ws, store = _open(args)
+    ws, store = open_store(args)
     with store:
         actor, role = shell_actor(), "editor"
         if args.actor:
@@ -83,7 +76,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_published(args: argparse.Namespace) -> int:
     from flows.services import publishing
 
-    ws, store = _open(args)
+    ws, store = open_store(args)
     with store:
         if args.list:
             rows = publishing.list_publications(store, open_only=args.open)

@@ -39,18 +39,27 @@ def subtitles(
     rs: RS,
     lang: Annotated[str, Query(max_length=12, pattern=r"^[A-Za-z0-9-]*$")] = "",
 ) -> Response:
+    """The player's subtitles: the version's own cue track, as the plan burns it (the original
+    language's stored track; a translation's track, checked or not, so translators see their
+    draft), clamped to the cut. Only a translation that is free text with no track yet is spread
+    over the spoken words."""
+    from review.tracks import inside_cut
+    from review.translating import clip_tracks, source_track
+
     cand = rs.store.get_candidate(candidate_id)
-    ctx = rs.interview_context(candidate_id)
-    sentences = as_sentences(ctx)
     language = lang or cand.language or "en"
-    if language in cand.subtitles:
-        text = cand.subtitles[language]
-    elif language in cand.translations:
-        text = cand.translations[language]
+    if language == (cand.language or "en"):
+        cues = source_track(rs.store, cand).as_cues()
     else:
-        return PlainTextResponse("no subtitle text in that language", status_code=404)
-    cues = present.preview_cues(text, sentences, cand.start, cand.end)
-    if language != (cand.language or "en"):
-        # a translation has no word timings of its own: spread it over the spoken words
-        cues = present.preview_cues(text + " ", sentences, cand.start, cand.end)
-    return Response(present.format_vtt(cues), media_type="text/vtt; charset=utf-8")
+        from pipeline.translation.track import as_cues
+
+        track = clip_tracks(rs.store, candidate_id, by=user.name).tracks.get(language)
+        if track is not None:
+            cues = as_cues(track)
+        elif str(cand.translations.get(language, "")).strip():
+            sentences = as_sentences(rs.interview_context(candidate_id))
+            cues = present.preview_cues(cand.translations[language] + " ", sentences, cand.start, cand.end)
+        else:
+            return PlainTextResponse("no subtitle text in that language", status_code=404)
+    return Response(present.format_vtt(inside_cut(cues, cand.start, cand.end)),
+                    media_type="text/vtt; charset=utf-8")

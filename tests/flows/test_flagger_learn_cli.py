@@ -42,15 +42,6 @@ SEALED = [
 
 
 @pytest.fixture
-def store(workspace):
-    from clips_metadata.store import Store
-
-    s = Store.for_workspace(workspace)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def seeded_ws(workspace, store):
     make_users(store)
     _, tid, sents = add_interview(

@@ -14,6 +14,15 @@ from pipeline.records import Word
 VOCAB = ("we", "went", "there", "at", "night.", "and", "then", "the", "police", "came", "to", "house,",
          "nobody", "knew", "what", "to", "do.", "Yes.", "brother", "border", "walked", "three", "days?",
          "I", "recruited", "promised", "money", "paradise!", "seventeen")
+# One interview answer, shared by the cue and cue-track tests.
+MONOLOGUE = (
+    "When I joined the group I believed that they were fighting for justice, but within a few "
+    "months I saw them kill people from my own village. Nobody could leave. I ran away at night "
+    "with my brother and we walked for three days before we reached the border. Yes. "
+    "The men who recruited me promised money, a wife and a place in paradise, and I was "
+    "seventeen years old and I had nothing else. Today I tell young people that the group "
+    "will use them and throw them away. If you are thinking about joining, talk to someone first."
+)
 FPS_CHOICES = (24, 25, 30, 29.97, "30000/1001", 50, 60)
 
 
@@ -25,13 +34,14 @@ class SpokenWord(Word):
 
 
 def speak(text: str, start: float = 0.0, sec_per_char: float = 0.055, pause: float = 0.05,
-          sentence_pause: float = 0.4, speaker: str | None = None) -> list[Word]:
-    """Word timings that grow with word length, with pauses after sentences."""
+          sentence_pause: float = 0.4, speaker: str | None = None, unspaced: bool = False) -> list[Word]:
+    """Word timings that grow with word length, with pauses after sentences (`unspaced`: one
+    token per character, as Whisper gives Chinese or Japanese)."""
     words, t = [], start
-    for token in text.split():
+    for token in (list(text) if unspaced else text.split()):
         d = 0.08 + sec_per_char * len(token)
         words.append(SpokenWord(t, t + d, token, 0.9, speaker) if speaker else Word(t, t + d, token, 0.9))
-        t += d + (sentence_pause if token[-1] in ".?!" else pause)
+        t += d + (sentence_pause if token[-1] in ".?!。" else pause)
     return words
 
 

@@ -24,16 +24,8 @@ from pipeline.cues import CueOptions
 from pipeline.frames import frame_rate
 from pipeline.sentences import ends_sentence
 from pipeline.subtitles import format_srt, parse_srt
-from tests.pipeline.cue_support import FPS_CHOICES, assert_track_ok, cuts, speak, word_lists
+from tests.pipeline.cue_support import FPS_CHOICES, MONOLOGUE, assert_track_ok, cuts, speak, word_lists
 
-MONOLOGUE = (
-    "When I joined the group I believed that they were fighting for justice, but within a few "
-    "months I saw them kill people from my own village. Nobody could leave. I ran away at night "
-    "with my brother and we walked for three days before we reached the border. Yes. "
-    "The men who recruited me promised money, a wife and a place in paradise, and I was "
-    "seventeen years old and I had nothing else. Today I tell young people that the group "
-    "will use them and throw them away. If you are thinking about joining, talk to someone first."
-)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

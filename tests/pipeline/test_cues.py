@@ -8,26 +8,7 @@ from pipeline.cues import CueOptions, build_cues, check_cue_limits, display_widt
 from pipeline.errors import SubtitleError
 from pipeline.records import Cue, Sentence, Word
 from pipeline.sentences import build_sentences
-
-MONOLOGUE = (
-    "When I joined the group I believed that they were fighting for justice, but within a few "
-    "months I saw them kill people from my own village. Nobody could leave. I ran away at night "
-    "with my brother and we walked for three days before we reached the border. Yes. "
-    "The men who recruited me promised money, a wife and a place in paradise, and I was "
-    "seventeen years old and I had nothing else. Today I tell young people that the group "
-    "will use them and throw them away. If you are thinking about joining, talk to someone first."
-)
-
-
-def speak(text: str, start: float = 0.0, sec_per_char: float = 0.055, pause: float = 0.05,
-          sentence_pause: float = 0.4, unspaced: bool = False) -> list[Word]:
-    """Synthetic word timings: duration grows with word length, pauses after sentences."""
-    words, t = [], start
-    for token in (list(text) if unspaced else text.split()):
-        d = 0.08 + sec_per_char * len(token)
-        words.append(Word(t, t + d, token, 0.9))
-        t += d + (sentence_pause if token[-1] in ".?!。" else pause)
-    return words
+from tests.pipeline.cue_support import MONOLOGUE, speak
 
 
 def cue_tokens(cues) -> list[str]:

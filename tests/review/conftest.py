@@ -22,15 +22,6 @@ class Seeded:
 
 
 @pytest.fixture
-def store(workspace):
-    from clips_metadata.store import Store
-
-    s = Store.for_workspace(workspace)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def users(store):
     return make_users(store)
 

@@ -213,6 +213,16 @@ def test_editor_cannot_approve_and_trim_snaps_to_words(app, seeded, store):
         assert "A <b>new</b> line." in store.get_candidate(seeded.clean).subtitles["en"]
         page = eddie.get(f"/candidates/{seeded.clean}").text
         assert "A &lt;b&gt;new&lt;/b&gt; line." in page and "eddie" in page
+        # the player's subtitles are the version's cue track, edited cue included, at its time
+        from clips_metadata.cue_tracks_repo import CueTracksRepo
+        from review.present import format_vtt
+
+        cand = store.get_candidate(seeded.clean)
+        track = CueTracksRepo(store).tracks(cand.id, cand.version)["en"]
+        vtt = eddie.get(f"/media/candidates/{seeded.clean}/subtitles.vtt").text
+        assert vtt == format_vtt(track.as_cues())
+        assert "A &lt;b&gt;new&lt;/b&gt; line." in vtt and "<b>" not in vtt
+        assert all(cand.start - 1e-6 <= c.start < c.end <= cand.end + 1e-6 for c in track.as_cues())
     with TestClient(app, follow_redirects=False) as rita:
         token = login(rita, "rita")
         r = rita.post(f"/candidates/{seeded.clean}/decide",
