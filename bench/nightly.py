@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| peak RSS of one run, this process (models, flow) | ≤ 2 GB | **{float(en['peak_rss']):.0f} MB** "
         f"English" + (f", **{float(results['translated']['peak_rss']):.0f} MB** translated"
                       if "translated" in results else "")
-        + f" (the whole benchmark process, both sets and the transcription-alone pass: {self_rss:.0f} MB; "
+        + f" (the whole benchmark process, every set and the transcription-alone pass: {self_rss:.0f} MB; "
         f"largest child {child_rss:.0f} MB, Prefect server {server_rss:.0f} MB) |",
         f"| CPU seconds per footage second, this process and its ffmpeg children | — | "
         f"{float(en['cpu']) / float(en['footage']):.4f} English"  # type: ignore[arg-type]
