@@ -69,7 +69,10 @@ def print_report(rep: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="dev", choices=("dev", "test", "test2"))
+    ap.add_argument("--split", default="dev", choices=("dev", "test", "test2", "test3"))
+    ap.add_argument("--near-dup", type=float, default=0.80,
+                    help="also report without items whose English text has a training sentence this close "
+                         "(USE cosine)")
     ap.add_argument("--errors", action="store_true")
     ap.add_argument("--legacy", action="store_true", help="the flagger's old call, without languages")
     ap.add_argument("--cv", action="store_true", help="dev: each fold flagged by heads fitted without it")
@@ -94,12 +97,37 @@ def main() -> None:
     rep = report(items, preds, tax.ids, tax.risk_ids)
     print_report(rep)
     print(f"load {load:.2f} s, {len(texts) / dt:.0f} sentences/s")
+    if args.split == "test3":
+        near = near_duplicates(flagger, items, args.near_dup)
+        keep = [i for i, x in enumerate(items) if x.get("source_id", x["id"]) not in near]
+        print(f"\nwithout {len(near)} English items (and their translations) that have a training "
+              f"sentence at USE cosine >= {args.near_dup}: {len(keep)} items")
+        print_report(report([items[i] for i in keep], [preds[i] for i in keep], tax.ids, tax.risk_ids))
     if args.errors and args.split == "dev":
         for x, p, f in zip(items, preds, flags, strict=True):
             if set(x["labels"]) != p:
                 print(f"[{x['language']}] gold={sorted(x['labels'])} pred={sorted(p)} :: {x['text']}")
                 for k in p:
                     print(f"      {k}: {f.why.get(k)}")
+
+
+def near_duplicates(flagger, items: list[dict], threshold: float) -> set[str]:  # noqa: ANN001
+    """Ids of English items whose closest English training sentence (taxonomy or packaged
+    interview exemplars) reaches `threshold` cosine with the multilingual encoder. Uses text only,
+    never the flags."""
+    from pipeline.themes.multilingual import MultilingualEncoder
+    from pipeline.themes.scoring import _training_set, interview_exemplars
+
+    encoder = flagger.encoder
+    if not isinstance(encoder, MultilingualEncoder):
+        encoder = MultilingualEncoder.load()
+    train = _training_set(flagger.taxonomy)[0]
+    train += [x.text for x in interview_exemplars(flagger.taxonomy) if x.language == "en"]
+    english = [x for x in items if x["language"] == "en"]
+    a = MultilingualEncoder.encode(encoder, [x["text"] for x in english])
+    b = MultilingualEncoder.encode(encoder, train)
+    best = (a @ b.T).max(axis=1)
+    return {x["id"] for x, m in zip(english, best, strict=True) if m >= threshold}
 
 
 def cross_validate() -> None:

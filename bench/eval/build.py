@@ -42,16 +42,17 @@ def build() -> dict[str, list[dict]]:
     return out
 
 
-def build_sealed2() -> list[dict]:
-    """The second sealed split (src2/, written after the first was run): every item is test."""
+def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
+    """A later sealed split (src2/, src3/: each written after the previous one was run): every
+    item is test."""
     out: list[dict] = []
-    for src in sorted((HERE / "src2").glob("*.txt")):
+    for src in sorted((HERE / folder).glob("*.txt")):
         for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             codes, english, *translations = line.split("|")
             labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            base = f"t2-{src.stem}-{n:03d}"
+            base = f"{prefix}-{src.stem}-{n:03d}"
             out.append({"id": base, "language": "en", "text": english, "labels": labels})
             for lang, text in zip(("fr", "ar"), translations, strict=False):
                 out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
@@ -59,14 +60,30 @@ def build_sealed2() -> list[dict]:
     return out
 
 
+# The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
+# split, the retired sealed splits (their runs are recorded) and rows written for weak labels.
+# Never the current sealed split (themes_real_test3.jsonl). Refit the shipped heads after a
+# change: `python -m pipeline.themes.heads`.
+EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
+                  "themes_real_test2.jsonl")
+EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
+
+
+def write_exemplars() -> None:
+    text = "".join((HERE / name).read_text(encoding="utf-8") for name in EXEMPLAR_FILES)
+    EXEMPLARS.write_text(text, encoding="utf-8")
+    print(f"{EXEMPLARS.name}: {len(text.splitlines())} rows")
+
+
 def main() -> None:
-    splits = build() | {"test2": build_sealed2()}
+    splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3")}
     for split, items in splits.items():
         path = HERE / f"themes_real_{split}.jsonl"
         path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
         langs = {lang: sum(x["language"] == lang for x in items) for lang in ("en", "fr", "ar")}
         neutral = sum(not x["labels"] for x in items if x["language"] == "en")
         print(f"{path.name}: {len(items)} items {langs}, {neutral} neutral English")
+    write_exemplars()
 
 
 if __name__ == "__main__":

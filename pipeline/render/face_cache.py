@@ -21,7 +21,8 @@ def _key(sha256: str, start: float, end: float, sample_fps: float) -> str:
 
 def samples_to_json(samples: tuple[FaceSample, ...]) -> list[dict[str, object]]:
     return [{"t": round(s.time, 3), "fine": s.fine,
-             "faces": [[f.box.x, f.box.y, f.box.width, f.box.height, round(f.score, 4)] for f in s.faces]}
+             "faces": [[f.box.x, f.box.y, f.box.width, f.box.height, round(f.score, 4)] for f in s.faces],
+             **({"since": round(s.since, 3)} if s.since is not None else {})}
             for s in samples]
 
 
@@ -29,7 +30,8 @@ def samples_from_json(rows: list[dict[str, object]]) -> tuple[FaceSample, ...]:
     return tuple(FaceSample(float(r["t"]),  # type: ignore[arg-type]
                             tuple(Face(Box(int(a), int(b), int(c), int(d)), float(e))
                                   for a, b, c, d, e in r["faces"]),  # type: ignore[union-attr]
-                            bool(r.get("fine", True)))
+                            bool(r.get("fine", True)),
+                            None if r.get("since") is None else float(r["since"]))  # type: ignore[arg-type]
                  for r in rows)
 
 

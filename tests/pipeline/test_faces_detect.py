@@ -172,9 +172,83 @@ def test_a_still_picture_carries_detections_and_a_moving_one_does_not():
             self.calls += 1
             return default_detector().detect(rgb)
 
+    one_part = SamplingOptions(workers=1)  # a range cut in parts starts each part afresh
     still = Counting()  # the audiobook shows one still cover image
-    samples = detect_faces(str(shared_media_file("vid_en_manifesto_audiobook.mp4")), 0.0, 20.0, 2.0, still)
+    samples = detect_faces(str(shared_media_file("vid_en_manifesto_audiobook.mp4")), 0.0, 20.0, 2.0, still,
+                           options=one_part)
     assert len(samples) >= 38 and still.calls <= 8, still.calls
     moving = Counting()
-    samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving)
+    samples = detect_faces(str(shared_media_file(TALKING_HEAD)), 0.0, 4.0, 2.0, moving, options=one_part)
     assert all(s.faces for s in samples) and moving.calls >= len(samples) - 2
+
+
+@pytest.mark.slow
+def test_detecting_only_where_the_picture_changed_finds_the_faces_whole_frames_find(tmp_path):
+    from pipeline.render.faces import detect_faces
+
+    src = str(_two_faces(tmp_path / "two.mp4"))
+    cropped = detect_faces(src, 0.0, 4.0)
+    whole = detect_faces(src, 0.0, 4.0, options=SamplingOptions(max_carry=0))  # every pass, whole frame
+    assert [s.time for s in cropped] == [s.time for s in whole]
+    assert all(len(s.faces) == 2 for s in whole)
+    assert [len(s.faces) for s in cropped] == [len(s.faces) for s in whole]
+    for a, b in zip(cropped, whole, strict=True):
+        assert all(any(f.box.overlaps(g.box) for g in a.faces) for f in b.faces), (a, b)
+    assert not any(r.full_frame for r in blur_regions(cropped, 0.0, 4.0, 1280, 720))
+
+
+@pytest.mark.slow
+def test_a_range_cut_at_keyframes_into_parts_finds_what_one_part_finds(tmp_path):
+    from pipeline.render.faces import _keyframe_cuts, detect_faces
+
+    two = _two_faces(tmp_path / "two.mp4")
+    src = tmp_path / "keyed.mp4"  # a keyframe every second, so that a 4 s range can be cut
+    subprocess.run(  # noqa: S603
+        [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(two), "-g", "25",
+         "-c:v", "libx264", "-preset", "ultrafast", "-an", str(src)], check=True)
+    options = SamplingOptions(workers=2, min_part=1.5)
+    assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 1.5) == [2.0]
+    assert _keyframe_cuts(str(src), 0.0, 4.0, 2, 2.5) == []  # parts would be too short
+    import threading
+
+    seen: list[float] = []
+    threads: set[threading.Thread] = set()
+
+    def progress(share: float) -> None:  # a preview's progress writes to the database
+        seen.append(share)
+        threads.add(threading.current_thread())
+
+    parts = detect_faces(str(src), 0.0, 4.0, 2.0, progress=progress, options=options)
+    one = detect_faces(str(src), 0.0, 4.0, 2.0, options=SamplingOptions(workers=1))
+    times = [s.time for s in parts]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert {round(t, 2) for t in (s.time for s in one)} <= {round(t, 2) for t in times}
+    assert all(len(s.faces) == 2 for s in parts) and all(len(s.faces) == 2 for s in one)
+    assert seen and max(seen) <= 1.0 and threads == {threading.current_thread()}
+    assert not any(r.full_frame for r in blur_regions(parts, 0.0, 4.0, 1280, 720))
+
+
+@pytest.mark.slow
+def test_a_face_found_only_by_the_periodic_whole_frame_run_blurs_back_to_the_previous_one():
+    """A face whose arrival the thumbnail check did not see (here: a detector that 'sees' it only
+    on whole frames after a while, over a still picture) is blurred whole back to the previous
+    whole-frame run of that pass, not only next to the sample that found it."""
+    from pipeline.render.face_detect import Detection
+    from pipeline.render.faces import detect_faces
+
+    class LateFace:
+        def __init__(self) -> None:
+            self.whole_runs = 0
+
+        def detect(self, rgb):
+            if rgb.shape[1] not in (320,):
+                return ()
+            self.whole_runs += 1
+            return (Detection(100, 60, 140, 110, 0.9),) if self.whole_runs >= 3 else ()
+
+    path = str(shared_media_file("vid_en_manifesto_audiobook.mp4"))  # one still cover, 320x180
+    samples = detect_faces(path, 0.0, 12.0, 2.0, LateFace(), options=SamplingOptions(workers=1))
+    (found,) = [s for s in samples if s.since is not None]
+    assert found.since == pytest.approx(4.0, abs=0.3) and found.time == pytest.approx(8.0, abs=0.3)
+    regions = blur_regions(samples, 0.0, 12.0, 320, 180, full_frame_fallback=True)
+    assert all(any(r.full_frame and r.start <= t < r.end for r in regions) for t in (4.5, 6.0, 7.5))

@@ -183,3 +183,59 @@ def test_a_picture_changed_only_inside_a_face_box_is_unchanged():
     noise[5, 5] = 130  # one pixel: not a face
     assert not picture_changed(before, noise, [face], 1280)
     assert picture_changed(None, before, [], 1280)
+
+
+def test_changed_boxes_hold_the_change_with_a_cell_of_context_and_any_face_they_touch():
+    import numpy as np
+
+    from pipeline.render.faces import CHANGE_CELL, changed_boxes
+
+    before = np.full((90, 160), 100, np.uint8)
+    assert changed_boxes(before, before.copy(), [], 1280, 720) == ()
+    corner = before.copy()
+    corner[70:73, 10:13] = 160  # a 24 px face entering at the lower left
+    (box,) = changed_boxes(before, corner, [], 1280, 720)
+    cell = CHANGE_CELL * 8  # source pixels per cell
+    assert box.x <= 80 - cell // 2 and box.y <= 560 - cell // 2
+    assert box.x + box.width >= 104 + cell // 2 and box.y + box.height >= 584 + cell // 2
+    assert box.width * box.height <= 4 * cell * cell * 4  # a few cells, not the frame
+    face = Face(Box(640, 200, 160, 200), 0.9)
+    beside = before.copy()
+    beside[40:44, 112:116] = 200  # right of the face's padded box, within a cell of it
+    boxes = changed_boxes(before, beside, [face], 1280, 720)
+    padded = face.box.padded(0.35, 1280, 720)
+    assert any(b.x <= padded.x and b.y <= padded.y and b.x + b.width >= padded.x + padded.width
+               and b.y + b.height >= padded.y + padded.height for b in boxes), boxes
+    far = before.copy()
+    far[5:8, 150:153] = 200  # the top right corner: the face is left out
+    (box,) = changed_boxes(before, far, [face], 1280, 720)
+    assert not box.overlaps(face.box)
+
+
+@given(st.lists(st.tuples(st.integers(0, 89), st.integers(0, 159)), min_size=2, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_every_changed_thumbnail_pixel_lies_in_a_changed_box(points):
+    import numpy as np
+
+    from pipeline.render.faces import changed_boxes
+
+    before = np.full((90, 160), 100, np.uint8)
+    after = before.copy()
+    for y, x in points:
+        after[y, x] = 200
+    boxes = changed_boxes(before, after, [], 1280, 720)
+    if len(set(points)) < 2:
+        return
+    for y, x in points:
+        assert any(b.x <= x * 8 and b.y <= y * 8 and b.x + b.width >= x * 8 + 8
+                   and b.y + b.height >= y * 8 + 8 for b in boxes), (x, y, boxes)
+    assert all(not a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_a_face_the_change_check_carried_past_blurs_everything_back_to_the_last_whole_run():
+    samples = steady(13, 0.5, BIG)
+    samples[8] = FaceSample(4.0, (Face(BIG, 0.9), Face(OTHER, 0.9)), True, since=1.0)
+    samples[9:] = [sample(s.time, BIG, OTHER) for s in samples[9:]]
+    regions = blur_regions(samples, 0.0, 6.0, W, H)
+    assert all(whole_at(regions, t) for t in (1.2, 2.0, 3.0, 3.9))
+    assert not whole_at(regions, 0.4) and not whole_at(regions, 5.5)

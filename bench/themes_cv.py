@@ -1,0 +1,176 @@
+"""Issue-15 phase 3: cheap dev evaluation of flagger variants, out of fold, on every retired
+split (dev, sealed splits 1 and 2, whose figures are recorded) plus the written extra rows.
+
+Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
+its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
+so a variant costs only the fits. The current sealed split (`themes_real_test3.jsonl`) is never
+read here.
+
+    .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.themes_real_eval import print_report, report  # noqa: E402
+from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
+
+EVAL = REPO / "bench" / "eval"
+POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl")
+CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
+
+# name: (FlagOptions overrides, flag-time overrides applied to fitted heads)
+VARIANTS: dict[str, tuple[dict, dict]] = {
+    "shipped": ({}, {}),
+    "gate0.5": ({}, {"risk_gate": 0.5}),
+    "gate0.7": ({}, {"risk_gate": 0.7}),
+    "gate0.85": ({}, {"risk_gate": 0.85}),
+    "riskbeta3": ({"risk_beta": 3.0}, {}),
+    "riskbeta1.5": ({"risk_beta": 1.5}, {}),
+    "riskbeta1": ({"risk_beta": 1.0}, {}),
+    "themebeta0.7": ({"theme_beta": 0.7}, {}),
+    "shift": ({"language_shift": True}, {}),
+    "shift-rb1.5": ({"language_shift": True, "risk_beta": 1.5}, {}),
+    "shift-tb1.5": ({"language_shift": True, "theme_beta": 1.5}, {}),
+    "shift-C8": ({"language_shift": True, "regularisation": 8.0}, {}),
+    "shift-C2": ({"language_shift": True, "regularisation": 2.0}, {}),
+    "shift-gate0.7": ({"language_shift": True}, {"risk_gate": 0.7}),
+    "v3": ({"language_shift": True, "stance_v3": True}, {}),
+    "v3-rb1.5": ({"language_shift": True, "stance_v3": True, "risk_beta": 1.5}, {}),
+    "v3-gate0.7": ({"language_shift": True, "stance_v3": True}, {"risk_gate": 0.7}),
+    "v3-rb1.5-gate0.6": ({"language_shift": True, "stance_v3": True, "risk_beta": 1.5}, {"risk_gate": 0.6}),
+    "v3-rb3": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0}, {}),
+    "v3-tb0.7": ({"language_shift": True, "stance_v3": True, "theme_beta": 0.7}, {}),
+    "v3-rb3-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "theme_beta": 0.7}, {}),
+    "v3-rb2.5-tb0.7": ({"language_shift": True, "stance_v3": True, "risk_beta": 2.5, "theme_beta": 0.7}, {}),
+    "v3-rb3-C2": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0, "regularisation": 2.0}, {}),
+    "v3-fallback0.4": ({"language_shift": True, "stance_v3": True}, {"theme_fallback": 0.4}),
+    "v3-rb3-gate0.8": ({"language_shift": True, "stance_v3": True, "risk_beta": 3.0}, {"risk_gate": 0.8}),
+    "v3-pivot": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True}, {}),
+    "v3-pivot-rb3": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True, "risk_beta": 3.0},
+                     {}),
+    "v3-pivot-rb1.5": ({"language_shift": True, "stance_v3": True, "pivot_encoder": True, "risk_beta": 1.5},
+                       {}),
+    "v3-pivot-noshift": ({"stance_v3": True, "pivot_encoder": True}, {}),
+    "stance3": ({"stance_v3": True}, {}),
+    "C2": ({"regularisation": 2.0}, {}),
+    "C8": ({"regularisation": 8.0}, {}),
+}
+
+
+class CachedEncoder(MultilingualEncoder):
+    """An encoder (by default the multilingual one) with every vector remembered in a temporary
+    file."""
+
+    def __init__(self, inner: MultilingualEncoder, cache: Path = CACHE) -> None:
+        super().__init__(getattr(inner, "_model", None), inner.model_dir)
+        self.key = inner.key
+        self._inner = inner
+        self._cache = cache
+        self._known: dict[str, np.ndarray] = {}
+        try:
+            with np.load(cache) as z:
+                self._known = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
+        except (OSError, ValueError, KeyError):
+            pass
+
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001 - as the parent
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:24] for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._known}.items())
+        if missing:
+            vecs = self._inner.encode([t for _, t in missing], batch_size=batch_size)
+            self._known.update({k: v for (k, _), v in zip(missing, vecs, strict=True)})
+            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=self._cache.parent)
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, keys=np.array(list(self._known)), vectors=np.stack(list(self._known.values())))
+            os.replace(tmp, self._cache)
+        if not keys:
+            return self._inner.encode([])
+        return np.stack([self._known[k] for k in keys]).astype(np.float32)
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def main() -> None:
+    from pipeline.themes import Flagger
+    from pipeline.themes.scoring import FOLDS, FlagOptions, LabelledText, fit_heads, fold_of
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", action="append", default=None, choices=sorted(VARIANTS))
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="more rows (JSONL), trained on and evaluated out of fold like the pool")
+    ap.add_argument("--train-only", type=Path, action="append", default=[],
+                    help="rows always trained on, never evaluated")
+    ap.add_argument("--errors", action="append", default=[], metavar="LABEL",
+                    help="print the out-of-fold false alarms and misses of LABEL (dev data)")
+    ap.add_argument("--errors-lang", default="en")
+    args = ap.parse_args()
+    t0 = time.process_time()
+    base = Flagger.load()
+    encoder = CachedEncoder(base.encoder)
+    pivot_encoder = None
+    if any(VARIANTS[v][0].get("pivot_encoder") for v in args.variant or VARIANTS):
+        from pipeline.themes.encoder import Encoder
+        from pipeline.themes.pivot import PivotEncoder
+
+        minilm = CachedEncoder(Encoder.load(threads=1), CACHE.with_name(CACHE.stem + "-minilm.npz"))
+        pivot_encoder = PivotEncoder(encoder, minilm)
+    tax = base.taxonomy
+    items = [x for name in POOL for x in read(EVAL / name)]
+    for path in args.extra:
+        items += read(path)
+    rows = [LabelledText(x["text"], x["language"], tuple(x["labels"]), (), x.get("source_id", x["id"]))
+            for x in items]
+    always = [LabelledText(x["text"], x["language"], tuple(x["labels"]), (),
+                           "x-" + x.get("source_id", x["id"]))
+              for path in args.train_only for x in read(path)]
+    encoder.encode([x["text"] for x in items] + [x.text for x in always])
+    print(f"{len(items)} items, {len(always)} train-only rows; setup {time.process_time() - t0:.1f} CPU-s")
+    folds = np.array([fold_of(x) for x in rows])
+    fits: dict[tuple, object] = {}  # variants differing only at flag time share their fits
+    for name in args.variant or list(VARIANTS):
+        fit_over, flag_over = VARIANTS[name]
+        opts = replace(FlagOptions(), **fit_over)
+        enc = pivot_encoder if opts.pivot_encoder else encoder
+        t1 = time.process_time()
+        preds: list[set[str]] = [set() for _ in items]
+        for g in range(FOLDS):
+            train = [x for x, f in zip(rows, folds, strict=True) if f != g] + always
+            key = (tuple(sorted(fit_over.items())), g)
+            if key not in fits:
+                fits[key] = fit_heads(tax, enc, opts, train)
+            fitted = fits[key]
+            flagger = Flagger(tax, enc, fitted, replace(opts, **flag_over))
+            idx = np.flatnonzero(folds == g)
+            flags = flagger.flag_texts([items[i]["text"] for i in idx], language=None)
+            for i, f in zip(idx, flags, strict=True):
+                preds[i] = set(f.labels)
+        load = os.getloadavg()[0]
+        print(f"== {name} ({time.process_time() - t1:.0f} CPU-s, load {load:.1f})")
+        print_report(report(items, preds, tax.ids, tax.risk_ids))
+        for label in args.errors:
+            for x, p in zip(items, preds, strict=True):
+                if x["language"] == args.errors_lang and (label in p) != (label in x["labels"]):
+                    kind = "FALSE ALARM" if label in p else "MISS"
+                    print(f"  {label} {kind} gold={sorted(x['labels'])} pred={sorted(p)} :: {x['text']}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
