@@ -10,6 +10,7 @@ from clips_metadata import tables as m
 from clips_metadata.engine import Database
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
 from clips_metadata.lookups import interviewee_row
+from clips_metadata.read_memo import remembered
 from clips_metadata.rows import consent_columns, interviewee_record, utc_now
 from clips_metadata.stored_records import UNASSIGNED, Consent, Interviewee
 
@@ -76,6 +77,7 @@ class IntervieweeRepo:
         with self.db.read() as s:
             return interviewee_record(interviewee_row(s, pseudonym))
 
+    @remembered  # a page view reads the person for its plan, its redactions and its gate facts
     def get_interviewee_by_id(self, interviewee_id: int) -> Interviewee:
         with self.db.read() as s:
             row = s.get(m.IntervieweeRow, interviewee_id)

@@ -35,7 +35,6 @@ from clips_metadata.rows import (
     event_record,
     export_record,
     interviewee_record,
-    sentence_view,
     user_record,
     utc_now,
     version_record,
@@ -48,11 +47,9 @@ from clips_metadata.tables import (
     CandidateVersionRow,
     ConsentVoidRow,
     ExportRow,
-    FlagRow,
     IntervieweeRow,
     InterviewRow,
     ReviewEventRow,
-    SentenceRow,
     UserRow,
     WarningRow,
 )
@@ -240,13 +237,10 @@ class ReviewRepo:
     def _context(self, s: Session, c: CandidateRow, pseudonym: str, language: str, sha256: str,
                  duration: float) -> InterviewContext:
         # the transcript panel: sentences with their flags in one query, warnings in another
+        from clips_metadata.sentence_views import sentence_views
+
         tid = c.transcript_id
-        rows = s.execute(
-            sa.select(SentenceRow, FlagRow)
-            .outerjoin(FlagRow, sa.and_(FlagRow.transcript_id == SentenceRow.transcript_id,
-                                        FlagRow.idx == SentenceRow.idx))
-            .where(SentenceRow.transcript_id == tid).order_by(SentenceRow.idx))
-        sentences = tuple(sentence_view(r, f) for r, f in rows)
+        sentences = sentence_views(s, tid)
         warnings = tuple(
             warning_record(w)
             for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)

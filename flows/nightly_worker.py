@@ -14,6 +14,7 @@ up what is left to do, times each step and classifies failures.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -221,6 +222,27 @@ def transcribe_options(options: WorkOptions, language: str | None = None) -> Any
 # ------------------------------------------------------------------------- the steps
 
 
+def release_free_memory() -> None:
+    """Hand the heap memory freed by a heavy step back to the system (glibc `malloc_trim`).
+
+    Each task thread allocates from its own malloc arena, and Whisper's batched decode frees
+    hundreds of MB per file there; unreturned, every arena keeps its high-water mark and the
+    process's resident memory creeps up file after file. A no-op where glibc is absent."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
 def _timed(job: FileJob, step: str, interview_id: int | None,
            fn: Callable[[], Mapping[str, Any] | None], heavy: bool = False) -> StepResult:
     """Run one step, classify its failure, measure its own time (after any slot wait)."""
@@ -240,6 +262,8 @@ def _timed(job: FileJob, step: str, interview_id: int | None,
     finally:
         if sem is not None:
             sem.release()
+        if heavy:
+            release_free_memory()
     return StepResult(job.sha256, job.name, step, detail.get("interview_id", interview_id), True,
                       seconds, detail)
 
@@ -306,34 +330,38 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
     return done
 
 
-# Decoded audio handed from a file's transcription to its diarization (popped there), so each
-# file is decoded once per run. Held only between those two steps of one file: 16 kHz float32 is
-# 230 MB an hour of footage, and the heavy slots bound how many files wait between the two.
-_DECODED: dict[str, Any] = {}
-_DECODED_LOCK = threading.Lock()
-_DECODED_MAX = 3
+# Each file's diarization, started beside its transcription on the same decoded array (it runs
+# on the core Whisper's fixed threads leave idle) and handed to its diarize step (popped there).
+# Only the turns outlive the transcription, not the 230 MB an hour of decoded audio; a future
+# whose diarize step runs in another Dask worker is dropped (that worker diarizes by itself).
+_EARLY: dict[str, Any] = {}
+_EARLY_LOCK = threading.Lock()
+_EARLY_MAX = 3
 
 
 def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     from pipeline.media import load_audio
 
     audio = load_audio(job.path) if store.latest_transcript(interview_id) is None else None
+    early = None
+    if audio is not None and needs(store, interview_id, "diarize"):
+        early = ingesting.start_diarizing(audio, speakers=RESOURCES.speakers)
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
                                      backend=RESOURCES.backend(job.options),
                                      workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
-    if audio is not None and needs(store, interview_id, "diarize"):
-        with _DECODED_LOCK:
-            while len(_DECODED) >= _DECODED_MAX:  # diarized elsewhere (another Dask worker): drop
-                _DECODED.pop(next(iter(_DECODED)))
-            _DECODED[job.sha256] = audio
+    if early is not None:
+        with _EARLY_LOCK:
+            while len(_EARLY) >= _EARLY_MAX:
+                _EARLY.pop(next(iter(_EARLY)))
+            _EARLY[job.sha256] = early
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
 
 
 def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
-    with _DECODED_LOCK:
-        audio = _DECODED.pop(job.sha256, None)  # None after a resume: the step decodes it
-    found = ingesting.diarize_step(store, interview_id, speakers=RESOURCES.speakers(),
-                                   workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
+    with _EARLY_LOCK:
+        early = _EARLY.pop(job.sha256, None)  # None after a resume: the step decodes and diarizes
+    found = ingesting.diarize_step(store, interview_id, speakers=None if early else RESOURCES.speakers(),
+                                   workspace=Workspace(Path(job.workspace)), path=job.path, early=early)
     return {"speakers": list(found.speakers), "interviewee": found.interviewee}
 
 

@@ -9,7 +9,7 @@ and the JSON of that plan (`clips_metadata.plans_repo`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +41,11 @@ def _year(recorded: str) -> str:
 
 
 def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
-             preset: str | None = None) -> PublicationPlan:
+             preset: str | None = None, read: PlanRecords | None = None) -> PublicationPlan:
     """The publication plan of the candidate's current version for `target`, from the store as it
-    stands now. Raises PlanError when the consent or the registry do not allow one."""
+    stands now. Raises PlanError when the consent or the registry do not allow one. `read`: the
+    candidate, interview, interviewee and words as the caller read them (one snapshot with its
+    cache key, `review.plan_cache`); read here when not given."""
     from pipeline.blur_boxes import clip_boxes, regions_of
     from pipeline.publication import ConsentSnapshot, RegistrySnapshot, VersionData, build_plan
     from pipeline.render.cards import end_card, question_card, title_card
@@ -52,12 +54,18 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
     from pipeline.render.timing import cues_for_text
     from pipeline.terms import IdentifyingWord, TermError
 
-    cand = store.get_candidate(candidate_id)
-    interview = store.get_interview(cand.interview_id)
-    person = store.get_interviewee_by_id(interview.interviewee_id)
-    if person.pseudonym == UNASSIGNED:
-        raise PlanError("the interview is not assigned to a registered interviewee")
-    words = store.load_transcript(cand.transcript_id).words
+    if read is None:
+        cand = store.get_candidate(candidate_id)
+        interview = store.get_interview(cand.interview_id)
+        person = store.get_interviewee_by_id(interview.interviewee_id)
+        if person.pseudonym == UNASSIGNED:
+            raise PlanError("the interview is not assigned to a registered interviewee")
+        words = store.load_transcript(cand.transcript_id).words
+    else:
+        cand, interview, person = read.candidate, read.interview, read.person
+        if person.pseudonym == UNASSIGNED:
+            raise PlanError("the interview is not assigned to a registered interviewee")
+        words = read.words()
     opts = dict(cand.render_options)
     extra_terms, extra_spans = editor_redactions(cand.redactions)
     from pipeline.frames import media_fps, snap_to_frames
@@ -78,7 +86,8 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
     by_lang = {lang: cues_for_text(text, words, cand.start, cand.end, lang, fps)
                for lang, text in texts.items() if lang not in stored}
     by_lang.update({lang: t.as_cues() for lang, t in stored.items()})
-    by_lang.update(checked_cues(store, candidate_id))
+    # a snapshot with no translation track has no checked one (and needs no source track built)
+    by_lang.update(checked_cues(store, candidate_id) if read is None or read.translated else {})
     tracks = tuple(SubtitleTrack(lang, inside_cut(cues, cut_in, cut_out))
                    for lang, cues in sorted(by_lang.items()))
     title = title_card(person.pseudonym, interview.place, _year(interview.recorded)) \
@@ -114,13 +123,28 @@ def review_target(store: Any, candidate_id: int) -> Target:
     consent covers it, on the first platform the consent allows."""
     cand = store.get_candidate(candidate_id)
     interview = store.get_interview(cand.interview_id)
-    consent = store.get_interviewee_by_id(interview.interviewee_id).consent
+    return target_of(cand, interview, store.get_interviewee_by_id(interview.interviewee_id).consent)
+
+
+def target_of(cand: Any, interview: Any, consent: Any) -> Target:
+    """`review_target` from records already read."""
     platforms = tuple(consent.platforms)
     platform = "any" if (ANY in platforms or not platforms) else sorted(platforms)[0]
     language = cand.language or interview.language or ""
     texts = {k for k, v in {**cand.translations, **cand.subtitles}.items() if str(v).strip()}
     allowed = ANY in consent.languages or language.lower() in {x.lower() for x in consent.languages}
     return Target(REVIEW_PROFILE, language if (language in texts and allowed) else "", platform)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecords:
+    """What `plan_for` reads of the store, read by its caller: `words()` gives the transcript's."""
+
+    candidate: Any
+    interview: Any
+    person: Any
+    words: Callable[[], Sequence[Any]]
+    translated: bool = True  # False: the candidate has no translation track in the snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +175,37 @@ class Planner:
     @remembered  # a page view asks for it several times (approval facts, preview, form)
     def review_plan(self, candidate_id: int) -> CurrentPlan:
         """The plan reviewers watch (see `review_target`); `problem` says why when none can be
-        built (its message names no registry term)."""
+        built (its message names no registry term). Remembered across requests by a digest of
+        all its inputs (`review.plan_cache`)."""
+        from review import plan_cache
+
+        store = self.store
+        cand = store.get_candidate(candidate_id)
+        interview = store.get_interview(cand.interview_id)
+        person = store.get_interviewee_by_id(interview.interviewee_id)
+        target = target_of(cand, interview, person.consent)
+        stored = plan_cache.stored_inputs(store, cand)
+        if stored.body is None:  # words kept by path only: plan_for reads (or refuses) them itself
+            return self._review_plan(candidate_id, target, None)
+        lookup = plan_cache.fingerprint(store, self.key, cand, interview, person, target, stored)
+
+        def words() -> Sequence[Any]:
+            return plan_cache.words_of(stored)
+
+        def unchanged() -> bool:
+            if not plan_cache.build_may_write(stored, cand.language or "en"):
+                return True
+            # the build may have stored a first cue track or a reconciled translation track
+            now = plan_cache.stored_inputs(store, cand, with_body=False)
+            return (now.cue_tracks, now.translations) == (stored.cue_tracks, stored.translations)
+
+        read = PlanRecords(cand, interview, person, words, translated=bool(stored.translations))
+        return plan_cache.remembered_plan(lookup, lambda: self._review_plan(candidate_id, target, read),
+                                          unchanged)
+
+    def _review_plan(self, candidate_id: int, target: Target, read: PlanRecords | None) -> CurrentPlan:
         try:
-            p = self.plan(candidate_id, review_target(self.store, candidate_id))
+            p = plan_for(self.store, candidate_id, target, key=self.key, read=read)
         except PlanError as exc:
             return CurrentPlan(None, "", str(exc))
         return CurrentPlan(p, plan_hash(p))

@@ -3,6 +3,7 @@ word boundaries, the clip's text, and preview subtitle cues. Times are seconds."
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,6 +73,34 @@ class Timeline:
     clip_x: float
     clip_width: float
     width: int = 1000
+
+
+@functools.lru_cache(maxsize=8192)
+def words_html(words: tuple[tuple[float, float, str], ...], text: str) -> Any:
+    """A transcript sentence's words as clickable spans (the text when it has no word times),
+    escaped; made once per distinct sentence (a page shows ~30 of them, ~10 words each)."""
+    from markupsafe import Markup, escape
+
+    if not words:
+        return escape(text)
+    return Markup("".join(f'<span class="w" tabindex="0" data-s="{escape(a)}" data-e="{escape(b)}">'
+                          f"{escape(w)}</span> " for a, b, w in words))
+
+
+def add_label_options(labels: Sequence[str], on_sentence: Sequence[str], dismissed: Any) -> Any:
+    """The `<option>`s of a sentence's "missed label" select: every taxonomy label the sentence
+    does not carry (a dismissed one may be added again), escaped."""
+    hidden = frozenset(on_sentence) - frozenset(dismissed)
+    return _label_options(tuple(labels), hidden)
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_options(labels: tuple[str, ...], hidden: frozenset[str]) -> Any:
+    # made once per distinct label set instead of ~13 options for each of ~30 sentences a page
+    from markupsafe import Markup, escape
+
+    return Markup("\n".join(f'<option value="{escape(lab)}">{escape(label_title(lab))}</option>'
+                           for lab in labels if lab not in hidden))
 
 
 def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: float, clip_start: float,

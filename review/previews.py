@@ -70,6 +70,9 @@ def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool
     if job is not None and job.status == "done" and preview_path(workspace, current.hash) is None:
         repo.update_preview(current.hash, status="failed", error="preview file missing")
         retry_failed = True
+    elif job is not None and not (job.status == "failed" and retry_failed):
+        # queued already: the write below would change nothing (a page view then writes nothing)
+        return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)
     job = repo.enqueue_preview(current.hash, candidate_id, current.plan.version, current.plan.to_dict(),
                                retry_failed=retry_failed)
     return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)

@@ -67,8 +67,10 @@ class ReviewService:
         kept = tuple(a for a in facts.approvals if approved.get((a.version, a.reviewer)) == current.hash)
         return replace(facts, approvals=kept)
 
-    def facts(self, candidate_id: int) -> ReviewFacts:
-        facts = facts_of(self.rs.review_state(candidate_id))
+    def facts(self, candidate_id: int, state: ReviewState | None = None) -> ReviewFacts:
+        """The review facts, approvals counted only for the current plan. `state`: the review
+        state as the caller read it (the candidate page reads it with the candidate)."""
+        facts = facts_of(state if state is not None else self.rs.review_state(candidate_id))
         return self._on_plan(candidate_id, facts, self.current_plan(candidate_id))
 
     def act(self, candidate_id: int, action: Action | str, *, actor: str, role: str,

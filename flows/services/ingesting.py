@@ -9,7 +9,8 @@ steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then
 proxy exactly as the nightly run does (`make_review_proxy`).
 
 Models are loaded once by the caller and passed in (`backend`, `speakers`, `flagger`); when
-omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization.
+omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization,
+and diarizes it on a second thread while Whisper transcribes (`start_diarizing`).
 
 Diarization labels every word with a speaker; the interviewee is the speaker with the most
 speech (or, with `interviewer_first`, the most among the others than the first voice). Flags,
@@ -35,9 +36,11 @@ from pipeline.records import Sentence, Transcript
 from pipeline.translation_align import align_translations, english_sentences
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
 
-    from pipeline.speakers import DiarizeOptions, SpeakerModel
+    from pipeline.speakers import Diarized, DiarizeOptions, SpeakerModel
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -206,19 +209,22 @@ def diarize_step(
     workspace: Workspace | None = None,
     path: str | os.PathLike[str] | None = None,
     audio: np.ndarray | None = None,
+    early: Future[Diarized] | None = None,
 ) -> InterviewSpeakers:
     """Label every word and segment of the latest transcript with its speaker, rebuild the
     sentences (one voice each), choose the interviewee and store it all (`SpeakersRepo`).
 
     Skips when done for the latest transcript. `speakers` from `pipeline.speakers.
     load_speaker_model`, reused across files; `audio`: the decoded 16 kHz mono samples Whisper
-    heard (decoded from `path` or the interview's source when None). With `no_diarize` the step
-    is recorded without speakers."""
+    heard (decoded from `path` or the interview's source when None); `early`: the turns
+    `start_diarizing` found beside the transcription (then neither audio nor model is needed
+    here). With `no_diarize` the step is recorded without speakers."""
     from pipeline.media import SAMPLE_RATE, load_audio
     from pipeline.sentences import build_sentences
     from pipeline.speakers import (
         DiarizeOptions,
         SpeakerTurn,
+        apply_turns,
         label_speakers,
         load_speaker_model,
         speaker_times,
@@ -237,6 +243,10 @@ def diarize_step(
     first = options.interviewer_first or _sidecar_interviewer_first(store, iv)
     if options.no_diarize:
         labelled, model_id = transcript, "none"
+    elif early is not None:
+        found, speakers = early.result()
+        labelled = apply_turns(transcript, found)
+        model_id = f"silero-vad {speakers.vad_sha256[:12]} + resemblyzer {speakers.encoder_sha256[:12]}"
     else:
         if audio is None:
             audio = load_audio(path or iv.source_path)
@@ -255,6 +265,29 @@ def diarize_step(
     return repo.save_diarization(tr.id, labelled, sentences, translations,
                                  interviewee=transcript_interviewee(labelled, first),
                                  interviewer_first=first, seconds=seconds, model=model_id)
+
+
+def start_diarizing(
+    audio: np.ndarray, options: IngestOptions | None = None,
+    speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None,
+) -> Future[Diarized] | None:
+    """Diarize decoded 16 kHz `audio` on a thread of its own, to run while Whisper transcribes
+    the same array; hand the future to `diarize_step(early=...)`. None with `no_diarize`.
+    `speakers`: the model, a loader of it (a per-process cache), or None to load one."""
+    options = options or IngestOptions()
+    if options.no_diarize:
+        return None
+    from pipeline.media import SAMPLE_RATE
+    from pipeline.speakers import DiarizeOptions, SpeakerModel, diarize_in_background, load_speaker_model
+
+    if isinstance(speakers, SpeakerModel):
+        model = speakers
+
+        def load() -> SpeakerModel:
+            return model
+    else:
+        load = speakers or load_speaker_model
+    return diarize_in_background(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:
@@ -394,12 +427,27 @@ def ingest_media(
             decoded.append(load_audio(path))
         return decoded[0] if decoded else None
 
+    early: list[Future[Diarized]] = []
+
+    def transcribe_beside_diarization() -> TranscriptInfo:
+        # Diarization runs on the core Whisper leaves idle, from the same decoded array.
+        samples = audio()
+        found = start_diarizing(samples, options, speakers) if samples is not None else None
+        early.extend([found] if found is not None else [])
+        return transcribe_step(store, interview, options.transcribe, backend,
+                               workspace if options.keep_transcript_file else None, path, samples)
+
+    def diarize_then_forget_audio() -> InterviewSpeakers:
+        found = diarize_step(store, interview, options, speakers, workspace, path,
+                             None if early else audio(), early[0] if early else None)
+        decoded.clear()  # the samples' last use: flagging and proposing need none
+        early.clear()
+        return found
+
     try:
         for step, run in (
-            ("transcribe", lambda: transcribe_step(
-                store, interview, options.transcribe, backend,
-                workspace if options.keep_transcript_file else None, path, audio())),
-            ("diarize", lambda: diarize_step(store, interview, options, speakers, workspace, path, audio())),
+            ("transcribe", transcribe_beside_diarization),
+            ("diarize", diarize_then_forget_audio),
             ("flag", lambda: flag_step(store, interview, flagger, workspace)),
             ("propose", lambda: propose_step(store, interview, options.candidates, flagger)),
         ):  # fmt: skip

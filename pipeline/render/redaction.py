@@ -8,6 +8,7 @@ says "clip".
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,13 +39,14 @@ def find_spoken(words: Sequence[Word], matcher: TermMatcher) -> tuple[Redaction,
     """Every run of words that says a term (by the same rule as the text), earliest first.
     A term split over two recognised words ("Dar" "wish") is found too."""
     text, spans = _stream([w.text.strip() for w in words])
-    owner = [0] * (len(text) + 1)
-    for i, (a, b) in enumerate(spans):
-        for k in range(a, b + 1):
-            owner[k] = i
+    starts = [a for a, _ in spans]
+
+    def owner(k: int) -> int:  # the word whose text (or the break after it) holds offset k
+        return max(0, bisect_right(starts, k) - 1)
+
     hits = []
     for m in matcher.find(text):
-        first, last = owner[m.start], owner[max(m.start, m.end - 1)]
+        first, last = owner(m.start), owner(max(m.start, m.end - 1))
         hits.append(Redaction(m.term.text, words[first].start, words[last].end,
                               " ".join(w.text.strip() for w in words[first:last + 1])))
     return tuple(hits)

@@ -41,9 +41,12 @@ def make_templates(directory: Path) -> Jinja2Templates:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     # Autoescape everything: transcript text, notes and names are untrusted.
-    env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined)
+    # auto_reload off: templates are compiled once per process (each include was a stat per render).
+    env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined,
+                      auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
-                       label_colour=present.label_colour, is_risk=present.is_risk)
+                       label_colour=present.label_colour, is_risk=present.is_risk,
+                       words_html=present.words_html, add_label_options=present.add_label_options)
     env.filters["secs"] = lambda t: f"{float(t):.2f}"
     env.filters["clock"] = lambda t: f"{int(float(t) // 60)}:{float(t) % 60:05.2f}"
     return Jinja2Templates(env=env)
@@ -88,6 +91,7 @@ def current_user(request: Request, rs: RS) -> User:
         request.session.clear()
         request.scope["session_stale"] = True
         raise LoginRequired()
+    request.state.user = user  # the page's partials ask for it again
     return user
 
 

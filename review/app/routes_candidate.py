@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clips_metadata.comments_repo import CommentsRepo
+from clips_metadata.digest_cache import DigestLRU
 from clips_metadata.review_store import QueueFilter
 from pipeline.cue_track import CueTrack, check_track, retrim
 from pipeline.cue_track_io import track_to_dict
@@ -31,12 +32,24 @@ router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
 
 
+# The transcript panel's views are shared while their content holds (clips_metadata.sentence_views):
+# their Sentence records are made once per views object, not on each page view.
+_SENTENCES = DigestLRU(16)
+
+
 def as_sentences(context: Any) -> tuple[Sentence, ...]:
-    return tuple(
+    views = context.sentences
+    key = f"{id(views)}:{context.language}"
+    hit = _SENTENCES.get(key)
+    if hit is not None and hit[0] is views:  # the entry holds `views`, so its id is not reused
+        return hit[1]  # type: ignore[no-any-return]
+    out = tuple(
         Sentence(s.index, s.start, s.end, s.text, tuple(Word(a, b, t, 1.0) for a, b, t in s.words),
                  context.language)
-        for s in context.sentences
+        for s in views
     )
+    _SENTENCES.put(key, (views, out))
+    return out
 
 
 def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
@@ -82,7 +95,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
 
     planner = planner_of(request, rs)  # one planner for the page: its plan is built once
     svc = ReviewService(rs, planner)
-    facts = svc.facts(candidate_id)  # approvals count only for the plan they approved
+    facts = svc.facts(candidate_id, page.state)  # approvals count only for the plan they approved
     in_clip = set(present.sentences_in(sentences, cand.start, cand.end))
     comments = CommentsRepo(store).thread(candidate_id)
     tl = present.timeline([(s.start, s.end, s.labels) for s in ctx.sentences], ctx.duration,

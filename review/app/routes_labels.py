@@ -55,7 +55,9 @@ def label_corrections(request: Request, candidate: Any) -> dict[str, Any]:
     repo = CorrectionsRepo(request.app.state.review_store.store)
     by_sentence: dict[int, SentenceCorrections] = repo.for_transcript(candidate.transcript_id)
     user_name = request.session.get("user")
-    user = request.app.state.review_store.get_user(user_name) if user_name else None
+    user = getattr(request.state, "user", None)  # read by deps.current_user for this request
+    if user is None or user.name != user_name:
+        user = request.app.state.review_store.get_user(user_name) if user_name else None
     out = {
         "by_sentence": by_sentence,
         "labels": taxonomy_labels(),

@@ -257,3 +257,33 @@ def test_weights_are_checked_against_their_pinned_sha256(monkeypatch):
         speakers._packaged_file("silero_vad", "data/silero_vad.onnx")
     with pytest.raises(ModelError, match="not installed"):
         speakers._packaged_file("no_such_package_here", "x.onnx")
+
+
+# ------------------------------------------------------------------------- in the background
+
+
+def test_diarizing_in_the_background_hands_back_the_turns_or_the_error(monkeypatch):
+    import numpy as np
+
+    from pipeline import speakers
+
+    turns = (SpeakerTurn(0.0, 1.0, "S1"),)
+    seen = []
+
+    def fake_diarize(audio, rate, options, model):
+        seen.append((len(audio), rate, options, model))
+        return turns
+
+    monkeypatch.setattr(speakers, "diarize", fake_diarize)
+    audio = np.zeros(16000, dtype=np.float32)
+    model = object()
+    found = speakers.diarize_in_background(audio, 16000, DiarizeOptions(num_speakers=2), lambda: model)
+    assert found.result(timeout=30) == (turns, model)
+    assert seen == [(16000, 16000, DiarizeOptions(num_speakers=2), model)]
+
+    def no_model():
+        raise speakers.DiarizationError("no model here")
+
+    failed = speakers.diarize_in_background(audio, 16000, DiarizeOptions(), no_model)
+    with pytest.raises(speakers.DiarizationError, match="no model here"):
+        failed.result(timeout=30)

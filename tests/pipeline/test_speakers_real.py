@@ -16,6 +16,7 @@ from pipeline.speakers import (
     DiarizeOptions,
     choose_interviewee,
     diarize,
+    diarize_in_background,
     label_speakers,
     load_speaker_model,
     transcript_interviewee,
@@ -112,6 +113,24 @@ def test_question_words_get_the_interviewer_and_candidates_hold_none_of_them(lab
     assert all(s["speaker"] in {"S1", "S2"} for s in data["segments"])
     assert all(w["speaker"] in {"S1", "S2"} for s in data["segments"] for w in s["words"])
     assert read_transcript(path) == labelled
+
+
+def test_diarizing_beside_whisper_changes_neither_the_transcript_nor_the_turns(model, interview):
+    """Ingest runs diarization on a second thread while Whisper transcribes the same array: both
+    results must be what each gives alone (fixed thread counts, BLAS pinned)."""
+    if packaged_parts() is None:
+        pytest.skip("packaged whisper base not installed")
+    from pipeline.transcribe import TranscribeOptions, load_backend, transcribe_audio
+
+    options = TranscribeOptions()
+    backend = load_backend(options)
+    alone = transcribe_audio(interview.audio, options, backend)
+    found = diarize_in_background(interview.audio, RATE, DiarizeOptions(), lambda: model)
+    beside = transcribe_audio(interview.audio, options, backend)
+    turns, used = found.result(timeout=600)
+    assert beside == alone
+    assert used is model
+    assert turns == diarize(interview.audio, RATE, DiarizeOptions(), model)
 
 
 def test_bad_audio_is_a_clear_error(model):

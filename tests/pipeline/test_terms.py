@@ -177,3 +177,35 @@ def test_bleeps_cover_every_variant_of_the_spoken_name(sample, split_token):
     bleeps = bleep_intervals(find_spoken(timed, _matcher()), 0.0, t + 1.0, padding=0.05)
     for a, b in spans:
         assert any(x <= a + 1e-6 and y >= b - 1e-6 for x, y in bleeps), (words, bleeps)
+
+
+def _find_spoken_by_char_table(words, matcher):
+    """find_spoken as first written: a per-character table of which word owns each offset."""
+    from pipeline.render.redaction import Redaction, _stream
+
+    text, spans = _stream([w.text.strip() for w in words])
+    owner = [0] * (len(text) + 1)
+    for i, (a, b) in enumerate(spans):
+        for k in range(a, b + 1):
+            owner[k] = i
+    hits = []
+    for m in matcher.find(text):
+        first, last = owner[m.start], owner[max(m.start, m.end - 1)]
+        hits.append(Redaction(m.term.text, words[first].start, words[last].end,
+                              " ".join(w.text.strip() for w in words[first:last + 1])))
+    return tuple(hits)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sentence_with_name(), st.booleans(), st.lists(st.sampled_from(["", " ", "  ", "x"]), max_size=3))
+def test_find_spoken_finds_what_the_per_character_table_found(sample, split_token, blanks):
+    """The word owning a match's ends is found by bisection (issue 19: the table cost a Python
+    step per character of the whole transcript); the answer is the same, empty words included."""
+    words, at = sample
+    timed, t = [], 0.0
+    for i, w in enumerate([*blanks, *words]):
+        pieces = [w[: len(w) // 2], w[len(w) // 2:]] if split_token and at <= i and len(w) > 3 else [w]
+        for p in pieces:
+            timed.append(Word(round(t, 3), round(t + 0.3, 3), p, 0.9))
+            t += 0.3
+    assert find_spoken(timed, _matcher()) == _find_spoken_by_char_table(timed, _matcher())
