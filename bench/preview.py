@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -26,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.render import cues  # noqa: E402
+from bench.results import publish  # noqa: E402
 from pipeline.atomic import file_sha256  # noqa: E402
 from pipeline.publication import (  # noqa: E402
     ConsentSnapshot,
@@ -44,7 +44,6 @@ from pipeline.terms import IdentifyingWord  # noqa: E402
 MEDIA = next((p for p in (REPO.parent / "shared" / "media", Path("/work/shared/media")) if p.is_dir()),
              REPO.parent / "shared" / "media")
 TALKING_HEAD = MEDIA / "vid_en_talkinghead_3.mp4"
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Preview of a publication plan (issue 13, `bench/preview.py`)"
 DURATION = 60.0
 
@@ -147,13 +146,7 @@ def main() -> int:
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) "
         "at the end.",
     ])
-    print(text)
-    if not args.no_write:
-        body = RESULTS.read_text()
-        pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-        new = f"{SECTION}\n\n{text.strip()}\n"
-        body = pattern.sub(lambda _m: new, body) if pattern.search(body) else body.rstrip() + "\n\n" + new
-        RESULTS.write_text(body)
+    publish(SECTION, text, write=not args.no_write)
     return 0
 
 

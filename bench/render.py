@@ -31,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results import publish  # noqa: E402
 from pipeline.authorisation import ExportAuthorisation, sign_authorisation  # noqa: E402
 from pipeline.publication import (  # noqa: E402
     ConsentSnapshot,
@@ -52,7 +53,6 @@ from pipeline.render.subs import FONTS_DIR, SubtitleTrack  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "media"
 TALKING_HEAD = SHARED / "vid_en_talkinghead_3.mp4"
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Render (issue 6, `bench/render.py`)"
 KEY = b"bench-key"
 HASH = "be" * 32
@@ -187,14 +187,6 @@ def peak_memory(src: Path, out: Path, profile: str, seconds: float) -> dict[str,
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def write_results(text: str) -> None:
-    body = RESULTS.read_text()
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    new = f"{SECTION}\n\n{text.strip()}\n"
-    body = pattern.sub(lambda _m: new, body) if pattern.search(body) else body.rstrip() + "\n\n" + new
-    RESULTS.write_text(body)
-
-
 def speed(src: Path, work: Path, preset: str, rounds: int,
           with_moviepy: bool) -> tuple[list[str], dict[str, float]]:
     """Table rows for one x264 preset: bare vs ours alternating (best kept), then moviepy once;
@@ -314,10 +306,7 @@ def main() -> int:
         "(getrusage RUSAGE_CHILDREN in a fresh process) and of the Python process itself (face "
         "detection runs there). Most of ffmpeg's share is x264's own lookahead at 1080p.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_results(text)
+    publish(SECTION, "\n".join(lines), write=not args.no_write)
     return 0
 
 

@@ -38,7 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "RESULTS.md"
+
+from bench.results import publish  # noqa: E402
+
 SECTION = "## Review page at 100,000 candidates (issue 19, `bench/review_load.py`)"
 PASSWORD = "bench-password-123"
 PLAN = re.compile(r'name="plan_hash" value="([0-9a-f]*)"')
@@ -392,16 +394,6 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
     return "\n".join(lines)
 
 
-def write_results(text: str) -> None:
-    body = RESULTS.read_text(encoding="utf-8")
-    if SECTION not in body:
-        body = body.rstrip("\n") + "\n\n" + SECTION + "\n"
-    start = body.index(SECTION) + len(SECTION)
-    nxt = body.find("\n## ", start)
-    end = nxt if nxt != -1 else len(body)
-    RESULTS.write_text(body[:start] + "\n\n" + text.strip() + "\n" + body[end:], encoding="utf-8")
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--candidates", type=int, default=100_000)
@@ -435,10 +427,7 @@ def main() -> int:
                     print("failures:", *run.failures[:5], sep="\n  ", flush=True)
                 runs.append(run)
     shutil.rmtree(tmp, ignore_errors=True)
-    text = report(runs, args, commit, uptime)
-    print(text)
-    if args.write_results:
-        write_results(text)
+    publish(SECTION, report(runs, args, commit, uptime), write=args.write_results)
     return 0 if all(r.confirmed == r.in_db for r in runs) else 1
 
 
