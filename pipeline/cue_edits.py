@@ -23,10 +23,10 @@ from pipeline.cue_track import (
     check_cue,
     track_words,
 )
-from pipeline.cues import CueOptions, display_width, reading_chars, wrap_words
+from pipeline.cues import CueOptions, fill_lines, reading_chars
 from pipeline.frames import frame_time, to_frame
 from pipeline.records import Word
-from pipeline.sentences import UNSPACED_LANGUAGES, join_words
+from pipeline.sentences import UNSPACED_LANGUAGES
 
 Edge = Literal["start", "end"]
 _UNSPACED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'.,%-]*|\S")
@@ -45,15 +45,7 @@ def wrap_text(text: str, language: str = "", options: CueOptions = DEFAULT_OPTIO
     lang = language.split("-")[0].lower()
     # Japanese and Chinese wrap between characters; Latin words and numbers inside stay whole.
     tokens = _UNSPACED_TOKEN.findall(given[0]) if lang in UNSPACED_LANGUAGES else given[0].split()
-    wrapped = wrap_words(tokens, language, options)
-    if wrapped is not None:
-        return wrapped[0]
-    lines: list[list[str]] = [[]]
-    for token in tokens:
-        if lines[-1] and display_width(join_words([*lines[-1], token], language)) > options.max_line_chars:
-            lines.append([])
-        lines[-1].append(token)
-    return tuple(join_words(line, language) for line in lines)
+    return fill_lines(tokens, language, options)
 
 
 def _replaced(track: CueTrack, k: int, new: Sequence[TimedCue], options: CueOptions,

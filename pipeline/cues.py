@@ -341,6 +341,23 @@ def wrap_words(
     return measure.lines(starts, len(measure.texts)), cost
 
 
+def fill_lines(
+    texts: Sequence[str], language: str = "", options: CueOptions = CueOptions()
+) -> tuple[str, ...]:
+    """Lines for one cue's words: `wrap_words`' when they fit, else filled greedily up to
+    `options.max_line_chars` on as many lines as it takes, so that nothing is lost and the
+    limit check can say so."""
+    wrapped = wrap_words(texts, language, options)
+    if wrapped is not None:
+        return wrapped[0]
+    lines: list[list[str]] = [[]]
+    for text in texts:
+        if lines[-1] and display_width(join_words([*lines[-1], text], language)) > options.max_line_chars:
+            lines.append([])
+        lines[-1].append(text)
+    return tuple(join_words(line, language) for line in lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # Cutting sentences into chunks
 

@@ -126,8 +126,8 @@ def wrap_text(text: str, language: str) -> tuple[str, ...]:
     Uses the source cue wrapper; text too long for the allowed lines comes back on as many
     lines as needed so that `check_cue` flags it rather than anything being cut.
     """
-    from pipeline.cues import CueOptions, wrap_words
-    from pipeline.sentences import UNSPACED_LANGUAGES, join_words
+    from pipeline.cues import CueOptions, fill_lines
+    from pipeline.sentences import UNSPACED_LANGUAGES
 
     limits = limits_for(language)
     base = base_language(language)
@@ -136,13 +136,4 @@ def wrap_text(text: str, language: str) -> tuple[str, ...]:
     if not words:
         return ()
     options = CueOptions(max_lines=limits.max_lines, max_line_chars=limits.max_line_columns, language=base)
-    wrapped = wrap_words(words, base, options)
-    if wrapped is not None:
-        return wrapped[0]
-    # Too long for max_lines: greedy lines, so that nothing is lost and the check reports it.
-    lines: list[list[str]] = [[]]
-    for word in words:
-        if lines[-1] and display_width(join_words([*lines[-1], word], base)) > limits.max_line_columns:
-            lines.append([])
-        lines[-1].append(word)
-    return tuple(join_words(line, base) for line in lines)
+    return fill_lines(words, base, options)
