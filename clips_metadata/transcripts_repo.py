@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -16,6 +16,8 @@ from clips_metadata.rows import flags_record, sentence_record, transcript_info, 
 from clips_metadata.serialize import transcript_from_json, transcript_to_json, words_to_json
 from clips_metadata.stored_records import StoredWarning, TranscriptInfo
 from pipeline.records import Sentence, SentenceFlags, Transcript
+
+T = TypeVar("T")
 
 
 class TranscriptRepo:
@@ -88,14 +90,14 @@ class TranscriptRepo:
             )
             return transcript_info(row) if row is not None else None
 
-    def list_transcripts(self, interview_id: int) -> tuple[TranscriptInfo, ...]:
+    def _records(self, row: Any, where: Any, order: Any, record: Callable[[Any], T]) -> tuple[T, ...]:
+        """Every `row` matching `where`, in `order`, as `record` makes it (one read)."""
         with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(m.TranscriptRow)
-                .where(m.TranscriptRow.interview_id == interview_id)
-                .order_by(m.TranscriptRow.version)
-            )
-            return tuple(transcript_info(r) for r in rows)
+            return tuple(record(r) for r in s.scalars(sa.select(row).where(where).order_by(order)))
+
+    def list_transcripts(self, interview_id: int) -> tuple[TranscriptInfo, ...]:
+        t = m.TranscriptRow
+        return self._records(t, t.interview_id == interview_id, t.version, transcript_info)
 
     def get_transcript(self, transcript_id: int) -> TranscriptInfo:
         with self.db.read() as s:
@@ -112,13 +114,8 @@ class TranscriptRepo:
             return transcript_from_json(row.body)
 
     def get_sentences(self, transcript_id: int) -> tuple[Sentence, ...]:
-        with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(m.SentenceRow)
-                .where(m.SentenceRow.transcript_id == transcript_id)
-                .order_by(m.SentenceRow.idx)
-            )
-            return tuple(sentence_record(r) for r in rows)
+        r = m.SentenceRow
+        return self._records(r, r.transcript_id == transcript_id, r.idx, sentence_record)
 
     def get_sentence_translations(self, transcript_id: int) -> tuple[str, ...]:
         """English text per sentence (empty strings when the transcript was not translated)."""
@@ -176,20 +173,12 @@ class TranscriptRepo:
             )
 
     def get_flags(self, transcript_id: int) -> tuple[SentenceFlags, ...]:
-        with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(m.FlagRow).where(m.FlagRow.transcript_id == transcript_id).order_by(m.FlagRow.idx)
-            )
-            return tuple(flags_record(r) for r in rows)
+        r = m.FlagRow
+        return self._records(r, r.transcript_id == transcript_id, r.idx, flags_record)
 
     def get_warnings(self, transcript_id: int) -> tuple[StoredWarning, ...]:
-        with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(m.WarningRow)
-                .where(m.WarningRow.transcript_id == transcript_id)
-                .order_by(m.WarningRow.id)
-            )
-            return tuple(warning_record(r) for r in rows)
+        r = m.WarningRow
+        return self._records(r, r.transcript_id == transcript_id, r.id, warning_record)
 
     def interview_warnings(self, interview_id: int) -> tuple[StoredWarning, ...]:
         """Credibility warnings of the interview's latest transcript."""
