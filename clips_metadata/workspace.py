@@ -6,11 +6,30 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 ENV_VAR = "COUNTERCLIPS_HOME"
 DEFAULT_DIR = Path.home() / "counterclips"
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+
+
+class _Under:
+    """A path under the workspace root, read as an attribute (`ws.inbox`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, ws: None, owner: type | None = None) -> _Under: ...
+
+    @overload
+    def __get__(self, ws: Workspace, owner: type | None = None) -> Path: ...
+
+    def __get__(self, ws: Workspace | None, owner: type | None = None) -> Path | _Under:
+        return self if ws is None else ws.root / self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,48 +38,22 @@ class Workspace:
 
     root: Path
 
-    @property
-    def inbox(self) -> Path:
-        return self.root / "inbox"
-
-    @property
-    def database(self) -> Path:
-        return self.root / "counterclips.sqlite3"
+    inbox = _Under("inbox")
+    database = _Under("counterclips.sqlite3")
+    transcripts = _Under("transcripts")
+    proxies = _Under("proxies")
+    exports = _Under("exports")
+    reports = _Under("reports")
+    quarantine = _Under("quarantine")
+    # Cached face samples per source and range (shared by the review page and exports).
+    faces = _Under("faces")
+    # Holds the keys that sign sessions and export authorisations (mode 0600).
+    secrets = _Under("secrets")
 
     @property
     def db_url(self) -> str:
         # COUNTERCLIPS_DB_URL points the store at PostgreSQL (or another SQLite file).
         return os.environ.get("COUNTERCLIPS_DB_URL") or f"sqlite:///{self.database}"
-
-    @property
-    def transcripts(self) -> Path:
-        return self.root / "transcripts"
-
-    @property
-    def proxies(self) -> Path:
-        return self.root / "proxies"
-
-    @property
-    def exports(self) -> Path:
-        return self.root / "exports"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-    @property
-    def faces(self) -> Path:
-        """Cached face samples per source and range (shared by the review page and exports)."""
-        return self.root / "faces"
-
-    @property
-    def secrets(self) -> Path:
-        """Holds the keys that sign sessions and export authorisations (mode 0600)."""
-        return self.root / "secrets"
 
     def ensure(self) -> Workspace:
         """Create the folders; the workspace itself is 0700, and the store's SQLite file (created
