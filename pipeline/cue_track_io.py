@@ -91,11 +91,7 @@ def track_from_dict(data: Any) -> CueTrack:
     except FrameRateError as exc:
         raise CueTrackError(f"track fps: {exc}") from None
     start, end = _number(data.get("start"), "track start"), _number(data.get("end"), "track end")
-    if not 0 <= start < end:
-        raise CueTrackError(f"track span {start}-{end} s must satisfy 0 <= start < end")
-    for t, name in ((start, "start"), (end, "end")):
-        if not on_grid(t, rate):
-            raise CueTrackError(f"track {name} {t} s is not on the {fps_text(rate)} fps frame grid")
+    _check_span(start, end, rate, "track span", "track")
     raw = data.get("cues")
     if not isinstance(raw, list):
         raise CueTrackError("track cues must be a list")
@@ -117,17 +113,22 @@ def track_from_dict(data: Any) -> CueTrack:
     return CueTrack(language, start, end, fps_text(rate), tuple(cues))
 
 
+def _check_span(start: float, end: float, rate: Any, span: str, point: str) -> None:
+    """`start` < `end`, both on the frame grid; errors begin with `span` (the pair) or `point`."""
+    if not 0 <= start < end:
+        raise CueTrackError(f"{span} {start}-{end} s must satisfy 0 <= start < end")
+    for t, name in ((start, "start"), (end, "end")):
+        if not on_grid(t, rate):
+            raise CueTrackError(f"{point} {name} {t} s is not on the {fps_text(rate)} fps frame grid")
+
+
 def _cue_from_dict(item: Any, k: int, rate: Any) -> TimedCue:
     if not isinstance(item, Mapping):
         raise CueTrackError(f"cue {k} must be an object, not {type(item).__name__}")
     cue_id = _string(item.get("id"), f"cue {k} id", _ID)
     where = f"cue {k} ({cue_id})"
     start, end = _number(item.get("start"), f"{where} start"), _number(item.get("end"), f"{where} end")
-    if not 0 <= start < end:
-        raise CueTrackError(f"{where}: times {start}-{end} s must satisfy 0 <= start < end")
-    for t, name in ((start, "start"), (end, "end")):
-        if not on_grid(t, rate):
-            raise CueTrackError(f"{where}: {name} {t} s is not on the {fps_text(rate)} fps frame grid")
+    _check_span(start, end, rate, f"{where}: times", f"{where}:")
     lines = item.get("lines")
     if not isinstance(lines, list) or not 1 <= len(lines) <= MAX_LINES:
         raise CueTrackError(f"{where}: lines must be a list of 1 to {MAX_LINES} strings")
