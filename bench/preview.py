@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.render import cues  # noqa: E402
+from bench.render import TALKING_HEAD, cpu_seconds, cues, make_source  # noqa: E402
 from bench.results import publish  # noqa: E402
 from pipeline.atomic import file_sha256  # noqa: E402
 from pipeline.publication import (  # noqa: E402
@@ -41,26 +40,8 @@ from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
 from pipeline.render.subs import SubtitleTrack  # noqa: E402
 from pipeline.terms import IdentifyingWord  # noqa: E402
 
-MEDIA = next((p for p in (REPO.parent / "shared" / "media", Path("/work/shared/media")) if p.is_dir()),
-             REPO.parent / "shared" / "media")
-TALKING_HEAD = MEDIA / "vid_en_talkinghead_3.mp4"
 SECTION = "## Preview of a publication plan (issue 13, `bench/preview.py`)"
 DURATION = 60.0
-
-
-def make_source(out: Path) -> Path:
-    run_ffmpeg([
-        ffmpeg_exe(), "-hide_banner", "-y", "-stream_loop", "-1", "-i", str(TALKING_HEAD),
-        "-t", f"{DURATION}",
-        "-vf", "scale=-2:720,pad=1280:720:(ow-iw)/2:0:color=0x203040,fps=25",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-c:a", "aac", "-b:a", "192k", str(out),
-    ])
-    return out
-
-
-def _cpu() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def bare(src: Path, out: Path, preset: str, crf: int, height: int | None) -> tuple[float, float]:
@@ -68,9 +49,9 @@ def bare(src: Path, out: Path, preset: str, crf: int, height: int | None) -> tup
     argv = [ffmpeg_exe(), "-hide_banner", "-y", "-t", f"{DURATION:.3f}", "-i", str(src), *scale,
             "-vcodec", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-acodec", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-movflags", "+faststart", str(out)]
-    t, c = time.perf_counter(), _cpu()
+    t, c = time.perf_counter(), cpu_seconds()
     run_ffmpeg(argv)
-    return time.perf_counter() - t, _cpu() - c
+    return time.perf_counter() - t, cpu_seconds() - c
 
 
 def plan_for(src: Path):  # noqa: ANN201 - a PublicationPlan
@@ -98,7 +79,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="counterclips-bench-") as tmp:
         work = Path(tmp)
-        src = make_source(work / "src.mp4")
+        src = make_source(work / "src.mp4", 1280, 720, DURATION)
         bare_export = bare(src, work / "bare-export.mp4", "veryfast", 20, None)
         bare_preview = bare(src, work / "bare-preview.mp4", "ultrafast", 30, 360)
         plan = plan_for(src)
@@ -108,16 +89,16 @@ def main() -> int:
         spent = {"faces": 0.0}
 
         def timed_detect(*a: object, **k: object) -> object:
-            c = _cpu()
+            c = cpu_seconds()
             try:
                 return detect(*a, **k)  # type: ignore[arg-type]
             finally:
-                spent["faces"] += _cpu() - c
+                spent["faces"] += cpu_seconds() - c
 
         faces.detect_faces = timed_detect  # type: ignore[assignment]
-        t, c = time.perf_counter(), _cpu()
+        t, c = time.perf_counter(), cpu_seconds()
         result = render_preview(plan, src, work / "preview.mp4", options=PreviewOptions())
-        preview = (time.perf_counter() - t, _cpu() - c)
+        preview = (time.perf_counter() - t, cpu_seconds() - c)
         faces.detect_faces = detect
     load = os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,  # noqa: S603, S607

@@ -51,7 +51,9 @@ from pipeline.render.render_export import (  # noqa: E402
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg  # noqa: E402
 from pipeline.render.subs import FONTS_DIR, SubtitleTrack  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "media"
+# The shared media beside the checkout, else the machine's (a git worktree sits deeper).
+SHARED = next((p for p in (REPO.parent / "shared" / "media", Path("/work/shared/media")) if p.is_dir()),
+              REPO.parent / "shared" / "media")
 TALKING_HEAD = SHARED / "vid_en_talkinghead_3.mp4"
 SECTION = "## Render (issue 6, `bench/render.py`)"
 KEY = b"bench-key"
@@ -68,14 +70,15 @@ class Cost:
         self.wall = self.cpu = 0.0
 
     def __enter__(self) -> Cost:
-        self._w, self._c = time.perf_counter(), _cpu()
+        self._w, self._c = time.perf_counter(), cpu_seconds()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.wall, self.cpu = time.perf_counter() - self._w, _cpu() - self._c
+        self.wall, self.cpu = time.perf_counter() - self._w, cpu_seconds() - self._c
 
 
-def _cpu() -> float:
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its waited children so far."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
