@@ -330,10 +330,10 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
     return done
 
 
-# Each file's diarization, started beside its transcription on the same decoded array (it runs
-# on the core Whisper's fixed threads leave idle) and handed to its diarize step (popped there).
-# Only the turns outlive the transcription, not the 230 MB an hour of decoded audio; a future
-# whose diarize step runs in another Dask worker is dropped (that worker diarizes by itself).
+# Each file's diarization, from its transcription's decoded array (after Whisper, or beside it
+# where cores are left over: `ingesting.diarize_beside`), handed to its diarize step (popped
+# there). Only the turns outlive the transcription, not the 230 MB an hour of decoded audio; a
+# future whose diarize step runs in another Dask worker is dropped (that worker diarizes by itself).
 _EARLY: dict[str, Any] = {}
 _EARLY_LOCK = threading.Lock()
 _EARLY_MAX = 3
@@ -344,11 +344,15 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
 
     audio = load_audio(job.path) if store.latest_transcript(interview_id) is None else None
     early = None
-    if audio is not None and needs(store, interview_id, "diarize"):
-        early = ingesting.start_diarizing(audio, speakers=RESOURCES.speakers)
+    diarize_now = audio is not None and needs(store, interview_id, "diarize")
+    if diarize_now and ingesting.diarize_beside():
+        early, diarize_now = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, beside=True), False
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
                                      backend=RESOURCES.backend(job.options),
                                      workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
+    if diarize_now:
+        with running("diarize"):
+            early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers)
     if early is not None:
         with _EARLY_LOCK:
             while len(_EARLY) >= _EARLY_MAX:

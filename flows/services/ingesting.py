@@ -9,8 +9,8 @@ steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then
 proxy exactly as the nightly run does (`make_review_proxy`).
 
 Models are loaded once by the caller and passed in (`backend`, `speakers`, `flagger`); when
-omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization,
-and diarizes it on a second thread while Whisper transcribes (`start_diarizing`).
+omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization
+(`diarize_decoded`: after Whisper on 2-3 cores, beside it from 4).
 
 Diarization labels every word with a speaker; the interviewee is the speaker with the most
 speech (or, with `interviewer_first`, the most among the others than the first voice). Flags,
@@ -217,7 +217,7 @@ def diarize_step(
     Skips when done for the latest transcript. `speakers` from `pipeline.speakers.
     load_speaker_model`, reused across files; `audio`: the decoded 16 kHz mono samples Whisper
     heard (decoded from `path` or the interview's source when None); `early`: the turns
-    `start_diarizing` found beside the transcription (then neither audio nor model is needed
+    `diarize_decoded` found (then neither audio nor model is needed
     here). With `no_diarize` the step is recorded without speakers."""
     from pipeline.media import SAMPLE_RATE, load_audio
     from pipeline.sentences import build_sentences
@@ -267,18 +267,38 @@ def diarize_step(
                                  interviewer_first=first, seconds=seconds, model=model_id)
 
 
-def start_diarizing(
+# Diarize beside Whisper only where cores are left over: Whisper's fixed two threads wait on
+# each other at every parallel step, so on 2 cores a third busy thread stalls both. Measured on the
+# nightly corpus: 23 more CPU-seconds and 30 % more wall than diarizing after Whisper
+# (bench/RESULTS.md, nightly run 7).
+BESIDE_MIN_CORES = 4
+
+
+def diarize_beside() -> bool:
+    """Whether this machine diarizes on a thread of its own while Whisper transcribes."""
+    return (os.cpu_count() or 1) >= BESIDE_MIN_CORES
+
+
+def diarize_decoded(
     audio: np.ndarray, options: IngestOptions | None = None,
-    speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None,
+    speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None, *, beside: bool = False,
 ) -> Future[Diarized] | None:
-    """Diarize decoded 16 kHz `audio` on a thread of its own, to run while Whisper transcribes
-    the same array; hand the future to `diarize_step(early=...)`. None with `no_diarize`.
-    `speakers`: the model, a loader of it (a per-process cache), or None to load one."""
+    """Diarize decoded 16 kHz `audio` for `diarize_step(early=...)`; None with `no_diarize`.
+    `beside`: on a thread of its own, started before Whisper transcribes the same array (see
+    `diarize_beside`); otherwise now, on this thread, as a finished future (a failure is held in
+    it, so it fails the diarize step, not the transcription). `speakers`: the model, a loader of
+    it (a per-process cache), or None to load one."""
     options = options or IngestOptions()
     if options.no_diarize:
         return None
     from pipeline.media import SAMPLE_RATE
-    from pipeline.speakers import DiarizeOptions, SpeakerModel, diarize_in_background, load_speaker_model
+    from pipeline.speakers import (
+        DiarizeOptions,
+        SpeakerModel,
+        diarize,
+        diarize_in_background,
+        load_speaker_model,
+    )
 
     if isinstance(speakers, SpeakerModel):
         model = speakers
@@ -287,7 +307,22 @@ def start_diarizing(
             return model
     else:
         load = speakers or load_speaker_model
-    return diarize_in_background(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
+    opts = options.diarize or DiarizeOptions()
+    if beside:
+        return diarize_in_background(audio, SAMPLE_RATE, opts, load)
+    from concurrent.futures import Future
+
+    from pipeline.threads import pin_blas_threads
+
+    done: Future[Diarized] = Future()
+    done.set_running_or_notify_cancel()
+    try:
+        pin_blas_threads()  # the clustering products bit for bit as on any runner
+        loaded = load()
+        done.set_result((diarize(audio, SAMPLE_RATE, opts, loaded), loaded))
+    except Exception as exc:  # noqa: BLE001 - raised by the diarize step that reads the future
+        done.set_exception(exc)
+    return done
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:
@@ -430,10 +465,11 @@ def ingest_media(
     early: list[Future[Diarized]] = []
 
     def transcribe_beside_diarization() -> TranscriptInfo:
-        # Diarization runs on the core Whisper leaves idle, from the same decoded array.
+        # With cores to spare, diarization runs beside Whisper from the same decoded array.
         samples = audio()
-        found = start_diarizing(samples, options, speakers) if samples is not None else None
-        early.extend([found] if found is not None else [])
+        if samples is not None and diarize_beside():
+            found = diarize_decoded(samples, options, speakers, beside=True)
+            early.extend([found] if found is not None else [])
         return transcribe_step(store, interview, options.transcribe, backend,
                                workspace if options.keep_transcript_file else None, path, samples)
 

@@ -287,3 +287,41 @@ def test_diarizing_in_the_background_hands_back_the_turns_or_the_error(monkeypat
     failed = speakers.diarize_in_background(audio, 16000, DiarizeOptions(), no_model)
     with pytest.raises(speakers.DiarizationError, match="no model here"):
         failed.result(timeout=30)
+
+
+def test_diarize_decoded_runs_on_this_thread_unless_cores_are_left_over(monkeypatch):
+    """On 2-3 cores ingest diarizes after Whisper, on the calling thread (beside it, Whisper's two
+    threads stall); the failure stays in the future for the diarize step to raise."""
+    import threading
+
+    import numpy as np
+
+    from flows.services import ingesting
+    from pipeline import speakers
+
+    threads = []
+
+    def fake_diarize(audio, rate, options, model):
+        threads.append(threading.current_thread())
+        return (SpeakerTurn(0.0, 1.0, "S1"),)
+
+    monkeypatch.setattr(speakers, "diarize", fake_diarize)
+    audio = np.zeros(16000, dtype=np.float32)
+    model = object()
+    now = ingesting.diarize_decoded(audio, speakers=lambda: model)
+    assert now.done() and now.result() == ((SpeakerTurn(0.0, 1.0, "S1"),), model)
+    assert threads == [threading.current_thread()]
+    beside = ingesting.diarize_decoded(audio, speakers=lambda: model, beside=True)
+    assert beside.result(timeout=30)[1] is model and threads[-1] is not threading.current_thread()
+
+    def no_model():
+        raise speakers.DiarizationError("no model here")
+
+    failed = ingesting.diarize_decoded(audio, speakers=no_model)
+    with pytest.raises(speakers.DiarizationError, match="no model here"):
+        failed.result()
+    assert ingesting.diarize_decoded(audio, ingesting.IngestOptions(no_diarize=True)) is None
+    monkeypatch.setattr(ingesting.os, "cpu_count", lambda: 2)
+    assert not ingesting.diarize_beside()
+    monkeypatch.setattr(ingesting.os, "cpu_count", lambda: 8)
+    assert ingesting.diarize_beside()
