@@ -133,16 +133,27 @@ ACTIVE: Counter[str] = Counter()
 run's wall time into stages (and the time in none of them: orchestration)."""
 
 
+_NESTED = threading.local()
+
+
 @contextmanager
 def running(step: str) -> Iterator[None]:
-    """Count `step` in ACTIVE while the block runs."""
+    """Count `step` in ACTIVE while the block runs. A step run inside another on the same thread
+    (a file's diarization inside its transcription task) stands in for the outer one meanwhile."""
+    stack: list[str] = _NESTED.__dict__.setdefault("steps", [])
     with _ACTIVE_LOCK:
+        if stack:
+            ACTIVE[stack[-1]] -= 1
         ACTIVE[step] += 1
+    stack.append(step)
     try:
         yield
     finally:
+        stack.pop()
         with _ACTIVE_LOCK:
             ACTIVE[step] -= 1
+            if stack:
+                ACTIVE[stack[-1]] += 1
 
 
 # ----------------------------------------------------------------- per-process resources

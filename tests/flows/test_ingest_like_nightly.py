@@ -93,3 +93,16 @@ def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch,
         RESOURCES.close()
     assert cli["candidates"] and cli["proxy"]
     assert cli == night
+
+
+def test_a_step_inside_another_counts_as_itself_meanwhile():
+    """The run's stage table gives a file's diarization (run inside its transcription task) to
+    `diarize`, not `transcribe`."""
+    from flows.nightly_worker import ACTIVE, running
+
+    with running("transcribe"):
+        assert ACTIVE["transcribe"] == 1
+        with running("diarize"):
+            assert (ACTIVE["transcribe"], ACTIVE["diarize"]) == (0, 1)
+        assert (ACTIVE["transcribe"], ACTIVE["diarize"]) == (1, 0)
+    assert ACTIVE["transcribe"] == 0
