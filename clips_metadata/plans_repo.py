@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clips_metadata.rows import utc_now
@@ -90,17 +91,25 @@ class PlansRepo:
                         plan: Mapping[str, Any], *, retry_failed: bool = False) -> PreviewJob:
         """The job of this plan, queued now unless it exists (a failed one is queued again only
         with `retry_failed`: a page polling its progress must not loop on a broken source)."""
-        with self.store.transaction() as s:
-            row = s.get(PreviewJobRow, plan_hash)
-            if row is None:
-                row = PreviewJobRow(plan_hash=plan_hash, candidate_id=candidate_id, version=version,
-                                    status="queued", progress=0.0, error="", plan=dict(plan),
-                                    updated_at=utc_now())
-                s.add(row)
-            elif row.status == "failed" and retry_failed:
-                row.status, row.progress, row.error, row.updated_at = "queued", 0.0, "", utc_now()
-            s.flush()
-            return _job(row)
+        try:
+            with self.store.transaction() as s:
+                row = s.get(PreviewJobRow, plan_hash)
+                if row is None:
+                    row = PreviewJobRow(plan_hash=plan_hash, candidate_id=candidate_id, version=version,
+                                        status="queued", progress=0.0, error="", plan=dict(plan),
+                                        updated_at=utc_now())
+                    s.add(row)
+                elif row.status == "failed" and retry_failed:
+                    row.status, row.progress, row.error, row.updated_at = "queued", 0.0, "", utc_now()
+                s.flush()
+                return _job(row)
+        except IntegrityError:
+            # Two page views of one plan queued it at once (PostgreSQL runs them side by side):
+            # the other's job is this plan's job.
+            job = self.preview_job(plan_hash)
+            if job is None:
+                raise
+            return job
 
     def preview_job(self, plan_hash: str) -> PreviewJob | None:
         with self.store.read() as s:
