@@ -300,7 +300,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         if exc is None:
             results = [f.result() for f in chain]
             for r in results:
-                stage_seconds[r.step] += r.seconds
+                add_step_seconds(stage_seconds, r)
             interview_id = results[0].interview_id
             cands = list(results[-1].detail.get("candidates", ()))
             new_candidates.extend(cands)
@@ -373,6 +373,14 @@ def _file_outcome(job: work.FileJob, db_url: str, status: str, interview_id: int
                        language=language, interview_id=interview_id, candidates=candidates,
                        steps=tuple(r.step for r in results if r.ran),
                        worker=next((r.worker for r in results if r.step == "transcribe" and r.ran), ""))
+
+
+def add_step_seconds(stage_seconds: Counter[str], result: work.StepResult) -> None:
+    """Count a step's time in its stage; the diarization a transcribe task did after Whisper
+    (`work.DIARIZE_SECONDS` in its detail) counts as diarization."""
+    diarizing = float(result.detail.get(work.DIARIZE_SECONDS, 0.0))
+    stage_seconds[result.step] += result.seconds - diarizing
+    stage_seconds["diarize"] += diarizing
 
 
 def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_seconds: Counter[str],

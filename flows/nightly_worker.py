@@ -346,6 +346,7 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
 # there). Only the turns outlive the transcription, not the 230 MB an hour of decoded audio; a
 # future whose diarize step runs in another Dask worker is dropped (that worker diarizes by itself).
 _EARLY: dict[str, Any] = {}
+DIARIZE_SECONDS = "diarize_seconds"  # in a transcribe step's detail: its time spent diarizing
 _EARLY_LOCK = threading.Lock()
 _EARLY_MAX = 3
 
@@ -361,15 +362,20 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
                                      backend=RESOURCES.backend(job.options),
                                      workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
+    diarized = 0.0
     if diarize_now:
+        t0 = time.perf_counter()
         with running("diarize"):
             early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers)
+        diarized = time.perf_counter() - t0
     if early is not None:
         with _EARLY_LOCK:
             while len(_EARLY) >= _EARLY_MAX:
                 _EARLY.pop(next(iter(_EARLY)))
             _EARLY[job.sha256] = early
-    return {"language": info.language, "duration": info.duration, "transcript_id": info.id}
+    # the run report gives the diarization done here to its own stage (DIARIZE_SECONDS)
+    return {"language": info.language, "duration": info.duration, "transcript_id": info.id,
+            DIARIZE_SECONDS: diarized}
 
 
 def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:

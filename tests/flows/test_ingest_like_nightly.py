@@ -106,3 +106,16 @@ def test_a_step_inside_another_counts_as_itself_meanwhile():
             assert (ACTIVE["transcribe"], ACTIVE["diarize"]) == (0, 1)
         assert (ACTIVE["transcribe"], ACTIVE["diarize"]) == (1, 0)
     assert ACTIVE["transcribe"] == 0
+
+
+def test_the_run_report_gives_diarization_inside_a_transcribe_task_its_own_stage():
+    from collections import Counter
+
+    from flows.nightly import add_step_seconds
+    from flows.nightly_worker import DIARIZE_SECONDS, StepResult
+
+    stages: Counter[str] = Counter()
+    add_step_seconds(stages, StepResult("ab", "a.mp4", "transcribe", 1, True, 10.0, {DIARIZE_SECONDS: 2.5}))
+    add_step_seconds(stages, StepResult("ab", "a.mp4", "diarize", 1, True, 0.5, {}))
+    add_step_seconds(stages, StepResult("cd", "b.mp4", "transcribe", 2, True, 4.0, {}))
+    assert stages == {"transcribe": 11.5, "diarize": 3.0}
