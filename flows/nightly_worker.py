@@ -346,9 +346,9 @@ def already_done(jobs: list[FileJob]) -> dict[str, int]:
 # there). Only the turns outlive the transcription, not the 230 MB an hour of decoded audio; a
 # future whose diarize step runs in another Dask worker is dropped (that worker diarizes by itself).
 _EARLY: dict[str, Any] = {}
-DIARIZE_SECONDS = "diarize_seconds"  # in a transcribe step's detail: its time spent diarizing
 _EARLY_LOCK = threading.Lock()
 _EARLY_MAX = 3
+DIARIZE_SECONDS = "diarize_seconds"  # in a transcribe step's detail: its time spent diarizing
 
 
 def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:

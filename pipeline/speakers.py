@@ -204,6 +204,20 @@ Diarized = tuple[tuple[SpeakerTurn, ...], SpeakerModel]
 """The turns found and the model that found them (its checksums name it in the store)."""
 
 
+def diarize_into_future(
+    audio: np.ndarray,
+    sample_rate: int,
+    options: DiarizeOptions,
+    load_model: Callable[[], SpeakerModel],
+) -> Future[Diarized]:
+    """`diarize` on this thread, as a finished future of (turns, model); a failure is held in the
+    future, so whoever reads it (the diarize step) fails, not the caller (the transcription)."""
+    future: Future[Diarized] = Future()
+    future.set_running_or_notify_cancel()
+    _diarize_into(future, audio, sample_rate, options, load_model)
+    return future
+
+
 def diarize_in_background(
     audio: np.ndarray,
     sample_rate: int,
@@ -212,31 +226,34 @@ def diarize_in_background(
 ) -> Future[Diarized]:
     """Start `diarize` on a thread of its own and return its future (the turns and the model).
 
-    Ingest runs it beside Whisper on the same decoded array: Whisper's fixed two threads leave
-    one core idle through its single-threaded parts (VAD, features, word alignment), which the
-    one-thread VAD and encoder fill, so diarization hides inside transcription wall time instead
-    of following it. The result does not depend on the overlap: both models run on fixed thread
-    counts. The thread runs at a lower CPU priority (nice +10), so it takes the cores' idle time
-    rather than preempting Whisper's threads, which wait on each other at every parallel step.
-    `load_model` (e.g. a per-process cache) runs on that thread too."""
+    For machines with cores Whisper's fixed two threads leave idle (ingest decides:
+    `flows.services.ingesting.diarize_beside`); on 2 cores it stalls Whisper instead. The result
+    does not depend on the overlap: both models run on fixed thread counts. The thread runs at a
+    lower CPU priority (nice +10), so it takes the cores' idle time rather than preempting
+    Whisper's threads. `load_model` (e.g. a per-process cache) runs on that thread too."""
     future: Future[Diarized] = Future()
     future.set_running_or_notify_cancel()
 
     def run() -> None:
-        try:
-            _lower_priority()
-            from pipeline.threads import pin_blas_threads
-
-            # As in a run where diarization follows transcription (which pins BLAS): the same
-            # clustering products, bit for bit, whichever thread starts first.
-            pin_blas_threads()
-            model = load_model()
-            future.set_result((diarize(audio, sample_rate, options, model), model))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
-            future.set_exception(exc)
+        _lower_priority()
+        _diarize_into(future, audio, sample_rate, options, load_model)
 
     threading.Thread(target=run, name="diarize", daemon=True).start()
     return future
+
+
+def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int, options: DiarizeOptions,
+                  load_model: Callable[[], SpeakerModel]) -> None:
+    try:
+        from pipeline.threads import pin_blas_threads
+
+        # As in a run where diarization follows transcription (which pins BLAS): the same
+        # clustering products, bit for bit, on whichever thread it runs.
+        pin_blas_threads()
+        model = load_model()
+        future.set_result((diarize(audio, sample_rate, options, model), model))
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+        future.set_exception(exc)
 
 
 def _lower_priority(niceness: int = 10) -> None:

@@ -32,10 +32,9 @@ PLAN_CODE = "review-plan-1"
 MAX_PLANS = 2048
 
 T = TypeVar("T")
-PlanLRU = DigestLRU  # the plans' cache is a DigestLRU
 
 
-PLANS = PlanLRU(MAX_PLANS)
+PLANS = DigestLRU(MAX_PLANS)
 # Decoded words per transcript body (many candidates share an interview's transcript).
 WORDS = DigestLRU(16)  # a long interview's words take a few MB
 
@@ -103,7 +102,7 @@ def fingerprint(store: Any, key: bytes, cand: Any, interview: Any, person: Any, 
 
 
 def remembered_plan(lookup: str, build: Callable[[], T], unchanged: Callable[[], bool],
-                    cache: PlanLRU = PLANS) -> T:
+                    cache: DigestLRU = PLANS) -> T:
     """The value under `lookup`, or `build()`'s, kept when `unchanged()` says its inputs held."""
     hit = cache.get(lookup)
     if hit is not None:

@@ -295,8 +295,8 @@ def diarize_decoded(
     from pipeline.speakers import (
         DiarizeOptions,
         SpeakerModel,
-        diarize,
         diarize_in_background,
+        diarize_into_future,
         load_speaker_model,
     )
 
@@ -307,22 +307,8 @@ def diarize_decoded(
             return model
     else:
         load = speakers or load_speaker_model
-    opts = options.diarize or DiarizeOptions()
-    if beside:
-        return diarize_in_background(audio, SAMPLE_RATE, opts, load)
-    from concurrent.futures import Future
-
-    from pipeline.threads import pin_blas_threads
-
-    done: Future[Diarized] = Future()
-    done.set_running_or_notify_cancel()
-    try:
-        pin_blas_threads()  # the clustering products bit for bit as on any runner
-        loaded = load()
-        done.set_result((diarize(audio, SAMPLE_RATE, opts, loaded), loaded))
-    except Exception as exc:  # noqa: BLE001 - raised by the diarize step that reads the future
-        done.set_exception(exc)
-    return done
+    run = diarize_in_background if beside else diarize_into_future
+    return run(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:

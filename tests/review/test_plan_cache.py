@@ -181,9 +181,9 @@ def test_a_checked_translation_track_changes_the_key(store, users, planner, cid)
 
 
 def test_the_cache_is_bounded_and_keeps_the_most_recent():
-    from review.plan_cache import PlanLRU
+    from clips_metadata.digest_cache import DigestLRU
 
-    lru = PlanLRU(3)
+    lru = DigestLRU(3)
     for k in "abcd":
         lru.put(k, k.upper())
     assert len(lru) == 3 and lru.get("a") is None
@@ -193,9 +193,10 @@ def test_the_cache_is_bounded_and_keeps_the_most_recent():
 
 
 def test_a_plan_whose_inputs_changed_while_it_was_built_is_not_kept():
-    from review.plan_cache import PlanLRU, remembered_plan
+    from clips_metadata.digest_cache import DigestLRU
+    from review.plan_cache import remembered_plan
 
-    lru = PlanLRU(8)
+    lru = DigestLRU(8)
     assert remembered_plan("k", lambda: "built", lambda: False, lru) == "built"
     assert lru.get("k") is None
     assert remembered_plan("k", lambda: "built", lambda: True, lru) == "built"
