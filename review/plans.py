@@ -58,14 +58,11 @@ def plan_for(store: Any, candidate_id: int, target: Target, *, key: bytes,
         cand = store.get_candidate(candidate_id)
         interview = store.get_interview(cand.interview_id)
         person = store.get_interviewee_by_id(interview.interviewee_id)
-        if person.pseudonym == UNASSIGNED:
-            raise PlanError("the interview is not assigned to a registered interviewee")
-        words = store.load_transcript(cand.transcript_id).words
     else:
         cand, interview, person = read.candidate, read.interview, read.person
-        if person.pseudonym == UNASSIGNED:
-            raise PlanError("the interview is not assigned to a registered interviewee")
-        words = read.words()
+    if person.pseudonym == UNASSIGNED:
+        raise PlanError("the interview is not assigned to a registered interviewee")
+    words = store.load_transcript(cand.transcript_id).words if read is None else read.words()
     opts = dict(cand.render_options)
     extra_terms, extra_spans = editor_redactions(cand.redactions)
     from pipeline.frames import media_fps, snap_to_frames
