@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -38,8 +37,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.results import write_section  # noqa: E402
+
 SHARED = REPO.parent / "shared" / "media"
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Nightly run end to end, proxies included (issue 19, `bench/nightly.py`)"
 SYNTH_DIR = Path(tempfile.gettempdir()) / "cc-bench-synthetic-720p"
 
@@ -223,17 +223,6 @@ def _vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving the others' sections alone."""
-    body = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    block = f"{SECTION}\n\n{text.strip()}\n"
-    body = pattern.sub(lambda _m: block, body) if pattern.search(body) else body.rstrip() + "\n\n" + block
-    tmp = RESULTS.with_name(f".{RESULTS.name}.{os.getpid()}.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, RESULTS)
-
-
 def _table(label: str, r: dict[str, object], server_start: float) -> list[str]:
     wall = float(r["wall"])  # type: ignore[arg-type]
     ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
@@ -374,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
 
 
