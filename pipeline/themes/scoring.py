@@ -26,8 +26,9 @@ from pipeline.records import SentenceFlags
 from pipeline.themes.cue_phrases import CueHit, CueMatcher
 from pipeline.themes.encoder import Encoder, model_cache_dir, packaged_minilm_dir
 from pipeline.themes.language import detect_language
+from pipeline.themes.lexical import Lexicon
 from pipeline.themes.multilingual import MultilingualEncoder
-from pipeline.themes.names import find_names
+from pipeline.themes.names import find_details, find_names
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, Taxonomy, load_taxonomy
 
 NAME_LABEL = "identifying_details"
@@ -53,6 +54,14 @@ FIRST_PERSON = {
 SPEAKER_ACTS = re.compile(
     r"\b(?:i|i[’']m|i[’']ve|i[’']d|i[’']ll|we|we[’']re|we[’']ve|we[’']d|we[’']ll|me and|myself|"
     r"my (?:job|work|task|role|duty|position))\b",
+    re.IGNORECASE,
+)
+# An interpreter reports the speaker in the third person ("He says he was a member of the police",
+# "she admits she sent money"): the speaker is still the one who acts.
+INTERPRETED = re.compile(
+    r"\b(?:he|she)\W+(?:says|said|is saying|admits|admitted|explains|explained|tells (?:us|me)|"
+    r"told (?:us|me)|claims|adds|added|means)\W+(?:that\W+)?(?:he|she|his|her)\b"
+    r"|\b(?:he|she) admits\b|\bthe (?:translator|interpreter) says\b",
     re.IGNORECASE,
 )
 # Only English text is judged for a missing first person (the classifier reads English).
@@ -236,6 +245,8 @@ class FlagOptions:
     language_shift: bool = True
     stance_v3: bool = True
     pivot_encoder: bool = False
+    lexical: bool = False
+    lexical_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +262,9 @@ class _Fitted:
     shift_languages: tuple[str, ...] = ()  # languages whose vectors are moved (see language_shifts)
     shifts: np.ndarray | None = None  # (len(shift_languages), dim)
     impute: np.ndarray | None = None  # pivot encoder: USE half -> MiniLM half for text without a pivot
+    lexicon_vocab: np.ndarray | None = None  # word features (lexical.py) appended to the embedding
+    lexicon_idf: np.ndarray | None = None
+    lexical_scale: float = 1.0
 
 
 class Flagger:
@@ -281,6 +295,7 @@ class Flagger:
             [np.flatnonzero(fitted.exemplar_label == j) for j in range(len(self.labels))] if fitted else []
         )
         self._common_words = _common_words(encoder)
+        self._lexicon = _lexicon_of(fitted)
 
     @classmethod
     def load(
@@ -358,9 +373,11 @@ class Flagger:
             fitted = self._fitted
             emb = self._embed(texts, langs, pivots)
             emb = apply_shifts(emb, langs, fitted.shift_languages, fitted.shifts)
+            sims = emb @ fitted.exemplars.T
+            if self._lexicon is not None:
+                emb = np.hstack([emb, fitted.lexical_scale * self._lexicon.transform(texts)])
             probs = 1.0 / (1.0 + np.exp(-(emb @ fitted.weights.T + fitted.bias)))
             gate = 1.0 / (1.0 + np.exp(-(emb @ fitted.gate_weights + fitted.gate_bias)))
-            sims = emb @ fitted.exemplars.T
             for j, rows in enumerate(self._label_rows):
                 # The closest exemplar of each label, quoted as the reason when only the model fired.
                 pick = sims[:, rows].argmax(axis=1)
@@ -401,7 +418,7 @@ class Flagger:
             for label, rx in FIRST_PERSON.items():
                 if opts.stance_v3 and label == ADMISSION_RISK:
                     rx = SPEAKER_ACTS
-                if label in self.labels and not rx.search(text):
+                if label in self.labels and not rx.search(text) and not INTERPRETED.search(text):
                     probs[self.labels.index(label)] *= opts.first_person_factor
         if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
             probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
@@ -456,6 +473,7 @@ class Flagger:
             gate *= opts.condemnation_factor  # else the pooled gate would put the risk back
         probs, hits, _ = self._stance(text, probs, language)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
+        details = find_details(text) if NAME_LABEL in self.labels else []
         scores: dict[str, float] = {}
         why: dict[str, str] = {}
         labels: list[str] = []
@@ -464,7 +482,7 @@ class Flagger:
             p = float(probs[j])
             positive = [h for h in hits.get(label, ()) if not h.negated]
             reason = ""
-            if positive or (label == NAME_LABEL and names):
+            if positive or (label == NAME_LABEL and (names or details)):
                 cue_backed.add(label)
             if positive:
                 reason = _cue_reason(positive[0])
@@ -474,6 +492,9 @@ class Flagger:
                 p = opts.name_score
                 more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
                 reason = f'name found: "{names[0]}"{more}'
+            elif label == NAME_LABEL and details and opts.name_score > p:
+                p = opts.name_score
+                reason = f'identifying detail found: "{details[0]}"'
             scores[label] = round(p, 4)
             if p >= self.thresholds[j]:
                 labels.append(label)
@@ -667,9 +688,14 @@ def fit_heads(
         shift_langs, shifts = language_shifts(extra, emb[len(texts) :])
         langs = ["en"] * len(texts) + [x.language for x in extra]
         emb = apply_shifts(emb, langs, shift_langs, shifts)
+    n_pos = sum(len(e.exemplars) for e in tax.entries)
+    exemplars = emb[:n_pos].copy()
+    lexicon = None
+    if options.lexical:
+        lexicon = Lexicon.fit(all_texts)
+        emb = np.hstack([emb, options.lexical_scale * lexicon.transform(all_texts)])
     balanced = [options.balanced_risks and e.kind == "risk" for e in tax.entries]
     weights, bias = fit_logistic(emb, y_all, m_all, options.regularisation, balanced)
-    n_pos = sum(len(e.exemplars) for e in tax.entries)
     exemplar_label = np.concatenate([np.full(len(e.exemplars), j) for j, e in enumerate(tax.entries)])
     is_risk = [e.kind == "risk" for e in tax.entries]
     gate_w, gate_b = fit_risk_gate(emb, y_all, m_all, is_risk, options.gate_regularisation)
@@ -678,13 +704,25 @@ def fit_heads(
         thresholds = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
-        f"{options.language_shift}|{options.stance_v3}|".encode()
+        f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
-    exemplars = emb[:n_pos].copy()
     version = f"{encoder.key}-{version}"
     return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
-                   shift_langs, shifts, impute_map)
+                   shift_langs, shifts, impute_map,
+                   np.array(lexicon.vocab, dtype=str) if lexicon else None,
+                   lexicon.idf if lexicon else None, options.lexical_scale)
+
+
+def _lexical_key(options: FlagOptions) -> str:
+    # Empty without word features, so heads fitted before they existed keep their key.
+    return f"lex{options.lexical_scale}" if options.lexical else ""
+
+
+def _lexicon_of(fitted: _Fitted | None) -> Lexicon | None:
+    if fitted is None or fitted.lexicon_vocab is None or fitted.lexicon_idf is None:
+        return None
+    return Lexicon(fitted.lexicon_vocab.tolist(), fitted.lexicon_idf)
 
 
 def language_shifts(
@@ -792,7 +830,7 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{options.cue_weight}|{options.first_person_factor}|{options.condemnation_factor}|"
         f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}"
         f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}"
-        f"{'|pivot' if options.pivot_encoder else ''}".encode()
+        f"{'|pivot' if options.pivot_encoder else ''}{_lexical_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 
@@ -827,8 +865,12 @@ def load_fitted(path: Path) -> _Fitted:
         langs = tuple(str(x) for x in z["shift_languages"]) if "shift_languages" in z else ()
         shifts = z["shifts"] if langs else None
         impute_map = z["impute"] if "impute" in z and z["impute"].size else None
+        vocab = z["lexicon_vocab"] if "lexicon_vocab" in z and z["lexicon_vocab"].size else None
+        idf = z["lexicon_idf"] if vocab is not None else None
+        scale = float(z["lexical_scale"]) if "lexical_scale" in z else 1.0
         return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
-                       shift_languages=langs, shifts=shifts, impute=impute_map)
+                       shift_languages=langs, shifts=shifts, impute=impute_map, lexicon_vocab=vocab,
+                       lexicon_idf=idf, lexical_scale=scale)
 
 
 def fit_risk_gate(
@@ -958,6 +1000,9 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         shift_languages=np.array(list(fitted.shift_languages), dtype=str),
         shifts=np.array(fitted.shifts if fitted.shifts is not None else np.zeros((0, 0))),
         impute=np.array(fitted.impute if fitted.impute is not None else np.zeros((0, 0))),
+        lexicon_vocab=np.array(fitted.lexicon_vocab if fitted.lexicon_vocab is not None else [], dtype=str),
+        lexicon_idf=np.array(fitted.lexicon_idf if fitted.lexicon_idf is not None else []),
+        lexical_scale=np.array(fitted.lexical_scale),
     )
 
 
