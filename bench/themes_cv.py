@@ -80,6 +80,8 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "lex-C8": ({"lexical": True, "regularisation": 8.0}, {}),
     "lex-C2": ({"lexical": True, "regularisation": 2.0}, {}),
     "lex-gate0.7": ({"lexical": True}, {"risk_gate": 0.7}),
+    "lex-gate0.8": ({"lexical": True}, {"risk_gate": 0.8}),
+    "lex-rb2.5": ({"lexical": True, "risk_beta": 2.5}, {}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }

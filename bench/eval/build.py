@@ -61,11 +61,11 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits (their runs are recorded) and rows written for weak labels.
+# split, the retired sealed splits 1-3 (their runs are recorded) and rows written for weak labels.
 # Never the current sealed split (themes_real_test4.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
-                  "themes_real_test2.jsonl")
+                  "themes_real_test2.jsonl", "themes_real_test3.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 

@@ -23,15 +23,32 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _MARKS = re.compile(r"[\u064B-\u0652\u0670\u0640]")
 MIN_DF = 2
+# Arabic spelling varies in the hamza of alif, the final ta marbuta and alif maqsura; a light stem
+# (Larkey's light10 suffixes) lets "قاتلوا", "قاتلت" and "قاتل" share their root's features.
+_AR_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
+_AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+
+
+def _arabic_stem(word: str) -> str:
+    if not _ARABIC.match(word):
+        return word
+    for suffix in _AR_SUFFIXES:
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def tokens(text: str) -> list[str]:
-    """Unigrams and bigrams of `text` (Arabic tokens without marks and leading clitics)."""
+    """Unigrams and bigrams of `text` (Arabic tokens normalised, without marks, leading clitics
+    and common suffixes)."""
     from pipeline.themes.cue_phrases import strip_clitics
 
-    if _ARABIC.search(text):
-        text = strip_clitics(_MARKS.sub("", text))
+    arabic = bool(_ARABIC.search(text))
+    if arabic:
+        text = strip_clitics(_MARKS.sub("", text)).translate(_AR_LETTERS)
     words = _WORD.findall(text.lower().replace("’", "'"))
+    if arabic:
+        words = [_arabic_stem(w) for w in words]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
