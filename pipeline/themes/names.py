@@ -103,7 +103,14 @@ _STREET = (
     r"|\b[A-Z][\w'’-]+(?:[ -](?:al|el|[A-Z][\w'’-]*))*[ -](?:[Ss]treet|[Rr]oad|[Aa]venue|[Ss]quare)\b"
     r"|\b(?:number|no\.?|house)\s+\d{1,4},?\s+(?:[Rr]ue|[Ss]treet|[Rr]oad|[Aa]venue)\b"
 )
-DETAILS = re.compile(rf"{_PHONE}|{_ID_NUMBER}|{_STREET}")
+# Arabic and French: "شارع ريبوكور" (Ribaucourt street), "الخيمة رقم اثني عشر" (tent number twelve),
+# "numéro 14".
+_AR_NUMBER = r"(?:\d+|[\u0660-\u0669]+|واحد|اثن\w*|ثلاث\w*|أربع\w*|خمس\w*|ست\w*|سبع\w*|ثمان\w*|تسع\w*|عشر\w*)"
+_OTHER = (
+    rf"(?<![\u0600-\u06FF])شارع\s+[\u0600-\u06FF]+|(?<![\u0600-\u06FF])(?:ال)?رقم\s+{_AR_NUMBER}"
+    r"|\bnuméro\s+\d+"
+)
+DETAILS = re.compile(rf"{_PHONE}|{_ID_NUMBER}|{_STREET}|{_OTHER}")
 
 
 def find_details(text: str) -> list[str]:
