@@ -82,6 +82,10 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "lex-gate0.7": ({"lexical": True}, {"risk_gate": 0.7}),
     "lex-gate0.8": ({"lexical": True}, {"risk_gate": 0.8}),
     "lex-rb2.5": ({"lexical": True, "risk_beta": 2.5}, {}),
+    "lex-gate0.5": ({"lexical": True}, {"risk_gate": 0.5}),
+    "lex-gate0.6": ({"lexical": True}, {"risk_gate": 0.6}),
+    "lex-gate0.65": ({"lexical": True}, {"risk_gate": 0.65}),
+    "lex-gate0.75": ({"lexical": True}, {"risk_gate": 0.75}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }
@@ -135,6 +139,7 @@ def main() -> None:
     ap.add_argument("--errors", action="append", default=[], metavar="LABEL",
                     help="print the out-of-fold false alarms and misses of LABEL (dev data)")
     ap.add_argument("--errors-lang", default="en")
+    ap.add_argument("--per-label", default=None, metavar="LANG", help="also print LANG's per-label figures")
     ap.add_argument("--errors-summary", action="store_true",
                     help="print missed risks and labelled neutral sentences (dev data)")
     args = ap.parse_args()
@@ -186,7 +191,11 @@ def main() -> None:
                 held_preds[i] = set(f.labels)
         load = os.getloadavg()[0]
         print(f"== {name} ({time.process_time() - t1:.0f} CPU-s, load {load:.1f})")
-        print_report(report(items, preds, tax.ids, tax.risk_ids))
+        rep = report(items, preds, tax.ids, tax.risk_ids)
+        print_report(rep)
+        if args.per_label in rep:
+            for label, (p, r, f, n) in rep[args.per_label]["per_label"].items():
+                print(f"   {args.per_label} {label:26s} P {p:.2f} R {r:.2f} F1 {f:.2f} n={n}")
         if held:
             r = report(held, held_preds, tax.ids, tax.risk_ids)["en"]
             print(f"shared dev (published words, never trained on) n={r['n']}: macro-F1 {r['macro_f1']:.3f}"

@@ -72,7 +72,8 @@ CONDEMNS = re.compile(
     r"\b(?:no|nothing|never|nobody|none|cannot|can[’']t|not)\b(?:\W+\w+){0,5}?\W+"
     r"(?:justif\w*|excus\w*|allows?|allowed|permits?|permitted|(?:an? )?reasons?|right to kill)\b"
     # ... or names it for what it is ("it was a crime", "I condemn every attack", "they were innocent").
-    r"|\bI (?:condemn|reject)\b|\b(?:was|is|were|are) (?:an? )?(?:crime|genocide|massacre|murder|terrorism)\b"
+    r"|\bI (?:condemn|reject)\b|\b(?:was|is|were|are) (?:an? )?(?:crime|genocide|massacre|murder|terrorism|"
+    r"terrible|horrible|horrific|monstrous|inhuman)\b"
     r"|\b(?:they|those people|the victims|these people) (?:were|are) innocent\b",
     re.IGNORECASE,
 )
@@ -85,12 +86,22 @@ WARNS = re.compile(
     re.IGNORECASE,
 )
 WARNED_RISK = "intent_to_return"
+# The speaker refusing to go back ("I don't want to go back there, not ever") announces no return.
+REFUSES_RETURN = re.compile(
+    r"\bI\W+(?:do not|don[’']t|will never|would never|won[’']t|will not|would not|wouldn[’']t|never|"
+    r"can never)\W+(?:\w+\W+){0,2}?(?:go|going|return|rejoin)\b"
+    r"|\bje ne (?:veux|vais|voudrais) (?:pas|jamais|plus) (?:y )?(?:retourner|repartir)"
+    r"|\bje n[’']y (?:retournerai|retourne|retournerais) jamais"
+    r"|لن أعود|لن أرجع|لا أريد أن (?:أعود|أرجع)",
+    re.IGNORECASE,
+)
 CUES_ONLY_WEIGHT = 0.6
 ADMISSION_RISK = "self_incrimination"
 UNDERGONE = re.compile(
     r"\b(?:arrested|detained|picked (?:me|us) up|questioned|interrogated|deported|sentenced|convicted|"
     r"travel(?:l)?ed|flew|took (?:a|the) (?:flight|plane|bus)|crossed|went to Syria|converted|"
-    r"became a Muslim|arrêtée?s?|condamnée?s?|convertie?s?|interrogée?s?|garde à vue|expulsée?s?|"
+    r"became a Muslim|born|grew up|studied|repatriated|released|testified|"
+    r"arrêtée?s?|condamnée?s?|convertie?s?|interrogée?s?|garde à vue|expulsée?s?|"
     r"voyagé|"
     r"\w*اعتقل\w*|\w*سافر\w*|\w*اعتنق\w*|\w*استجوب\w*|\w*حقق\w*|حكم علي\w*|\w*رحلو\w*)",
     re.IGNORECASE,
@@ -210,9 +221,11 @@ class FlagOptions:
         to play basketball") look like self-incrimination, unweighted ones never let an entry
         with a handful of exemplars fire. Risk recall comes from the lower threshold and cues.
     risk_gate: when no risk label fired but the pooled any-risk classifier reaches this
-        probability (0.6), the best-scoring risk is added anyway, its score raised to its
+        probability (0.7), the best-scoring risk is added anyway, its score raised to its
         threshold; None turns the gate off. On the third blind check set it lifted any-risk
-        recall from 0.81 to 0.94 (precision 0.87 -> 0.83).
+        recall from 0.81 to 0.94 (precision 0.87 -> 0.83). Off in phases 2-3; on at 0.7 since the
+        heads read word features (phase 4, out of fold: any-risk recall 0.883 -> 0.908, precision
+        0.875 -> 0.850, neutral flagged 7.3% -> 8.4%).
     theme_fallback: a sentence left with no label at all gets its best theme when that theme
         scores at least this (0.35); None turns it off. Across the dev and holdout sets it raised
         mean macro-F1 from 0.83 to 0.84 (0.71 -> 0.75 on the least-tuned set) with no new labels
@@ -244,7 +257,7 @@ class FlagOptions:
     threads: int | None = None
     int8: bool = False
     balanced_risks: bool = False
-    risk_gate: float | None = None
+    risk_gate: float | None = 0.7
     theme_fallback: float | None = None
     gate_regularisation: float = 1.0
     calibrate: bool = True
@@ -438,6 +451,8 @@ class Flagger:
             probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
         if ADMISSION_RISK in self.labels and opts.stance_v3 and DENIES.search(plain):
             probs[self.labels.index(ADMISSION_RISK)] *= opts.condemnation_factor
+        if WARNED_RISK in self.labels and REFUSES_RETURN.search(plain):
+            probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
         if WARNED_RISK in self.labels and WARNS.search(plain):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
             if ADVOCACY_RISK in self.labels and opts.stance_v3:

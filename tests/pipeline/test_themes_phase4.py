@@ -179,3 +179,36 @@ def test_arabic_admission_cues_match_deeds_not_programmes() -> None:
     cues = CueMatcher(load_taxonomy())
     assert "self_incrimination" in cues.find("وشاركنا في المعركة الأخيرة قرب النهر.", "ar")
     assert "self_incrimination" not in cues.find("شاركت في دورة لتعلم الخياطة.", "ar")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to go back to that place, not for a visit, not ever.",
+        "Je ne veux plus y retourner, c'est fini pour moi.",
+        "لن أعود إليهم مهما حدث.",
+    ],
+)
+def test_refusing_to_go_back_weighs_less_as_intent_to_return(probe: Flagger, text: str) -> None:
+    language = "ar" if "لن" in text else "fr" if "Je " in text else "en"
+    assert score(probe, text, "intent_to_return", language) < 0.5
+
+
+def test_a_wish_to_go_back_keeps_its_score(probe: Flagger) -> None:
+    assert score(probe, "When they let me out I want to go back to the brothers.", "intent_to_return") >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was born in a village by the sea and we moved when I was ten.",
+        "I studied chemistry for two years, then I left the university.",
+    ],
+)
+def test_life_events_are_no_admission(probe: Flagger, text: str) -> None:
+    assert score(probe, text, "self_incrimination") < 0.1
+
+
+def test_calling_the_attacks_terrible_is_no_justification(probe: Flagger) -> None:
+    text = "The bombings in the city were horrible, I could not sleep."
+    assert score(probe, text, "justifies_violence") < 0.5
