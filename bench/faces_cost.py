@@ -2,14 +2,15 @@
 60 s 720p clip. Process CPU seconds (with children), the load average printed beside them.
 
     python bench/faces_cost.py detection [--work DIR] [--workers N]
-    python bench/faces_cost.py graph [--work DIR] [--reps N]
+    python bench/faces_cost.py graph [--work DIR] [--reps N] [--encode]
 
 `detection`: `detect_faces` on the clip, its CPU split into decoding, colour conversion and
 scaling, the change check, and onnxruntime per pass (480 / 960 px, whole frame or changed areas),
 with why each whole-frame run happened.
 `graph`: the blur part of the render's filter graph alone (faces from the workspace cache, decoded
 video to `-f null`, no encoding): the graph without blur, with the face patches shrunk by area
-averaging (the phase-3 graph) and by nearest neighbour (phase 4), alternating, `--reps` rounds.
+averaging (the phase-3 graph) and by nearest neighbour (phase 4), alternating, `--reps` rounds;
+with `--encode`, the whole render (x264 and audio) in those three variants.
 """
 
 from __future__ import annotations
@@ -153,10 +154,10 @@ def _render_graph(work: Path) -> list[str]:
     return next(a for a in seen if "-filter_complex" in a and "overlay" in a[a.index("-filter_complex") + 1])
 
 
-def graph(work: Path, reps: int) -> None:
+def graph(work: Path, reps: int, encode: bool) -> None:
     argv = _render_graph(work)
     i = argv.index("-filter_complex")
-    video = argv[i + 1].split(";[0:a]")[0]
+    video, audio = argv[i + 1].split(";[0:a]", 1)
     last = re.findall(r"\[(s\d+)\]$", video)[0]
     variants = {
         "no blur": re.sub(r"\[(s\d+)\]split=\d+.*\[(s\d+)\]setsar", r"[\1]setsar", video),
@@ -168,11 +169,16 @@ def graph(work: Path, reps: int) -> None:
     for _ in range(reps):
         for name, g in variants.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run([*argv[:i], "-an", "-filter_complex", g, "-map", f"[{last}]", "-f", "null", "-"],
-                           check=True, capture_output=True)
+            if encode:  # the whole render: audio and x264 as production runs them
+                cmd = [*argv[:i], "-filter_complex", f"{g};[0:a]{audio}", *argv[i + 2:-1],
+                       str(work / "graph_ab.mp4")]
+            else:
+                cmd = [*argv[:i], "-an", "-filter_complex", g, "-map", f"[{last}]", "-f", "null", "-"]
+            subprocess.run(cmd, check=True, capture_output=True)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             got[name].append(round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2))
-    print(f"load before {load}, after {_load()}; decode + blur graph to -f null, CPU-s per run:")
+    what = "the whole render (x264, audio)" if encode else "decode + blur graph to -f null"
+    print(f"load before {load}, after {_load()}; {what}, CPU-s per run:")
     for name, v in got.items():
         print(f"  {name:48s} min {min(v):5.2f}  median {sorted(v)[len(v) // 2]:5.2f}  all {v}")
 
@@ -185,13 +191,14 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/faces_bench"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--encode", action="store_true", help="graph: time the whole render, not -f null")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     clip = make_clip(args.work / "faces_60s_720p.mp4")
     if args.mode == "detection":
         detection(clip, args.workers)
     else:
-        graph(args.work, args.reps)
+        graph(args.work, args.reps, args.encode)
 
 
 if __name__ == "__main__":
