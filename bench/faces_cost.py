@@ -165,6 +165,7 @@ def graph(work: Path, reps: int, encode: bool) -> None:
         "patches shrunk by nearest neighbour (phase 4)": video.replace("flags=area", "flags=neighbor"),
     }
     got: dict[str, list[float]] = collections.defaultdict(list)
+    walls: dict[str, list[float]] = collections.defaultdict(list)
     load = _load()
     for _ in range(reps):
         for name, g in variants.items():
@@ -174,13 +175,16 @@ def graph(work: Path, reps: int, encode: bool) -> None:
                        str(work / "graph_ab.mp4")]
             else:
                 cmd = [*argv[:i], "-an", "-filter_complex", g, "-map", f"[{last}]", "-f", "null", "-"]
+            w = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True)
+            walls[name].append(round(time.perf_counter() - w, 2))
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             got[name].append(round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2))
     what = "the whole render (x264, audio)" if encode else "decode + blur graph to -f null"
-    print(f"load before {load}, after {_load()}; {what}, CPU-s per run:")
+    print(f"load before {load}, after {_load()}; {what}, CPU-s and wall s per run:")
     for name, v in got.items():
-        print(f"  {name:48s} min {min(v):5.2f}  median {sorted(v)[len(v) // 2]:5.2f}  all {v}")
+        print(f"  {name:48s} CPU min {min(v):5.2f} median {sorted(v)[len(v) // 2]:5.2f} {v}; "
+              f"wall min {min(walls[name]):5.2f} {walls[name]}")
 
 
 def main() -> None:
