@@ -72,6 +72,16 @@ class Lexicon:
         idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab], dtype=np.float32)
         return cls(vocab, idf)
 
+    def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, the columns it uses and their unit-length tf-idf values (sparse `transform`)."""
+        index = self._index
+        out = []
+        for text in texts:
+            cols = np.array(sorted({index[t] for t in tokens(text) if t in index}), dtype=np.int64)
+            vals = self.idf[cols]
+            out.append((cols, vals / float(np.linalg.norm(vals)) if len(cols) else vals))
+        return out
+
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), len(vocab)) unit-length tf-idf rows (binary term frequency)."""
         index = self._index
@@ -81,4 +91,51 @@ class Lexicon:
             if cols:
                 vals = self.idf[cols]
                 out[row, cols] = vals / float(np.linalg.norm(vals))
+        return out
+
+
+class NeighbourWords:
+    """Borrowed English words for a sentence in another language: the word features of the English
+    training sentences nearest to it in the multilingual embedding, averaged. The heads learn most
+    of their word weights from English, which a French or Arabic sentence lacks; the multilingual
+    embedding puts a translation next to its original, so its nearest English sentences lend it
+    words of the same kind."""
+
+    __slots__ = ("vectors", "indptr", "indices", "data", "k", "weight")
+
+    def __init__(self, vectors: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                 k: int = 5, weight: float = 1.0) -> None:
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.indptr, self.indices = np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64)
+        self.data = np.asarray(data, dtype=np.float32)
+        self.k, self.weight = int(k), float(weight)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, rows: np.ndarray, k: int = 5, weight: float = 1.0) -> NeighbourWords:
+        """From English sentence vectors and their (dense) word-feature rows."""
+        nz = [np.flatnonzero(r) for r in rows]
+        indptr = np.concatenate([[0], np.cumsum([len(x) for x in nz])])
+        indices = np.concatenate(nz) if nz else np.zeros(0, dtype=np.int64)
+        data = np.concatenate([r[x] for r, x in zip(rows, nz, strict=True)]) if nz else np.zeros(0)
+        return cls(vectors, indptr, indices, data, k, weight)
+
+    def lend(
+        self, rows: np.ndarray, vectors: np.ndarray, exclude: Sequence[set[int]] | None = None
+    ) -> np.ndarray:
+        """`rows` (word features) plus `weight` x the mean word features of each row's `k` nearest
+        English sentences (`exclude`: per row, English sentences it may not borrow from, e.g. its
+        own original in training)."""
+        out = np.array(rows, dtype=np.float32, copy=True)
+        if not len(out) or not len(self.vectors):
+            return out
+        sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
+        for i in range(len(out)):
+            s = sims[i]
+            if exclude is not None and exclude[i]:
+                s = s.copy()
+                s[list(exclude[i])] = -np.inf
+            top = np.argpartition(-s, min(self.k, len(s) - 1))[: self.k]
+            for j in top:
+                a, b = self.indptr[j], self.indptr[j + 1]
+                out[i, self.indices[a:b]] += self.weight * self.data[a:b] / self.k
         return out

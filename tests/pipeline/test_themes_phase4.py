@@ -212,3 +212,17 @@ def test_life_events_are_no_admission(probe: Flagger, text: str) -> None:
 def test_calling_the_attacks_terrible_is_no_justification(probe: Flagger) -> None:
     text = "The bombings in the city were horrible, I could not sleep."
     assert score(probe, text, "justifies_violence") < 0.5
+
+
+def test_neighbour_words_lend_the_nearest_english_words_but_never_the_excluded() -> None:
+    from pipeline.themes.lexical import NeighbourWords
+
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    words = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    lender = NeighbourWords.build(vectors, words, k=1, weight=0.5)
+    own = np.array([[0.0, 1.0, 0.0]], dtype=np.float32)
+    near_first = np.array([[0.9, 0.1]], dtype=np.float32)
+    assert lender.lend(own, near_first).tolist() == [[0.5, 1.0, 0.0]]
+    # A training translation may not borrow from its own original.
+    assert lender.lend(own, near_first, [{0}]).tolist() == [[0.0, 1.0, 0.5]]
+    assert lender.lend(own[:0], near_first[:0]).shape == (0, 3)
