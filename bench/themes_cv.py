@@ -40,6 +40,7 @@ CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
 # name: (FlagOptions overrides, flag-time overrides applied to fitted heads)
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "shipped": ({}, {}),
+    "phase3-options": ({"lexical": False, "neighbour_words": False}, {"risk_gate": None}),
     "gate0.5": ({}, {"risk_gate": 0.5}),
     "gate0.7": ({}, {"risk_gate": 0.7}),
     "gate0.85": ({}, {"risk_gate": 0.85}),
