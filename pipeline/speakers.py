@@ -1,8 +1,9 @@
 """Who speaks when: offline diarization, words labelled with speakers, the interviewee chosen.
 
-Speech is found by silero-vad (its ONNX model, run directly with onnxruntime so torch is not on
-the VAD path), each speech region is cut into overlapping windows embedded by resemblyzer's
-voice encoder (`pretrained.pt` inside its wheel), the windows are clustered (average-linkage
+Speech is found by silero-vad (its ONNX model, run directly with onnxruntime), each speech
+region is cut into overlapping windows embedded by resemblyzer's voice encoder (`pretrained.pt`
+inside its wheel, run on onnxruntime by `pipeline.voice_encoder`: neither torch nor librosa is
+imported), the windows are clustered (average-linkage
 agglomerative on cosine distance, outlier clusters folded into speakers, the speaker count
 chosen by silhouette in 2..6 unless forced),
 and every 10 ms speech frame takes the speaker its covering windows are closest to. Both weight
@@ -14,6 +15,7 @@ Speaker labels are "S1", "S2"... in order of first appearance. Times are float s
 from __future__ import annotations
 
 import math
+import os
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +33,7 @@ SAMPLE_RATE = 16000
 _VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
 _VAD_CONTEXT = 64  # samples of the previous chunk silero expects in front of each chunk
 _HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 mels)
-_MEL_BLOCK = 6000  # mel frames (60 s) computed at a time
+_BATCH = 32  # windows per encoder run: fixed, so an embedding never depends on the thread count
 
 # sha256 of the weight files per pinned package version (pyproject pins both wheels).
 KNOWN_SHA256 = {
@@ -40,11 +42,6 @@ KNOWN_SHA256 = {
     ("silero_vad", "6.2.3", "silero_vad.onnx"):
         "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
 }
-
-
-# torch's intra-op thread count is process-wide: embeddings set it to the model's count and put
-# it back, one diarization at a time, so two threads never interleave their set and restore.
-_TORCH_LOCK = threading.Lock()
 
 
 class DiarizationError(Exception):
@@ -118,10 +115,10 @@ class SpeakerModel:
     """The loaded VAD session and voice encoder; load once with `load_speaker_model`, pass in."""
 
     vad: Any  # onnxruntime.InferenceSession over silero_vad.onnx
-    encoder: Any  # resemblyzer.VoiceEncoder
+    encoder: Any  # onnxruntime.InferenceSession over resemblyzer's encoder (pipeline.voice_encoder)
     vad_sha256: str
     encoder_sha256: str
-    threads: int = 1
+    threads: int = 1  # encoder batches run at once, each on one thread (the result never depends on it)
 
 
 def _packaged_file(package: str, relative: str) -> Path:
@@ -132,38 +129,47 @@ def _packaged_file(package: str, relative: str) -> Path:
     return verified_package_file(package, relative, dist, KNOWN_SHA256)
 
 
-def load_speaker_model(threads: int = 1) -> SpeakerModel:
+def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed.
 
-    `threads`: CPU threads for both (1: the small LSTM gains nothing from more, and on a busy
-    2-core machine two threads cost 10x the CPU time in contention)."""
+    Both run single-threaded per call (on a busy 2-core machine, intra-op threads cost 10x the
+    CPU time in contention). `threads`: encoder batches embedded at once, on threads of their own
+    (default: 2, or 1 on a single core). Diarization runs after Whisper on 2-3 cores, when both
+    cores are free; every batch is the same fixed set of windows whichever thread runs it, so the
+    turns do not depend on `threads`."""
     try:
         import onnxruntime
-        import torch
-        from resemblyzer import VoiceEncoder
+
+        from pipeline.voice_encoder import CheckpointError, load_encoder
     except ImportError as exc:
         raise ModelError(f"speaker model dependencies missing ({exc})") from None
     vad_path = _packaged_file("silero_vad", "data/silero_vad.onnx")
     enc_path = _packaged_file("resemblyzer", "pretrained.pt")
     opts = onnxruntime.SessionOptions()
     opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = threads
+    opts.intra_op_num_threads = 1
     vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
-    encoder = VoiceEncoder(device=torch.device("cpu"), verbose=False, weights_fpath=enc_path)
-    encoder.eval()
+    try:
+        encoder = load_encoder(enc_path)
+    except CheckpointError as exc:
+        raise ModelError(f"cannot read the voice encoder: {exc}") from None
     from pipeline.atomic import file_sha256
 
-    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), threads)
+    if threads is None:
+        threads = min(2, os.cpu_count() or 1)
+    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), max(1, threads))
     _warm_up(model)
     return model
 
 
 def _warm_up(model: SpeakerModel) -> None:
-    """Run both models once on a little noise: torch's first passes allocate and pick kernels
-    (seconds of CPU on a busy machine), a cost that belongs to loading, not to the first file."""
+    """Run both models once on a little noise: their first runs allocate, a cost that belongs to
+    loading, not to the first file."""
+    from pipeline.voice_encoder import mel_frames
+
     noise = np.random.default_rng(0).normal(0, 0.01, SAMPLE_RATE * 2).astype(np.float32)
     speech_probabilities(noise, model)
-    _embed(_mel(noise), [(0.0, 1.5), (0.25, 1.75)], model)
+    _embed(mel_frames(noise), [(0.0, 1.5), (0.25, 1.75)], model)
 
 
 # ------------------------------------------------------------------------------ diarization
@@ -183,7 +189,9 @@ def diarize(
     regions = speech_regions(wav, model, options)
     if not regions:
         return ()
-    mel = _mel(wav)
+    from pipeline.voice_encoder import mel_frames
+
+    mel = mel_frames(wav)
     if options.coarse_first:
         windows, embeddings, centroids = _coarse_then_fine(mel, regions, options, model)
     else:
@@ -259,8 +267,6 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
 def _lower_priority(niceness: int = 10) -> None:
     """Lower this thread's CPU priority (Linux gives each thread its own nice value); elsewhere,
     or when not permitted, the thread keeps its priority."""
-    import os
-
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (AttributeError, OSError):
@@ -351,63 +357,34 @@ def _windows(regions: Sequence[tuple[float, float]], o: DiarizeOptions) -> list[
     return out
 
 
-def _mel(wav: np.ndarray) -> np.ndarray:
-    """resemblyzer's mel frames of the whole of `wav` (`normalize_volume` to -30 dBFS, increase
-    only, then `wav_to_mel_spectrogram`: 25 ms Hann windows every 10 ms, 40 mels, centred with
-    zero padding), computed once per file and sliced for every window.
-
-    Worked out `_MEL_BLOCK` frames at a time: the whole-file call held ~4x the audio in
-    temporaries (about 0.9 GB for an hour of footage) at the moment Whisper, running beside it,
-    holds its own peak. Each frame is the same windowed FFT either way."""
-    import librosa
-    from resemblyzer import hparams
-
-    n_fft = int(SAMPLE_RATE * hparams.mel_window_length / 1000)
-    hop = int(SAMPLE_RATE * hparams.mel_window_step / 1000)
-    # normalize_volume's gain, summed block by block in float64 (no squared copy of the file).
-    span = _MEL_BLOCK * hop
-    blocks = (wav[i:i + span].astype(np.float64) for i in range(0, len(wav), span))
-    power = sum(float(np.dot(x, x)) for x in blocks)
-    change = hparams.audio_norm_target_dBFS - 10 * math.log10(max(power / max(len(wav), 1), 1e-30))
-    gain = 10 ** (change / 20) if change > 0 else None
-    frames = 1 + len(wav) // hop
-    out = np.empty((frames, hparams.mel_n_channels), dtype=np.float32)
-    for k0 in range(0, frames, _MEL_BLOCK):
-        k1 = min(k0 + _MEL_BLOCK, frames)
-        # Samples under frames k0..k1-1 of the centred transform, zeros beyond the file's ends.
-        lo, hi = k0 * hop - n_fft // 2, (k1 - 1) * hop + n_fft - n_fft // 2
-        block = np.zeros(hi - lo, dtype=np.float32)
-        a, b = max(lo, 0), min(hi, len(wav))
-        if b > a:
-            block[a - lo:b - lo] = wav[a:b] if gain is None else wav[a:b] * gain
-        mel = librosa.feature.melspectrogram(y=block, sr=SAMPLE_RATE, n_fft=n_fft, hop_length=hop,
-                                             n_mels=hparams.mel_n_channels, center=False)
-        out[k0:k1] = mel.astype(np.float32).T
-    return out
-
-
 def _embed(mel: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
-    """One unit-length resemblyzer embedding per window, sliced from the file's mel frames."""
-    import torch
+    """One unit-length resemblyzer embedding per window, sliced from the file's mel frames.
 
+    Windows of one length go to the encoder `_BATCH` at a time, in a fixed order; with
+    `model.threads` > 1 the batches run on that many threads at once (onnxruntime releases the
+    GIL), each batch single-threaded, so every embedding is the same bits either way."""
     slices = [(int(round(a / _HOP)), max(int(round(a / _HOP)) + 1, min(len(mel), int(round(b / _HOP)))))
               for a, b in windows]
     out = np.zeros((len(windows), 256), dtype=np.float32)
     by_len: dict[int, list[int]] = {}
     for i, (f0, f1) in enumerate(slices):
         by_len.setdefault(f1 - f0, []).append(i)
-    with _TORCH_LOCK:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(model.threads)
-        try:
-            with torch.inference_mode():
-                for length, idx in by_len.items():
-                    for k in range(0, len(idx), 64):
-                        batch = idx[k:k + 64]
-                        mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
-                        out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
-        finally:
-            torch.set_num_threads(threads)
+    batches = [(length, idx[k:k + _BATCH])
+               for length, idx in by_len.items() for k in range(0, len(idx), _BATCH)]
+
+    def run(batch: tuple[int, list[int]]) -> None:
+        length, idx = batch
+        mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in idx])
+        out[idx] = model.encoder.run(None, {"mels": mels})[0]
+
+    if model.threads > 1 and len(batches) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(model.threads, len(batches)), thread_name_prefix="embed") as pool:
+            list(pool.map(run, batches))
+    else:
+        for batch in batches:
+            run(batch)
     return out
 
 
@@ -432,18 +409,24 @@ def _coarse_then_fine(
     unsure = (sims[:, -1] - sims[:, -2]) < o.refine_margin
     windows: list[tuple[float, float]] = []
     parts: list[np.ndarray] = []
+    fine: list[bool] = []  # per final window: to embed at the fine step
     for a, b in regions:
         inside = [i for i, (x, y) in enumerate(coarse) if x >= a - 1e-6 and y <= b + 1e-6]
         mixed = len({int(labels[i]) for i in inside}) > 1 or any(unsure[i] for i in inside)
         if not inside or (mixed and b - a > o.window):
-            fine = _windows([(a, b)], o)
-            if fine:
-                windows.extend(fine)
-                parts.append(_embed(mel, fine, model))
+            refined = _windows([(a, b)], o)
+            windows.extend(refined)
+            fine.extend([True] * len(refined))
+            parts.append(np.zeros((len(refined), 256), np.float32))
         else:
             windows.extend(coarse[i] for i in inside)
+            fine.extend([False] * len(inside))
             parts.append(emb[inside])
     final = np.concatenate(parts) if parts else np.zeros((0, 256), np.float32)
+    if any(fine):
+        # Every region's fine windows in one encoder call (full batches, both threads busy).
+        mask = np.array(fine)
+        final[mask] = _embed(mel, [w for w, f in zip(windows, fine, strict=True) if f], model)
     if len(final) < 2:
         return windows, final, centroids
     # Settle the speakers' centroids on the final windows (a few k-means steps from the coarse
@@ -467,12 +450,12 @@ def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
     (a few questions in a long answer) while not mistaking noise for a speaker.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import silhouette_score
 
     n = len(emb)
     if n < 2 or o.num_speakers == 1:
         return np.zeros(n, dtype=int)
     tree = linkage(emb, method="average", metric="cosine")
+    distances = _cosine_distances(emb)
     min_windows = max(2, int(round(o.min_speaker_time / o.step)))
     ks = [o.num_speakers] if o.num_speakers is not None else range(o.min_speakers, o.max_speakers + 1)
     best, best_score = np.zeros(n, dtype=int), -math.inf
@@ -497,10 +480,35 @@ def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
         labels = _refine(emb, np.argmax(emb @ centroids.T, axis=1))
         if int(labels.max()) < 1:
             continue
-        score = float(silhouette_score(emb, labels, metric="cosine"))
+        score = _silhouette(distances, labels)
         if o.num_speakers is not None or score > best_score:
             best, best_score = labels, score
     return best
+
+
+def _cosine_distances(emb: np.ndarray) -> np.ndarray:
+    """Pairwise cosine distances in [0, 2], zero on the diagonal (as scikit-learn computes them)."""
+    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    d = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def _silhouette(d: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette of `labels` over the distance matrix `d` (scikit-learn's
+    `silhouette_score(metric="precomputed")`: 0 for a point alone in its cluster), vectorised
+    instead of importing scikit-learn for it."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), k), dtype=d.dtype)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sizes = onehot.sum(axis=0)
+    sums = d @ onehot  # each point's summed distance to every cluster
+    own = sizes[labels]
+    a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1, 1)
+    others = np.where(onehot > 0, np.inf, sums / np.maximum(sizes, 1))
+    b = others.min(axis=1)
+    s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
