@@ -186,18 +186,13 @@ def diarize(
     wav = _prepare(audio, sample_rate)
     if model is None:
         model = load_speaker_model()
-    regions = speech_regions(wav, model, options)
+    first = replace(options, step=options.window) if options.coarse_first else options
+    regions, mel, windows, embeddings = _first_pass(wav, model, options, first)
     if not regions:
         return ()
-    from pipeline.voice_encoder import mel_frames
-
-    mel = mel_frames(wav)
+    centroids = None
     if options.coarse_first:
-        windows, embeddings, centroids = _coarse_then_fine(mel, regions, options, model)
-    else:
-        windows = _windows(regions, options)
-        embeddings = _embed(mel, windows, model) if windows else np.zeros((0, 256), dtype=np.float32)
-        centroids = None
+        windows, embeddings, centroids = _coarse_then_fine(mel, regions, windows, embeddings, options, model)
     if not windows:
         # Only very short speech: one speaker is all that can be said.
         return _label(tuple(SpeakerTurn(a, b, "0") for a, b in regions))
@@ -294,13 +289,21 @@ def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
     """silero speech probability per 32 ms chunk of 16 kHz `wav`."""
-    n = int(math.ceil(len(wav) / _VAD_CHUNK))
+    out = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
+    _vad_into(wav, model, out)
+    return out
+
+
+def _vad_into(wav: np.ndarray, model: SpeakerModel, out: np.ndarray,
+              report: Callable[[int], None] | None = None, every: int = 1) -> None:
+    """Fill `out` (one float32 per 32 ms chunk) with silero's speech probabilities, one chunk at a
+    time (the model carries its state from chunk to chunk); `report(done)` every `every` chunks
+    and at the end."""
     wav = np.ascontiguousarray(wav, dtype=np.float32)
     state = np.zeros((2, 1, 128), dtype=np.float32)
     sr = np.array(SAMPLE_RATE, dtype=np.int64)
-    out = np.empty(n, dtype=np.float32)
     run = model.vad.run
-    for i in range(n):
+    for i in range(len(out)):
         # Chunk i with the previous chunk's last samples in front; zeros before the start and
         # after the end (a view of the file in between: no padded copy of it).
         lo, hi = i * _VAD_CHUNK - _VAD_CONTEXT, (i + 1) * _VAD_CHUNK
@@ -311,34 +314,52 @@ def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
             chunk[0, max(-lo, 0):min(hi, len(wav)) - lo] = wav[max(lo, 0):hi]
         prob, state = run(None, {"input": chunk, "state": state, "sr": sr})
         out[i] = prob[0, 0]
-    return out
+        if report is not None and (i + 1) % every == 0 and i + 1 < len(out):
+            report(i + 1)
+    if report is not None:
+        report(len(out))
 
 
 def speech_regions(
     wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech, with hysteresis, short gaps bridged, short blips dropped."""
-    probs = speech_probabilities(wav, model)
+    return regions_from_probabilities(speech_probabilities(wav, model), len(wav) / SAMPLE_RATE, options)
+
+
+def regions_from_probabilities(
+    probs: np.ndarray, total: float, options: DiarizeOptions, known: int | None = None
+) -> list[tuple[float, float]]:
+    """`speech_regions` from silero's probabilities per chunk, `total` seconds of audio.
+
+    Speech starts at a chunk >= vad_threshold and lasts while chunks stay >= vad_threshold - 0.15;
+    regions closer than `min_silence` merge; regions shorter than `min_speech` are dropped. With
+    `known`, only `probs[:known]` exist yet (silero is still running): the regions returned are
+    those no later chunk can change, the same as the first regions of the finished file."""
+    known = len(probs) if known is None else known
+    p = probs[:known]
     step = _VAD_CHUNK / SAMPLE_RATE
-    on, off = options.vad_threshold, max(options.vad_threshold - 0.15, 0.01)
-    regions: list[list[float]] = []
-    speaking = False
-    for i, p in enumerate(probs):
-        if not speaking and p >= on:
-            speaking = True
-            regions.append([i * step, (i + 1) * step])
-        elif speaking:
-            if p >= off:
-                regions[-1][1] = (i + 1) * step
-            else:
-                speaking = False
+    on = options.vad_threshold
+    off = min(max(on - 0.15, 0.01), on)
+    # Each run of chunks >= off holding a chunk >= on is speech, from that chunk to the run's end.
+    above = np.concatenate([[False], p >= off, [False]])
+    edges = np.flatnonzero(above[1:] != above[:-1])
+    run_starts, run_ends = edges[0::2], edges[1::2]  # [start, end) chunk indices
+    loud = np.append(np.flatnonzero(p >= on), known)  # `known`: a sentinel past every run
+    first = loud[np.searchsorted(loud, run_starts)]
+    speech = first < run_ends
     merged: list[list[float]] = []
-    for r in regions:
-        if merged and r[0] - merged[-1][1] < options.min_silence:
-            merged[-1][1] = r[1]
+    for i, j in zip(first[speech].tolist(), run_ends[speech].tolist(), strict=True):
+        a, b = i * step, j * step
+        if merged and a - merged[-1][1] < options.min_silence:
+            merged[-1][1] = b
         else:
-            merged.append(r)
-    total = len(wav) / SAMPLE_RATE
+            merged.append([a, b])
+    if known < len(probs) and merged:
+        # The last region may still grow, or take in speech that starts within min_silence.
+        speaking = bool(speech.any()) and int(run_ends[speech][-1]) == known
+        if speaking or known * step - merged[-1][1] < options.min_silence:
+            merged.pop()
     return [(round(a, 3), round(min(b, total), 3)) for a, b in merged if b - a >= options.min_speech]
 
 
@@ -358,48 +379,139 @@ def _windows(regions: Sequence[tuple[float, float]], o: DiarizeOptions) -> list[
 
 
 def _embed(mel: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
-    """One unit-length resemblyzer embedding per window, sliced from the file's mel frames.
+    """One unit-length resemblyzer embedding per window, sliced from the file's mel frames."""
+    embedder = _Embedder(mel, model)
+    embedder.add(windows)
+    return embedder.finish()
 
-    Windows of one length go to the encoder `_BATCH` at a time, in a fixed order; with
-    `model.threads` > 1 the batches run on that many threads at once (onnxruntime releases the
-    GIL), each batch single-threaded, so every embedding is the same bits either way."""
-    slices = [(int(round(a / _HOP)), max(int(round(a / _HOP)) + 1, min(len(mel), int(round(b / _HOP)))))
-              for a, b in windows]
-    out = np.zeros((len(windows), 256), dtype=np.float32)
-    by_len: dict[int, list[int]] = {}
-    for i, (f0, f1) in enumerate(slices):
-        by_len.setdefault(f1 - f0, []).append(i)
-    batches = [(length, idx[k:k + _BATCH])
-               for length, idx in by_len.items() for k in range(0, len(idx), _BATCH)]
 
-    def run(batch: tuple[int, list[int]]) -> None:
-        length, idx = batch
-        mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in idx])
-        out[idx] = model.encoder.run(None, {"mels": mels})[0]
+class _Embedder:
+    """Embeddings of windows handed over in time order, `_BATCH` windows of one length per encoder
+    run: batch k of a length is always its windows k*_BATCH.., so a window's embedding is the same
+    bits whether its batch ran early (`add(run_now=True)`, while silero still runs), at the end,
+    or on whichever of `model.threads` threads (each run is single-threaded; onnxruntime releases
+    the GIL)."""
 
-    if model.threads > 1 and len(batches) > 1:
-        from concurrent.futures import ThreadPoolExecutor
+    def __init__(self, mel: np.ndarray, model: SpeakerModel) -> None:
+        self.mel, self.model = mel, model
+        self.slices: list[tuple[int, int]] = []
+        self.by_len: dict[int, list[int]] = {}
+        self.pending: list[list[int]] = []
+        self.out = np.zeros((0, 256), dtype=np.float32)
 
-        with ThreadPoolExecutor(min(model.threads, len(batches)), thread_name_prefix="embed") as pool:
-            list(pool.map(run, batches))
-    else:
-        for batch in batches:
-            run(batch)
-    return out
+    def add(self, windows: Sequence[tuple[float, float]], run_now: bool = False) -> None:
+        """Take `windows` (after every window added before); run each batch they fill now, on this
+        thread, or leave it to `finish`."""
+        full: list[list[int]] = []
+        for a, b in windows:
+            f0 = int(round(a / _HOP))
+            f1 = max(f0 + 1, min(len(self.mel), int(round(b / _HOP))))
+            same = self.by_len.setdefault(f1 - f0, [])
+            same.append(len(self.slices))
+            self.slices.append((f0, f1))
+            if len(same) % _BATCH == 0:
+                full.append(same[-_BATCH:])
+        if len(self.out) < len(self.slices):
+            grown = np.zeros((len(self.slices), 256), dtype=np.float32)
+            grown[:len(self.out)] = self.out
+            self.out = grown
+        for batch in full:
+            (self._run if run_now else self.pending.append)(batch)
+
+    def finish(self) -> np.ndarray:
+        """Every window's embedding, in the order added: the batches left run now."""
+        batches = self.pending + [idx[len(idx) - len(idx) % _BATCH:] for idx in self.by_len.values()
+                                  if len(idx) % _BATCH]
+        self.pending = []
+        if self.model.threads > 1 and len(batches) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            workers = min(self.model.threads, len(batches))
+            with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+                list(pool.map(self._run, batches))
+        else:
+            for batch in batches:
+                self._run(batch)
+        return self.out
+
+    def _run(self, idx: list[int]) -> None:
+        f0, f1 = self.slices[idx[0]]
+        mels = np.stack([self.mel[self.slices[i][0]:self.slices[i][0] + f1 - f0] for i in idx])
+        self.out[idx] = self.model.encoder.run(None, {"mels": mels})[0]
+
+
+_SETTLE_EVERY = 160  # silero chunks (5.1 s) between looks at which speech regions have settled
+
+
+def _first_pass(
+    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions, windowing: DiarizeOptions
+) -> tuple[list[tuple[float, float]], np.ndarray, list[tuple[float, float]], np.ndarray]:
+    """Speech regions, the file's mel frames, and the first pass of windows (`windowing`'s window
+    and step over every region) with their embeddings.
+
+    silero runs chunk by chunk, on one core. With `model.threads` > 1 it runs on a thread of its
+    own while this thread works out the mel frames and embeds the windows of every region that
+    no later chunk can change (`regions_from_probabilities(known=...)`), so the second core is
+    busy while silero runs. The regions, windows and batches are those of the finished file, so
+    the result is the same either way."""
+    from pipeline.voice_encoder import mel_frames
+
+    total = len(wav) / SAMPLE_RATE
+    probs = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
+    if model.threads < 2 or len(probs) <= _SETTLE_EVERY:
+        _vad_into(wav, model, probs)
+        regions = regions_from_probabilities(probs, total, options)
+        mel = mel_frames(wav) if regions else np.zeros((0, 40), dtype=np.float32)
+        windows = _windows(regions, windowing)
+        return regions, mel, windows, _embed(mel, windows, model)
+    import queue
+
+    progress: queue.SimpleQueue[int | BaseException] = queue.SimpleQueue()
+
+    def vad() -> None:
+        try:
+            _vad_into(wav, model, probs, progress.put, _SETTLE_EVERY)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the waiting thread
+            progress.put(exc)
+
+    thread = threading.Thread(target=vad, name="diarize-vad", daemon=True)
+    thread.start()
+    try:
+        mel = mel_frames(wav)
+        embedder = _Embedder(mel, model)
+        regions: list[tuple[float, float]] = []
+        windows: list[tuple[float, float]] = []
+        done = 0
+        while done < len(probs):
+            news = [progress.get()]
+            while not progress.empty():  # only the latest report matters
+                news.append(progress.get())
+            for item in news:
+                if isinstance(item, BaseException):
+                    raise item
+            done = max(n for n in news if isinstance(n, int))
+            settled = regions_from_probabilities(probs, total, options, done)
+            fresh = _windows(settled[len(regions):], windowing)
+            regions = settled
+            windows += fresh
+            embedder.add(fresh, run_now=done < len(probs))
+    finally:
+        thread.join()
+    return regions, mel, windows, embedder.finish()
 
 
 def _coarse_then_fine(
-    mel: np.ndarray, regions: Sequence[tuple[float, float]], o: DiarizeOptions, model: SpeakerModel
+    mel: np.ndarray, regions: Sequence[tuple[float, float]], coarse: list[tuple[float, float]],
+    emb: np.ndarray, o: DiarizeOptions, model: SpeakerModel,
 ) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray | None]:
     """Embed each speech region once per `window` (no overlap), cluster those, and re-embed at
     the fine `step` only the regions whose coarse windows disagree or sit near the boundary
     between speakers: most speech is one voice for seconds on end, and the fine windows (six
-    times as many) are needed only where the voice changes."""
+    times as many) are needed only where the voice changes. `coarse`, `emb`: the regions' windows
+    at a step of one window, and their embeddings (`_first_pass`)."""
     coarse_o = replace(o, step=o.window)
-    coarse = _windows(regions, coarse_o)
     if len(coarse) < 2:
-        return coarse, _embed(mel, coarse, model) if coarse else np.zeros((0, 256), np.float32), None
-    emb = _embed(mel, coarse, model)
+        return coarse, emb, None
     labels = _cluster(emb, coarse_o)
     k = int(labels.max()) + 1
     centroids = np.stack([_unit(emb[labels == c].mean(axis=0)) for c in range(k)])
