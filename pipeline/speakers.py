@@ -33,7 +33,7 @@ SAMPLE_RATE = 16000
 _VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
 _VAD_CONTEXT = 64  # samples of the previous chunk silero expects in front of each chunk
 _HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 mels)
-_BATCH = 32  # windows per encoder run: fixed, so an embedding never depends on the thread count
+_BATCH = 16  # windows per encoder run: fixed, so an embedding never depends on the thread count
 
 # sha256 of the weight files per pinned package version (pyproject pins both wheels).
 KNOWN_SHA256 = {
