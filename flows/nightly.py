@@ -19,6 +19,7 @@ loads its own model once); the store must then be a database every worker reache
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -523,8 +524,18 @@ def run_nightly(ws: Workspace, options: NightlyOptions = NightlyOptions(), task_
     def _one_pass() -> RunReport:
         return run_pass(ws, options, task_runner)
 
+    if task_runner == "local" and _has_files(ws.inbox):
+        # Prefect's temporary server takes seconds to start; load the models meanwhile on the
+        # other core (the local runner's tasks run in this process and reuse them).
+        threading.Thread(target=work.RESOURCES.warm, args=(options.work, str(ws.root)),
+                         name="warm-models", daemon=True).start()
     with _api_reachable_by_workers(task_runner):
         return _one_pass()
+
+
+def _has_files(inbox: Path) -> bool:
+    """Whether the inbox holds any file (in any folder; os.walk skips unreadable ones)."""
+    return any(files for _root, _dirs, files in os.walk(inbox))
 
 
 @contextmanager
