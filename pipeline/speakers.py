@@ -163,13 +163,15 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
 
 
 def _warm_up(model: SpeakerModel) -> None:
-    """Run both models once on a little noise: their first runs allocate, a cost that belongs to
-    loading, not to the first file."""
+    """Run both models and the clustering once on a little noise: their first runs allocate (and
+    the clustering imports scipy's, ~0.4 CPU-s), a cost that belongs to loading, not to the first
+    file."""
     from pipeline.voice_encoder import mel_frames
 
     noise = np.random.default_rng(0).normal(0, 0.01, SAMPLE_RATE * 2).astype(np.float32)
     speech_probabilities(noise, model)
-    _embed(mel_frames(noise), [(0.0, 1.5), (0.25, 1.75)], model)
+    emb = _embed(mel_frames(noise), [(0.0, 1.5), (0.25, 1.75), (0.5, 2.0)], model)
+    _cluster(emb, DiarizeOptions(min_speaker_time=0.0))
 
 
 # ------------------------------------------------------------------------------ diarization
