@@ -31,7 +31,6 @@ from pipeline.records import Segment, Sentence, SentenceFlags, Transcript, Word
 
 SAMPLE_RATE = 16000
 _VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
-_VAD_CONTEXT = 64  # samples of the previous chunk silero expects in front of each chunk
 _HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 mels)
 _BATCH = 16  # windows per encoder run: fixed, so an embedding never depends on the thread count
 
@@ -114,7 +113,7 @@ class DiarizeOptions:
 class SpeakerModel:
     """The loaded VAD session and voice encoder; load once with `load_speaker_model`, pass in."""
 
-    vad: Any  # onnxruntime.InferenceSession over silero_vad.onnx
+    vad: Any  # pipeline.speech_vad.SileroVad over silero_vad.onnx
     encoder: Any  # onnxruntime.InferenceSession over resemblyzer's encoder (pipeline.voice_encoder)
     vad_sha256: str
     encoder_sha256: str
@@ -138,17 +137,15 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     cores are free; every batch is the same fixed set of windows whichever thread runs it, so the
     turns do not depend on `threads`."""
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401 - fail early, with the message below
 
+        from pipeline.speech_vad import load_silero
         from pipeline.voice_encoder import CheckpointError, load_encoder
     except ImportError as exc:
         raise ModelError(f"speaker model dependencies missing ({exc})") from None
     vad_path = _packaged_file("silero_vad", "data/silero_vad.onnx")
     enc_path = _packaged_file("resemblyzer", "pretrained.pt")
-    opts = onnxruntime.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = 1
-    vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    vad = load_silero(vad_path)
     try:
         encoder = load_encoder(enc_path)
     except CheckpointError as exc:
@@ -292,34 +289,8 @@ def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
     """silero speech probability per 32 ms chunk of 16 kHz `wav`."""
     out = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
-    _vad_into(wav, model, out)
+    model.vad.probabilities_into(wav, out)
     return out
-
-
-def _vad_into(wav: np.ndarray, model: SpeakerModel, out: np.ndarray,
-              report: Callable[[int], None] | None = None, every: int = 1) -> None:
-    """Fill `out` (one float32 per 32 ms chunk) with silero's speech probabilities, one chunk at a
-    time (the model carries its state from chunk to chunk); `report(done)` every `every` chunks
-    and at the end."""
-    wav = np.ascontiguousarray(wav, dtype=np.float32)
-    state = np.zeros((2, 1, 128), dtype=np.float32)
-    sr = np.array(SAMPLE_RATE, dtype=np.int64)
-    run = model.vad.run
-    for i in range(len(out)):
-        # Chunk i with the previous chunk's last samples in front; zeros before the start and
-        # after the end (a view of the file in between: no padded copy of it).
-        lo, hi = i * _VAD_CHUNK - _VAD_CONTEXT, (i + 1) * _VAD_CHUNK
-        if lo >= 0 and hi <= len(wav):
-            chunk = wav[lo:hi][None, :]
-        else:
-            chunk = np.zeros((1, hi - lo), dtype=np.float32)
-            chunk[0, max(-lo, 0):min(hi, len(wav)) - lo] = wav[max(lo, 0):hi]
-        prob, state = run(None, {"input": chunk, "state": state, "sr": sr})
-        out[i] = prob[0, 0]
-        if report is not None and (i + 1) % every == 0 and i + 1 < len(out):
-            report(i + 1)
-    if report is not None:
-        report(len(out))
 
 
 def speech_regions(
@@ -442,26 +413,25 @@ class _Embedder:
         self.out[idx] = self.model.encoder.run(None, {"mels": mels})[0]
 
 
-_SETTLE_EVERY = 160  # silero chunks (5.1 s) between looks at which speech regions have settled
-
-
 def _first_pass(
     wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions, windowing: DiarizeOptions
 ) -> tuple[list[tuple[float, float]], np.ndarray, list[tuple[float, float]], np.ndarray]:
     """Speech regions, the file's mel frames, and the first pass of windows (`windowing`'s window
     and step over every region) with their embeddings.
 
-    silero runs chunk by chunk, on one core. With `model.threads` > 1 it runs on a thread of its
-    own while this thread works out the mel frames and embeds the windows of every region that
-    no later chunk can change (`regions_from_probabilities(known=...)`), so the second core is
-    busy while silero runs. The regions, windows and batches are those of the finished file, so
-    the result is the same either way."""
+    silero runs in time order, a block of chunks after another (`pipeline.speech_vad`), on one
+    core. With `model.threads` > 1 it runs on a thread of its own while this thread works out the
+    mel frames and embeds the windows of every region that no later chunk can change
+    (`regions_from_probabilities(known=...)`), so the second core is busy while silero runs. The
+    regions, windows and batches are those of the finished file, so the result is the same either
+    way."""
+    from pipeline.speech_vad import BLOCK
     from pipeline.voice_encoder import mel_frames
 
     total = len(wav) / SAMPLE_RATE
     probs = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
-    if model.threads < 2 or len(probs) <= _SETTLE_EVERY:
-        _vad_into(wav, model, probs)
+    if model.threads < 2 or len(probs) <= BLOCK:
+        model.vad.probabilities_into(wav, probs)
         regions = regions_from_probabilities(probs, total, options)
         mel = mel_frames(wav) if regions else np.zeros((0, 40), dtype=np.float32)
         windows = _windows(regions, windowing)
@@ -472,7 +442,7 @@ def _first_pass(
 
     def vad() -> None:
         try:
-            _vad_into(wav, model, probs, progress.put, _SETTLE_EVERY)
+            model.vad.probabilities_into(wav, probs, progress.put)
         except BaseException as exc:  # noqa: BLE001 - raised again on the waiting thread
             progress.put(exc)
 

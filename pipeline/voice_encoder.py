@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.onnx_proto import graph_bytes, ifgo_to_iofc, model_bytes, node, tensor, value_info
+
 SAMPLE_RATE = 16000
 N_FFT = 400  # resemblyzer hparams: 25 ms windows
 HOP = 160  # 10 ms step
@@ -90,84 +92,32 @@ def read_legacy_checkpoint(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-# ------------------------------------------------------------------ the ONNX graph, by hand
-# A minimal protobuf writer for the few ONNX messages the graph needs (onnx.proto field
-# numbers), so neither torch nor the `onnx` package is imported to build it.
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _field(number: int, value: int | str | bytes) -> bytes:
-    if isinstance(value, int):
-        return _varint(number << 3) + _varint(value % (1 << 64))  # negatives: two's complement
-    data = value.encode() if isinstance(value, str) else value
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _node(op: str, inputs: list[str], outputs: list[str], **ints: int | list[int]) -> bytes:
-    msg = b"".join(_field(1, i) for i in inputs) + b"".join(_field(2, o) for o in outputs)
-    msg += _field(4, op)
-    for name, value in ints.items():
-        if isinstance(value, list):  # AttributeProto: name 1, ints 8, type 20 (INTS = 7)
-            attr = _field(1, name) + b"".join(_field(8, v) for v in value) + _field(20, 7)
-        else:  # i 3, type 20 (INT = 2)
-            attr = _field(1, name) + _field(3, value) + _field(20, 2)
-        msg += _field(5, attr)
-    return msg
-
-
-def _tensor(name: str, array: np.ndarray) -> bytes:
-    # TensorProto: dims 1, data_type 2 (FLOAT 1, INT64 7), name 8, raw_data 9 (little-endian).
-    kind = 1 if array.dtype == np.float32 else 7
-    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
-    return b"".join(_field(1, d) for d in array.shape) + _field(2, kind) + _field(8, name) + _field(9, data)
-
-
-def _value_info(name: str, dims: list[int | str]) -> bytes:
-    # ValueInfoProto name 1, type 2 -> TypeProto tensor_type 1 -> elem_type 1 (FLOAT), shape 2.
-    shape = b"".join(_field(1, _field(1, d) if isinstance(d, int) else _field(2, d)) for d in dims)
-    return _field(1, name) + _field(2, _field(1, _field(1, 1) + _field(2, shape)))
-
-
-def _ifgo_to_iofc(w: np.ndarray) -> np.ndarray:
-    """torch orders an LSTM's gates input, forget, cell, output; ONNX input, output, forget, cell."""
-    i, f, g, o = np.split(w, 4, axis=0)
-    return np.concatenate([i, o, f, g], axis=0)
+# ------------------------------------------------------------------ the ONNX graph
 
 
 def encoder_graph(weights: dict[str, np.ndarray]) -> bytes:
     """The serialised ONNX model: mels (batch, frames, 40) -> unit embeddings (batch, 256)."""
-    nodes = [_node("Transpose", ["mels"], ["x0"], perm=[1, 0, 2])]  # LSTM wants time first
-    inits = [_tensor("axis1", np.array([1], np.int64)), _tensor("axis0", np.array([0], np.int64))]
+    nodes = [node("Transpose", ["mels"], ["x0"], perm=[1, 0, 2])]  # LSTM wants time first
+    inits = [tensor("axis1", np.array([1], np.int64)), tensor("axis0", np.array([0], np.int64))]
     x = "x0"
     for k in range(LAYERS):
-        w = _ifgo_to_iofc(weights[f"lstm.weight_ih_l{k}"])[None]
-        r = _ifgo_to_iofc(weights[f"lstm.weight_hh_l{k}"])[None]
-        b = np.concatenate([_ifgo_to_iofc(weights[f"lstm.bias_ih_l{k}"]),
-                            _ifgo_to_iofc(weights[f"lstm.bias_hh_l{k}"])])[None]
-        inits += [_tensor(f"W{k}", w), _tensor(f"R{k}", r), _tensor(f"B{k}", b)]
-        nodes.append(_node("LSTM", [x, f"W{k}", f"R{k}", f"B{k}"], [f"y{k}", f"h{k}"], hidden_size=HIDDEN))
-        nodes.append(_node("Squeeze", [f"y{k}", "axis1"], [f"x{k + 1}"]))  # drop the direction axis
+        w = ifgo_to_iofc(weights[f"lstm.weight_ih_l{k}"])[None]
+        r = ifgo_to_iofc(weights[f"lstm.weight_hh_l{k}"])[None]
+        b = np.concatenate([ifgo_to_iofc(weights[f"lstm.bias_ih_l{k}"]),
+                            ifgo_to_iofc(weights[f"lstm.bias_hh_l{k}"])])[None]
+        inits += [tensor(f"W{k}", w), tensor(f"R{k}", r), tensor(f"B{k}", b)]
+        nodes.append(node("LSTM", [x, f"W{k}", f"R{k}", f"B{k}"], [f"y{k}", f"h{k}"], hidden_size=HIDDEN))
+        nodes.append(node("Squeeze", [f"y{k}", "axis1"], [f"x{k + 1}"]))  # drop the direction axis
         x = f"x{k + 1}"
-    inits += [_tensor("lin_w", np.ascontiguousarray(weights["linear.weight"].T)),
-              _tensor("lin_b", weights["linear.bias"])]
-    nodes += [_node("Squeeze", [f"h{LAYERS - 1}", "axis0"], ["last"]),
-              _node("Gemm", ["last", "lin_w", "lin_b"], ["lin"]),
-              _node("Relu", ["lin"], ["relu"]),
-              _node("LpNormalization", ["relu"], ["emb"], axis=-1, p=2)]
-    graph = (b"".join(_field(1, n) for n in nodes) + _field(2, "resemblyzer")
-             + b"".join(_field(5, t) for t in inits)
-             + _field(11, _value_info("mels", ["batch", "frames", N_MELS]))
-             + _field(12, _value_info("emb", ["batch", HIDDEN])))
-    # ModelProto: ir_version 1 (8), graph 7, opset_import 8 (default domain, opset 17).
-    return _field(1, 8) + _field(7, graph) + _field(8, _field(2, 17))
+    inits += [tensor("lin_w", np.ascontiguousarray(weights["linear.weight"].T)),
+              tensor("lin_b", weights["linear.bias"])]
+    nodes += [node("Squeeze", [f"h{LAYERS - 1}", "axis0"], ["last"]),
+              node("Gemm", ["last", "lin_w", "lin_b"], ["lin"]),
+              node("Relu", ["lin"], ["relu"]),
+              node("LpNormalization", ["relu"], ["emb"], axis=-1, p=2)]
+    graph = graph_bytes("resemblyzer", nodes, inits, [value_info("mels", ["batch", "frames", N_MELS])],
+                        [value_info("emb", ["batch", HIDDEN])])
+    return model_bytes(graph)
 
 
 def load_encoder(path: Path, threads: int = 1) -> Any:

@@ -147,3 +147,34 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError):
         read_legacy_checkpoint(path)
+
+
+# ------------------------------------------------------------------------- silero in blocks
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), ints=st.booleans())
+def test_tensors_read_back_as_written(shape, ints):
+    from pipeline.onnx_proto import fields, tensor, tensor_array
+
+    rng = np.random.default_rng(len(shape))
+    array = (rng.integers(-(2**40), 2**40, shape) if ints else rng.normal(size=shape)).astype(
+        np.int64 if ints else np.float32)
+    assert np.array_equal(tensor_array(fields(tensor("t", array))), array)
+
+
+@pytest.mark.slow
+def test_silero_in_blocks_gives_the_chunk_by_chunk_probabilities(interview):
+    from pipeline.speakers import _packaged_file
+    from pipeline.speech_vad import BLOCK, CHUNK, SileroVad, load_silero
+
+    vad = load_silero(_packaged_file("silero_vad", "data/silero_vad.onnx"))
+    assert vad.encoder is not None  # the blocked form reproduced silero at load
+    wav = interview.audio
+    n = int(np.ceil(len(wav) / CHUNK))
+    assert n > 2 * BLOCK
+    streamed, blocked, reports = np.empty(n, np.float32), np.empty(n, np.float32), []
+    SileroVad(vad.stream).probabilities_into(wav, streamed)
+    vad.probabilities_into(wav, blocked, reports.append)
+    assert np.array_equal(streamed, blocked)
+    assert reports == [*range(BLOCK, n, BLOCK), n]
