@@ -56,6 +56,9 @@ def main() -> None:
         del sys.modules[name]  # the tree's own pipeline package, not this checkout's
     from pipeline.media import load_audio
     from pipeline.speakers import DiarizeOptions, diarize, load_speaker_model
+    from pipeline.threads import pin_blas_threads
+
+    pin_blas_threads()  # as in ingest, where transcription pins numpy's BLAS to one thread
 
     files = _files(ENGLISH, [Path(DEMO_MEDIA), *synthetic_videos()])
     audio = [(f.name, load_audio(f)) for f in files]

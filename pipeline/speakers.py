@@ -117,7 +117,9 @@ class SpeakerModel:
     encoder: Any  # onnxruntime.InferenceSession over resemblyzer's encoder (pipeline.voice_encoder)
     vad_sha256: str
     encoder_sha256: str
-    threads: int = 1  # encoder batches run at once, each on one thread (the result never depends on it)
+    # threads > 1: silero beside the encoder, and that many encoder batches at once (each run on
+    # one thread, so the turns never depend on it)
+    threads: int = 1
 
 
 def _packaged_file(package: str, relative: str) -> Path:
