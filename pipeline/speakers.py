@@ -142,7 +142,7 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
         import onnxruntime  # noqa: F401 - fail early, with the message below
 
         from pipeline.speech_vad import load_silero
-        from pipeline.voice_encoder import CheckpointError, load_encoder
+        from pipeline.voice_encoder import load_encoder
     except ImportError as exc:
         raise ModelError(f"speaker model dependencies missing ({exc})") from None
     vad_path = _packaged_file("silero_vad", "data/silero_vad.onnx")
@@ -150,8 +150,8 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     vad = load_silero(vad_path)
     try:
         encoder = load_encoder(enc_path)
-    except CheckpointError as exc:
-        raise ModelError(f"cannot read the voice encoder: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - CheckpointError, or onnxruntime's own untyped errors
+        raise ModelError(f"cannot load the voice encoder: {str(exc).splitlines()[0]}") from None
     from pipeline.atomic import file_sha256
 
     if threads is None:

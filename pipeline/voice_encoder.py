@@ -4,9 +4,9 @@ Diarization loaded torch, librosa (with scipy.signal and numba) and resemblyzer 
 ~5 s of wall time before the first file, more than diarizing the whole nightly English set.
 Here the same weights (`pretrained.pt` from resemblyzer's wheel, checksummed by the caller) are
 read by a restricted unpickler that builds nothing but arrays, and the network (a 3-layer LSTM,
-40 mels in, 256 out, then linear + ReLU + L2 norm) runs on onnxruntime from a graph written here
-(ONNX's LSTM operator, checked against resemblyzer's torch forward in
-`tests/pipeline/test_voice_encoder.py`). The mel frames are resemblyzer's `wav_to_mel_spectrogram`
+40 mels in, 256 out, then linear + ReLU + L2 norm) runs on onnxruntime from a graph written with
+`pipeline.onnx_proto` (ONNX's LSTM operator, checked against resemblyzer's torch forward in
+`tests/pipeline/test_speakers_fast_path.py`). The mel frames are resemblyzer's `wav_to_mel_spectrogram`
 (librosa's slaney mel filters over a periodic-Hann STFT) in numpy.
 """
 
