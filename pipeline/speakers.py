@@ -151,7 +151,7 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     try:
         encoder = load_encoder(enc_path)
     except Exception as exc:  # noqa: BLE001 - CheckpointError, or onnxruntime's own untyped errors
-        raise ModelError(f"cannot load the voice encoder: {str(exc).splitlines()[0]}") from None
+        raise ModelError(f"cannot load the voice encoder: {exc!s:.200}") from None
     from pipeline.atomic import file_sha256
 
     if threads is None:
