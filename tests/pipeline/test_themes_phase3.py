@@ -23,6 +23,7 @@ from pipeline.themes.scoring import (
     load_fitted,
     save_fitted,
 )
+from tests.pipeline.themes_support import stance_score
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +32,7 @@ def probe() -> Flagger:
     return Flagger.cues_only(options=FlagOptions())
 
 
-def score(flagger: Flagger, text: str, label: str, language: str = "en") -> float:
-    probs = np.full(len(flagger.labels), 0.5)
-    return float(flagger.adjusted(text, probs, language)[flagger.labels.index(label)])
+score = stance_score
 
 
 @pytest.mark.parametrize(

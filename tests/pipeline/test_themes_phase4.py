@@ -18,7 +18,7 @@ from pipeline.themes.lexical import Lexicon, tokens
 from pipeline.themes.names import find_details
 from pipeline.themes.scoring import FlagOptions, LabelledText, fit_heads, load_fitted, save_fitted
 from pipeline.themes.taxonomy import load_taxonomy
-from tests.pipeline.themes_support import real_flagger
+from tests.pipeline.themes_support import real_flagger, stance_score
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +26,7 @@ def probe() -> Flagger:
     return Flagger.cues_only(options=FlagOptions())
 
 
-def score(flagger: Flagger, text: str, label: str, language: str = "en") -> float:
-    probs = np.full(len(flagger.labels), 0.5)
-    return float(flagger.adjusted(text, probs, language)[flagger.labels.index(label)])
+score = stance_score
 
 
 # Word features

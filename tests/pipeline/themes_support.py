@@ -83,3 +83,12 @@ def real_flagger():  # noqa: ANN201 - lazy import keeps collection light
 @cache
 def real_encoder():  # noqa: ANN201
     return real_flagger().encoder
+
+
+def stance_score(flagger, text: str, label: str, language: str = "en") -> float:  # noqa: ANN001
+    """`label`'s score after the stance rules and cues of `flagger.adjusted`, from an even 0.5
+    (a cues-only flagger: no encoder, no heads), so a test sees only what the rules change."""
+    import numpy as np
+
+    probs = np.full(len(flagger.labels), 0.5)
+    return float(flagger.adjusted(text, probs, language)[flagger.labels.index(label)])
