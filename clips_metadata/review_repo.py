@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
@@ -56,11 +56,8 @@ from clips_metadata.tables import (
 from pipeline.labels import ROLES
 
 
-class ReviewRepo:
+class ReviewRepo(Repository):
     """Review records of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     # ---- users ----
 
