@@ -17,7 +17,9 @@ from clips_metadata.digest_cache import DigestLRU, digest
 from clips_metadata.review_records import SentenceView
 from clips_metadata.tables import FlagRow, SentenceRow
 
-PANELS = DigestLRU(16)  # a long interview's panel takes a few MB
+# Bounded by words (~200 bytes each with their sentence), not interviews: ~40 MB a process, one
+# long interview or many short ones.
+PANELS = DigestLRU(4096, budget=200_000, weigh=lambda views: sum(len(v.words) + 1 for v in views))
 
 
 def _view(row: Any) -> SentenceView:

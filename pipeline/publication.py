@@ -25,7 +25,7 @@ from pipeline.errors import CounterclipsError
 from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText
 from pipeline.render.profiles import RenderOptions, get_profile
-from pipeline.render.redaction import Redaction, bleep_intervals, find_spoken, redact_track
+from pipeline.render.redaction import Redaction, bleep_intervals, find_spoken, redact_track, words_near
 from pipeline.render.subs import SubtitleTrack, clip_cues
 from pipeline.terms import IdentifyingWord, TermError, TermMatcher, fold, redaction_terms
 
@@ -67,7 +67,8 @@ class RegistrySnapshot:
 @dataclass(frozen=True, slots=True)
 class VersionData:
     """A candidate version as stored. Times on the source clock; `tracks` are its approved cue
-    texts per language; `words` the transcript's timed words (for bleeps); `extra_terms` words an
+    texts per language; `words` the transcript's timed words (for bleeps; those within
+    `SPOKEN_MARGIN` of the cut are all it reads); `extra_terms` words an
     editor marked for hiding in this clip; `extra_bleeps` spans an editor marked (source clock)."""
 
     candidate_id: int
@@ -201,7 +202,7 @@ def build_plan(version: VersionData, person: RegistrySnapshot, target: Target, *
 
     title = _with_question(version.title_card, version.question_card, matcher)
 
-    spoken = find_spoken(version.words, matcher) if terms else ()
+    spoken = find_spoken(words_near(version.words, version.start, version.end), matcher) if terms else ()
     marked = tuple(Redaction("", a, b, "") for a, b in version.extra_bleeps)
     bleeps = bleep_intervals((*spoken, *marked), version.start, version.end, options.bleep_padding)
     return PublicationPlan(

@@ -35,8 +35,9 @@ T = TypeVar("T")
 
 
 PLANS = DigestLRU(MAX_PLANS)
-# Decoded words per transcript body (many candidates share an interview's transcript).
-WORDS = DigestLRU(16)  # a long interview's words take a few MB
+# Decoded words per transcript body (many candidates share an interview's transcript), bounded by
+# words, not interviews: ~230 bytes a word, so ~45 MB a process whatever the interviews' lengths.
+WORDS = DigestLRU(4096, budget=200_000)
 
 
 @dataclass(frozen=True, slots=True)

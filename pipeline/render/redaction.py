@@ -35,6 +35,18 @@ def _stream(pieces: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
     return BREAK.join(pieces), spans
 
 
+# How far from a cut `find_spoken` looks. A term said across the cut's edge is found whole (no
+# name takes 30 s to say), and a word farther out cannot reach the clip: bleep padding is a
+# fraction of a second. So the plan's bleeps are the same as over the whole interview.
+SPOKEN_MARGIN = 30.0
+
+
+def words_near(words: Sequence[Word], start: float, end: float,
+               margin: float = SPOKEN_MARGIN) -> tuple[Word, ...]:
+    """The words within `margin` seconds of the cut [start, end], in order."""
+    return tuple(w for w in words if w.end >= start - margin and w.start <= end + margin)
+
+
 def find_spoken(words: Sequence[Word], matcher: TermMatcher) -> tuple[Redaction, ...]:
     """Every run of words that says a term (by the same rule as the text), earliest first.
     A term split over two recognised words ("Dar" "wish") is found too."""

@@ -34,7 +34,7 @@ CandidateId = Annotated[int, Path(ge=1, le=2**31)]
 
 # The transcript panel's views are shared while their content holds (clips_metadata.sentence_views):
 # their Sentence records are made once per views object, not on each page view.
-_SENTENCES = DigestLRU(16)
+_SENTENCES = DigestLRU(4096, budget=100_000, weigh=lambda hit: sum(len(s.words) + 1 for s in hit[1]))
 
 
 def as_sentences(context: Any) -> tuple[Sentence, ...]:
@@ -43,13 +43,19 @@ def as_sentences(context: Any) -> tuple[Sentence, ...]:
     hit = _SENTENCES.get(key)
     if hit is not None and hit[0] is views:  # the entry holds `views`, so its id is not reused
         return hit[1]  # type: ignore[no-any-return]
-    out = tuple(
-        Sentence(s.index, s.start, s.end, s.text, tuple(Word(a, b, t, 1.0) for a, b, t in s.words),
-                 context.language)
-        for s in views
-    )
+    out = _sentences_of(views, context.language)
     _SENTENCES.put(key, (views, out))
     return out
+
+
+def _sentences_of(views: Any, language: str) -> tuple[Sentence, ...]:
+    return tuple(Sentence(s.index, s.start, s.end, s.text, tuple(Word(a, b, t, 1.0) for a, b, t in s.words),
+                          language) for s in views)
+
+
+def sentences_near(context: Any, start: float, end: float) -> tuple[Sentence, ...]:
+    """The sentences that overlap [start, end] (a page view needs those around its clip only)."""
+    return _sentences_of([s for s in context.sentences if s.end > start and s.start < end], context.language)
 
 
 def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
@@ -81,7 +87,8 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
     store = rs.store
     page = rs.candidate_page(candidate_id)
     cand, ctx = page.candidate, page.context
-    sentences = as_sentences(ctx)
+    # what the cut holds (its first track, the sentences marked in the clip), a second around it
+    sentences = sentences_near(ctx, cand.start - 1.0, cand.end + 1.0)
     fps = source_fps(store, cand.interview_id)
     tracks = current_tracks(store, cand, _words(sentences), fps)
     original = cand.language or "en"

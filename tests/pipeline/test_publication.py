@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from pipeline.publication import (
     BlurBox,
@@ -25,8 +27,9 @@ from pipeline.publication import (
 from pipeline.records import Cue, Word
 from pipeline.render.cards import CardText
 from pipeline.render.profiles import RenderOptions
+from pipeline.render.redaction import bleep_intervals, find_spoken, words_near
 from pipeline.render.subs import SubtitleTrack
-from pipeline.terms import IdentifyingWord, variants_of
+from pipeline.terms import IdentifyingWord, TermMatcher, redaction_terms, variants_of
 
 KEY = b"plan-test-key"
 EN = SubtitleTrack("en", (Cue(10.5, 12.0, ("My cousin, Yusuf",)),
@@ -163,3 +166,29 @@ def test_manual_blur_boxes_reach_the_graph_as_their_own_tracks():
     small = RenderJob(ffmpeg="ffmpeg", source="/src.mp4", start=0.0, end=2.0, src_width=1280, src_height=720,
                       fps=25.0, output="/out.mp4", scale=0.5)
     assert small.out_size == (640, 360)
+
+
+NAMES = ["we", "Karim", "Haddad", "Mosul", "Dar", "wish"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(NAMES), min_size=1, max_size=400), st.integers(0, 399),
+       st.floats(-0.15, 0.45), st.floats(0.5, 40.0))
+@example(["we", "Dar", "wish", "we", "Karim", "Haddad"], 2, -0.05, 2.05)  # "Dar|wish" across the in point
+def test_plan_reads_only_the_words_near_the_cut(said, k, offset, length):
+    # A long interview (up to 400 words, 0.5 s each) with names anywhere, even split over two
+    # recognised words; the cut starts at or just around a word. The plan's bleeps are those of
+    # every word in the interview, and the plan built from the words near the cut alone is the same.
+    words = tuple(Word(i * 0.5, i * 0.5 + 0.4, f" {t}", 0.9) for i, t in enumerate(said))
+    start = max(0.0, (k % len(said)) * 0.5 + offset)
+    end = start + length
+    version = replace(VERSION, start=start, end=end, words=words, tracks=(EN,))
+    target = Target("master", "", "web")
+    full = plan(version=version, target=target)
+    terms = redaction_terms(PERSON.real_names, PERSON.identifying_words, PERSON.pseudonym, shows_name=False)
+    everywhere = find_spoken(words, TermMatcher(terms))
+    assert full.bleeps == bleep_intervals(everywhere, start, end, RenderOptions().bleep_padding)
+    near = words_near(words, start, end)
+    assert len(near) <= len(words)
+    windowed = plan(version=replace(version, words=near), target=target)
+    assert windowed == full and plan_hash(windowed) == plan_hash(full)

@@ -192,6 +192,22 @@ def test_the_cache_is_bounded_and_keeps_the_most_recent():
     assert lru.get("c") is None and lru.get("b") == "B"
 
 
+def test_a_weighed_cache_keeps_its_budget_and_always_the_newest():
+    from clips_metadata.digest_cache import DigestLRU
+
+    lru = DigestLRU(100, budget=10)
+    for k, n in (("a", 3), ("b", 3), ("c", 3)):
+        lru.put(k, "x" * n)
+    assert len(lru) == 3
+    lru.put("d", "x" * 4)  # 13 > 10: the least recently used goes first
+    assert lru.get("a") is None and lru.get("b") is not None
+    lru.put("b", "x")  # replacing an entry counts its new weight only: 1 + 3 + 4
+    lru.put("e", "xx")  # 10: all kept
+    assert [lru.get(k) is not None for k in "bcde"] == [True, True, True, True]
+    lru.put("huge", "x" * 50)  # over the budget alone: kept, everything else goes
+    assert len(lru) == 1 and lru.get("huge") is not None
+
+
 def test_a_plan_whose_inputs_changed_while_it_was_built_is_not_kept():
     from clips_metadata.digest_cache import DigestLRU
     from review.plan_cache import remembered_plan
