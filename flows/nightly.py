@@ -19,6 +19,7 @@ loads its own model once); the store must then be a database every worker reache
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -523,25 +524,38 @@ def run_nightly(ws: Workspace, options: NightlyOptions = NightlyOptions(), task_
     def _one_pass() -> RunReport:
         return run_pass(ws, options, task_runner)
 
-    with _api_reachable_by_workers(task_runner):
+    if task_runner == "local" and _has_files(ws.inbox):
+        # Prefect's temporary server takes seconds to start; load the models meanwhile on the
+        # other core (the local runner's tasks run in this process and reuse them).
+        threading.Thread(target=work.RESOURCES.warm, args=(options.work, str(ws.root)),
+                         name="warm-models", daemon=True).start()
+    with _prefect_api():
         return _one_pass()
 
 
+def _has_files(inbox: Path) -> bool:
+    """Whether the inbox holds any file (in any folder; os.walk skips unreadable ones)."""
+    return any(files for _root, _dirs, files in os.walk(inbox))
+
+
 @contextmanager
-def _api_reachable_by_workers(task_runner: str) -> Iterator[None]:
-    """With no Prefect server configured, Prefect starts a temporary one inside whichever
-    process first needs it; Dask workers would each start their own (slow, and the flow would
-    never see their task states). Start it here and hand its URL to the workers through the
+def _prefect_api() -> Iterator[None]:
+    """With no Prefect server configured, start Prefect's temporary one here, as Prefect itself
+    would on the flow's first call (the same per-process instance, stopped at exit), for two
+    reasons. The models load meanwhile (see `run_nightly`), and the start counts as the
+    "start-up" step, so its cost is measured. Dask workers would otherwise each start their own
+    (slow, and the flow would never see their task states): its URL reaches them in the
     settings Prefect ships with each task. It listens on 127.0.0.1, so this serves a cluster on
     this machine; a multi-machine cluster needs PREFECT_API_URL set to a real Prefect server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    if task_runner != "dask" or PREFECT_API_URL.value():
+    if PREFECT_API_URL.value():
         yield
         return
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
+    with work.running("start-up"):
+        server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
     with temporary_settings({PREFECT_API_URL: server.api_url}):
         yield

@@ -160,10 +160,12 @@ def running(step: str) -> Iterator[None]:
 
 
 class _Resources:
-    """Models and store handles made once per process (thread-safe lazy creation)."""
+    """Models and store handles made once per process (thread-safe lazy creation). Each kind has
+    its own lock, so a thread loading Whisper does not hold up one that only needs the store."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._locks = {kind: threading.Lock() for kind in ("store", "backend", "speakers", "flagger")}
         self._stores: dict[str, Any] = {}
         self._backends: dict[tuple[str, str, int], Any] = {}
         self._flagger: Any = None
@@ -171,7 +173,7 @@ class _Resources:
         self._heavy: threading.BoundedSemaphore | None = None
 
     def store(self, db_url: str) -> Any:
-        with self._lock:
+        with self._locks["store"]:
             store = self._stores.get(db_url)
             if store is None:
                 from clips_metadata.store import Store
@@ -181,7 +183,7 @@ class _Resources:
 
     def backend(self, options: WorkOptions) -> Any:
         key = (options.backend, options.model, options.cpu_threads)
-        with self._lock:
+        with self._locks["backend"]:
             backend = self._backends.get(key)
             if backend is None:
                 from pipeline.transcribe import load_backend
@@ -191,7 +193,7 @@ class _Resources:
 
     def speakers(self) -> Any:
         """The speaker model (silero-vad + resemblyzer), loaded once per process like Whisper."""
-        with self._lock:
+        with self._locks["speakers"]:
             if self._speakers is None:
                 from pipeline.speakers import load_speaker_model
 
@@ -200,12 +202,23 @@ class _Resources:
 
     def flagger(self, workspace: str | None = None) -> Any:
         """The flagger, with the heads `flagger learn` installed in `workspace` (loaded once)."""
-        with self._lock:
+        with self._locks["flagger"]:
             if self._flagger is None:
                 from flows.services.flagger_model import load_flagger
 
                 self._flagger = load_flagger(Workspace(Path(workspace)) if workspace else None)
             return self._flagger
+
+    def warm(self, options: WorkOptions, workspace: str) -> None:
+        """Load Whisper, the speaker model and the flagger now (the local runner calls this on a
+        thread while Prefect starts its server, so the first file does not wait for them). A
+        failure here is left for the step that needs the model to raise and report."""
+        try:
+            self.backend(options)
+            self.speakers()
+            self.flagger(workspace)
+        except Exception as exc:  # noqa: BLE001 - reported by the step that needs it
+            logging.getLogger(__name__).debug("warming the models failed: %s", exc)
 
     def heavy(self, slots: int) -> threading.BoundedSemaphore:
         with self._lock:
@@ -214,7 +227,7 @@ class _Resources:
             return self._heavy
 
     def close(self) -> None:
-        with self._lock:
+        with self._locks["store"]:
             for store in self._stores.values():
                 store.close()
             self._stores.clear()
