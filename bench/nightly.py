@@ -144,13 +144,15 @@ class Sampler:
         self._thread.join()
 
 
-def run_set(files: list[Path], translate: bool) -> dict[str, object]:
+def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = None) -> dict[str, object]:
     from flows.nightly import NightlyOptions, run_nightly
     from flows.nightly_worker import WorkOptions
 
     ws = _fresh_workspace(files)
     options = NightlyOptions(settle_seconds=0.0, build_proxies=True, render_exports=False,
                              work=replace(WorkOptions(), translate=translate))
+    if proxy_niceness is not None:
+        options = replace(options, proxy_niceness=proxy_niceness)
     _reset_worker_resources()
     _stop_prefect_server()  # a one-shot run: it starts its own
     _reset_peak_rss()
@@ -173,7 +175,8 @@ def run_set(files: list[Path], translate: bool) -> dict[str, object]:
            "proxies": len(proxies), "stills": stills, "video_files": len(video),
            "video_footage": sum(f.duration for f in report.files if f.name in video),
            "threads": options.work.cpu_threads, "workers": options.max_workers,
-           "slots": options.work.heavy_slots, "cpu": cpu, "peak_rss": peak_rss}
+           "slots": options.work.heavy_slots, "cpu": cpu, "peak_rss": peak_rss,
+           "proxy_niceness": options.proxy_niceness}
     _reset_worker_resources()
     shutil.rmtree(ws.root, ignore_errors=True)
     return out
@@ -248,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--skip-translated", action="store_true", help="English set only")
+    parser.add_argument("--proxy-niceness", type=int, help="the proxies' CPU niceness (default: the run's)")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not found")
@@ -274,12 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, object]] = {}
     server_rss = 0.0
     try:
-        results["English"] = run_set(english, translate=False)
+        results["English"] = run_set(english, translate=False, proxy_niceness=args.proxy_niceness)
         print("English", results["English"], flush=True)
         proc = getattr(SubprocessASGIServer(), "server_process", None)
         server_rss = _vm_hwm_mb(proc.pid) if proc is not None else 0.0
         if not args.skip_translated and translated:
-            results["translated"] = run_set(translated, translate=True)
+            results["translated"] = run_set(translated, translate=True, proxy_niceness=args.proxy_niceness)
             print("translated", results["translated"], flush=True)
         _stop_prefect_server()
         alone = transcription_alone(english)
@@ -319,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         f"One `run_nightly` per set, local runner, {en['workers']} worker threads, "
         f"{en['slots']} heavy slot(s), {en['threads']} threads per transcription (BLAS pinned to 1), "
         "faster-whisper `base` int8, proxies on (360p x264 ultrafast, keyframe every 1 s; "
-        "audio-only: AAC + waveform still), exports off. "
+        f"audio-only: AAC + waveform still; niceness {en['proxy_niceness']}), exports off. "
         "Each set is a one-shot run: it starts Prefect's temporary server itself and loads the "
         f"models on another thread meanwhile (start-up {start_up(en):.1f} s English, with the Prefect "
         f"database already made; the very first run of a workspace took {cold_start:.1f} s to start "

@@ -53,7 +53,7 @@ def main() -> int:
 
     from clips_metadata.store import Store
     from clips_metadata.workspace import Workspace
-    from review.app import _warm_up, create_app
+    from review.app import _warm_up, create_app, settle_memory
 
     async def inline(func, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
         return func(*a)
@@ -76,6 +76,7 @@ def main() -> int:
     calls: dict[str, list[int]] = {s: [] for s in STEPS}
     app = create_app(ws, store=store)
     _warm_up(app)
+    settle_memory()  # as `review serve` does once warm
     process_cpu = [0.0]
 
     async def rounds() -> None:

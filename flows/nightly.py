@@ -58,6 +58,9 @@ class NightlyOptions:
         slots plus two, 3 on 2 cores), so probing and the ffmpeg proxy encodes overlap with the
         transcriptions `heavy_slots` allows.
     build_proxies: make the review proxy of every interview that has candidates and none yet.
+    proxy_niceness: the proxy encodes' lower CPU priority (19, the lowest): they fill the time
+        the transcriptions leave idle instead of taking a core from them, whose threads wait for
+        each other at every step (see bench/RESULTS.md, nightly runs).
     render_exports: render every approved candidate whose current version is not exported yet.
     render_previews: render the plan preview of every candidate in review that has none yet
         (`review.previews.preview`; idempotent by plan hash).
@@ -70,6 +73,7 @@ class NightlyOptions:
     work: work.WorkOptions = work.WorkOptions()
     max_workers: int = field(default_factory=lambda: run_counts().workers)
     build_proxies: bool = True
+    proxy_niceness: int = 19
     render_exports: bool = True
     render_previews: bool = True
     export_profiles: tuple[str, ...] = ("master",)
@@ -142,29 +146,29 @@ def quarantine_task(root: str, db_url: str, path: str, reason: str, sha256: str,
     return str(quarantine_file(Workspace(Path(root)), Path(path), reason, sha256, run_id))
 
 
-def _make_proxy(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
+def _make_proxy(root: str, db_url: str, interview_id: int, niceness: int) -> tuple[str, float]:
     """Make one interview's review proxy; its path ("" when none was needed) and seconds."""
     from flows.services.ingesting import make_review_proxy
 
     t0 = time.perf_counter()
     store = work.RESOURCES.store(db_url)
     with work.running("proxy"):
-        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id))
+        path = make_review_proxy(store, Workspace(Path(root)), store.get_interview(interview_id), niceness)
     return str(path or ""), time.perf_counter() - t0
 
 
 @task(name="review-proxy", **_IO)
-def proxy_task(root: str, db_url: str, interview_id: int) -> tuple[str, float]:
-    return _make_proxy(root, db_url, interview_id)
+def proxy_task(root: str, db_url: str, interview_id: int, niceness: int) -> tuple[str, float]:
+    return _make_proxy(root, db_url, interview_id, niceness)
 
 
 @task(name="file-review-proxy", **_IO)
-def file_proxy_task(prev: work.StepResult, root: str, db_url: str) -> tuple[str, float]:
+def file_proxy_task(prev: work.StepResult, root: str, db_url: str, niceness: int) -> tuple[str, float]:
     """The proxy of a file whose candidates were just proposed (none when it has none), run as
     soon as its chain ends so the encode overlaps the next file's transcription."""
     if prev.interview_id is None:
         return "", 0.0
-    return _make_proxy(root, db_url, prev.interview_id)
+    return _make_proxy(root, db_url, prev.interview_id, niceness)
 
 
 @task(name="preview", **_IO)
@@ -281,7 +285,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         flags.append(flag_task.submit(diars[-1], job))
         props.append(propose_task.submit(flags[-1], job))
         if options.build_proxies:
-            file_proxies.append(file_proxy.submit(props[-1], root, db_url))
+            file_proxies.append(file_proxy.submit(props[-1], root, db_url, options.proxy_niceness))
     # Wait on every future, not just the last of each chain: a Dask future learns its final
     # state only from its own wait(); asking the API instead could see a stale "Running".
     for fut in (*probes, *trans, *diars, *flags, *props, *file_proxies):
@@ -400,7 +404,8 @@ def _build_proxies(ws: Workspace, db_url: str, options: NightlyOptions, stage_se
         elif needs_proxy(store, ws, interview):
             todo[c.source_sha256] = interview.id
     proxy = _io(proxy_task, options)
-    futures = {sha: proxy.submit(str(ws.root), db_url, iid) for sha, iid in todo.items()}
+    futures = {sha: proxy.submit(str(ws.root), db_url, iid, options.proxy_niceness)
+               for sha, iid in todo.items()}
     built = 0
     for sha, fut in futures.items():
         fut.wait()

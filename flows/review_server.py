@@ -20,4 +20,4 @@ def make_app() -> Any:
 
     workspace = Workspace(Path(os.environ[WORKSPACE_ENV]))
     return create_app(workspace, secure_cookies=os.environ.get(SECURE_ENV) == "1", require_admin=True,
-                      export_candidate=export_candidate)
+                      export_candidate=export_candidate, server_process=True)

@@ -101,7 +101,8 @@ def run_job(store: Any, workspace: Any, job: PreviewJob) -> Path:
                 last[0] = fraction
                 repo.update_preview(job.plan_hash, progress=fraction)
 
-        render_preview(plan_from_dict(job.plan), source, out, progress)
+        # The workspace's face samples: the export of this range (and the page's boxes) reuse them.
+        render_preview(plan_from_dict(job.plan), source, out, progress, face_cache=workspace.faces)
     except (PreviewError, RenderError, MediaError) as exc:
         repo.update_preview(job.plan_hash, status="failed", error=str(exc).splitlines()[0])
         # Neutral ids only: no file name or registry term reaches the log.

@@ -34,10 +34,12 @@ def proxy_path(workspace: Workspace, source_sha256: str) -> Path | None:
     return path
 
 
-def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height: int = 360) -> Path:
+def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height: int = 360,
+               niceness: int = 0) -> Path:
     """Write the interview's proxy, at most `height` pixels high, to `proxies/<sha256>.mp4`
     (pipeline.render.proxy_encode: verified, atomic, stale `.part` files of killed runs removed first).
-    Raises ProxyError naming the source when the source is unusable or the encode fails."""
+    Raises ProxyError naming the source when the source is unusable or the encode fails.
+    `niceness`: the encode's lower CPU priority (`ProxyOptions.niceness`)."""
     if not _SHA.match(source_sha256 or ""):
         raise ProxyError(f"not a sha256: {source_sha256!r}")
     from pipeline.render.proxy_encode import ProxyOptions
@@ -45,7 +47,7 @@ def make_proxy(workspace: Workspace, source: Path, source_sha256: str, *, height
 
     dest = workspace.proxies / f"{source_sha256}.mp4"
     try:
-        result = encode_proxy(source, dest, ProxyOptions(max_height=height))
+        result = encode_proxy(source, dest, ProxyOptions(max_height=height, niceness=niceness))
     except (RenderError, MediaError) as exc:
         raise ProxyError(f"cannot make a review proxy of {Path(source).name}: {exc}") from exc
     if result.height is None:

@@ -518,14 +518,16 @@ def needs_proxy(store: Store, workspace: Workspace, interview: Interview) -> boo
     return bool(store.list_candidates(interview_id=interview.id))
 
 
-def make_review_proxy(store: Store, workspace: Workspace, interview: Interview) -> Path | None:
+def make_review_proxy(store: Store, workspace: Workspace, interview: Interview,
+                      niceness: int = 0) -> Path | None:
     """Make the interview's review proxy when `needs_proxy`; returns its path (None: not needed).
-    Raises review.proxy_files.ProxyError when the encode fails."""
+    Raises review.proxy_files.ProxyError when the encode fails. `niceness`: the encode's lower
+    CPU priority (the nightly run's proxies run beside transcriptions)."""
     from review.proxy_files import make_proxy
 
     if not needs_proxy(store, workspace, interview):
         return None
-    return make_proxy(workspace, Path(interview.source_path), interview.sha256)
+    return make_proxy(workspace, Path(interview.source_path), interview.sha256, niceness=niceness)
 
 
 # -------------------------------------------------------------------- translation helpers

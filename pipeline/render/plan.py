@@ -233,9 +233,12 @@ def _heavy_blur(stream: Any, w: int, h: int, enable: str) -> Any:
 def _patch_blur(stream: Any, w: int, h: int) -> Any:
     # The face patch is blurred at an eighth of its size and scaled back: the same soft colour as
     # _heavy_blur (nothing detectable, tests/pipeline/test_faces_detect) for a fraction of the CPU
-    # (boxblur at full size was the costliest filter of a blurred render).
+    # (boxblur at full size was the costliest filter of a blurred render). The eighth is taken by
+    # nearest neighbour: area averaging read every pixel of the patch on every frame and was half
+    # of the blur graph's CPU; the box blur over a quarter of what is left erases the aliasing
+    # (bench/RESULTS.md, "Faces, phase 4").
     sw, sh = max(8, w // 8 // 2 * 2), max(8, h // 8 // 2 * 2)
-    return (stream.filter("scale", sw, sh, flags="area")
+    return (stream.filter("scale", sw, sh, flags="neighbor")
             .filter("boxblur", luma_radius=max(1, min(sw, sh) // 4), luma_power=2,
                     chroma_radius=max(1, min(sw, sh) // 8), chroma_power=2)
             .filter("scale", w, h, flags="bilinear"))

@@ -24,7 +24,8 @@ class ProxyOptions:
     upscaled), x264 `ultrafast` CRF 28 (about half `veryfast`'s CPU; a larger file stays in
     the workspace), a keyframe every `keyframe_seconds` so the player seeks to any in point
     quickly, AAC 96 kbit/s in at most two channels (two panned lapel mics stay apart), fast
-    start so the browser plays it while it downloads."""
+    start so the browser plays it while it downloads. `niceness` > 0 encodes at a lower CPU
+    priority: the nightly run's proxies take the cores a concurrent transcription leaves idle."""
 
     max_height: int = 360
     preset: str = "ultrafast"
@@ -32,6 +33,7 @@ class ProxyOptions:
     crf: int = 28
     audio_bitrate: str = "96k"
     audio_channels: int = 2
+    niceness: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,8 @@ def make_proxy(source: str | Path, out_path: str | Path, options: ProxyOptions =
     remove_stale_parts(out)  # leftovers of a killed encode
     tmp = temp_path(out)
     try:
-        run_ffmpeg(plan_proxy(ffmpeg_exe(), str(source), str(tmp), streams, options), progress)
+        run_ffmpeg(plan_proxy(ffmpeg_exe(), str(source), str(tmp), streams, options), progress,
+                   niceness=options.niceness)
         result = verify_proxy(tmp, streams, options, name=out.name)
         commit(tmp, out)
     except BaseException:

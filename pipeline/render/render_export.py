@@ -201,15 +201,18 @@ def render_preview(
     out_path: str | Path,
     progress: ProgressFn | None = None,
     options: PreviewOptions = PreviewOptions(),
+    face_cache: Path | None = None,
 ) -> PreviewResult:
     """Render `plan` as a preview to `out_path` (an .mp4 outside any exports folder): the same
-    graph, cut, text, bleeps, blur, voice and loudness, in a smaller frame, encoded fast."""
+    graph, cut, text, bleeps, blur, voice and loudness, in a smaller frame, encoded fast.
+    `face_cache`: as for `render_export`; the preview detects faces on the source, so its samples
+    are the export's, and an export after its preview runs no detection."""
     out = Path(out_path).absolute()
     if "exports" in out.parts[:-1]:
         raise RenderError("a preview is never written into an exports folder")
     encode = replace(plan.options, preset=options.preset, crf=options.crf)
     done = _render(plan, source, out, encode, options.max_height, progress, lambda: None,
-                   mkdir=out.parent)
+                   mkdir=out.parent, face_cache=face_cache)
     if progress:
         progress(1.0)
     return PreviewResult(out, plan_hash(plan), done.probed.video_duration, done.probed.width,

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from pipeline.errors import RenderError
 
@@ -30,6 +30,12 @@ def ffmpeg_exe() -> str:
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise RenderError("imageio-ffmpeg is not installed, so no ffmpeg is available") from exc
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def _in_child(niceness: int) -> None:  # pragma: no cover - runs in the child between fork and exec
+    _die_with_parent()
+    if niceness > 0:
+        os.nice(niceness)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -69,16 +75,19 @@ class RenderFailed(RenderError):
 
 
 def run_ffmpeg(argv: Sequence[str], progress: Progress | None = None,
-               on_start: Callable[[subprocess.Popen[str]], None] | None = None) -> list[str]:
+               on_start: Callable[[subprocess.Popen[str]], None] | None = None,
+               niceness: int = 0) -> list[str]:
     """Run ffmpeg to completion and return the last lines of its stderr. `argv[0]` is the
     executable. Raises RenderFailed (a RenderError) naming the exit code with stderr's last
-    lines. `on_start` receives the child process (the benchmark watches its memory with it)."""
+    lines. `on_start` receives the child process (the benchmark watches its memory with it).
+    `niceness` > 0 runs ffmpeg at that lower CPU priority (background work beside a transcription)."""
     argv = with_progress(argv)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     try:
         proc = subprocess.Popen(  # noqa: S603 - argv list, never a shell
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, errors="replace", preexec_fn=_die_with_parent,  # noqa: PLW1509
+            text=True, errors="replace",  # noqa: PLW1509 - preexec: prctl and nice only
+            preexec_fn=partial(_in_child, niceness),
         )
     except OSError as exc:
         raise RenderError(f"cannot start ffmpeg ({argv[0]}): {exc}") from exc

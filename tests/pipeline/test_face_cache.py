@@ -5,7 +5,10 @@ tests/flows/test_export_people.py."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from pipeline.render import face_cache
 from pipeline.render.faces import Box, Face, FaceSample
@@ -42,3 +45,36 @@ def test_a_corrupt_entry_is_detected_again(tmp_path: Path, monkeypatch):
     entry.write_text("{not json")
     assert face_cache.cached_face_samples(tmp_path, tmp_path / "v.mp4", "cd" * 32, 0.0, 1.0) == SAMPLES
     assert len(calls) == 2
+
+
+@pytest.mark.slow
+def test_an_export_after_its_preview_runs_no_detection(tmp_path: Path, monkeypatch):
+    """The preview (nightly or page view) detects on the source and fills the workspace's face
+    cache; the export of the same plan then reads it and blurs the same faces."""
+    import shutil
+
+    from pipeline.render import faces
+    from pipeline.render.render_export import PreviewOptions, render_export, render_preview
+    from tests.conftest import shared_media_file
+    from tests.pipeline.render_support import KEY, TALKING_HEAD, authorisation, plan_of, request
+
+    source = tmp_path / "source.mp4"
+    shutil.copy(shared_media_file(TALKING_HEAD), source)
+    plan = plan_of(request(source, tmp_path / "exports", blur_faces=True))
+    cache = tmp_path / "faces"
+    render_preview(plan, source, tmp_path / "previews" / "p.mp4", options=PreviewOptions(max_height=288),
+                   face_cache=cache)
+    (entry,) = cache.glob("*.json")
+    cached = face_cache.samples_from_json(json.loads(entry.read_text())["samples"])
+    assert any(s.faces for s in cached)
+
+    def no_detection(*_args, **_kwargs):
+        raise AssertionError("the export ran the detector again")
+
+    monkeypatch.setattr(face_cache, "detect_faces", no_detection)
+    monkeypatch.setattr(faces, "detect_faces", no_detection)
+    done = render_export(plan, authorisation(plan=plan, shows_face=False), KEY, source, tmp_path / "exports",
+                         face_cache=cache)
+    manifest = json.loads(Path(done.manifest).read_text())
+    assert manifest["identity_protection"]["face_samples"] == len(cached)
+    assert manifest["identity_protection"]["blur_regions"] > 0

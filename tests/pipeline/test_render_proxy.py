@@ -166,3 +166,18 @@ def test_a_killed_encode_leaves_no_final_file_and_the_next_call_redoes_it(tmp_pa
     assert part.stat().st_size == size  # ffmpeg died with its parent
     result = make_proxy(src, out)
     assert result.path == out and out.is_file() and _hidden(out.parent) == []
+
+
+def test_a_background_encode_runs_at_the_niceness_asked():
+    # The nightly run's proxies yield the cores to the transcriptions beside them.
+    seen: list[int] = []
+
+    def read_nice(proc: subprocess.Popen[str]) -> None:
+        time.sleep(0.2)  # past fork and exec
+        seen.append(os.getpriority(os.PRIO_PROCESS, proc.pid))
+
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    argv = [ffmpeg(), "-nostdin", "-f", "lavfi", "-i", "sine=duration=2", "-f", "null", "-"]
+    run_ffmpeg(argv, on_start=read_nice, niceness=10)
+    run_ffmpeg(argv, on_start=read_nice)
+    assert seen == [min(19, base + 10), base]

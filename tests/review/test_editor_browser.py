@@ -218,12 +218,14 @@ def test_narrow_screens_and_axe(editor_server, workspace, store, artifacts_dir):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
-            for width in (375, 1280):
+            pages = {"eddie": (f"{server}/", f"{server}/?view=waiting", f"{server}/candidates/{first}",
+                               f"{server}/candidates/abc"),
+                     "rita": (f"{server}/candidates/{first}/labels?sentence=2",)}  # a reviewer's page
+            for width, who in ((375, "eddie"), (1280, "eddie"), (375, "rita"), (1280, "rita")):
                 ctx = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
                 page = ctx.new_page()
-                _login(page, server, "eddie")
-                for url in (f"{server}/", f"{server}/?view=waiting", f"{server}/candidates/{first}",
-                            f"{server}/candidates/abc"):
+                _login(page, server, who)
+                for url in pages[who]:
                     page.goto(url)
                     page.wait_for_load_state("load")
                     if width == 375:
@@ -233,7 +235,7 @@ def test_narrow_screens_and_axe(editor_server, workspace, store, artifacts_dir):
                     bad = [v for v in results.response["violations"] if v["id"] in AXE_RULES]
                     assert bad == [], (url, width,
                                        [(v["id"], [n["target"] for n in v["nodes"]][:5]) for v in bad])
-                if width == 375:
+                if width == 375 and who == "eddie":
                     page.goto(f"{server}/candidates/{first}")
                     page.screenshot(path=str(artifacts_dir / "editor_375.png"), full_page=True)
                 ctx.close()

@@ -105,8 +105,10 @@ def rita(workspace, store, seeded):
 
 def test_page_dismisses_a_flag_and_adds_a_missed_label(rita, seeded, store):
     page = rita.get(f"/candidates/{seeded.risky}").text
-    assert f'action="/candidates/{seeded.risky}/labels"' in page
-    assert "Dismiss Justifies violence" in page or re.search(r"Dismiss [^<]*[Jj]ustif", page)
+    assert f'href="/candidates/{seeded.risky}/labels?sentence=0"' in page  # each flagged sentence links
+    form = rita.get(f"/candidates/{seeded.risky}/labels?sentence=0").text
+    assert f'action="/candidates/{seeded.risky}/labels"' in form
+    assert "Dismiss Justifies violence" in form or re.search(r"Dismiss [^<]*[Jj]ustif", form)
     base = {"csrf_token": rita.csrf, "sentence": 0}
     r = rita.post(f"/candidates/{seeded.risky}/labels",
                   data={**base, "action": "dismiss", "label": "justifies_violence", "reason": "quoting them"})
@@ -121,17 +123,31 @@ def test_page_dismisses_a_flag_and_adds_a_missed_label(rita, seeded, store):
     assert "added by rita: a warning" in page
     # the flag stays on the page, marked dismissed; the candidate keeps its risk
     assert "justifies_violence" in store.get_candidate(seeded.risky).risks
-    # a broken correction shows its error next to that sentence's forms, nothing stored
+    # a broken correction goes back to the sentence's page, its error next to the forms; nothing stored
     r = rita.post(f"/candidates/{seeded.risky}/labels",
                   data={**base, "action": "add", "label": "no_such_label", "reason": "x"})
-    page = rita.get(f"/candidates/{seeded.risky}").text
-    assert re.search(r'id="label-error-0">[^<]*unknown label', page)
+    assert r.status_code == 303 and r.headers["location"].endswith("/labels?sentence=0")
+    form = rita.get(r.headers["location"]).text
+    assert re.search(r'id="label-error-0">[^<]*unknown label', form)
+    assert form.index('id="label-error-0"') < form.index('class="add-label"')
     assert len(CorrectionsRepo(store).all()) == 2
+    # the page of a sentence that does not exist: an error page
+    missing = rita.get(f"/candidates/{seeded.risky}/labels?sentence=999")
+    assert missing.status_code == 404 and "<html" in missing.text.lower()
     # without the CSRF token: refused
     r = rita.post(f"/candidates/{seeded.risky}/labels",
                   data={**base, "csrf_token": "forged", "action": "dismiss", "label": "justifies_violence",
                         "reason": "x"})
     assert r.status_code == 403
+
+
+def test_an_editor_gets_no_correction_forms(workspace, store, seeded):
+    app = create_app(workspace, store=store, session_key=b"t" * 32)
+    with TestClient(app, follow_redirects=False) as eddie:
+        login(eddie, "eddie")
+        assert "/labels?sentence=" not in eddie.get(f"/candidates/{seeded.risky}").text
+        refused = eddie.get(f"/candidates/{seeded.risky}/labels?sentence=0")
+        assert refused.status_code == 403 and "<html" in refused.text.lower()
 
 
 def test_flags_keep_their_model_version_and_corrections_record_it(store, seeded):

@@ -75,20 +75,27 @@ def test_page_shows_the_preview_partial_and_each_redaction_inline(workspace, sto
 
 @pytest.mark.slow
 def test_worker_renders_the_preview_named_by_its_plan_hash(workspace, store, users):
+    from datetime import date
+
+    from clips_metadata.stored_records import Consent
     from pipeline.atomic import file_sha256
     from review.previews import PreviewWorker, enqueue, preview_path
     from tests.review.seed import add_candidate, add_interview
 
     src = workspace.root / "interview_Yusuf_Darwish.mp4"
     shutil.copy(shared_media_file(TALKING_HEAD), src)
+    # No face consent: the preview blurs faces, as the export will.
+    no_face = Consent(face=False, voice=True, name=False, languages=("*",), platforms=("*",),
+                      expires=date(2099, 1, 1))
     _, tid, sents = add_interview(store, pseudonym="Amal", texts=["Leaving was the hardest thing I did."],
                                   labels={0: ("regret",)}, sha256=file_sha256(src), path=str(src),
-                                  duration=5.0)
+                                  duration=5.0, consent=no_face)
     cid = add_candidate(store, tid, sents, [0], themes=("regret",))
     st = enqueue(store, workspace, cid)
     assert PreviewWorker(store, workspace).run_pending() == 1
     path = preview_path(workspace, st.plan_hash)
     assert path is not None and path.name == f"{st.plan_hash}.mp4"
+    assert list(workspace.faces.glob("*.json"))  # the preview's face samples: its export reuses them
     assert enqueue(store, workspace, cid).status == "done"  # asking again renders nothing
     app = create_app(workspace, store=store, session_key=b"t" * 32)
     with TestClient(app, follow_redirects=False) as c:

@@ -301,3 +301,18 @@ def test_an_overloaded_database_gives_a_busy_page_even_before_the_session_is_rea
         r = client.get("/")
     assert r.status_code == 503 and "text/html" in r.headers["content-type"]
     assert "busy and saved nothing" in r.text and "Traceback" not in r.text
+
+
+def test_only_the_server_process_tunes_the_garbage_collector(workspace, store, users):
+    import gc
+
+    before = gc.get_threshold()
+    with TestClient(create_app(workspace, store=store, session_key=b"t" * 32)):
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0  # a test's app: untouched
+    try:
+        with TestClient(create_app(workspace, store=store, session_key=b"t" * 32, server_process=True)) as c:
+            assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] > before[0]
+            assert c.get("/login").status_code == 200
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -1,0 +1,209 @@
+"""Where the face protection of a render costs CPU (issue 16 target 3), on `bench/faces.py --render`'s
+60 s 720p clip. Process CPU seconds (with children), the load average printed beside them.
+
+    python bench/faces_cost.py detection [--work DIR] [--workers N]
+    python bench/faces_cost.py graph [--work DIR] [--reps N] [--encode]
+
+`detection`: `detect_faces` on the clip, its CPU split into decoding, colour conversion and
+scaling, the change check, and onnxruntime per pass (480 / 960 px, whole frame or changed areas),
+with why each whole-frame run happened.
+`graph`: the blur part of the render's filter graph alone (faces from the workspace cache, decoded
+video to `-f null`, no encoding): the graph without blur, with the face patches shrunk by area
+averaging (the phase-3 graph) and by nearest neighbour (phase 4), alternating, `--reps` rounds;
+with `--encode`, the whole render (x264 and audio) in those three variants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def detection(clip: Path, workers: int) -> None:
+    """Wraps the steps of `pipeline.render.faces` with CPU clocks (threads: CPU is per process,
+    so run with --workers 1 for a clean split)."""
+    import pipeline.render.faces as F
+
+    spent: dict[str, float] = collections.defaultdict(float)
+    count: collections.Counter[str] = collections.Counter()
+
+    def clocked(name: str, fn: Any) -> Any:
+        def run(*a: Any, **k: Any) -> Any:
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.process_time() - t
+                count[name] += 1
+        return run
+
+    detector = F.default_detector()
+    session = detector._session
+
+    class Session:
+        def run(self, outputs: Any, feeds: dict[str, Any]) -> Any:
+            shape = feeds["input.1"].shape
+            t = time.process_time()
+            try:
+                return session.run(outputs, feeds)
+            finally:
+                where = "whole frame" if current["whole"] else "changed areas"
+                key = f"onnxruntime {current['width']} px {where}"
+                spent[key] += time.process_time() - t
+                count[key] += 1
+                spent["input pixels (M)"] += shape[2] * shape[3] / 1e6
+
+    current: dict[str, Any] = {"width": 0, "whole": False}
+    why: collections.Counter[str] = collections.Counter()
+    detect_in = F._detect_in
+
+    def detect_in_marked(det: Any, rgb: Any, k: float, areas: Any) -> Any:
+        current["whole"] = areas is None
+        return detect_in(det, rgb, k, areas)
+
+    run_pass = F._Pass.run
+
+    def pass_run(self: Any, det: Any, frame: Any, thumb: Any, t: float, options: Any, full: bool) -> Any:
+        current["width"] = self.width
+        had_ref = self.ref is not None
+        wholes = sum(v for k, v in count.items() if "whole frame" in k)
+        out = run_pass(self, det, frame, thumb, t, options, full)
+        if sum(v for k, v in count.items() if "whole frame" in k) > wholes:
+            why[f"{self.width} px whole: " + ("cadence, first or last" if full or not had_ref
+                                              else "changed areas >= crop_share")] += 1
+        return out
+
+    detector._session = Session()
+    F._detect_in = detect_in_marked
+    F._Pass.run = pass_run
+    F._scaled_rgb = clocked("RGB conversion + scaling", F._scaled_rgb)
+    F._thumbnail = clocked("change-check thumbnail", F._thumbnail)
+    F.changed_boxes = clocked("change check (changed_boxes)", F.changed_boxes)
+    iter_frames = F.iter_frames
+
+    def frames(*a: Any, **k: Any) -> Any:
+        it = iter_frames(*a, **k)
+        while True:
+            t = time.process_time()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                spent["decoding (NONREF)"] += time.process_time() - t
+            count["decoding (NONREF)"] += 1
+            yield item
+
+    F.iter_frames = frames
+    load = _load()
+    t0, w0 = time.process_time(), time.perf_counter()
+    samples = F.detect_faces(str(clip), 0.0, 60.0, options=F.SamplingOptions(workers=workers))
+    total, wall = time.process_time() - t0, time.perf_counter() - w0
+    F.blur_regions(samples, 0.0, 60.0, 1280, 720)
+    print(f"load before {load}, after {_load()}; workers {workers}; samples {len(samples)} "
+          f"(fine {sum(s.fine for s in samples)}); total {total:.2f} CPU-s, {wall:.2f} s wall")
+    ort = sum(v for k, v in spent.items() if k.startswith("onnxruntime"))
+    for name in sorted(spent):
+        unit = "" if name.startswith("input") else " CPU-s"
+        print(f"  {name:44s} {spent[name]:7.2f}{unit}  n={count[name] or ''}")
+    print(f"  {'onnxruntime, all':44s} {ort:7.2f} CPU-s")
+    steps = sum(v for k, v in spent.items() if not k.startswith(("onnx", "input")))
+    print(f"  {'rest (blob, boxes, merging, tracking)':44s} {total - ort - steps:7.2f} CPU-s")
+    for name, n in sorted(why.items()):
+        print(f"  why {name}: {n}")
+
+
+def _render_graph(work: Path) -> list[str]:
+    """The blurred master render's ffmpeg argv, faces from the cache in `work/faces`."""
+    from dataclasses import replace
+
+    import pipeline.render.run as run
+    from pipeline.render.profiles import RenderOptions
+    from pipeline.render.render_export import render_export
+    from tests.pipeline.render_support import KEY, PROVENANCE, authorisation, plan_of, request
+
+    seen: list[list[str]] = []
+    real = run.run_ffmpeg
+
+    def spy(argv: Any, *a: Any, **k: Any) -> Any:
+        seen.append(list(argv))
+        return real(argv, *a, **k)
+
+    run.run_ffmpeg = spy
+    req = replace(request(work / "faces_60s_720p.mp4", work / "graph_out", start=0.0, end=60.0,
+                          blur_faces=True), options=RenderOptions())
+    plan = plan_of(req)
+    render_export(plan, authorisation(plan=plan), KEY, req.source, req.out_dir, None, provenance=PROVENANCE,
+                  face_cache=work / "faces")
+    run.run_ffmpeg = real
+    return next(a for a in seen if "-filter_complex" in a and "overlay" in a[a.index("-filter_complex") + 1])
+
+
+def graph(work: Path, reps: int, encode: bool) -> None:
+    argv = _render_graph(work)
+    i = argv.index("-filter_complex")
+    video, audio = argv[i + 1].split(";[0:a]", 1)
+    last = re.findall(r"\[(s\d+)\]$", video)[0]
+    variants = {
+        "no blur": re.sub(r"\[(s\d+)\]split=\d+.*\[(s\d+)\]setsar", r"[\1]setsar", video),
+        "patches shrunk by area (phase 3)": video.replace("flags=neighbor", "flags=area"),
+        "patches shrunk by nearest neighbour (phase 4)": video.replace("flags=area", "flags=neighbor"),
+    }
+    got: dict[str, list[float]] = collections.defaultdict(list)
+    walls: dict[str, list[float]] = collections.defaultdict(list)
+    load = _load()
+    for _ in range(reps):
+        for name, g in variants.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if encode:  # the whole render: audio and x264 as production runs them
+                cmd = [*argv[:i], "-filter_complex", f"{g};[0:a]{audio}", *argv[i + 2:-1],
+                       str(work / "graph_ab.mp4")]
+            else:
+                cmd = [*argv[:i], "-an", "-filter_complex", g, "-map", f"[{last}]", "-f", "null", "-"]
+            w = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            walls[name].append(round(time.perf_counter() - w, 2))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            got[name].append(round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2))
+    what = "the whole render (x264, audio)" if encode else "decode + blur graph to -f null"
+    print(f"load before {load}, after {_load()}; {what}, CPU-s and wall s per run:")
+    for name, v in got.items():
+        print(f"  {name:48s} CPU min {min(v):5.2f} median {sorted(v)[len(v) // 2]:5.2f} {v}; "
+              f"wall min {min(walls[name]):5.2f} {walls[name]}")
+
+
+def main() -> None:
+    from faces import make_clip
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("detection", "graph"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/faces_bench"))
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--encode", action="store_true", help="graph: time the whole render, not -f null")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    clip = make_clip(args.work / "faces_60s_720p.mp4")
+    if args.mode == "detection":
+        detection(clip, args.workers)
+    else:
+        graph(args.work, args.reps, args.encode)
+
+
+if __name__ == "__main__":
+    main()
