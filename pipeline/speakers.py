@@ -1,8 +1,9 @@
 """Who speaks when: offline diarization, words labelled with speakers, the interviewee chosen.
 
-Speech is found by silero-vad (its ONNX model, run directly with onnxruntime so torch is not on
-the VAD path), each speech region is cut into overlapping windows embedded by resemblyzer's
-voice encoder (`pretrained.pt` inside its wheel), the windows are clustered (average-linkage
+Speech is found by silero-vad (its ONNX model, run directly with onnxruntime), each speech
+region is cut into overlapping windows embedded by resemblyzer's voice encoder (`pretrained.pt`
+inside its wheel, run on onnxruntime by `pipeline.voice_encoder`: neither torch nor librosa is
+imported), the windows are clustered (average-linkage
 agglomerative on cosine distance, outlier clusters folded into speakers, the speaker count
 chosen by silhouette in 2..6 unless forced),
 and every 10 ms speech frame takes the speaker its covering windows are closest to. Both weight
@@ -14,6 +15,7 @@ Speaker labels are "S1", "S2"... in order of first appearance. Times are float s
 from __future__ import annotations
 
 import math
+import os
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -29,9 +31,8 @@ from pipeline.records import Segment, Sentence, SentenceFlags, Transcript, Word
 
 SAMPLE_RATE = 16000
 _VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
-_VAD_CONTEXT = 64  # samples of the previous chunk silero expects in front of each chunk
 _HOP = 0.01  # seconds per mel frame (resemblyzer: 10 ms step, 25 ms window, 40 mels)
-_MEL_BLOCK = 6000  # mel frames (60 s) computed at a time
+_BATCH = 16  # windows per encoder run: fixed, so an embedding never depends on the thread count
 
 # sha256 of the weight files per pinned package version (pyproject pins both wheels).
 KNOWN_SHA256 = {
@@ -40,11 +41,6 @@ KNOWN_SHA256 = {
     ("silero_vad", "6.2.3", "silero_vad.onnx"):
         "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
 }
-
-
-# torch's intra-op thread count is process-wide: embeddings set it to the model's count and put
-# it back, one diarization at a time, so two threads never interleave their set and restore.
-_TORCH_LOCK = threading.Lock()
 
 
 class DiarizationError(Exception):
@@ -117,10 +113,12 @@ class DiarizeOptions:
 class SpeakerModel:
     """The loaded VAD session and voice encoder; load once with `load_speaker_model`, pass in."""
 
-    vad: Any  # onnxruntime.InferenceSession over silero_vad.onnx
-    encoder: Any  # resemblyzer.VoiceEncoder
+    vad: Any  # pipeline.speech_vad.SileroVad over silero_vad.onnx
+    encoder: Any  # onnxruntime.InferenceSession over resemblyzer's encoder (pipeline.voice_encoder)
     vad_sha256: str
     encoder_sha256: str
+    # threads > 1: silero beside the encoder, and that many encoder batches at once (each run on
+    # one thread, so the turns never depend on it)
     threads: int = 1
 
 
@@ -132,38 +130,47 @@ def _packaged_file(package: str, relative: str) -> Path:
     return verified_package_file(package, relative, dist, KNOWN_SHA256)
 
 
-def load_speaker_model(threads: int = 1) -> SpeakerModel:
+def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed.
 
-    `threads`: CPU threads for both (1: the small LSTM gains nothing from more, and on a busy
-    2-core machine two threads cost 10x the CPU time in contention)."""
+    Both run single-threaded per call (on a busy 2-core machine, intra-op threads cost 10x the
+    CPU time in contention). `threads`: encoder batches embedded at once, on threads of their own
+    (default: 2, or 1 on a single core). Diarization runs after Whisper on 2-3 cores, when both
+    cores are free; every batch is the same fixed set of windows whichever thread runs it, so the
+    turns do not depend on `threads`."""
     try:
-        import onnxruntime
-        import torch
-        from resemblyzer import VoiceEncoder
+        import onnxruntime  # noqa: F401 - fail early, with the message below
+
+        from pipeline.speech_vad import load_silero
+        from pipeline.voice_encoder import load_encoder
     except ImportError as exc:
         raise ModelError(f"speaker model dependencies missing ({exc})") from None
     vad_path = _packaged_file("silero_vad", "data/silero_vad.onnx")
     enc_path = _packaged_file("resemblyzer", "pretrained.pt")
-    opts = onnxruntime.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = threads
-    vad = onnxruntime.InferenceSession(str(vad_path), sess_options=opts, providers=["CPUExecutionProvider"])
-    encoder = VoiceEncoder(device=torch.device("cpu"), verbose=False, weights_fpath=enc_path)
-    encoder.eval()
+    vad = load_silero(vad_path)
+    try:
+        encoder = load_encoder(enc_path)
+    except Exception as exc:  # noqa: BLE001 - CheckpointError, or onnxruntime's own untyped errors
+        raise ModelError(f"cannot load the voice encoder: {exc!s:.200}") from None
     from pipeline.atomic import file_sha256
 
-    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), threads)
+    if threads is None:
+        threads = min(2, os.cpu_count() or 1)
+    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), max(1, threads))
     _warm_up(model)
     return model
 
 
 def _warm_up(model: SpeakerModel) -> None:
-    """Run both models once on a little noise: torch's first passes allocate and pick kernels
-    (seconds of CPU on a busy machine), a cost that belongs to loading, not to the first file."""
+    """Run both models and the clustering once on a little noise: their first runs allocate (and
+    the clustering imports scipy's, ~0.4 CPU-s), a cost that belongs to loading, not to the first
+    file."""
+    from pipeline.voice_encoder import mel_frames
+
     noise = np.random.default_rng(0).normal(0, 0.01, SAMPLE_RATE * 2).astype(np.float32)
     speech_probabilities(noise, model)
-    _embed(_mel(noise), [(0.0, 1.5), (0.25, 1.75)], model)
+    emb = _embed(mel_frames(noise), [(0.0, 1.5), (0.25, 1.75), (0.5, 2.0)], model)
+    _cluster(emb, DiarizeOptions(min_speaker_time=0.0))
 
 
 # ------------------------------------------------------------------------------ diarization
@@ -180,16 +187,13 @@ def diarize(
     wav = _prepare(audio, sample_rate)
     if model is None:
         model = load_speaker_model()
-    regions = speech_regions(wav, model, options)
+    first = replace(options, step=options.window) if options.coarse_first else options
+    regions, mel, windows, embeddings = _first_pass(wav, model, options, first)
     if not regions:
         return ()
-    mel = _mel(wav)
+    centroids = None
     if options.coarse_first:
-        windows, embeddings, centroids = _coarse_then_fine(mel, regions, options, model)
-    else:
-        windows = _windows(regions, options)
-        embeddings = _embed(mel, windows, model) if windows else np.zeros((0, 256), dtype=np.float32)
-        centroids = None
+        windows, embeddings, centroids = _coarse_then_fine(mel, regions, windows, embeddings, options, model)
     if not windows:
         # Only very short speech: one speaker is all that can be said.
         return _label(tuple(SpeakerTurn(a, b, "0") for a, b in regions))
@@ -259,8 +263,6 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
 def _lower_priority(niceness: int = 10) -> None:
     """Lower this thread's CPU priority (Linux gives each thread its own nice value); elsewhere,
     or when not permitted, the thread keeps its priority."""
-    import os
-
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (AttributeError, OSError):
@@ -288,23 +290,8 @@ def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
     """silero speech probability per 32 ms chunk of 16 kHz `wav`."""
-    n = int(math.ceil(len(wav) / _VAD_CHUNK))
-    wav = np.ascontiguousarray(wav, dtype=np.float32)
-    state = np.zeros((2, 1, 128), dtype=np.float32)
-    sr = np.array(SAMPLE_RATE, dtype=np.int64)
-    out = np.empty(n, dtype=np.float32)
-    run = model.vad.run
-    for i in range(n):
-        # Chunk i with the previous chunk's last samples in front; zeros before the start and
-        # after the end (a view of the file in between: no padded copy of it).
-        lo, hi = i * _VAD_CHUNK - _VAD_CONTEXT, (i + 1) * _VAD_CHUNK
-        if lo >= 0 and hi <= len(wav):
-            chunk = wav[lo:hi][None, :]
-        else:
-            chunk = np.zeros((1, hi - lo), dtype=np.float32)
-            chunk[0, max(-lo, 0):min(hi, len(wav)) - lo] = wav[max(lo, 0):hi]
-        prob, state = run(None, {"input": chunk, "state": state, "sr": sr})
-        out[i] = prob[0, 0]
+    out = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
+    model.vad.probabilities_into(wav, out)
     return out
 
 
@@ -312,27 +299,42 @@ def speech_regions(
     wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech, with hysteresis, short gaps bridged, short blips dropped."""
-    probs = speech_probabilities(wav, model)
+    return regions_from_probabilities(speech_probabilities(wav, model), len(wav) / SAMPLE_RATE, options)
+
+
+def regions_from_probabilities(
+    probs: np.ndarray, total: float, options: DiarizeOptions, known: int | None = None
+) -> list[tuple[float, float]]:
+    """`speech_regions` from silero's probabilities per chunk, `total` seconds of audio.
+
+    Speech starts at a chunk >= vad_threshold and lasts while chunks stay >= vad_threshold - 0.15;
+    regions closer than `min_silence` merge; regions shorter than `min_speech` are dropped. With
+    `known`, only `probs[:known]` exist yet (silero is still running): the regions returned are
+    those no later chunk can change, the same as the first regions of the finished file."""
+    known = len(probs) if known is None else known
+    p = probs[:known]
     step = _VAD_CHUNK / SAMPLE_RATE
-    on, off = options.vad_threshold, max(options.vad_threshold - 0.15, 0.01)
-    regions: list[list[float]] = []
-    speaking = False
-    for i, p in enumerate(probs):
-        if not speaking and p >= on:
-            speaking = True
-            regions.append([i * step, (i + 1) * step])
-        elif speaking:
-            if p >= off:
-                regions[-1][1] = (i + 1) * step
-            else:
-                speaking = False
+    on = options.vad_threshold
+    off = min(max(on - 0.15, 0.01), on)
+    # Each run of chunks >= off holding a chunk >= on is speech, from that chunk to the run's end.
+    above = np.concatenate([[False], p >= off, [False]])
+    edges = np.flatnonzero(above[1:] != above[:-1])
+    run_starts, run_ends = edges[0::2], edges[1::2]  # [start, end) chunk indices
+    loud = np.append(np.flatnonzero(p >= on), known)  # `known`: a sentinel past every run
+    first = loud[np.searchsorted(loud, run_starts)]
+    speech = first < run_ends
     merged: list[list[float]] = []
-    for r in regions:
-        if merged and r[0] - merged[-1][1] < options.min_silence:
-            merged[-1][1] = r[1]
+    for i, j in zip(first[speech].tolist(), run_ends[speech].tolist(), strict=True):
+        a, b = i * step, j * step
+        if merged and a - merged[-1][1] < options.min_silence:
+            merged[-1][1] = b
         else:
-            merged.append(r)
-    total = len(wav) / SAMPLE_RATE
+            merged.append([a, b])
+    if known < len(probs) and merged:
+        # The last region may still grow, or take in speech that starts within min_silence.
+        speaking = bool(speech.any()) and int(run_ends[speech][-1]) == known
+        if speaking or known * step - merged[-1][1] < options.min_silence:
+            merged.pop()
     return [(round(a, 3), round(min(b, total), 3)) for a, b in merged if b - a >= options.min_speech]
 
 
@@ -351,78 +353,139 @@ def _windows(regions: Sequence[tuple[float, float]], o: DiarizeOptions) -> list[
     return out
 
 
-def _mel(wav: np.ndarray) -> np.ndarray:
-    """resemblyzer's mel frames of the whole of `wav` (`normalize_volume` to -30 dBFS, increase
-    only, then `wav_to_mel_spectrogram`: 25 ms Hann windows every 10 ms, 40 mels, centred with
-    zero padding), computed once per file and sliced for every window.
-
-    Worked out `_MEL_BLOCK` frames at a time: the whole-file call held ~4x the audio in
-    temporaries (about 0.9 GB for an hour of footage) at the moment Whisper, running beside it,
-    holds its own peak. Each frame is the same windowed FFT either way."""
-    import librosa
-    from resemblyzer import hparams
-
-    n_fft = int(SAMPLE_RATE * hparams.mel_window_length / 1000)
-    hop = int(SAMPLE_RATE * hparams.mel_window_step / 1000)
-    # normalize_volume's gain, summed block by block in float64 (no squared copy of the file).
-    span = _MEL_BLOCK * hop
-    blocks = (wav[i:i + span].astype(np.float64) for i in range(0, len(wav), span))
-    power = sum(float(np.dot(x, x)) for x in blocks)
-    change = hparams.audio_norm_target_dBFS - 10 * math.log10(max(power / max(len(wav), 1), 1e-30))
-    gain = 10 ** (change / 20) if change > 0 else None
-    frames = 1 + len(wav) // hop
-    out = np.empty((frames, hparams.mel_n_channels), dtype=np.float32)
-    for k0 in range(0, frames, _MEL_BLOCK):
-        k1 = min(k0 + _MEL_BLOCK, frames)
-        # Samples under frames k0..k1-1 of the centred transform, zeros beyond the file's ends.
-        lo, hi = k0 * hop - n_fft // 2, (k1 - 1) * hop + n_fft - n_fft // 2
-        block = np.zeros(hi - lo, dtype=np.float32)
-        a, b = max(lo, 0), min(hi, len(wav))
-        if b > a:
-            block[a - lo:b - lo] = wav[a:b] if gain is None else wav[a:b] * gain
-        mel = librosa.feature.melspectrogram(y=block, sr=SAMPLE_RATE, n_fft=n_fft, hop_length=hop,
-                                             n_mels=hparams.mel_n_channels, center=False)
-        out[k0:k1] = mel.astype(np.float32).T
-    return out
-
-
 def _embed(mel: np.ndarray, windows: Sequence[tuple[float, float]], model: SpeakerModel) -> np.ndarray:
     """One unit-length resemblyzer embedding per window, sliced from the file's mel frames."""
-    import torch
+    embedder = _Embedder(mel, model)
+    embedder.add(windows)
+    return embedder.finish()
 
-    slices = [(int(round(a / _HOP)), max(int(round(a / _HOP)) + 1, min(len(mel), int(round(b / _HOP)))))
-              for a, b in windows]
-    out = np.zeros((len(windows), 256), dtype=np.float32)
-    by_len: dict[int, list[int]] = {}
-    for i, (f0, f1) in enumerate(slices):
-        by_len.setdefault(f1 - f0, []).append(i)
-    with _TORCH_LOCK:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(model.threads)
+
+class _Embedder:
+    """Embeddings of windows handed over in time order, `_BATCH` windows of one length per encoder
+    run: batch k of a length is always its windows k*_BATCH.., so a window's embedding is the same
+    bits whether its batch ran early (`add(run_now=True)`, while silero still runs), at the end,
+    or on whichever of `model.threads` threads (each run is single-threaded; onnxruntime releases
+    the GIL)."""
+
+    def __init__(self, mel: np.ndarray, model: SpeakerModel) -> None:
+        self.mel, self.model = mel, model
+        self.slices: list[tuple[int, int]] = []
+        self.by_len: dict[int, list[int]] = {}
+        self.pending: list[list[int]] = []
+        self.out = np.zeros((0, 256), dtype=np.float32)
+
+    def add(self, windows: Sequence[tuple[float, float]], run_now: bool = False) -> None:
+        """Take `windows` (after every window added before); run each batch they fill now, on this
+        thread, or leave it to `finish`."""
+        full: list[list[int]] = []
+        for a, b in windows:
+            f0 = int(round(a / _HOP))
+            f1 = max(f0 + 1, min(len(self.mel), int(round(b / _HOP))))
+            same = self.by_len.setdefault(f1 - f0, [])
+            same.append(len(self.slices))
+            self.slices.append((f0, f1))
+            if len(same) % _BATCH == 0:
+                full.append(same[-_BATCH:])
+        if len(self.out) < len(self.slices):
+            grown = np.zeros((len(self.slices), 256), dtype=np.float32)
+            grown[:len(self.out)] = self.out
+            self.out = grown
+        for batch in full:
+            (self._run if run_now else self.pending.append)(batch)
+
+    def finish(self) -> np.ndarray:
+        """Every window's embedding, in the order added: the batches left run now."""
+        batches = self.pending + [idx[len(idx) - len(idx) % _BATCH:] for idx in self.by_len.values()
+                                  if len(idx) % _BATCH]
+        self.pending = []
+        if self.model.threads > 1 and len(batches) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            workers = min(self.model.threads, len(batches))
+            with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+                list(pool.map(self._run, batches))
+        else:
+            for batch in batches:
+                self._run(batch)
+        return self.out
+
+    def _run(self, idx: list[int]) -> None:
+        f0, f1 = self.slices[idx[0]]
+        mels = np.stack([self.mel[self.slices[i][0]:self.slices[i][0] + f1 - f0] for i in idx])
+        self.out[idx] = self.model.encoder.run(None, {"mels": mels})[0]
+
+
+def _first_pass(
+    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions, windowing: DiarizeOptions
+) -> tuple[list[tuple[float, float]], np.ndarray, list[tuple[float, float]], np.ndarray]:
+    """Speech regions, the file's mel frames, and the first pass of windows (`windowing`'s window
+    and step over every region) with their embeddings.
+
+    silero runs in time order, a block of chunks after another (`pipeline.speech_vad`), on one
+    core. With `model.threads` > 1 it runs on a thread of its own while this thread works out the
+    mel frames and embeds the windows of every region that no later chunk can change
+    (`regions_from_probabilities(known=...)`), so the second core is busy while silero runs. The
+    regions, windows and batches are those of the finished file, so the result is the same either
+    way."""
+    from pipeline.speech_vad import BLOCK
+    from pipeline.voice_encoder import mel_frames
+
+    total = len(wav) / SAMPLE_RATE
+    probs = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
+    if model.threads < 2 or len(probs) <= BLOCK:
+        model.vad.probabilities_into(wav, probs)
+        regions = regions_from_probabilities(probs, total, options)
+        mel = mel_frames(wav) if regions else np.zeros((0, 40), dtype=np.float32)
+        windows = _windows(regions, windowing)
+        return regions, mel, windows, _embed(mel, windows, model)
+    import queue
+
+    progress: queue.SimpleQueue[int | BaseException] = queue.SimpleQueue()
+
+    def vad() -> None:
         try:
-            with torch.inference_mode():
-                for length, idx in by_len.items():
-                    for k in range(0, len(idx), 64):
-                        batch = idx[k:k + 64]
-                        mels = np.stack([mel[slices[i][0]:slices[i][0] + length] for i in batch])
-                        out[batch] = model.encoder(torch.from_numpy(mels)).numpy()
-        finally:
-            torch.set_num_threads(threads)
-    return out
+            model.vad.probabilities_into(wav, probs, progress.put)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the waiting thread
+            progress.put(exc)
+
+    thread = threading.Thread(target=vad, name="diarize-vad", daemon=True)
+    thread.start()
+    try:
+        mel = mel_frames(wav)
+        embedder = _Embedder(mel, model)
+        regions: list[tuple[float, float]] = []
+        windows: list[tuple[float, float]] = []
+        done = 0
+        while done < len(probs):
+            news = [progress.get()]
+            while not progress.empty():  # only the latest report matters
+                news.append(progress.get())
+            for item in news:
+                if isinstance(item, BaseException):
+                    raise item
+            done = max(n for n in news if isinstance(n, int))
+            settled = regions_from_probabilities(probs, total, options, done)
+            fresh = _windows(settled[len(regions):], windowing)
+            regions = settled
+            windows += fresh
+            embedder.add(fresh, run_now=done < len(probs))
+    finally:
+        thread.join()
+    return regions, mel, windows, embedder.finish()
 
 
 def _coarse_then_fine(
-    mel: np.ndarray, regions: Sequence[tuple[float, float]], o: DiarizeOptions, model: SpeakerModel
+    mel: np.ndarray, regions: Sequence[tuple[float, float]], coarse: list[tuple[float, float]],
+    emb: np.ndarray, o: DiarizeOptions, model: SpeakerModel,
 ) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray | None]:
     """Embed each speech region once per `window` (no overlap), cluster those, and re-embed at
     the fine `step` only the regions whose coarse windows disagree or sit near the boundary
     between speakers: most speech is one voice for seconds on end, and the fine windows (six
-    times as many) are needed only where the voice changes."""
+    times as many) are needed only where the voice changes. `coarse`, `emb`: the regions' windows
+    at a step of one window, and their embeddings (`_first_pass`)."""
     coarse_o = replace(o, step=o.window)
-    coarse = _windows(regions, coarse_o)
     if len(coarse) < 2:
-        return coarse, _embed(mel, coarse, model) if coarse else np.zeros((0, 256), np.float32), None
-    emb = _embed(mel, coarse, model)
+        return coarse, emb, None
     labels = _cluster(emb, coarse_o)
     k = int(labels.max()) + 1
     centroids = np.stack([_unit(emb[labels == c].mean(axis=0)) for c in range(k)])
@@ -432,18 +495,24 @@ def _coarse_then_fine(
     unsure = (sims[:, -1] - sims[:, -2]) < o.refine_margin
     windows: list[tuple[float, float]] = []
     parts: list[np.ndarray] = []
+    fine: list[bool] = []  # per final window: to embed at the fine step
     for a, b in regions:
         inside = [i for i, (x, y) in enumerate(coarse) if x >= a - 1e-6 and y <= b + 1e-6]
         mixed = len({int(labels[i]) for i in inside}) > 1 or any(unsure[i] for i in inside)
         if not inside or (mixed and b - a > o.window):
-            fine = _windows([(a, b)], o)
-            if fine:
-                windows.extend(fine)
-                parts.append(_embed(mel, fine, model))
+            refined = _windows([(a, b)], o)
+            windows.extend(refined)
+            fine.extend([True] * len(refined))
+            parts.append(np.zeros((len(refined), 256), np.float32))
         else:
             windows.extend(coarse[i] for i in inside)
+            fine.extend([False] * len(inside))
             parts.append(emb[inside])
     final = np.concatenate(parts) if parts else np.zeros((0, 256), np.float32)
+    if any(fine):
+        # Every region's fine windows in one encoder call (full batches, both threads busy).
+        mask = np.array(fine)
+        final[mask] = _embed(mel, [w for w, f in zip(windows, fine, strict=True) if f], model)
     if len(final) < 2:
         return windows, final, centroids
     # Settle the speakers' centroids on the final windows (a few k-means steps from the coarse
@@ -467,12 +536,12 @@ def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
     (a few questions in a long answer) while not mistaking noise for a speaker.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import silhouette_score
 
     n = len(emb)
     if n < 2 or o.num_speakers == 1:
         return np.zeros(n, dtype=int)
     tree = linkage(emb, method="average", metric="cosine")
+    distances = _cosine_distances(emb)
     min_windows = max(2, int(round(o.min_speaker_time / o.step)))
     ks = [o.num_speakers] if o.num_speakers is not None else range(o.min_speakers, o.max_speakers + 1)
     best, best_score = np.zeros(n, dtype=int), -math.inf
@@ -497,10 +566,35 @@ def _cluster(emb: np.ndarray, o: DiarizeOptions) -> np.ndarray:
         labels = _refine(emb, np.argmax(emb @ centroids.T, axis=1))
         if int(labels.max()) < 1:
             continue
-        score = float(silhouette_score(emb, labels, metric="cosine"))
+        score = _silhouette(distances, labels)
         if o.num_speakers is not None or score > best_score:
             best, best_score = labels, score
     return best
+
+
+def _cosine_distances(emb: np.ndarray) -> np.ndarray:
+    """Pairwise cosine distances in [0, 2], zero on the diagonal (as scikit-learn computes them)."""
+    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    d = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def _silhouette(d: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette of `labels` over the distance matrix `d` (scikit-learn's
+    `silhouette_score(metric="precomputed")`: 0 for a point alone in its cluster), vectorised
+    instead of importing scikit-learn for it."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), k), dtype=d.dtype)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sizes = onehot.sum(axis=0)
+    sums = d @ onehot  # each point's summed distance to every cluster
+    own = sizes[labels]
+    a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1, 1)
+    others = np.where(onehot > 0, np.inf, sums / np.maximum(sizes, 1))
+    b = others.min(axis=1)
+    s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def _refine(emb: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:

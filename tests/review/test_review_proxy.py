@@ -65,7 +65,7 @@ def test_ffmpeg_failure_is_a_proxy_error(workspace, tmp_path, monkeypatch):
     from pipeline.render.proxy_encode import ProxyOptions
 
     monkeypatch.setattr("pipeline.render.proxy_encode.ProxyOptions",
-                        lambda max_height=360: ProxyOptions(max_height, preset="nope"))
+                        lambda max_height=360, niceness=0: ProxyOptions(max_height, preset="nope"))
     src = shared_media_file("vid_en_talkinghead_3.mp4")
     with pytest.raises(ProxyError, match="ffmpeg exited with code"):
         make_proxy(workspace, src, "e" * 64)
