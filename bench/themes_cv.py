@@ -1,9 +1,10 @@
 """Issue-15 phase 3: cheap dev evaluation of flagger variants, out of fold, on every retired
-split (dev, sealed splits 1 and 2, whose figures are recorded) plus the written extra rows.
+split (dev, sealed splits 1-3, whose figures are recorded) plus the written extra rows, and on
+the published defectors' sentences of ../shared/eval (evaluated only, never trained on).
 
 Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
 its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
-so a variant costs only the fits. The current sealed split (`themes_real_test3.jsonl`) is never
+so a variant costs only the fits. The current sealed split (`themes_real_test4.jsonl`) is never
 read here.
 
     .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
@@ -30,12 +31,16 @@ from bench.themes_real_eval import print_report, report  # noqa: E402
 from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
 
 EVAL = REPO / "bench" / "eval"
-POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl")
+POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
+        "themes_real_test3.jsonl")
+# Published defectors' words (../shared/eval): flagged by every fold's heads, never trained on.
+HELDOUT = REPO.parent / "shared" / "eval" / "themes_dev.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
 
 # name: (FlagOptions overrides, flag-time overrides applied to fitted heads)
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "shipped": ({}, {}),
+    "phase3-options": ({"lexical": False, "neighbour_words": False}, {"risk_gate": None}),
     "gate0.5": ({}, {"risk_gate": 0.5}),
     "gate0.7": ({}, {"risk_gate": 0.7}),
     "gate0.85": ({}, {"risk_gate": 0.85}),
@@ -67,6 +72,24 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
                        {}),
     "v3-pivot-noshift": ({"stance_v3": True, "pivot_encoder": True}, {}),
     "stance3": ({"stance_v3": True}, {}),
+    "lex": ({"lexical": True}, {}),
+    "lex0.5": ({"lexical": True, "lexical_scale": 0.5}, {}),
+    "lex2": ({"lexical": True, "lexical_scale": 2.0}, {}),
+    "lex1.5": ({"lexical": True, "lexical_scale": 1.5}, {}),
+    "lex-rb3": ({"lexical": True, "risk_beta": 3.0}, {}),
+    "lex-rb4": ({"lexical": True, "risk_beta": 4.0}, {}),
+    "lex-C8": ({"lexical": True, "regularisation": 8.0}, {}),
+    "lex-C2": ({"lexical": True, "regularisation": 2.0}, {}),
+    "lex-gate0.7": ({"lexical": True}, {"risk_gate": 0.7}),
+    "lex-nw": ({"lexical": True, "neighbour_words": True}, {}),
+    "lex-nw0.5": ({"lexical": True, "neighbour_words": True, "neighbour_weight": 0.5}, {}),
+    "lex-nw0.3": ({"lexical": True, "neighbour_words": True, "neighbour_weight": 0.3}, {}),
+    "lex-gate0.8": ({"lexical": True}, {"risk_gate": 0.8}),
+    "lex-rb2.5": ({"lexical": True, "risk_beta": 2.5}, {}),
+    "lex-gate0.5": ({"lexical": True}, {"risk_gate": 0.5}),
+    "lex-gate0.6": ({"lexical": True}, {"risk_gate": 0.6}),
+    "lex-gate0.65": ({"lexical": True}, {"risk_gate": 0.65}),
+    "lex-gate0.75": ({"lexical": True}, {"risk_gate": 0.75}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }
@@ -120,6 +143,9 @@ def main() -> None:
     ap.add_argument("--errors", action="append", default=[], metavar="LABEL",
                     help="print the out-of-fold false alarms and misses of LABEL (dev data)")
     ap.add_argument("--errors-lang", default="en")
+    ap.add_argument("--per-label", default=None, metavar="LANG", help="also print LANG's per-label figures")
+    ap.add_argument("--errors-summary", action="store_true",
+                    help="print missed risks and labelled neutral sentences (dev data)")
     args = ap.parse_args()
     t0 = time.process_time()
     base = Flagger.load()
@@ -140,7 +166,8 @@ def main() -> None:
     always = [LabelledText(x["text"], x["language"], tuple(x["labels"]), (),
                            "x-" + x.get("source_id", x["id"]))
               for path in args.train_only for x in read(path)]
-    encoder.encode([x["text"] for x in items] + [x.text for x in always])
+    held = [x | {"language": "en"} for x in read(HELDOUT)] if HELDOUT.is_file() else []
+    encoder.encode([x["text"] for x in items] + [x.text for x in always] + [x["text"] for x in held])
     print(f"{len(items)} items, {len(always)} train-only rows; setup {time.process_time() - t0:.1f} CPU-s")
     folds = np.array([fold_of(x) for x in rows])
     fits: dict[tuple, object] = {}  # variants differing only at flag time share their fits
@@ -150,6 +177,7 @@ def main() -> None:
         enc = pivot_encoder if opts.pivot_encoder else encoder
         t1 = time.process_time()
         preds: list[set[str]] = [set() for _ in items]
+        held_preds: list[set[str]] = [set() for _ in held]
         for g in range(FOLDS):
             train = [x for x, f in zip(rows, folds, strict=True) if f != g] + always
             key = (tuple(sorted(fit_over.items())), g)
@@ -161,9 +189,32 @@ def main() -> None:
             flags = flagger.flag_texts([items[i]["text"] for i in idx], language=None)
             for i, f in zip(idx, flags, strict=True):
                 preds[i] = set(f.labels)
+            hidx = [i for i in range(len(held)) if i % FOLDS == g]
+            for i, f in zip(hidx, flagger.flag_texts([held[i]["text"] for i in hidx], language="en"),
+                            strict=True):
+                held_preds[i] = set(f.labels)
         load = os.getloadavg()[0]
         print(f"== {name} ({time.process_time() - t1:.0f} CPU-s, load {load:.1f})")
-        print_report(report(items, preds, tax.ids, tax.risk_ids))
+        rep = report(items, preds, tax.ids, tax.risk_ids)
+        print_report(rep)
+        if args.per_label in rep:
+            for label, (p, r, f, n) in rep[args.per_label]["per_label"].items():
+                print(f"   {args.per_label} {label:26s} P {p:.2f} R {r:.2f} F1 {f:.2f} n={n}")
+        if held:
+            r = report(held, held_preds, tax.ids, tax.risk_ids)["en"]
+            print(f"shared dev (published words, never trained on) n={r['n']}: macro-F1 {r['macro_f1']:.3f}"
+                  f"  any-risk recall {r['risk_recall']:.3f}  precision {r['risk_precision']:.3f}"
+                  f"  neutral flagged {r['neutral_flagged']:.3f}")
+        if args.errors_summary:
+            risks = set(tax.risk_ids)
+            for x, p in zip(items, preds, strict=True):
+                if x["language"] != args.errors_lang:
+                    continue
+                gold = set(x["labels"])
+                if (gold & risks and not p & risks) or (not gold and p) or (p & risks and not gold & risks):
+                    kind = "RISK MISSED" if gold & risks and not p & risks else (
+                        "NEUTRAL FLAGGED" if not gold else "RISK FALSE")
+                    print(f"  {kind} gold={sorted(gold)} pred={sorted(p)} :: {x['text']}")
         for label in args.errors:
             for x, p in zip(items, preds, strict=True):
                 if x["language"] == args.errors_lang and (label in p) != (label in x["labels"]):

@@ -61,11 +61,11 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits (their runs are recorded) and rows written for weak labels.
-# Never the current sealed split (themes_real_test3.jsonl). Refit the shipped heads after a
+# split, the retired sealed splits 1-3 (their runs are recorded) and rows written for weak labels.
+# Never the current sealed split (themes_real_test4.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
-                  "themes_real_test2.jsonl")
+                  "themes_real_test2.jsonl", "themes_real_test3.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -76,7 +76,8 @@ def write_exemplars() -> None:
 
 
 def main() -> None:
-    splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3")}
+    splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
+                       "test4": build_sealed2("src4", "t4")}
     for split, items in splits.items():
         path = HERE / f"themes_real_{split}.jsonl"
         path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")

@@ -86,3 +86,33 @@ def find_names(text: str, common_words: frozenset[str] = frozenset()) -> list[st
             names.append(run[0])
         i = max(j, i + 1)
     return names
+
+
+# Details other than names that point at one person or place (issue 15: "precise places
+# (addresses, buildings, streets) or details that could identify someone"): a phone number, an
+# identity or card number, a street address. A city or a year identifies no one.
+_PHONE = r"(?:\+|\bplus\s+)?\d(?:[ .-]?\d){6,}"
+_ID_NUMBER = (
+    r"(?i:\b(?:my|his|her|their|our|the)\s+(?:phone\s+|mobile\s+|ID\s+|identity\s+|card\s+|passport\s+|"
+    r"registration\s+|house\s+)?number\b(?!\s+of\b)[^.;!?]{0,30}?\b\d{3,}"
+    r"|\b(?:ID|passport|identity card)(?:\s+(?:number|no\.?))?\s*(?:is|was|:)\s*\d{3,})"
+)
+_STREET = (
+    r"\b(?:[Rr]ue|[Aa]venue|[Cc]haussée|[Bb]oulevard|[Rr]ruga|[Uu]lica)\s+(?:(?:de|des|du|la|le|d')\s+)*"
+    r"[A-ZÀ-Ý][\w'’-]+"
+    r"|\b[A-Z][\w'’-]+(?:[ -](?:al|el|[A-Z][\w'’-]*))*[ -](?:[Ss]treet|[Rr]oad|[Aa]venue|[Ss]quare)\b"
+    r"|\b(?:number|no\.?|house)\s+\d{1,4},?\s+(?:[Rr]ue|[Ss]treet|[Rr]oad|[Aa]venue)\b"
+)
+# Arabic and French: "شارع ريبوكور" (Ribaucourt street), "الخيمة رقم اثني عشر" (tent number twelve),
+# "numéro 14".
+_AR_NUMBER = r"(?:\d+|[\u0660-\u0669]+|واحد|اثن\w*|ثلاث\w*|أربع\w*|خمس\w*|ست\w*|سبع\w*|ثمان\w*|تسع\w*|عشر\w*)"
+_OTHER = (
+    rf"(?<![\u0600-\u06FF])شارع\s+[\u0600-\u06FF]+|(?<![\u0600-\u06FF])(?:ال)?رقم\s+{_AR_NUMBER}"
+    r"|\bnuméro\s+\d+"
+)
+DETAILS = re.compile(rf"{_PHONE}|{_ID_NUMBER}|{_STREET}|{_OTHER}")
+
+
+def find_details(text: str) -> list[str]:
+    """Phone numbers, identity numbers and street addresses in `text`, in order."""
+    return [m.group(0).strip() for m in DETAILS.finditer(text)]

@@ -94,8 +94,10 @@ def test_recall_guard_refuses_a_model_that_misses_a_caught_risk(flagger: Flagger
         {"text": "We had lunch at my aunt's house.", "labels": []},
     ]
     assert recall_guard(flagger, flagger, split).ok
-    # A model that would flag nothing (every threshold above 1) misses the risk the old one caught.
-    weaker = flagger.with_heads(replace(flagger._fitted, thresholds=np.full(len(flagger.labels), 1.01)))
+    # A model that would flag nothing (every threshold above 1, an any-risk gate that never
+    # opens) misses the risk the old one caught.
+    never = replace(flagger._fitted, thresholds=np.full(len(flagger.labels), 1.01), gate_bias=-50.0)
+    weaker = flagger.with_heads(never)
     caught = flagger.flag_texts([split[0]["text"]], language="en")[0]
     assert set(caught.labels) & set(flagger.taxonomy.risk_ids)
     with pytest.raises(RecallGuardError, match="refused"):
