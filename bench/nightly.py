@@ -183,9 +183,17 @@ def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = Non
 
 
 def _stop_prefect_server() -> None:
+    """Stop the temporary server after Prefect's event and log workers have sent it what they
+    hold (stopped first, they retry a closed port for minutes)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
     from prefect.server.api.server import SubprocessASGIServer
 
-    SubprocessASGIServer().stop()
+    server = SubprocessASGIServer()
+    if server.running:
+        for service in (EventsWorker, APILogWorker):
+            service.drain_all(timeout=60)
+    server.stop()
 
 
 def transcription_alone(files: list[Path]) -> float:
