@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.review_store import UserRow
 from clips_metadata.rows import as_utc, utc_now
@@ -38,18 +39,15 @@ def _session(r: SessionRow) -> StoredSession:
                          as_utc(r.last_seen), as_utc(r.expires_at))
 
 
-class AccountsRepo:
+class AccountsRepo(Repository):
     """Sessions, the login throttle's failures, and account state, over a Store."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
 
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, id_hash: str, now: datetime | None = None) -> StoredSession | None:
         """The live session with this token hash, or None (unknown, ended or expired)."""
         now = now or utc_now()
-        with self.store.read() as s:
+        with self.db.read() as s:
             row = s.get(SessionRow, id_hash)
             if row is None or as_utc(row.expires_at) <= now:
                 return None
@@ -59,7 +57,7 @@ class AccountsRepo:
                        lifetime: timedelta, now: datetime | None = None) -> None:
         """Store a new session; expired ones are swept in the same transaction."""
         now = now or utc_now()
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.delete(SessionRow).where(SessionRow.expires_at <= now))
             s.add(SessionRow(id_hash=id_hash, user_name=user_name, data=data, created_at=now,
                              last_seen=now, expires_at=now + lifetime))
@@ -69,27 +67,27 @@ class AccountsRepo:
         """Update a live session's data; False when it has ended meanwhile (then nothing is
         written: an ended session is never revived)."""
         now = now or utc_now()
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             n = s.execute(sa.update(SessionRow)
                           .where(SessionRow.id_hash == id_hash, SessionRow.expires_at > now)
                           .values(user_name=user_name, data=data, last_seen=now)).rowcount
         return bool(n)
 
     def touch_session(self, id_hash: str, now: datetime | None = None) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.update(SessionRow).where(SessionRow.id_hash == id_hash)
                       .values(last_seen=now or utc_now()))
 
     def end_session(self, id_hash: str) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.delete(SessionRow).where(SessionRow.id_hash == id_hash))
 
     def end_sessions_of(self, user_name: str) -> int:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             return int(s.execute(sa.delete(SessionRow).where(SessionRow.user_name == user_name)).rowcount)
 
     def sessions_of(self, user_name: str) -> tuple[StoredSession, ...]:
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(sa.select(SessionRow).where(SessionRow.user_name == user_name)
                              .order_by(SessionRow.created_at))
             return tuple(_session(r) for r in rows)
@@ -98,7 +96,7 @@ class AccountsRepo:
 
     def recent_failures(self, user_name: str, window: timedelta, now: datetime | None = None) -> int:
         since = (now or utc_now()) - window
-        with self.store.read() as s:
+        with self.db.read() as s:
             return int(s.scalar(sa.select(sa.func.count()).select_from(LoginFailureRow)
                                 .where(LoginFailureRow.user_name == user_name,
                                        LoginFailureRow.failed_at > since)) or 0)
@@ -107,12 +105,12 @@ class AccountsRepo:
         """Count one failure; failures older than `window` (any name) are swept meanwhile, which
         bounds the table under name spraying."""
         now = now or utc_now()
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.delete(LoginFailureRow).where(LoginFailureRow.failed_at <= now - window))
             s.add(LoginFailureRow(user_name=user_name[:100], failed_at=now))
 
     def clear_failures(self, user_name: str) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.delete(LoginFailureRow).where(LoginFailureRow.user_name == user_name))
 
     # ---------------------------------------------------------------- account state
@@ -120,7 +118,7 @@ class AccountsRepo:
     def set_active(self, user_name: str, active: bool) -> int:
         """Enable or disable an account. Disabling ends all its sessions (returns how many) and
         refuses to disable the last active admin."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.scalar(sa.select(UserRow).where(UserRow.name == user_name))
             if row is None:
                 raise NotFoundError(f"no user {user_name!r}")
@@ -136,7 +134,7 @@ class AccountsRepo:
 
     def change_password(self, user_name: str, password_hash: str) -> int:
         """Replace the password hash and end all the account's sessions (returns how many)."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             n = s.execute(sa.update(UserRow).where(UserRow.name == user_name)
                           .values(password_hash=password_hash)).rowcount
             if not n:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from clips_metadata import tables as m
 from clips_metadata.cue_tracks_repo import tracks_in, write_tracks
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.errors import ConflictError, NotFoundError, StoreError
 from clips_metadata.lookups import (
     candidate_row,
@@ -101,11 +101,8 @@ def candidates_by_ids(s: Session, ids: Sequence[int]) -> list[Candidate]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-class CandidateRepo:
+class CandidateRepo(Repository):
     """Candidates of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def add_candidates(
         self, transcript_id: int, proposals: Sequence[Any], *, by: str = "pipeline"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CommentRow
@@ -46,10 +46,7 @@ def _comment(r: CommentRow) -> Comment:
                    r.resolved_by, r.resolved_at, r.created_at)
 
 
-class CommentsRepo:
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
+class CommentsRepo(Repository):
     def add(self, candidate_id: int, version: int, author: str, body: str, start: float,
             end: float | None = None, kind: str = "comment") -> Comment:
         """Raises StoreError for an empty body, a bad time or an unknown kind."""
@@ -61,7 +58,7 @@ class CommentsRepo:
         bad_end = end is not None and (not math.isfinite(end) or end < start)
         if not math.isfinite(start) or start < 0 or bad_end:
             raise StoreError("a comment's time must be a number ≥ 0 (and its end not before its start)")
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = CommentRow(candidate_id=candidate_id, version=version, author=author, kind=kind,
                              start=float(start), end=None if end is None else float(end), body=body,
                              resolved_by="", resolved_at=None, created_at=utc_now())
@@ -71,13 +68,13 @@ class CommentsRepo:
 
     def thread(self, candidate_id: int) -> tuple[Comment, ...]:
         """Every comment of the candidate, by time then age."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(sa.select(CommentRow).where(CommentRow.candidate_id == candidate_id)
                              .order_by(CommentRow.start, CommentRow.id))
             return tuple(_comment(r) for r in rows)
 
     def resolve(self, candidate_id: int, comment_id: int, by: str) -> Comment:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.get(CommentRow, comment_id)
             if row is None or row.candidate_id != candidate_id:
                 raise NotFoundError(f"no comment {comment_id} on candidate {candidate_id}")

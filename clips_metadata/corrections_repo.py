@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import CandidateRow, FlagRow, LabelCorrectionRow, SentenceRow, TranscriptRow
@@ -63,11 +64,8 @@ def _record(r: LabelCorrectionRow) -> StoredCorrection:
     )
 
 
-class CorrectionsRepo:
+class CorrectionsRepo(Repository):
     """Label corrections in the store (its engine and `transaction()`)."""
-
-    def __init__(self, store: object) -> None:
-        self.store = store
 
     def add_for_sentence(
         self,
@@ -83,7 +81,7 @@ class CorrectionsRepo:
         sentence's text, language and the flags' model version are taken from the store."""
         if not added and not removed:
             raise StoreError("a correction must add or remove at least one label")
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             cand = s.get(CandidateRow, candidate_id)
             if cand is None:
                 raise NotFoundError(f"no candidate {candidate_id}")
@@ -124,19 +122,19 @@ class CorrectionsRepo:
             )
             for text, language, added, removed, reason in corrections
         ]
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.add_all(rows)
         return len(rows)
 
     def all(self) -> tuple[StoredCorrection, ...]:
         """Every correction, oldest first (the learning dataset)."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(sa.select(LabelCorrectionRow).order_by(LabelCorrectionRow.id))
             return tuple(_record(r) for r in rows)
 
     def for_transcript(self, transcript_id: int) -> dict[int, SentenceCorrections]:
         """Each corrected sentence's dismissed and added labels (latest correction per label)."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(
                 sa.select(LabelCorrectionRow)
                 .where(LabelCorrectionRow.transcript_id == transcript_id)

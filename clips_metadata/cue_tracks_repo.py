@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from clips_metadata.engine import Repository
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CueTrackRow
 from pipeline.cue_track import CueTrack
@@ -38,22 +39,19 @@ def write_tracks(s: Session, candidate_id: int, version: int, tracks: Mapping[st
                           track=dict(data), hashed=hashed, created_at=now))
 
 
-class CueTracksRepo:
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
+class CueTracksRepo(Repository):
     def tracks(self, candidate_id: int, version: int) -> dict[str, CueTrack]:
-        with self.store.read() as s:
+        with self.db.read() as s:
             return {lang: track_from_dict(d) for lang, d in tracks_in(s, candidate_id, version).items()}
 
     def hashed(self, candidate_id: int, version: int) -> dict[str, dict[str, Any]]:
         """The tracks the version hash covers (for `hash_fields(..., cue_tracks=...)`)."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tracks_in(s, candidate_id, version, hashed_only=True)
 
     def save_derived(self, candidate_id: int, version: int, tracks: Mapping[str, CueTrack]) -> None:
         """Store tracks built on first view; a concurrent first view that won keeps its rows."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             have = set(tracks_in(s, candidate_id, version))
             write_tracks(s, candidate_id, version,
                          {k: track_to_dict(t) for k, t in tracks.items() if k not in have}, hashed=False)

@@ -229,3 +229,11 @@ class Database:
     def read(self) -> AbstractContextManager[Session]:
         """A read-only transaction (consistent snapshot; takes no write lock)."""
         return self.transaction(write=False)
+
+
+class Repository:
+    """One concern's reads and writes over a Database (the Store is one): every `*_repo.py` class
+    builds on this and uses only `self.db.transaction()`, `read()` and `add_unique()`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db

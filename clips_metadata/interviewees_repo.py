@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from clips_metadata import tables as m
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
 from clips_metadata.lookups import interviewee_row
 from clips_metadata.read_memo import remembered
@@ -15,11 +15,8 @@ from clips_metadata.rows import consent_columns, interviewee_record, utc_now
 from clips_metadata.stored_records import UNASSIGNED, Consent, Interviewee
 
 
-class IntervieweeRepo:
+class IntervieweeRepo(Repository):
     """Interviewees of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def add_interviewee(
         self,

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clips_metadata import tables as m
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.lookups import interview_row, interviewee_row, mark_step
 from clips_metadata.read_memo import remembered
 from clips_metadata.rows import interview_record, utc_now
@@ -27,11 +27,8 @@ def _record(s: Session, row: m.InterviewRow) -> Interview:
     return interview_record(row, _pseudonym(s, row.interviewee_id))
 
 
-class InterviewRepo:
+class InterviewRepo(Repository):
     """Interviews of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def find_interview(self, sha256: str) -> Interview | None:
         with self.db.read() as s:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clips_metadata.engine import Repository
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import ApprovedPlanRow, PreviewJobRow
 
@@ -61,22 +62,19 @@ def add_approved(session: Session, candidate_id: int, version: int, reviewer: st
                                 plan_hash=plan_hash, plan=dict(plan), created_at=utc_now()))
 
 
-class PlansRepo:
+class PlansRepo(Repository):
     """Approved plans and preview jobs over an open `clips_metadata.store.Store`."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
 
     # ---- approved plans ----
 
     def record_approved(self, candidate_id: int, version: int, reviewer: str, plan_hash: str,
                         plan: Mapping[str, Any]) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             add_approved(s, candidate_id, version, reviewer, plan_hash, plan)
 
     def approved(self, candidate_id: int) -> tuple[ApprovedPlan, ...]:
         """Every approved plan of the candidate, oldest first."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(sa.select(ApprovedPlanRow).where(ApprovedPlanRow.candidate_id == candidate_id)
                              .order_by(ApprovedPlanRow.id))
             return tuple(_approved(r) for r in rows)
@@ -92,7 +90,7 @@ class PlansRepo:
         """The job of this plan, queued now unless it exists (a failed one is queued again only
         with `retry_failed`: a page polling its progress must not loop on a broken source)."""
         try:
-            with self.store.transaction() as s:
+            with self.db.transaction() as s:
                 row = s.get(PreviewJobRow, plan_hash)
                 if row is None:
                     row = PreviewJobRow(plan_hash=plan_hash, candidate_id=candidate_id, version=version,
@@ -112,13 +110,13 @@ class PlansRepo:
             return job
 
     def preview_job(self, plan_hash: str) -> PreviewJob | None:
-        with self.store.read() as s:
+        with self.db.read() as s:
             row = s.get(PreviewJobRow, plan_hash)
             return _job(row) if row else None
 
     def claim_preview(self) -> PreviewJob | None:
         """Mark the oldest queued job running and return it (None when nothing waits)."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.scalar(sa.select(PreviewJobRow).where(PreviewJobRow.status == "queued")
                            .order_by(PreviewJobRow.updated_at).limit(1))
             if row is None:
@@ -138,11 +136,11 @@ class PlansRepo:
             values["progress"] = max(0.0, min(1.0, float(progress)))
         if error is not None:
             values["error"] = error[:500]
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.update(PreviewJobRow).where(PreviewJobRow.plan_hash == plan_hash).values(**values))
 
     def requeue_running(self) -> int:
         """Jobs left `running` by a process that is gone go back to the queue (at start-up)."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             return int(s.execute(sa.update(PreviewJobRow).where(PreviewJobRow.status == "running")
                                  .values(status="queued", progress=0.0, updated_at=utc_now())).rowcount or 0)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import (
@@ -71,11 +72,8 @@ class Withdrawal:
     created_at: datetime
 
 
-class PublicationsRepo:
+class PublicationsRepo(Repository):
     """Publications, withdrawals and voids over a Store."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
 
     # ---- exports as the distribution log sees them ----
 
@@ -87,7 +85,7 @@ class PublicationsRepo:
             q = q.where(IntervieweeRow.id == interviewee_id)
         if export_ids is not None:
             q = q.where(ExportRow.id.in_(list(export_ids)))
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(_entry(*r) for r in s.execute(q.order_by(ExportRow.id)))
 
     def export_entry(self, export_id: int) -> ExportEntry:
@@ -99,7 +97,7 @@ class PublicationsRepo:
     def export_scopes(self, interviewee_id: int) -> dict[int, dict[str, Any]]:
         """Export id -> the signed authorisation (its scope: face, voice, name, platform,
         languages) of every export of the interviewee's clips."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.execute(_export_query().where(IntervieweeRow.id == interviewee_id))
             return {r.id: dict(r.authorisation or {}) for r, _ in rows}
 
@@ -107,7 +105,7 @@ class PublicationsRepo:
 
     def record(self, publication: Publication, recorded_by: str) -> StoredPublication:
         p = publication
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = PublicationRow(export_id=p.export_id, candidate_id=p.candidate_id, version=p.version,
                                  platform=p.platform, url=p.url, published_at=p.published_at,
                                  file_sha256=p.file_sha256, recorded_by=recorded_by, created_at=utc_now())
@@ -132,12 +130,12 @@ class PublicationsRepo:
                 .where(InterviewRow.interviewee_id == interviewee_id)))
         q = q.order_by(PublicationRow.candidate_id, PublicationRow.platform, PublicationRow.published_at,
                        PublicationRow.id)
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(_publication(s, r) for r in s.scalars(q))
 
     def mark_taken_down(self, publication_ids: Sequence[int], at: str, by: str) -> int:
         """Close the open ones among `publication_ids`; returns how many were closed."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             return int(s.execute(
                 sa.update(PublicationRow)
                 .where(PublicationRow.id.in_(list(publication_ids)), PublicationRow.taken_down_at.is_(None))
@@ -154,7 +152,7 @@ class PublicationsRepo:
         goes to `changes_requested` with an audit entry saying why (pseudonym, never a real name).
         Returns (withdrawal, voided approval ids, voided export ids)."""
         now = utc_now()
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = WithdrawalRow(interviewee_id=interviewee_id, pseudonym=pseudonym, kind=kind,
                                 narrowed=list(narrowed), reason=reason, actor=actor, takedown_files=[],
                                 created_at=now)
@@ -191,7 +189,7 @@ class PublicationsRepo:
             return (_withdrawal(row), tuple(a for a, _ in approvals), tuple(e for e, _ in exports))
 
     def set_takedown_files(self, withdrawal_id: int, files: Sequence[str]) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.get(WithdrawalRow, withdrawal_id)
             if row is None:
                 raise NotFoundError(f"no withdrawal {withdrawal_id}")
@@ -201,7 +199,7 @@ class PublicationsRepo:
         q = sa.select(WithdrawalRow).order_by(WithdrawalRow.id)
         if interviewee_id is not None:
             q = q.where(WithdrawalRow.interviewee_id == interviewee_id)
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(_withdrawal(r) for r in s.scalars(q))
 
     def withdrawn(self, interviewee_id: int) -> Withdrawal | None:
@@ -211,7 +209,7 @@ class PublicationsRepo:
 
     def voided_exports(self) -> dict[int, int]:
         """Export id -> the withdrawal that voided its authorisation."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.execute(sa.select(ConsentVoidRow.ref_id, ConsentVoidRow.withdrawal_id)
                              .where(ConsentVoidRow.kind == VOID_EXPORT))
             return {int(r): int(w) for r, w in rows}

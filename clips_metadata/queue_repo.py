@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Database
+from clips_metadata.engine import Database, Repository
 from clips_metadata.errors import StoreError
 from clips_metadata.review_records import QueueFilter, QueueItem, QueuePage
 from clips_metadata.rows import candidate_filters
@@ -69,14 +69,14 @@ class _TtlCache:
         return value
 
 
-class QueueRepo:
+class QueueRepo(Repository):
     """The review queue of one database."""
 
     FACETS_TTL = 30.0  # seconds; the menus need not show a label added a moment ago
     COUNT_TTL = 5.0  # seconds; "N candidates" above the queue may lag a decision by this much
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        super().__init__(db)
         self._facets = _TtlCache(self.FACETS_TTL, size=1)
         self._counts = _TtlCache(self.COUNT_TTL)
 

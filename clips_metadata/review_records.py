@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from clips_metadata.stored_records import Candidate, CandidateVersion, StoredWarning
+from pipeline.review_facts import ReviewFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,29 +133,6 @@ class InterviewContext:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredApproval:
-    reviewer: str
-    version: int
-    version_hash: str
-    acknowledged_risks: tuple[str, ...]
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewState:
-    """A candidate's review state, read in one transaction. `edited_by` lists user accounts
-    whose edits are part of the current content; `risks` include "credibility" if warned."""
-
-    candidate_id: int
-    status: str
-    version: int
-    content_hash: str
-    risks: tuple[str, ...]
-    edited_by: tuple[str, ...]
-    approvals: tuple[StoredApproval, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ReviewChange:
     """What a review decision writes: the audit entry, the new status and maybe an approval."""
 
@@ -174,6 +152,6 @@ class CandidatePage:
 
     candidate: Candidate
     context: InterviewContext
-    state: ReviewState
+    state: ReviewFacts
     history: tuple[ReviewEvent, ...]
     versions: tuple[CandidateVersion, ...]

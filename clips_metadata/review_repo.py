@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
@@ -25,8 +25,6 @@ from clips_metadata.review_records import (
     InterviewContext,
     ReviewChange,
     ReviewEvent,
-    ReviewState,
-    StoredApproval,
     User,
 )
 from clips_metadata.rows import (
@@ -53,14 +51,12 @@ from clips_metadata.tables import (
     UserRow,
     WarningRow,
 )
-from pipeline.labels import ROLES
+from pipeline.labels import ROLES, CandidateStatus
+from pipeline.review_facts import ApprovalFact, ReviewFacts
 
 
-class ReviewRepo:
+class ReviewRepo(Repository):
     """Review records of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     # ---- users ----
 
@@ -104,7 +100,7 @@ class ReviewRepo:
         )
         return tuple(sorted(names))
 
-    def _approvals(self, s: Session, candidate_id: int) -> tuple[StoredApproval, ...]:
+    def _approvals(self, s: Session, candidate_id: int) -> tuple[ApprovalFact, ...]:
         # Approvals a consent withdrawal voided stay on record but no longer count.
         voided = sa.select(ConsentVoidRow.ref_id).where(ConsentVoidRow.kind == "approval")
         rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id,
@@ -112,25 +108,25 @@ class ReviewRepo:
                          .order_by(ApprovalRow.id))
         return tuple(approval_record(r) for r in rows)
 
-    def _state(self, s: Session, row: CandidateRow) -> ReviewState:
-        return ReviewState(
-            candidate_id=row.id, status=row.status, version=row.version, content_hash=row.content_hash,
+    def _state(self, s: Session, row: CandidateRow) -> ReviewFacts:
+        return ReviewFacts(
+            state=CandidateStatus(row.status), version=row.version, version_hash=row.content_hash,
             risks=tuple(row.risks or ()), edited_by=self._edited_by(s, row.id),
             approvals=self._approvals(s, row.id),
         )
 
-    def review_state(self, candidate_id: int) -> ReviewState:
+    def review_state(self, candidate_id: int) -> ReviewFacts:
         """Status, version, risks, editors and approvals of the candidate, read together."""
         with self.db.read() as s:
             return self._state(s, candidate_row(s, candidate_id))
 
-    def approvals(self, candidate_id: int) -> tuple[StoredApproval, ...]:
+    def approvals(self, candidate_id: int) -> tuple[ApprovalFact, ...]:
         with self.db.read() as s:
             return self._approvals(s, candidate_id)
 
     # ---- acting ----
 
-    def apply_review(self, candidate_id: int, decide: Callable[[ReviewState], ReviewChange]) -> ReviewChange:
+    def apply_review(self, candidate_id: int, decide: Callable[[ReviewFacts], ReviewChange]) -> ReviewChange:
         """Read the candidate's review state, let `decide` (the rules, in review/) say what
         happens, and write the status, the audit entry and any approval in one transaction.
 
@@ -158,7 +154,7 @@ class ReviewRepo:
         if not n:
             raise NotFoundError(f"no candidate with id {candidate_id}")
 
-    def _apply_once(self, candidate_id: int, decide: Callable[[ReviewState], ReviewChange]) -> ReviewChange:
+    def _apply_once(self, candidate_id: int, decide: Callable[[ReviewFacts], ReviewChange]) -> ReviewChange:
         with self.db.transaction() as s:
             self._lock(s, candidate_id)
             row = candidate_row(s, candidate_id)

@@ -16,9 +16,7 @@ from clips_metadata.review_records import (
     QueuePage,
     ReviewChange,
     ReviewEvent,
-    ReviewState,
     SentenceView,
-    StoredApproval,
     User,
 )
 from clips_metadata.review_repo import ReviewRepo
@@ -38,10 +36,8 @@ __all__ = [
     "ReviewChange",
     "ReviewEvent",
     "ReviewEventRow",
-    "ReviewState",
     "ReviewStore",
     "SentenceView",
-    "StoredApproval",
     "User",
     "UserRow",
 ]

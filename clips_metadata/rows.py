@@ -16,7 +16,6 @@ from clips_metadata.review_records import (
     ExportRecord,
     ReviewEvent,
     SentenceView,
-    StoredApproval,
     User,
 )
 from clips_metadata.serialize import words_from_json
@@ -30,6 +29,7 @@ from clips_metadata.stored_records import (
     TranscriptInfo,
 )
 from pipeline.records import Sentence, SentenceFlags
+from pipeline.review_facts import ApprovalFact
 
 
 def utc_now() -> datetime:
@@ -216,9 +216,9 @@ def event_record(r: m.ReviewEventRow) -> ReviewEvent:
                        as_utc(r.created_at))  # type: ignore[arg-type]
 
 
-def approval_record(r: m.ApprovalRow) -> StoredApproval:
-    return StoredApproval(r.reviewer, r.version, r.version_hash, tuple(r.acknowledged_risks or ()),
-                          as_utc(r.created_at))
+def approval_record(r: m.ApprovalRow) -> ApprovalFact:
+    return ApprovalFact(r.reviewer, r.version, r.version_hash, tuple(r.acknowledged_risks or ()),
+                        as_utc(r.created_at))
 
 
 def export_record(r: m.ExportRow) -> ExportRecord:

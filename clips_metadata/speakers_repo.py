@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from clips_metadata import tables as m
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import mark_step
 from clips_metadata.rows import utc_now
 from clips_metadata.serialize import transcript_to_json, words_to_json
-from clips_metadata.store import Store
 from pipeline.records import Sentence, Transcript
 
 
@@ -39,11 +39,8 @@ class InterviewSpeakers:
         return tuple(s for s, _ in self.seconds)
 
 
-class SpeakersRepo:
+class SpeakersRepo(Repository):
     """Reads and writes `interview_speakers` (revision 0007)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
 
     def save_diarization(
         self,
@@ -62,7 +59,7 @@ class SpeakersRepo:
         the speakers and mark "diarize" done, in one transaction."""
         if translations is not None and len(translations) != len(sentences):
             raise StoreError("translations must give one text per sentence")
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             tr = s.get(m.TranscriptRow, transcript_id)
             if tr is None:
                 raise NotFoundError(f"no transcript with id {transcript_id}")
@@ -94,7 +91,7 @@ class SpeakersRepo:
 
     def get(self, interview_id: int) -> InterviewSpeakers | None:
         """The interview's speakers, or None before diarization."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             row = s.get(m.InterviewSpeakersRow, interview_id)
             return _record(row) if row is not None else None
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from clips_metadata import tables as m
-from clips_metadata.engine import Database
+from clips_metadata.engine import Repository
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import interview_row, mark_step, transcript_row
 from clips_metadata.read_memo import remembered
@@ -20,11 +20,8 @@ from pipeline.records import Sentence, SentenceFlags, Transcript
 T = TypeVar("T")
 
 
-class TranscriptRepo:
+class TranscriptRepo(Repository):
     """Transcripts, sentences and flags of one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def add_transcript(
         self,

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from clips_metadata.engine import Repository
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import TranslationMemoryRow, TranslationTrackRow, UserLanguageRow
 from pipeline.translation.memory import MemoryEntry
@@ -48,16 +49,13 @@ def _stored(row: TranslationTrackRow) -> StoredTrack:
                        row.updated_by, as_utc(row.updated_at), as_utc(row.exported_at))
 
 
-class TranslationsRepo:
+class TranslationsRepo(Repository):
     """Translation tracks, memory and user languages over a Store."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
 
     # ---- tracks ----
 
     def track(self, candidate_id: int, version: int, language: str) -> StoredTrack | None:
-        with self.store.read() as s:
+        with self.db.read() as s:
             row = s.scalar(sa.select(TranslationTrackRow).where(
                 TranslationTrackRow.candidate_id == candidate_id, TranslationTrackRow.version == version,
                 TranslationTrackRow.language == language))
@@ -65,21 +63,21 @@ class TranslationsRepo:
 
     def latest_tracks(self, candidate_id: int) -> dict[str, StoredTrack]:
         """Per language, the track of the newest version that has one."""
-        with self.store.read() as s:
+        with self.db.read() as s:
             rows = s.scalars(sa.select(TranslationTrackRow)
                              .where(TranslationTrackRow.candidate_id == candidate_id)
                              .order_by(TranslationTrackRow.version))
             return {r.language: _stored(r) for r in rows}
 
     def candidates_with_tracks(self) -> tuple[int, ...]:
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(s.scalars(sa.select(TranslationTrackRow.candidate_id).distinct()
                                    .order_by(TranslationTrackRow.candidate_id)))
 
     def save_track(self, candidate_id: int, version: int, track: TranslationTrack, source: dict[str, Any],
                    by: str) -> StoredTrack:
         """Insert or replace the (candidate, version, language) track."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.scalar(sa.select(TranslationTrackRow).where(
                 TranslationTrackRow.candidate_id == candidate_id, TranslationTrackRow.version == version,
                 TranslationTrackRow.language == track.language))
@@ -95,7 +93,7 @@ class TranslationsRepo:
             return _stored(row)
 
     def mark_exported(self, candidate_id: int, version: int, language: str) -> None:
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.update(TranslationTrackRow).where(
                 TranslationTrackRow.candidate_id == candidate_id, TranslationTrackRow.version == version,
                 TranslationTrackRow.language == language).values(exported_at=utc_now())
@@ -110,7 +108,7 @@ class TranslationsRepo:
             q = q.where(TranslationMemoryRow.source_language == source_language)
         if target_language:
             q = q.where(TranslationMemoryRow.target_language == target_language)
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(MemoryEntry(r.source_language, r.source_text, r.target_language, r.target_text,
                                      r.created_by, r.created_at, r.origin) for r in s.scalars(q))
 
@@ -119,7 +117,7 @@ class TranslationsRepo:
         wanted = {memory_key(e): e for e in entries}
         if not wanted:
             return 0
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             have = set(s.scalars(sa.select(TranslationMemoryRow.key)
                                  .where(TranslationMemoryRow.key.in_(list(wanted)))))
             new = [(k, e) for k, e in wanted.items() if k not in have]
@@ -135,14 +133,14 @@ class TranslationsRepo:
 
     def set_languages(self, user: str, languages: Iterable[str]) -> tuple[str, ...]:
         langs = tuple(sorted({lang.strip() for lang in languages if lang.strip()}))
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             s.execute(sa.delete(UserLanguageRow).where(UserLanguageRow.user_name == user))
             for lang in langs:
                 s.add(UserLanguageRow(user_name=user, language=lang))
         return langs
 
     def languages_of(self, user: str) -> tuple[str, ...]:
-        with self.store.read() as s:
+        with self.db.read() as s:
             return tuple(s.scalars(sa.select(UserLanguageRow.language)
                                    .where(UserLanguageRow.user_name == user)
                                    .order_by(UserLanguageRow.language)))

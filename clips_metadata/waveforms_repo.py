@@ -3,25 +3,21 @@ minute (`pipeline.waveform.peaks_to_bytes`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from clips_metadata.engine import Repository
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import WaveformRow
 from pipeline.waveform import Peaks, peaks_from_bytes, peaks_to_bytes
 
 
-class WaveformsRepo:
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
+class WaveformsRepo(Repository):
     def get(self, source_sha256: str) -> Peaks | None:
-        with self.store.read() as s:
+        with self.db.read() as s:
             row = s.get(WaveformRow, source_sha256)
             return peaks_from_bytes(row.peaks) if row is not None else None
 
     def put(self, source_sha256: str, peaks: Peaks) -> None:
         """Store (or replace) the peaks of a source."""
-        with self.store.transaction() as s:
+        with self.db.transaction() as s:
             row = s.get(WaveformRow, source_sha256)
             if row is None:
                 s.add(WaveformRow(source_sha256=source_sha256, peaks=peaks_to_bytes(peaks),

@@ -19,8 +19,10 @@ from pipeline.errors import CounterclipsError
 from pipeline.labels import CREDIBILITY as CREDIBILITY_RISK
 from pipeline.labels import ROLES, Role
 from pipeline.labels import CandidateStatus as State
+from pipeline.review_facts import ApprovalFact, ReviewFacts
 
-__all__ = ["CREDIBILITY_RISK", "ROLES", "Role", "State"]  # re-exported: callers read them here
+# Re-exported: callers read them here (the facts live in pipeline so the store can return them).
+__all__ = ["CREDIBILITY_RISK", "ROLES", "ApprovalFact", "ReviewFacts", "Role", "State"]
 
 
 class Action(StrEnum):
@@ -98,29 +100,6 @@ class PermissionRefused(ReviewError):
 
 class AcknowledgementMissing(ReviewError):
     """An approval of a risky candidate did not acknowledge every risk."""
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalFact:
-    """One approval already recorded for a candidate version."""
-
-    reviewer: str
-    version: int
-    version_hash: str
-    acknowledged_risks: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewFacts:
-    """What the rules need to know about a candidate at its current version."""
-
-    state: State
-    version: int
-    version_hash: str
-    risks: tuple[str, ...] = ()
-    # Every person whose edits are part of this version (pipeline/system authors excluded).
-    edited_by: tuple[str, ...] = ()
-    approvals: tuple[ApprovalFact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from clips_metadata.errors import ConflictError
-from clips_metadata.review_store import ReviewChange, ReviewState, ReviewStore
+from clips_metadata.review_store import ReviewChange, ReviewStore
 from pipeline.authorisation import ExportAuthorisation
 from review.gate import CandidateView, ConsentView, ExportRequest, authorise_export
 from review.rules import Action, ApprovalFact, Decision, ReviewError, ReviewFacts, State, decide
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
 
 class StaleDecision(ConflictError):
     """The decision names a version or plan that is no longer the candidate's current one."""
-
-
-def facts_of(state: ReviewState) -> ReviewFacts:
-    return ReviewFacts(
-        state=State(state.status), version=state.version, version_hash=state.content_hash,
-        risks=state.risks, edited_by=state.edited_by,
-        approvals=tuple(ApprovalFact(a.reviewer, a.version, a.version_hash, a.acknowledged_risks)
-                        for a in state.approvals),
-    )
 
 
 class ReviewService:
@@ -67,10 +58,10 @@ class ReviewService:
         kept = tuple(a for a in facts.approvals if approved.get((a.version, a.reviewer)) == current.hash)
         return replace(facts, approvals=kept)
 
-    def facts(self, candidate_id: int, state: ReviewState | None = None) -> ReviewFacts:
+    def facts(self, candidate_id: int, state: ReviewFacts | None = None) -> ReviewFacts:
         """The review facts, approvals counted only for the current plan. `state`: the review
         state as the caller read it (the candidate page reads it with the candidate)."""
-        facts = facts_of(state if state is not None else self.rs.review_state(candidate_id))
+        facts = state if state is not None else self.rs.review_state(candidate_id)
         return self._on_plan(candidate_id, facts, self.current_plan(candidate_id))
 
     def act(self, candidate_id: int, action: Action | str, *, actor: str, role: str,
@@ -89,7 +80,7 @@ class ReviewService:
         current = self.current_plan(candidate_id) if action is Action.APPROVE else None
         out: list[Decision] = []
 
-        def rule(state: ReviewState) -> ReviewChange:
+        def rule(state: ReviewFacts) -> ReviewChange:
             if expected_version is not None and state.version != expected_version:
                 raise ConflictError(f"candidate {candidate_id} changed (now version {state.version}); reload")
             if watched_version is not None and state.version != watched_version:
@@ -98,7 +89,7 @@ class ReviewService:
             if current is not None and current.plan is not None and current.plan.version != state.version:
                 raise ConflictError(
                     f"stale: candidate {candidate_id} changed (now version {state.version}); reload")
-            facts = self._on_plan(candidate_id, facts_of(state), current)
+            facts = self._on_plan(candidate_id, state, current)
             d = decide(facts, action, actor=actor, role=role, acknowledged_risks=acknowledged_risks,
                        note=note)
             if current is not None:
@@ -132,8 +123,8 @@ class ReviewService:
         """Put the candidate back in front of reviewers (approved -> in review) with `reason` in
         its audit log. `reason` must name no registry term (plan_difference's are fixed phrases)."""
 
-        def rule(state: ReviewState) -> ReviewChange:
-            to_state = State.IN_REVIEW.value if state.status == State.APPROVED.value else state.status
+        def rule(state: ReviewFacts) -> ReviewChange:
+            to_state = (State.IN_REVIEW if state.state is State.APPROVED else state.state).value
             return ReviewChange(action="plan_changed", actor=actor, to_state=to_state,
                                 note=f"export refused: {reason}")
 

@@ -10,13 +10,9 @@ import sys
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
-from pipeline.errors import CounterclipsError
 from review.export_settings import PROFILE_NAMES, X264_PRESETS, ExportSettings, Progress
-
-
-class ExportUsageError(CounterclipsError):
-    """An export option combination that makes no sense."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from flows.services.exporting import export_candidate
 
     if args.timeline_format is None and args.raw_source:
-        raise ExportUsageError("--raw-source only applies to a timeline (--format)")
+        raise UsageError("--raw-source only applies to a timeline (--format)")
     with open_store(args) as (ws, store):
         if args.timeline_format:
             return _timeline(args, store, ws)
@@ -116,7 +112,7 @@ def _timeline(args: argparse.Namespace, store: object, ws: object) -> int:
         user = authenticate(ReviewStore(store), args.actor, args.password_file)
         actor, role = user.name, user.role
     elif args.raw_source:
-        raise ExportUsageError("--raw-source needs --as USER (an account allowed to hand out raw footage)")
+        raise UsageError("--raw-source needs --as USER (an account allowed to hand out raw footage)")
     export = ExportSettings(profile=args.profile, language=args.lang, platform=args.platform,
                             preset=args.preset, actor=actor)
     request = TimelineRequest(fmt=args.timeline_format, export=export, out_dir=args.out,

@@ -8,15 +8,11 @@ import argparse
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
-from pipeline.errors import CounterclipsError
 
 # The sealed split of issue 15's evaluation corpus, used when --sealed is not given (a checkout).
 DEFAULT_SEALED = Path(__file__).resolve().parents[2] / "bench" / "eval" / "themes_real_test4.jsonl"
-
-
-class FlaggerCliError(CounterclipsError):
-    """A flagger command was given unusable arguments."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +47,7 @@ def _reviewer(store, args: argparse.Namespace):  # noqa: ANN001, ANN202 - store 
 
     user = authenticate(ReviewStore(store), args.actor, args.password_file)
     if user.role not in CORRECTING_ROLES:
-        raise FlaggerCliError(f"a {user.role} may not change the flagger's model or corrections")
+        raise UsageError(f"a {user.role} may not change the flagger's model or corrections")
     return user
 
 
@@ -60,7 +56,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
     sealed = args.sealed or DEFAULT_SEALED
     if not sealed.is_file():
-        raise FlaggerCliError(f"sealed split {sealed} not found (give --sealed FILE)")
+        raise UsageError(f"sealed split {sealed} not found (give --sealed FILE)")
     split = read_split(sealed)
     with open_store(args) as (ws, store):
         _reviewer(store, args)

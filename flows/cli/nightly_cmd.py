@@ -12,13 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from flows.cli.usage import UsageError
 from pipeline.errors import CounterclipsError
 
 DEFAULT_CRON = "0 2 * * *"  # 02:00 every night, in the machine's local time zone
-
-
-class RunOptionsError(CounterclipsError):
-    """A `counterclips run` count (--workers, --transcribe-threads) is out of range."""
 
 
 class ScheduleError(CounterclipsError):
@@ -112,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     for flag in ("workers", "transcribe_threads"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            raise RunOptionsError(f"--{flag.replace('_', '-')} must be at least 1")
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
     counts = run_counts(workers=args.workers, transcribe_threads=args.transcribe_threads)
     work = replace(WorkOptions(), translate=not args.no_translate, model=args.model,
                    cpu_threads=counts.transcribe_threads, heavy_slots=counts.heavy_slots)

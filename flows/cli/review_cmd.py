@@ -9,13 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flows.cli.auth import add_auth_args, authenticate
+from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
-from pipeline.errors import CounterclipsError
 from pipeline.labels import ROLES
-
-
-class CliError(CounterclipsError):
-    """A review command was given unusable arguments."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -113,7 +109,7 @@ def read_password(path: Path | None) -> str:
 
     first = getpass.getpass("Password: ")
     if getpass.getpass("Repeat password: ") != first:
-        raise CliError("the passwords do not match")
+        raise UsageError("the passwords do not match")
     return first
 
 
@@ -164,7 +160,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     with _open(args) as (ws, rs):
         current = Planner.for_workspace(rs.store, ws).review_plan(args.candidate_id)
     if current.plan is None:
-        raise CliError(f"candidate {args.candidate_id} has no publication plan: {current.problem}")
+        raise UsageError(f"candidate {args.candidate_id} has no publication plan: {current.problem}")
     print(current.hash)
     return 0
 
@@ -174,7 +170,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     from review.service import ReviewService
 
     if args.version is None and args.plan is None:
-        raise CliError("name what you watched: --version N (or --plan HASH, see `review plan`)")
+        raise UsageError("name what you watched: --version N (or --plan HASH, see `review plan`)")
     with _open(args) as (ws, rs):
         user = authenticate(rs, args.actor, args.password_file)
         svc = ReviewService(rs, Planner.for_workspace(rs.store, ws))
@@ -225,7 +221,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     print(f"review app on http://{args.host}:{args.port}/ (workspace {ws.root})")
     if args.workers < 1:
-        raise CliError("--workers must be at least 1")
+        raise UsageError("--workers must be at least 1")
     os.environ[review_server.WORKSPACE_ENV] = str(ws.root)
     os.environ[review_server.SECURE_ENV] = "1" if args.secure_cookies else "0"
     if args.workers == 1:

@@ -14,15 +14,11 @@ from datetime import date
 from typing import Any
 
 from flows.cli.listing import print_listing
+from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
-from pipeline.errors import CounterclipsError
 
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0")
-
-
-class UsageError(CounterclipsError):
-    """A command-line value is malformed (reported in one line)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,12 +9,8 @@ from typing import Any
 
 from flows.cli.auth import add_auth_args, authenticate, shell_actor
 from flows.cli.listing import print_listing
+from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
-from pipeline.errors import CounterclipsError
-
-
-class PublishedUsageError(CounterclipsError):
-    """`counterclips published` was given an unusable combination of options."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +78,7 @@ def cmd_published(args: argparse.Namespace) -> int:
                                  empty="no publications recorded")
         if args.taken_down:
             if args.candidate_id is None and args.publication is None:
-                raise PublishedUsageError("--taken-down needs a candidate ID or --publication N")
+                raise UsageError("--taken-down needs a candidate ID or --publication N")
             closed = publishing.mark_taken_down(store, actor=shell_actor(), candidate_id=args.candidate_id,
                                                 publication_id=args.publication, platform=args.platform,
                                                 at=args.at)
@@ -90,7 +86,7 @@ def cmd_published(args: argparse.Namespace) -> int:
                 print(_line(p))
             return 0
         if args.candidate_id is None or not args.platform or not args.url:
-            raise PublishedUsageError(
+            raise UsageError(
                 "record a publication with: published ID --platform P --url U [--at DATE]")
         p = publishing.record_publication(store, args.candidate_id, args.platform, args.url,
                                           actor=shell_actor(), at=args.at, export_id=args.export)
