@@ -116,7 +116,21 @@ def faces(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS
     w, h = picture_size(rs, cand)
     if not w or not source.is_file():
         return JSONResponse({"width": w, "height": h, "samples": []})
-    samples = cached_face_samples(request.app.state.workspace.faces, source, iv.sha256,
-                                  cand.start, cand.end)
+    start, end, rate = _face_range(request, rs, cand, iv)
+    samples = cached_face_samples(request.app.state.workspace.faces, source, iv.sha256, start, end, rate)
     return JSONResponse({"width": w, "height": h, "samples": [
         {"t": s.time, "boxes": [[b.x, b.y, b.width, b.height] for b in s.boxes]} for s in samples]})
+
+
+def _face_range(request: Request, rs: Any, cand: Candidate, iv: Any) -> tuple[float, float, float]:
+    """The range and sampling the render of the reviewers' plan detects faces over when it blurs
+    them (its cut on the source's frames, at the plan's sampling rate), so the page, the preview
+    and the export share one detection in the face cache; else the candidate's cut at 2/s."""
+    from review.app.routes_candidate import planner_of
+
+    current = ReviewService(rs, planner_of(request, rs)).current_plan(cand.id)
+    plan = current.plan if current is not None else None
+    if plan is None or not plan.blur_faces:
+        return cand.start, cand.end, 2.0
+    end = min(plan.end, iv.duration) if iv.duration else plan.end  # as the render clips to the source
+    return plan.start, end, plan.options.face_sample_fps

@@ -165,3 +165,40 @@ def test_the_preview_gets_the_detected_face_boxes_from_the_cache(workspace, stor
         assert first["samples"] and all(len(s["boxes"]) == 1 for s in first["samples"])
         assert list(workspace.faces.glob("*.json"))
         assert client.get(f"/candidates/{cid}/faces.json").json() == first
+
+
+@pytest.mark.slow
+def test_the_page_face_boxes_are_the_previews_detection(workspace, store, monkeypatch, tmp_path):
+    """When the plan blurs faces, the page's boxes come from the detection its preview made (the
+    same range and sampling, so one face-cache entry), and the detector does not run again."""
+    from clips_metadata.stored_records import Consent
+    from pipeline.atomic import file_sha256
+    from pipeline.render import face_cache
+    from pipeline.render.render_export import PreviewOptions, render_preview
+    from review.plans import Planner
+    from tests.conftest import shared_media_file
+    from tests.review.seed import add_candidate
+
+    src = shared_media_file("vid_en_talkinghead_3.mp4")
+    make_users(store)
+    no_face = Consent(face=False, voice=True, name=False, languages=("*",), platforms=("*",))
+    _, tid, sents = add_interview(store, pseudonym="Nour", texts=["I left the group one night."],
+                                  labels={0: ("disillusionment_exit",)}, sha256=file_sha256(src),
+                                  path=str(src), duration=4.0, consent=no_face)
+    cid = add_candidate(store, tid, sents, [0], themes=("disillusionment_exit",))
+    plan = Planner.for_workspace(store, workspace).review_plan(cid).plan
+    assert plan is not None and plan.blur_faces
+    render_preview(plan, src, tmp_path / "p.mp4", options=PreviewOptions(max_height=240),
+                   face_cache=workspace.faces)
+    assert len(list(workspace.faces.glob("*.json"))) == 1
+
+    def no_detection(*_args, **_kwargs):
+        raise AssertionError("the page ran the detector again")
+
+    monkeypatch.setattr(face_cache, "detect_faces", no_detection)
+    app = create_app(workspace, store=store, session_key=b"t" * 32)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "eddie")
+        boxes = client.get(f"/candidates/{cid}/faces.json").json()
+    assert boxes["samples"] and all(len(s["boxes"]) == 1 for s in boxes["samples"])
+    assert len(list(workspace.faces.glob("*.json"))) == 1
