@@ -14,15 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from clips_metadata.corrections_repo import CorrectionsRepo, SentenceCorrections
 from pipeline.errors import CounterclipsError
+from pipeline.translation.limits import is_rtl_language
 from review.app.deps import RS, CurrentUser, flash, render
 from review.labelling import CORRECTING_ROLES, MAX_REASON, correct_labels, taxonomy_labels
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
 ERROR_KEY = "label_error"
-
-
-RTL = ("ar", "fa", "ur", "he", "ps")
 
 
 @router.get("/candidates/{candidate_id}/labels")
@@ -39,7 +37,8 @@ def label_page(request: Request, candidate_id: CandidateId, user: CurrentUser, r
     error = request.session.pop(ERROR_KEY, None) or {}
     mine = CorrectionsRepo(rs.store).for_transcript(cand.transcript_id).get(sentence, SentenceCorrections())
     return render(request, "labels.html", {
-        "c": cand, "s": s, "mine": mine, "labels": taxonomy_labels(), "rtl": ctx.language in RTL,
+        "c": cand, "s": s, "mine": mine, "labels": taxonomy_labels(),
+        "rtl": is_rtl_language(ctx.language or ""),
         "in_clip": {s.index} if s.end > cand.start and s.start < cand.end else set(),
         "error": error.get("message", "") if error.get("sentence") == sentence else "",
     }, user=user)

@@ -120,6 +120,7 @@ def test_page_dismisses_a_flag_and_adds_a_missed_label(rita, seeded, store):
     page = rita.get(f"/candidates/{seeded.risky}").text
     corrections = page[page.index('id="corrections-s0"'):]
     assert "dismissed by rita: quoting them" in corrections[:600]
+    assert "dismissed by rita: quoting them" in rita.get(f"/candidates/{seeded.risky}/labels?sentence=0").text
     assert "added by rita: a warning" in page
     # the flag stays on the page, marked dismissed; the candidate keeps its risk
     assert "justifies_violence" in store.get_candidate(seeded.risky).risks
