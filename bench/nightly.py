@@ -1,6 +1,7 @@
 """Benchmark of a nightly run end to end (issues 7 and 19). Writes its section of bench/RESULTS.md.
 
-    .venv/bin/python bench/nightly.py [--no-write] [--skip-translated]
+    .venv/bin/python bench/nightly.py [--no-write] [--skip-translated] [--pairs N]
+    .venv/bin/python bench/nightly.py --diarize-ab N [--no-write]
 
 What an operator's `counterclips run --no-exports` does, on the footage of ../shared/media:
 
@@ -15,7 +16,16 @@ this process every 20 ms (`flows.nightly_worker.ACTIVE`) and gives each tick to 
 (Prefect task bookkeeping, scanning, the report). So the per-stage table adds up to the wall
 time, and "proxy" counts only encode time that nothing heavier overlapped. Each set is a one-shot
 run: it starts Prefect's temporary server itself (the "start-up" stage, while the models load on
-another thread), as `counterclips run` does with no server kept for the workspace.
+another thread and the first file's work begins), as `counterclips run` does with no server
+kept for the workspace. The English set also runs with a server already up (started before the
+clock, as `counterclips schedule` keeps one), in alternating order over `--pairs`: the
+orchestration overhead is the one-shot run's wall minus the time the kept-server run spent in
+stages (its wall minus its time in no stage), over the one-shot wall; that is, everything the
+one-shot run spends beyond the stages' own work: the server start-up it did not hide, and
+Prefect's task bookkeeping.
+`--diarize-ab N` instead runs the English set N times with and N times without diarization
+(alternating; server kept, proxies and previews off, so only ingest runs): what diarization adds
+to ingest wall time is the mean difference over the mean wall with it.
 The same English files are then transcribed alone (decode + Whisper, model loaded once): the
 limit the run is compared with. Peak RSS: this process (models, flow, threads) and, separately,
 its largest child (ffmpeg) and the Prefect server.
@@ -144,21 +154,30 @@ class Sampler:
         self._thread.join()
 
 
-def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = None) -> dict[str, object]:
+def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = None, *,
+            kept_server: bool = False, diarize: bool = True, proxies: bool = True) -> dict[str, object]:
+    """One `run_nightly` over a fresh workspace holding `files`. `kept_server`: a server is up
+    before the clock starts (otherwise the run starts its own, one-shot); `diarize`, `proxies`:
+    the A/B of `--diarize-ab` turns them off."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.local_prefect import TEMPORARY_SERVER
     from flows.nightly import NightlyOptions, run_nightly
     from flows.nightly_worker import WorkOptions
 
     ws = _fresh_workspace(files)
-    options = NightlyOptions(settle_seconds=0.0, build_proxies=True, render_exports=False,
-                             work=replace(WorkOptions(), translate=translate))
+    options = NightlyOptions(settle_seconds=0.0, build_proxies=proxies, render_exports=False,
+                             render_previews=proxies,
+                             work=replace(WorkOptions(), translate=translate, diarize=diarize))
     if proxy_niceness is not None:
         options = replace(options, proxy_niceness=proxy_niceness)
     _reset_worker_resources()
-    _stop_prefect_server()  # a one-shot run: it starts its own
+    _stop_prefect_server()  # a one-shot run starts its own; a kept one is started afresh here
+    settings = {PREFECT_API_URL: TEMPORARY_SERVER.wait(120)} if kept_server else {}
     _reset_peak_rss()
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
-    with Sampler() as sampler:
+    with temporary_settings(settings), Sampler() as sampler:
         report = run_nightly(ws, options)
     wall = time.perf_counter() - t0
     cpu = _cpu_seconds() - cpu0
@@ -168,32 +187,27 @@ def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = Non
         print(f"warning: not processed: {failed}")
     footage = sum(f.duration for f in report.files)
     video = {f.name for f in report.files if f.name.endswith(".mp4")}
-    proxies = sorted(ws.proxies.glob("*.mp4"))
+    proxy_files = sorted(ws.proxies.glob("*.mp4"))
     stills = len(list(ws.proxies.glob("*.png")))
     out = {"files": len(report.files), "footage": footage, "wall": wall, "ticks": dict(sampler.ticks),
            "stage_seconds": dict(report.stage_seconds), "candidates": report.candidates_proposed,
-           "proxies": len(proxies), "stills": stills, "video_files": len(video),
+           "proxies": len(proxy_files), "stills": stills, "video_files": len(video),
            "video_footage": sum(f.duration for f in report.files if f.name in video),
            "threads": options.work.cpu_threads, "workers": options.max_workers,
            "slots": options.work.heavy_slots, "cpu": cpu, "peak_rss": peak_rss,
-           "proxy_niceness": options.proxy_niceness}
+           "proxy_niceness": options.proxy_niceness, "kept_server": kept_server, "diarize": diarize,
+           "load": os.getloadavg()[0]}
     _reset_worker_resources()
     shutil.rmtree(ws.root, ignore_errors=True)
     return out
 
 
 def _stop_prefect_server() -> None:
-    """Stop the temporary server after Prefect's event and log workers have sent it what they
-    hold (stopped first, they retry a closed port for minutes)."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.server.api.server import SubprocessASGIServer
+    """Stop this process's temporary server after Prefect's event and log workers have sent it
+    what they hold (stopped first, they retry a closed port for minutes)."""
+    from flows.local_prefect import TEMPORARY_SERVER
 
-    server = SubprocessASGIServer()
-    if server.running:
-        for service in (EventsWorker, APILogWorker):
-            service.drain_all(timeout=60)
-    server.stop()
+    TEMPORARY_SERVER.stop(drain=True)
 
 
 def transcription_alone(files: list[Path]) -> float:
@@ -249,10 +263,75 @@ def _table(label: str, r: dict[str, object]) -> list[str]:
     for stage in (*STAGE_ORDER, "orchestration"):
         s = ticks.get(stage, 0.0)
         name = {"proxy": "proxy (not overlapped)",
-                "start-up": "Prefect server start-up (models load meanwhile)"}.get(stage, stage)
+                "start-up": "Prefect server start-up, nothing else running"}.get(stage, stage)
         rows.append(f"| {name} | {s:.1f} | {100 * s / wall:.1f} % |")
     rows.append(f"| **wall** | **{wall:.1f}** | the rows above sum to {sum(ticks.values()):.1f} |")
     return rows
+
+
+def _mean(runs: list[dict[str, object]], key: str) -> float:
+    return sum(float(r[key]) for r in runs) / len(runs)  # type: ignore[arg-type]
+
+
+def _orch(r: dict[str, object]) -> float:
+    return float(r["ticks"].get("orchestration", 0.0))  # type: ignore[union-attr]
+
+
+def _start_up(r: dict[str, object]) -> float:
+    return float(r["ticks"].get("start-up", 0.0))  # type: ignore[union-attr]
+
+
+def _setup_prefect_home() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="cc-bench-prefect-"))
+    os.environ.update({"PREFECT_HOME": str(home), "PREFECT_PROFILES_PATH": str(home / "profiles.toml"),
+                       "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
+                       "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"})
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ.pop("COUNTERCLIPS_DB_URL", None)
+    return home
+
+
+def _commit() -> str:
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=False).stdout.strip()
+
+
+def diarize_ab(english: list[Path], pairs: int) -> str:
+    """English ingest with and without diarization, alternating; the server kept, proxies and
+    previews off (they depend on the candidates, which diarization changes)."""
+    load_before = os.getloadavg()
+    runs: dict[bool, list[dict[str, object]]] = {True: [], False: []}
+    rows = ["| run | diarization | wall s | CPU s | diarize stage s | load avg (1 min) after |",
+            "|---|---|---|---|---|---|"]
+    for i in range(pairs):
+        for diarize in ((True, False) if i % 2 == 0 else (False, True)):
+            r = run_set(english, translate=False, kept_server=True, diarize=diarize, proxies=False)
+            runs[diarize].append(r)
+            print("diarize" if diarize else "no diarize", r, flush=True)
+            rows.append(f"| {len(runs[True]) + len(runs[False])} | {'on' if diarize else 'off'} | "
+                        f"{float(r['wall']):.1f} | {float(r['cpu']):.1f} | "  # type: ignore[arg-type]
+                        f"{float(r['ticks'].get('diarize', 0.0)):.1f} | {float(r['load']):.1f} |")  # type: ignore[union-attr, arg-type]
+    _stop_prefect_server()
+    load_after = os.getloadavg()
+    on, off = _mean(runs[True], "wall"), _mean(runs[False], "wall")
+    cpu_on, cpu_off = _mean(runs[True], "cpu"), _mean(runs[False], "cpu")
+    footage = float(runs[True][0]["footage"])  # type: ignore[arg-type]
+    return "\n".join([
+        f"Diarization A/B, measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"commit {_commit()}, "
+        f"{os.cpu_count()} cores (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
+        f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
+        f"English set ({runs[True][0]['files']} files, {footage / 60:.1f} min), `run_nightly` with a Prefect "
+        "server kept (started before the clock), proxies and previews off, so the wall is ingest's "
+        "(probe, transcribe, diarize, flag, propose); \"off\" records the diarize step without speakers "
+        "(`WorkOptions(diarize=False)`, as `ingest --no-diarize`). Alternating order.",
+        "",
+        *rows,
+        "",
+        f"Mean wall: **{on:.1f} s with diarization, {off:.1f} s without: diarization adds "
+        f"{on - off:.1f} s = {100 * (on - off) / on:.1f} % of ingest wall time** (target <= 5 %); "
+        f"CPU {cpu_on:.1f} vs {cpu_off:.1f} CPU-s ({100 * (cpu_on - cpu_off) / cpu_on:.1f} %).",
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,36 +339,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--skip-translated", action="store_true", help="English set only")
     parser.add_argument("--proxy-niceness", type=int, help="the proxies' CPU niceness (default: the run's)")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="English one-shot / kept-server pairs, alternating order (default 1)")
+    parser.add_argument("--diarize-ab", type=int, default=0, metavar="N",
+                        help="only the A/B of diarization: N pairs of English ingest with and without it")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not found")
         return 0
     from flows.demo import DEMO_MEDIA
+    from flows.local_prefect import TEMPORARY_SERVER
 
     english = _files(ENGLISH, [DEMO_MEDIA, *synthetic_videos()])
     translated = _files(TRANSLATED, [])
-    home = Path(tempfile.mkdtemp(prefix="cc-bench-prefect-"))
-    os.environ.update({"PREFECT_HOME": str(home), "PREFECT_PROFILES_PATH": str(home / "profiles.toml"),
-                       "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
-                       "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"})
-    os.environ.pop("PREFECT_API_URL", None)
-    os.environ.pop("COUNTERCLIPS_DB_URL", None)
-    from prefect.server.api.server import SubprocessASGIServer
+    home = _setup_prefect_home()
+    if args.diarize_ab:
+        try:
+            text = diarize_ab(english, args.diarize_ab)
+        finally:
+            _stop_prefect_server()
+            shutil.rmtree(home, ignore_errors=True)
+        print(text)  # never written: its own paragraph, pasted by hand
+        return 0
 
     load_before = os.getloadavg()
     # A workspace's first run also creates Prefect's database; later runs find it migrated.
     t0 = time.perf_counter()
-    cold = SubprocessASGIServer()
-    cold.start(timeout=120)
+    TEMPORARY_SERVER.wait(120)
     cold_start = time.perf_counter() - t0
-    cold.stop()
+    _stop_prefect_server()
+    oneshot: list[dict[str, object]] = []
+    kept: list[dict[str, object]] = []
     results: dict[str, dict[str, object]] = {}
     server_rss = 0.0
     try:
-        results["English"] = run_set(english, translate=False, proxy_niceness=args.proxy_niceness)
-        print("English", results["English"], flush=True)
-        proc = getattr(SubprocessASGIServer(), "server_process", None)
-        server_rss = _vm_hwm_mb(proc.pid) if proc is not None else 0.0
+        for i in range(max(1, args.pairs)):
+            for keep in ((False, True) if i % 2 == 0 else (True, False)):
+                r = run_set(english, translate=False, proxy_niceness=args.proxy_niceness, kept_server=keep)
+                (kept if keep else oneshot).append(r)
+                print("English, server kept" if keep else "English, one-shot", r, flush=True)
+                if TEMPORARY_SERVER.pid is not None:
+                    server_rss = max(server_rss, _vm_hwm_mb(TEMPORARY_SERVER.pid))
+        results["English"] = oneshot[0]
         if not args.skip_translated and translated:
             results["translated"] = run_set(translated, translate=True, proxy_niceness=args.proxy_niceness)
             print("translated", results["translated"], flush=True)
@@ -301,64 +392,63 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip()
 
     en = results["English"]
     cores = os.cpu_count() or 1
+    wall_one, wall_kept = _mean(oneshot, "wall"), _mean(kept, "wall")
+    staged_kept = wall_kept - sum(_orch(r) for r in kept) / len(kept)
+    overhead = 1 - staged_kept / wall_one
+    bookkeeping = 1 - staged_kept / wall_kept
 
-    def start_up(r: dict[str, object]) -> float:
-        return float(r["ticks"].get("start-up", 0.0))  # type: ignore[union-attr]
+    def hph(r: dict[str, object]) -> float:
+        return float(r["footage"]) / float(r["wall"])  # type: ignore[arg-type]
 
-    def hph(r: dict[str, object], with_server: bool = True) -> float:
-        return float(r["footage"]) / (float(r["wall"]) - (0.0 if with_server else start_up(r)))  # type: ignore[arg-type]
+    def sampled(r: dict[str, object]) -> float:
+        return (_orch(r) + _start_up(r)) / float(r["wall"])  # type: ignore[arg-type]
 
-    def overhead(r: dict[str, object]) -> float:
-        ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
-        return (ticks.get("orchestration", 0.0) + start_up(r)) / float(r["wall"])  # type: ignore[arg-type]
-
-    def bookkeeping(r: dict[str, object]) -> float:
-        ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
-        return ticks.get("orchestration", 0.0) / (float(r["wall"]) - start_up(r))  # type: ignore[arg-type]
-
-    en_wall = float(en["wall"])  # type: ignore[arg-type]
     en_min = float(en["footage"]) / 60  # type: ignore[arg-type]
     proxy_s = float(en["stage_seconds"].get("proxy", 0.0))  # type: ignore[union-attr]
+    pairs = "".join(f"; pair {i + 1}: one-shot {float(a['wall']):.1f} s, kept {float(b['wall']):.1f} s"  # type: ignore[arg-type]
+                    for i, (a, b) in enumerate(zip(oneshot, kept, strict=True)))
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, on {cores} cores "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
+        f"on {cores} cores "
         f"shared with other agents (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
         f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
         f"One `run_nightly` per set, local runner, {en['workers']} worker threads, "
         f"{en['slots']} heavy slot(s), {en['threads']} threads per transcription (BLAS pinned to 1), "
         "faster-whisper `base` int8, proxies on (360p x264 ultrafast, keyframe every 1 s; "
         f"audio-only: AAC + waveform still; niceness {en['proxy_niceness']}), exports off. "
-        "Each set is a one-shot run: it starts Prefect's temporary server itself and loads the "
-        f"models on another thread meanwhile (start-up {start_up(en):.1f} s English, with the Prefect "
-        f"database already made; the very first run of a workspace took {cold_start:.1f} s to start "
-        "the server; 0 when `counterclips schedule` keeps a server for the workspace, which `run` "
-        "reuses). \"With a server running\" below is the wall minus that start-up.",
+        "The English set ran one-shot (the run starts Prefect's temporary server itself, loading the "
+        "models and beginning the first file meanwhile) and with a server kept (started before the "
+        f"clock, as `counterclips schedule` keeps one), {len(oneshot)} pair(s) in alternating order"
+        f"{pairs}. The very first server start of a Prefect database took {cold_start:.1f} s. The "
+        "tables below are the first one-shot run's.",
         "",
         "| measure | target | result |",
         "|---|---|---|",
         f"| English footage per wall-clock hour, inbox → candidates + review proxies | ≥ 12 h/h | "
-        f"**{hph(en):.1f} h/h** ({en['files']} files, {en_min:.1f} min in {en_wall:.1f} s; "
-        f"{hph(en, False):.1f} h/h with a Prefect server already running) |",
+        f"**{hph(en):.1f} h/h** ({en['files']} files, {en_min:.1f} min in {float(en['wall']):.1f} s; "
+        f"{60 * en_min / wall_kept:.1f} h/h with a Prefect server kept, mean of {len(kept)}) |",
     ]
     if "translated" in results:
         tr = results["translated"]
         lines.append(f"| with English translation | ≥ 6 h/h | **{hph(tr):.1f} h/h** ({tr['files']} files, "
-                     f"{float(tr['footage']) / 60:.1f} min in {float(tr['wall']):.1f} s) |")  # type: ignore[arg-type]
+                     f"{float(tr['footage']) / 60:.1f} min in {float(tr['wall']):.1f} s, one-shot) |")  # type: ignore[arg-type]
     lines += [
         f"| the run vs transcription alone on the same English files | ≤ 1.25× | "
-        f"**{en_wall / alone:.2f}×** ({(en_wall - start_up(en)) / alone:.2f}× with a server running; "
+        f"**{wall_one / alone:.2f}×** one-shot ({wall_kept / alone:.2f}× with a server kept; means; "
         f"transcription alone {alone:.1f} s = {alone / (en_min * 60):.3f}× real time here) |",
-        f"| orchestration overhead (time in no stage + server start-up), English | ≤ 10 % | "
-        f"**{100 * overhead(en):.1f} %** ({100 * bookkeeping(en):.1f} % with a server running) |",
+        f"| orchestration overhead of a one-shot run: 1 − (kept-server run's wall − its time in no "
+        f"stage) / one-shot wall | ≤ 10 % | **{100 * overhead:.1f} %** (one-shot {wall_one:.1f} s, "
+        f"kept {wall_kept:.1f} s of which {wall_kept - staged_kept:.1f} s in no stage; "
+        f"{100 * bookkeeping:.1f} % with a server kept; the sampler's own count, start-up not hidden "
+        f"+ no stage, of the one-shot run: {100 * sampled(en):.1f} %) |",
     ]
     if "translated" in results:
         tr = results["translated"]
-        lines.append(f"| same, translated | ≤ 10 % | **{100 * overhead(tr):.1f} %** "
-                     f"({100 * bookkeeping(tr):.1f} % with a server running) |")
+        lines.append(f"| same, translated (sampler's count only: start-up not hidden + no stage) | ≤ 10 % | "
+                     f"{100 * sampled(tr):.1f} % |")
     lines += [
         f"| peak RSS of one run, this process (models, flow) | ≤ 2 GB | **{float(en['peak_rss']):.0f} MB** "
         f"English" + (f", **{float(results['translated']['peak_rss']):.0f} MB** translated"
@@ -373,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         f"— | {proxy_s / float(en['footage']):.3f}× ({proxy_s:.1f} s of encode, mostly overlapped) |",  # type: ignore[arg-type]
         "",
         *_table("English", en),
+        "",
+        *_table("English, server kept", kept[0]),
     ]
     if "translated" in results:
         lines += ["", *_table("translated", results["translated"])]

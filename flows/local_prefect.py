@@ -9,6 +9,7 @@ configuration (PREFECT_API_URL, PREFECT_HOME or a profiles file) always wins.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -133,3 +134,105 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+class TemporaryServer:
+    """Prefect's temporary API server for this process, started the way Prefect starts its own on
+    a flow's first call when no server is configured (`prefect.server.api.server.
+    SubprocessASGIServer` in Prefect 3: the same uvicorn command, environment and 127.0.0.1
+    binding, stopped when this process exits), without importing the server package into this
+    process. That import only reaches the class that starts the subprocess, and costs 1.2-1.4
+    CPU-s of the start-up that the flow itself never needs (a flow run imports none of
+    `prefect.server.api`). `start` returns at once, so the caller works while the server loads.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self._ready = False
+        self._at_exit = False
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    def start(self) -> None:
+        """Launch the server (once; a no-op while it runs). Before `prefect` is imported (the
+        CLI starts it first thing), the server reads its settings from the same environment and
+        profiles this process will; after, the settings made here travel in its environment, as
+        Prefect passes them."""
+        if self.running:
+            return
+        from importlib.util import find_spec
+
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+               "PREFECT__SERVER_FINAL": "1"}
+        if "prefect.settings" in sys.modules:
+            from prefect.settings import get_current_settings
+
+            env.update(get_current_settings().to_environment_variables(exclude_unset=True))
+        spec = find_spec("prefect")  # the package's folder, without importing it (1.2 CPU-s)
+        if spec is None or not spec.submodule_search_locations:
+            raise LocalServerError("Prefect is not installed")
+        app_dir = Path(next(iter(spec.submodule_search_locations))).parent
+        self.port, self._ready = _free_port(), False
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "error", "--lifespan", "on"],
+            env=env, stdin=subprocess.DEVNULL)
+        if not self._at_exit:
+            # Prefect's event and log workers drain at exit before atexit's hooks run.
+            atexit.register(self.stop)
+            self._at_exit = True
+
+    def wait(self, timeout: float = 90.0) -> str:
+        """Start if needed and wait until the server answers; its API URL. Raises
+        LocalServerError when it exits or does not answer within `timeout` seconds."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self._ready:
+            assert self._proc is not None
+            code = self._proc.poll()
+            if code == 3:  # uvicorn: the port was taken meanwhile; Prefect retries on another
+                self._proc = None
+                self.start()
+                continue
+            if code is not None:
+                self._proc = None
+                raise LocalServerError(f"Prefect's temporary server exited ({code}) while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LocalServerError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+            self._ready = _healthy(self.api_url)
+            if not self._ready:
+                time.sleep(0.1)
+        return self.api_url
+
+    def stop(self, drain: bool = False) -> None:
+        """Stop the server. `drain`: first let Prefect's event and log workers send what they hold
+        (otherwise, stopped before them in a process that lives on, they retry a closed port for
+        minutes); at exit they have drained already."""
+        if self._proc is None:
+            return
+        if drain and self._ready:
+            from prefect.events.worker import EventsWorker
+            from prefect.logging.handlers import APILogWorker
+
+            for service in (EventsWorker, APILogWorker):
+                service.drain_all(timeout=60)
+        proc, self._proc, self._ready = self._proc, None, False
+        if proc.poll() is None:
+            stop_process(proc, 5.0)
+
+
+TEMPORARY_SERVER = TemporaryServer()
+"""This process's temporary Prefect server (`flows.nightly` starts it for a one-shot run)."""

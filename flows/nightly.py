@@ -103,6 +103,9 @@ _CPU = {"cache_policy": NO_CACHE, "persist_result": False}
 
 @task(name="scan-inbox", **_IO)
 def scan_task(root: str, settle_seconds: float) -> InboxScan:
+    begun = work.HEAD_START.scan(root, settle_seconds)  # made while the server started
+    if begun is not None:
+        return begun
     return scan_inbox(Workspace(Path(root)), InboxOptions(settle_seconds=settle_seconds))
 
 
@@ -529,13 +532,31 @@ def run_nightly(ws: Workspace, options: NightlyOptions = NightlyOptions(), task_
     def _one_pass() -> RunReport:
         return run_pass(ws, options, task_runner)
 
-    if task_runner == "local" and _has_files(ws.inbox):
+    from flows.local_prefect import TEMPORARY_SERVER
+
+    starting = not _api_configured()
+    if starting:
+        TEMPORARY_SERVER.start()  # first (if the CLI did not): the rest below overlaps its start-up
+    elif TEMPORARY_SERVER.running and TEMPORARY_SERVER.api_url != _api_url():
+        TEMPORARY_SERVER.stop()  # started by the CLI, but a Prefect setting names a server
+    local_files = task_runner == "local" and _has_files(ws.inbox)
+    if local_files:
         # Prefect's temporary server takes seconds to start; load the models meanwhile on the
         # other core (the local runner's tasks run in this process and reuse them).
         threading.Thread(target=work.RESOURCES.warm, args=(options.work, str(ws.root)),
                          name="warm-models", daemon=True).start()
-    with _prefect_api():
-        return _one_pass()
+    if local_files and starting:
+        # ... and begin the first file's work too: the server start leaves a core idle once the
+        # models are in (bench/RESULTS.md, nightly phase 5). Its tasks take the results.
+        work.HEAD_START.begin(str(ws.root), options.work, options.settle_seconds)
+    try:
+        with _prefect_api():
+            report = _one_pass()
+    except BaseException:
+        work.HEAD_START.finish(wait=False)
+        raise
+    work.HEAD_START.finish()
+    return report
 
 
 def _has_files(inbox: Path) -> bool:
@@ -543,24 +564,36 @@ def _has_files(inbox: Path) -> bool:
     return any(files for _root, _dirs, files in os.walk(inbox))
 
 
+def _api_url() -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value() or "")
+
+
+def _api_configured() -> bool:
+    return bool(_api_url())
+
+
 @contextmanager
 def _prefect_api() -> Iterator[None]:
     """With no Prefect server configured, start Prefect's temporary one here, as Prefect itself
-    would on the flow's first call (the same per-process instance, stopped at exit), for two
-    reasons. The models load meanwhile (see `run_nightly`), and the start counts as the
-    "start-up" step, so its cost is measured. Dask workers would otherwise each start their own
-    (slow, and the flow would never see their task states): its URL reaches them in the
-    settings Prefect ships with each task. It listens on 127.0.0.1, so this serves a cluster on
-    this machine; a multi-machine cluster needs PREFECT_API_URL set to a real Prefect server."""
+    would on the flow's first call (one per process, stopped at exit: `flows.local_prefect.
+    TEMPORARY_SERVER`, which spares this process the server package's import), for two reasons.
+    The models load and the first file's work begins meanwhile (see `run_nightly`), and the
+    start counts as the "start-up" step, so its cost is measured. Dask workers would otherwise
+    each start their own (slow, and the flow would never see their task states): its URL reaches
+    them in the settings Prefect ships with each task. It listens on 127.0.0.1, so this serves a
+    cluster on this machine; a multi-machine cluster needs PREFECT_API_URL set to a real Prefect
+    server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    if PREFECT_API_URL.value():
+    from flows.local_prefect import TEMPORARY_SERVER
+
+    if _api_configured():
         yield
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
     with work.running("start-up"):
-        server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        url = TEMPORARY_SERVER.wait(timeout)
+    with temporary_settings({PREFECT_API_URL: url}):
         yield

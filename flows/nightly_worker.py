@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class WorkOptions:
         over `cpu_threads` (1 on a 2-core machine: one transcription already uses both cores).
     cpu_threads: threads per transcription, fixed per job whatever the worker's cores
         (`pipeline.threads`), so every runner gives the same transcript; recorded in it.
+    diarize: False records the diarize step without speakers, as `counterclips ingest
+        --no-diarize` does (every sentence counts as the interviewee's); `bench/nightly.py
+        --diarize-ab` compares runs with and without it to measure what diarization adds.
     """
 
     model: str = "base"
@@ -51,6 +55,7 @@ class WorkOptions:
     translate: bool = True
     heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
     cpu_threads: int = TRANSCRIBE_THREADS
+    diarize: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +303,11 @@ def _done(job: FileJob, step: str, interview_id: int) -> StepResult:
 
 def run_probe(job: FileJob) -> StepResult:
     """Probe the file and register its interview (or find it: same bytes, same interview)."""
+    begun = HEAD_START.take(job.sha256, "probe")
+    return begun if begun is not None else _run_probe(job)
+
+
+def _run_probe(job: FileJob) -> StepResult:
     store = RESOURCES.store(job.db_url)
     existing = store.find_interview(job.sha256)
     if existing is not None:
@@ -369,7 +379,7 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
 
     audio = load_audio(job.path) if store.latest_transcript(interview_id) is None else None
     early = None
-    diarize_now = audio is not None and needs(store, interview_id, "diarize")
+    diarize_now = audio is not None and job.options.diarize and needs(store, interview_id, "diarize")
     if diarize_now and ingesting.diarize_beside():
         early, diarize_now = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, beside=True), False
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
@@ -394,6 +404,10 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
 def _diarize(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     with _EARLY_LOCK:
         early = _EARLY.pop(job.sha256, None)  # None after a resume: the step decodes and diarizes
+    if not job.options.diarize:
+        found = ingesting.diarize_step(store, interview_id, ingesting.IngestOptions(no_diarize=True),
+                                       workspace=Workspace(Path(job.workspace)), path=job.path)
+        return {"speakers": list(found.speakers), "interviewee": found.interviewee}
     found = ingesting.diarize_step(store, interview_id, speakers=None if early else RESOURCES.speakers(),
                                    workspace=Workspace(Path(job.workspace)), path=job.path, early=early)
     return {"speakers": list(found.speakers), "interviewee": found.interviewee}
@@ -421,13 +435,122 @@ _AFTER_PROBE: dict[str, tuple[Callable[[Any, int, FileJob], Mapping[str, Any]], 
 
 def run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
     """Run one ingest step after probing (`flows.services.ingesting`), unless `needs` says the
-    store already has its result."""
+    store already has its result (or the head start ran it: `HEAD_START`)."""
+    begun = HEAD_START.take(job.sha256, step)
+    return begun if begun is not None else _run_step(step, prev, job)
+
+
+def _run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
     interview_id = prev.interview_id
     store = RESOURCES.store(job.db_url)
     if not needs(store, interview_id, step):
         return _done(job, step, interview_id or 0)
     run, heavy = _AFTER_PROBE[step]
     return _timed(job, step, interview_id, lambda: run(store, interview_id or 0, job), heavy=heavy)
+
+
+# ---------------------------------------------------------------------------- head start
+
+
+class _HeadStart:
+    """Work begun in this process before the flow run exists: while Prefect's temporary server
+    starts (seconds in which the models load but a core idles), the local runner scans the inbox
+    and probes and transcribes the first file to do, through the same functions its tasks call
+    (`scan_inbox`, `already_done`, `run_probe`, `run_step`). The tasks then take these results
+    (`scan`, `take`), waiting for any still running, instead of doing the work again: one file
+    is transcribed once, by the same code, so its transcript and everything after are the same as
+    without a head start. Each step stores its result as it always does, so a run killed meanwhile
+    resumes as any other. Only this process's tasks find the results (the local runner)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scans: dict[tuple[str, float], Future[Any]] = {}
+        self._steps: dict[tuple[str, str], Future[StepResult | None]] = {}
+        self._thread: threading.Thread | None = None
+        self._abandoned = threading.Event()
+
+    def begin(self, workspace: str, options: WorkOptions, settle_seconds: float) -> None:
+        """Start the head start on a thread of its own (one at a time per process)."""
+        scan: Future[Any] = Future()
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._scans = {(workspace, float(settle_seconds)): scan}
+            self._steps = {}
+            self._abandoned.clear()
+            self._thread = threading.Thread(target=self._run, args=(workspace, options, settle_seconds, scan),
+                                            name="head-start", daemon=True)
+            self._thread.start()
+
+    def _run(self, workspace: str, options: WorkOptions, settle_seconds: float, scan: Future[Any]) -> None:
+        from flows.inbox import InboxOptions, scan_inbox
+
+        ws = Workspace(Path(workspace))
+        steps: list[tuple[str, Future[StepResult | None]]] = []
+        try:
+            found = scan_inbox(ws, InboxOptions(settle_seconds=settle_seconds))
+        except BaseException as exc:  # noqa: BLE001 - the scan task scans again and reports it
+            scan.set_exception(exc)
+            return
+        try:
+            jobs = [FileJob.of(ws, item, options) for item in found.items]
+            done = already_done(jobs)
+            first = next((j for j in jobs if j.sha256 not in done), None)
+            if first is not None:
+                steps = [(s, Future()) for s in ("probe", "transcribe")]
+                with self._lock:
+                    # registered before the scan is handed over: the flow's tasks for this file
+                    # come after its scan
+                    self._steps.update({(first.sha256, s): f for s, f in steps})
+        except BaseException:  # noqa: BLE001 - nothing begun: the tasks do it all
+            first = None
+        scan.set_result(found)
+        if first is None:
+            return
+        prev: StepResult | None = None
+        for step, future in steps:
+            if self._abandoned.is_set() or (prev is not None and prev.interview_id is None):
+                future.set_result(None)  # not done here: the task does it
+                continue
+            try:
+                prev = _run_probe(first) if prev is None else _run_step(step, prev, first)
+            except BaseException as exc:  # noqa: BLE001 - the task that takes it raises it
+                future.set_exception(exc)
+                for _step, rest in steps[steps.index((step, future)) + 1:]:
+                    rest.set_result(None)
+                return
+            future.set_result(prev)
+
+    def scan(self, workspace: str, settle_seconds: float) -> Any:
+        """This run's inbox scan when the head start made it (None: scan now)."""
+        with self._lock:
+            future = self._scans.pop((workspace, float(settle_seconds)), None)
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - the scan task scans again and reports the error
+            return None
+
+    def take(self, sha256: str, step: str) -> StepResult | None:
+        """The file's `step` as the head start ran it (waiting while it runs), or None when it did
+        not run it; a failure is raised here, in the task, as if the task had met it."""
+        with self._lock:
+            future = self._steps.pop((sha256, step), None)
+        return None if future is None else future.result()
+
+    def finish(self, wait: bool = True) -> None:
+        """End of the run: wait for the thread (`wait`), or let it stop before its next step (a
+        failed run), and forget what no task took."""
+        self._abandoned.set()
+        thread = self._thread
+        if wait and thread is not None:
+            thread.join()
+        with self._lock:
+            self._scans, self._steps = {}, {}
+
+
+HEAD_START = _HeadStart()
 
 
 # ------------------------------------------------------------------------------ exports

@@ -101,6 +101,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_runner(args)
     ws = _workspace(args.workspace)
     local_prefect.prepare(ws)
+    if not os.environ.get("PREFECT_API_URL"):
+        # Prefect's temporary server, first: importing the flow and loading the models overlap
+        # its start-up (the flow waits for it; stopped unused if a Prefect setting names a server)
+        local_prefect.TEMPORARY_SERVER.start()
     _warn_remote_cluster_without_server(args)
     from flows.nightly import NightlyOptions, run_nightly
     from flows.nightly_worker import WorkOptions

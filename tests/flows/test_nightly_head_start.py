@@ -1,0 +1,215 @@
+"""The nightly run's head start: while Prefect's temporary server starts, the first file to do is
+scanned, probed and transcribed by the tasks' own functions, and the tasks take those results
+instead of working again (fakes for the hand-over logic; a real one-shot run against a run with a
+server already up for the results, marked slow)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from flows import inbox
+from flows import nightly_worker as work
+from flows.inbox import InboxItem, InboxScan
+from pipeline.errors import MediaError
+
+
+def _scan(tmp_path: Path, names: tuple[str, ...]) -> InboxScan:
+    return InboxScan(items=tuple(InboxItem(tmp_path / n, f"{n}-sha", 1, 0.0) for n in names))
+
+
+@pytest.fixture
+def fake_steps(monkeypatch, tmp_path):
+    """scan_inbox, already_done and the two steps, recording what ran on which thread."""
+    ran: list[tuple[str, str, str]] = []
+    gate = threading.Event()
+    gate.set()
+
+    def probe(job):
+        ran.append(("probe", job.sha256, threading.current_thread().name))
+        if job.name == "bad.wav":
+            raise work.StepFailed(job.name, "probe", "not media")
+        return work.StepResult(job.sha256, job.name, "probe", 7, True, 0.1)
+
+    def step(name, prev, job):
+        assert gate.wait(10)
+        ran.append((name, job.sha256, threading.current_thread().name))
+        return work.StepResult(job.sha256, job.name, name, prev.interview_id, True, 0.2, {"n": 1})
+
+    monkeypatch.setattr(inbox, "scan_inbox", lambda ws, options: _scan(tmp_path, ("a.wav", "b.wav")))
+    monkeypatch.setattr(work, "already_done", lambda jobs: {})
+    monkeypatch.setattr(work, "_run_probe", probe)
+    monkeypatch.setattr(work, "_run_step", step)
+    return ran, gate
+
+
+def _job(tmp_path: Path, name: str) -> work.FileJob:
+    return work.FileJob(str(tmp_path), "sqlite://", str(tmp_path / name), f"{name}-sha", 1, None)
+
+
+def test_the_tasks_take_the_first_files_probe_and_transcription_once(fake_steps, tmp_path):
+    ran, _gate = fake_steps
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    scan = head.scan(str(tmp_path), 0.0)
+    assert [i.name for i in scan.items] == ["a.wav", "b.wav"]
+    assert head.scan(str(tmp_path), 0.0) is None  # taken once: a second scan is the task's own
+    probe = head.take("a.wav-sha", "probe")
+    transcribed = head.take("a.wav-sha", "transcribe")
+    assert (probe.step, probe.interview_id, probe.ran) == ("probe", 7, True)
+    assert (transcribed.step, transcribed.ran, transcribed.detail) == ("transcribe", True, {"n": 1})
+    assert head.take("a.wav-sha", "transcribe") is None  # only once
+    assert head.take("b.wav-sha", "probe") is None  # only the first file
+    assert head.take("a.wav-sha", "diarize") is None  # the rest of the chain is the tasks'
+    head.finish()
+    assert [(s, sha) for s, sha, _t in ran] == [("probe", "a.wav-sha"), ("transcribe", "a.wav-sha")]
+    assert {t for *_x, t in ran} == {"head-start"}
+
+
+def test_a_task_waits_for_a_step_still_running(fake_steps, tmp_path):
+    ran, gate = fake_steps
+    gate.clear()
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    head.scan(str(tmp_path), 0.0)
+    got: list[work.StepResult | None] = []
+    waiter = threading.Thread(target=lambda: got.append(head.take("a.wav-sha", "transcribe")))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not got  # the transcription is still running: the task waits
+    gate.set()
+    waiter.join(10)
+    assert got and got[0].step == "transcribe"
+    head.finish()
+    assert [s for s, *_x in ran].count("transcribe") == 1
+
+
+def test_a_failure_is_raised_in_the_task_and_the_rest_is_left_to_the_tasks(fake_steps, monkeypatch, tmp_path):
+    ran, _gate = fake_steps
+    monkeypatch.setattr(inbox, "scan_inbox", lambda ws, options: _scan(tmp_path, ("bad.wav", "b.wav")))
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    head.scan(str(tmp_path), 0.0)
+    with pytest.raises(work.StepFailed, match="not media"):
+        head.take("bad.wav-sha", "probe")
+    assert head.take("bad.wav-sha", "transcribe") is None
+    head.finish()
+    assert [s for s, *_x in ran] == ["probe"]
+
+
+def test_a_scan_that_failed_is_made_again_by_the_task(monkeypatch, tmp_path):
+    def broken(ws, options):
+        raise MediaError("unreadable inbox")
+
+    monkeypatch.setattr(inbox, "scan_inbox", broken)
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    assert head.scan(str(tmp_path), 0.0) is None
+    head.finish()
+
+
+def test_run_probe_and_run_step_use_the_head_start_when_it_ran_the_step(fake_steps, monkeypatch, tmp_path):
+    ran, _gate = fake_steps
+    monkeypatch.setattr(work, "HEAD_START", work._HeadStart())
+    work.HEAD_START.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    work.HEAD_START.scan(str(tmp_path), 0.0)
+    job = _job(tmp_path, "a.wav")
+    probe = work.run_probe(job)
+    transcribed = work.run_step("transcribe", probe, job)
+    work.HEAD_START.finish()
+    assert transcribed.detail == {"n": 1}
+    assert [t for *_x, t in ran] == ["head-start", "head-start"]  # nothing ran twice
+
+
+def test_an_abandoned_head_start_stops_before_its_next_step(fake_steps, tmp_path):
+    ran, gate = fake_steps
+    gate.clear()
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    head.scan(str(tmp_path), 0.0)
+    head.finish(wait=False)  # the run failed: nothing waits for it
+    gate.set()
+    head._thread.join(10)  # type: ignore[union-attr]
+    assert [s for s, *_x in ran] in (["probe"], ["probe", "transcribe"])
+
+
+# ------------------------------------------------------------------------------- real run
+
+
+@pytest.mark.slow
+def test_a_one_shot_run_gives_what_a_run_with_a_server_up_gives(tmp_path, monkeypatch):
+    """A one-shot run (it starts Prefect's temporary server; the head start transcribes the first
+    file meanwhile) and a run with a server already up, over the same files in two workspaces:
+    the same transcripts, speakers and candidates, every file "processed"."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from clips_metadata.workspace import Workspace
+    from flows.demo import DEMO_MEDIA, register_interviewee
+    from flows.local_prefect import TEMPORARY_SERVER
+    from flows.nightly import NightlyOptions, run_nightly
+    from tests.conftest import TEST_DATA
+
+    home = tmp_path / "prefect"
+    home.mkdir()
+    env = {"PREFECT_HOME": str(home), "PREFECT_PROFILES_PATH": str(home / "profiles.toml"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("COUNTERCLIPS_DB_URL", raising=False)
+    taken: list[tuple[str, str]] = []
+    real_take = work._HeadStart.take
+
+    def take(self, sha256, step):
+        got = real_take(self, sha256, step)
+        if got is not None:
+            taken.append((got.name, step))
+        return got
+
+    monkeypatch.setattr(work._HeadStart, "take", take)
+    import subprocess
+
+    import imageio_ffmpeg
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(DEMO_MEDIA),
+                    "-t", "40", "-c", "copy", str(clip)], check=True)
+
+    def run(name: str, kept: bool) -> dict[str, object]:
+        ws = Workspace(tmp_path / name).ensure()
+        (ws.inbox / "a interview.mp4").write_bytes(clip.read_bytes())
+        sidecar = "interviewee: Witness K\nlanguage: en\n"
+        (ws.inbox / "a interview.mp4.yaml").write_text(sidecar, encoding="utf-8")
+        (ws.inbox / "b jfk.flac").write_bytes((TEST_DATA / "en_jfk_inaugural.flac").read_bytes())
+        store = work.RESOURCES.store(ws.db_url)
+        register_interviewee(store)
+        TEMPORARY_SERVER.stop(drain=True)
+        settings = {PREFECT_API_URL: TEMPORARY_SERVER.wait(120)} if kept else {PREFECT_API_URL: None}
+        options = NightlyOptions(settle_seconds=0.0, render_exports=False, render_previews=False,
+                                 build_proxies=False)
+        with temporary_settings(settings):
+            report = run_nightly(ws, options)
+        assert not report.failures, report.failures
+        assert [f.status for f in report.files] == ["processed", "processed"]
+        out: dict[str, object] = {}
+        for f in report.files:
+            info = store.latest_transcript(f.interview_id)
+            transcript = store.load_transcript(info.id)
+            out[f.name] = (
+                [(w.text, w.start, w.end, w.speaker) for w in transcript.words],
+                [(c.start, c.end, c.themes) for c in store.list_candidates(interview_id=f.interview_id)],
+                f.steps,
+            )
+        return out
+
+    try:
+        one_shot = run("one-shot", kept=False)
+        assert taken == [("a interview.mp4", "probe"), ("a interview.mp4", "transcribe")]
+        kept = run("kept", kept=True)
+    finally:
+        TEMPORARY_SERVER.stop(drain=True)
+    assert taken == [("a interview.mp4", "probe"), ("a interview.mp4", "transcribe")]  # none the 2nd time
+    assert one_shot == kept
+    assert one_shot["a interview.mp4"][1]  # it has candidates: the comparison covers them
