@@ -9,31 +9,30 @@ What an operator's `counterclips run --no-exports` does, on the footage of ../sh
   interview videos (espeak-ng speech over a moving 1280×720 test picture, made here once);
 * translated: non-English recordings with the English translation on.
 
-Each set goes through `run_nightly` (local task runner, counts from the cores) on a fresh
-workspace, review proxies included. While it runs, a sampler reads which steps are active in
-this process every 20 ms (`flows.nightly_worker.ACTIVE`) and gives each tick to one stage
-(transcribe > diarize > flag > propose > probe > proxy > preview); ticks with none are the flow's own time
-(Prefect task bookkeeping, scanning, the report). So the per-stage table adds up to the wall
-time, and "proxy" counts only encode time that nothing heavier overlapped. Each set is a one-shot
-run: it starts Prefect's temporary server itself (the "start-up" stage, while the models load on
-another thread and the first file's work begins), as `counterclips run` does with no server
-kept for the workspace. The English set also runs with a server already up (started before the
-clock, as `counterclips schedule` keeps one), in alternating order over `--pairs`: the
-orchestration overhead is the one-shot run's wall minus the time the kept-server run spent in
-stages (its wall minus its time in no stage), over the one-shot wall; that is, everything the
-one-shot run spends beyond the stages' own work: the server start-up it did not hide, and
-Prefect's task bookkeeping.
-`--diarize-ab N` instead runs the English set N times with and N times without diarization
-(alternating; server kept, proxies and previews off, so only ingest runs): what diarization adds
-to ingest wall time is the mean difference over the mean wall with it.
+Each set is `counterclips run --no-exports` in a process of its own over a fresh workspace, as an
+operator runs it, review proxies included. While it runs, a sampler in that process reads which
+steps are active every 20 ms (`flows.nightly_worker.ACTIVE`) and gives each tick to one stage
+(transcribe > diarize > flag > propose > probe > proxy > preview > start-up); ticks with none are
+the flow's own time ("orchestration": Prefect's bookkeeping, scanning, the report), ticks before
+the flow's modules are imported are "imports", and the process's start and exit (Prefect's
+workers drain, the temporary server stops) make up the rest of its wall. So the per-stage table
+adds up to the wall time, and "proxy" counts only encode time that nothing heavier overlapped.
+The English set runs one-shot (the run starts Prefect's temporary server itself, as `counterclips
+run` does with no server kept for the workspace) and with a server kept (`PREFECT_API_URL`, as
+`counterclips schedule` keeps one), in alternating order over `--pairs`: the orchestration
+overhead is the one-shot wall minus the kept-server wall, plus the kept-server run's time in no
+stage, over the one-shot wall.
+`--diarize-ab N` instead runs the English set in this process N times with and N times without
+diarization (alternating; a server kept, proxies and previews off, so only ingest runs): what
+diarization adds to ingest wall time is the mean difference over the mean wall with it.
 The same English files are then transcribed alone (decode + Whisper, model loaded once): the
-limit the run is compared with. Peak RSS: this process (models, flow, threads) and, separately,
-its largest child (ffmpeg) and the Prefect server.
+limit the run is compared with. Peak RSS: the run's process (models, flow, threads).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -126,7 +125,9 @@ def _reset_worker_resources() -> None:
 
 
 class Sampler:
-    """Gives each 20 ms of wall time to the heaviest step active then (or to "orchestration")."""
+    """Gives each 20 ms of wall time to the heaviest step active then (or to "orchestration";
+    before this process has imported the flow's worker module, to "imports": a CLI run's
+    process start)."""
 
     def __init__(self, period: float = 0.02) -> None:
         self.period = period
@@ -135,14 +136,16 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        from flows.nightly_worker import ACTIVE
-
         last = time.perf_counter()
         while not self._stop.is_set():
             time.sleep(self.period)
             now = time.perf_counter()
-            active = {k for k, v in ACTIVE.items() if v > 0}
-            self.ticks[next((s for s in STAGE_ORDER if s in active), "orchestration")] += now - last
+            worker = sys.modules.get("flows.nightly_worker")
+            if worker is None or not hasattr(worker, "ACTIVE"):
+                self.ticks["imports"] += now - last
+            else:
+                active = {k for k, v in list(worker.ACTIVE.items()) if v > 0}
+                self.ticks[next((s for s in STAGE_ORDER if s in active), "orchestration")] += now - last
             last = now
 
     def __enter__(self) -> Sampler:
@@ -152,6 +155,62 @@ class Sampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def child_run(workspace: str, translate: bool) -> int:
+    """Inside the subprocess of `cli_run`: `counterclips run` itself, sampled; prints its figures."""
+    t0 = time.perf_counter()
+    with Sampler() as sampler:
+        from flows.cli import main as cli_main
+
+        code = cli_main(["run", "--workspace", workspace, "--no-exports", "--settle-seconds", "0",
+                         *([] if translate else ["--no-translate"])])
+    wall = time.perf_counter() - t0
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("CHILD-RESULT " + json.dumps({"code": code, "wall": wall, "ticks": dict(sampler.ticks),
+                                        "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+                                        "peak_rss": _vm_hwm_mb(os.getpid())}), flush=True)
+    return code
+
+
+def cli_run(files: list[Path], kept_server: bool, translate: bool = False) -> dict[str, object]:
+    """`counterclips run --no-exports [--no-translate]` over a fresh workspace, as an operator runs
+    it: a process of its own, one-shot (it starts Prefect's temporary server itself) or with a
+    server kept (`PREFECT_API_URL`, as `counterclips schedule` keeps one). The wall is the
+    process's, from start to exit (Prefect's workers drain and the server stops at exit)."""
+    from flows.local_prefect import TEMPORARY_SERVER
+    from flows.report import load_latest
+
+    ws = _fresh_workspace(files)
+    _stop_prefect_server()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PREFECT_API_URL", None)
+    if kept_server:
+        env["PREFECT_API_URL"] = TEMPORARY_SERVER.wait(120)
+    cpu0 = _cpu_seconds()
+    t0 = time.perf_counter()
+    argv = [sys.executable, str(Path(__file__).resolve()), "--child-run", str(ws.root),
+            *(["--child-translate"] if translate else [])]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=str(REPO))
+    wall = time.perf_counter() - t0
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("CHILD-RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"counterclips run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    child = json.loads(lines[-1].split(" ", 1)[1])
+    report = load_latest(ws)
+    ticks = dict(child["ticks"])
+    ticks["process start and exit"] = max(0.0, wall - sum(ticks.values()))
+    failed = [f["status"] for f in report["files"] if f["status"] not in ("processed", "resumed")]
+    if failed:
+        print(f"warning: not processed: {failed}")
+    out = {"wall": wall, "ticks": ticks, "cpu": _cpu_seconds() - cpu0, "peak_rss": child["peak_rss"],
+           "footage": sum(float(f["duration"]) for f in report["files"]), "files": len(report["files"]),
+           "candidates": report["candidates_proposed"], "kept_server": kept_server,
+           "load": os.getloadavg()[0],
+           "stage_seconds": report["stage_seconds"], "proxies": len(list(ws.proxies.glob("*.mp4"))),
+           "stills": len(list(ws.proxies.glob("*.png")))}
+    shutil.rmtree(ws.root, ignore_errors=True)
+    return out
 
 
 def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = None, *,
@@ -260,10 +319,15 @@ def _table(label: str, r: dict[str, object]) -> list[str]:
     wall = float(r["wall"])  # type: ignore[arg-type]
     ticks: dict[str, float] = r["ticks"]  # type: ignore[assignment]
     rows = [f"| {label} stage | seconds | share of the run |", "|---|---|---|"]
-    for stage in (*STAGE_ORDER, "orchestration"):
+    extra = [k for k in ("imports", "process start and exit") if k in ticks]
+    for stage in (*STAGE_ORDER, "orchestration", *extra):
         s = ticks.get(stage, 0.0)
         name = {"proxy": "proxy (not overlapped)",
-                "start-up": "Prefect server start-up, nothing else running"}.get(stage, stage)
+                "start-up": "Prefect server start-up, nothing else running",
+                "imports": "imports (process start, before the flow's modules are in)",
+                "process start and exit": "interpreter start; at exit, Prefect's workers drain and "
+                                          "the server stops",
+                }.get(stage, stage)
         rows.append(f"| {name} | {s:.1f} | {100 * s / wall:.1f} % |")
     rows.append(f"| **wall** | **{wall:.1f}** | the rows above sum to {sum(ticks.values()):.1f} |")
     return rows
@@ -338,12 +402,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--skip-translated", action="store_true", help="English set only")
-    parser.add_argument("--proxy-niceness", type=int, help="the proxies' CPU niceness (default: the run's)")
     parser.add_argument("--pairs", type=int, default=1,
                         help="English one-shot / kept-server pairs, alternating order (default 1)")
     parser.add_argument("--diarize-ab", type=int, default=0, metavar="N",
                         help="only the A/B of diarization: N pairs of English ingest with and without it")
+    parser.add_argument("--child-run", metavar="WORKSPACE", help=argparse.SUPPRESS)
+    parser.add_argument("--child-translate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_run:
+        return child_run(args.child_run, args.child_translate)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not found")
         return 0
@@ -371,18 +438,15 @@ def main(argv: list[str] | None = None) -> int:
     oneshot: list[dict[str, object]] = []
     kept: list[dict[str, object]] = []
     results: dict[str, dict[str, object]] = {}
-    server_rss = 0.0
     try:
         for i in range(max(1, args.pairs)):
             for keep in ((False, True) if i % 2 == 0 else (True, False)):
-                r = run_set(english, translate=False, proxy_niceness=args.proxy_niceness, kept_server=keep)
+                r = cli_run(english, kept_server=keep)
                 (kept if keep else oneshot).append(r)
                 print("English, server kept" if keep else "English, one-shot", r, flush=True)
-                if TEMPORARY_SERVER.pid is not None:
-                    server_rss = max(server_rss, _vm_hwm_mb(TEMPORARY_SERVER.pid))
         results["English"] = oneshot[0]
         if not args.skip_translated and translated:
-            results["translated"] = run_set(translated, translate=True, proxy_niceness=args.proxy_niceness)
+            results["translated"] = cli_run(translated, kept_server=False, translate=True)
             print("translated", results["translated"], flush=True)
         _stop_prefect_server()
         alone = transcription_alone(english)
@@ -390,15 +454,13 @@ def main(argv: list[str] | None = None) -> int:
         _stop_prefect_server()
         shutil.rmtree(home, ignore_errors=True)
     load_after = os.getloadavg()
-    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     en = results["English"]
     cores = os.cpu_count() or 1
     wall_one, wall_kept = _mean(oneshot, "wall"), _mean(kept, "wall")
-    staged_kept = wall_kept - sum(_orch(r) for r in kept) / len(kept)
-    overhead = 1 - staged_kept / wall_one
-    bookkeeping = 1 - staged_kept / wall_kept
+    bookkeeping = sum(_orch(r) for r in kept) / len(kept)
+    extra = wall_one - wall_kept
+    overhead = (extra + bookkeeping) / wall_one
 
     def hph(r: dict[str, object]) -> float:
         return float(r["footage"]) / float(r["wall"])  # type: ignore[arg-type]
@@ -413,23 +475,24 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
         f"on {cores} cores "
-        f"shared with other agents (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
+        f"(load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
         f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
-        f"One `run_nightly` per set, local runner, {en['workers']} worker threads, "
-        f"{en['slots']} heavy slot(s), {en['threads']} threads per transcription (BLAS pinned to 1), "
-        "faster-whisper `base` int8, proxies on (360p x264 ultrafast, keyframe every 1 s; "
-        f"audio-only: AAC + waveform still; niceness {en['proxy_niceness']}), exports off. "
-        "The English set ran one-shot (the run starts Prefect's temporary server itself, loading the "
-        "models and beginning the first file meanwhile) and with a server kept (started before the "
-        f"clock, as `counterclips schedule` keeps one), {len(oneshot)} pair(s) in alternating order"
-        f"{pairs}. The very first server start of a Prefect database took {cold_start:.1f} s. The "
-        "tables below are the first one-shot run's.",
+        "Each set is `counterclips run --no-exports` (`--no-translate` for English) in a process of its "
+        "own over a fresh workspace, as an operator runs it (local runner, counts from the cores, "
+        "faster-whisper `base` int8, review proxies and previews on, proxies at niceness 19), sampled "
+        "inside that process; the wall is the process's, start to exit. The English set ran one-shot "
+        "(the run starts Prefect's temporary server itself) and with a server kept (`PREFECT_API_URL`, "
+        f"as `counterclips schedule` keeps one), {len(oneshot)} pair(s) in alternating order{pairs}. "
+        f"The very first server start of a Prefect database took {cold_start:.1f} s. **Orchestration "
+        "overhead = (one-shot wall − kept-server wall) + the kept-server run's time in no stage after "
+        "its flow modules are in (Prefect's task bookkeeping, scanning, the report), over the one-shot "
+        "wall** (means over the pairs).",
         "",
         "| measure | target | result |",
         "|---|---|---|",
         f"| English footage per wall-clock hour, inbox → candidates + review proxies | ≥ 12 h/h | "
-        f"**{hph(en):.1f} h/h** ({en['files']} files, {en_min:.1f} min in {float(en['wall']):.1f} s; "
-        f"{60 * en_min / wall_kept:.1f} h/h with a Prefect server kept, mean of {len(kept)}) |",
+        f"**{hph(en):.1f} h/h** ({en['files']} files, {en_min:.1f} min in {float(en['wall']):.1f} s, "
+        f"one-shot; {60 * en_min / wall_kept:.1f} h/h with a Prefect server kept, mean of {len(kept)}) |",
     ]
     if "translated" in results:
         tr = results["translated"]
@@ -439,30 +502,28 @@ def main(argv: list[str] | None = None) -> int:
         f"| the run vs transcription alone on the same English files | ≤ 1.25× | "
         f"**{wall_one / alone:.2f}×** one-shot ({wall_kept / alone:.2f}× with a server kept; means; "
         f"transcription alone {alone:.1f} s = {alone / (en_min * 60):.3f}× real time here) |",
-        f"| orchestration overhead of a one-shot run: 1 − (kept-server run's wall − its time in no "
-        f"stage) / one-shot wall | ≤ 10 % | **{100 * overhead:.1f} %** (one-shot {wall_one:.1f} s, "
-        f"kept {wall_kept:.1f} s of which {wall_kept - staged_kept:.1f} s in no stage; "
-        f"{100 * bookkeeping:.1f} % with a server kept; the sampler's own count, start-up not hidden "
-        f"+ no stage, of the one-shot run: {100 * sampled(en):.1f} %) |",
+        f"| orchestration overhead of a one-shot `counterclips run`, English | ≤ 10 % | "
+        f"**{100 * overhead:.1f} %** (one-shot {wall_one:.1f} s − kept {wall_kept:.1f} s = {extra:.1f} s, "
+        f"+ {bookkeeping:.1f} s in no stage; {100 * bookkeeping / wall_kept:.1f} % with a server kept; "
+        f"the sampler's count in the one-shot run, start-up not hidden + no stage: "
+        f"{100 * sampled(en):.1f} %) |",
     ]
     if "translated" in results:
         tr = results["translated"]
         lines.append(f"| same, translated (sampler's count only: start-up not hidden + no stage) | ≤ 10 % | "
                      f"{100 * sampled(tr):.1f} % |")
     lines += [
-        f"| peak RSS of one run, this process (models, flow) | ≤ 2 GB | **{float(en['peak_rss']):.0f} MB** "
+        f"| peak RSS of one run's process (models, flow) | ≤ 2 GB | **{float(en['peak_rss']):.0f} MB** "
         f"English" + (f", **{float(results['translated']['peak_rss']):.0f} MB** translated"
-                      if "translated" in results else "")
-        + f" (the whole benchmark process, every set and the transcription-alone pass: {self_rss:.0f} MB; "
-        f"largest child {child_rss:.0f} MB, Prefect server {server_rss:.0f} MB) |",
-        f"| CPU seconds per footage second, this process and its ffmpeg children | — | "
-        f"{float(en['cpu']) / float(en['footage']):.4f} English"  # type: ignore[arg-type]
+                      if "translated" in results else "") + " |",
+        f"| CPU seconds per footage second, the run's process and its children (ffmpeg, the server) | — | "
+        f"{float(en['cpu']) / float(en['footage']):.4f} English one-shot"  # type: ignore[arg-type]
         + (f", {float(results['translated']['cpu']) / float(results['translated']['footage']):.4f} translated"
            if "translated" in results else "") + " |",
         f"| proxy encode cost / source duration, English ({en['proxies']} proxies, {en['stills']} stills) | "
         f"— | {proxy_s / float(en['footage']):.3f}× ({proxy_s:.1f} s of encode, mostly overlapped) |",  # type: ignore[arg-type]
         "",
-        *_table("English", en),
+        *_table("English one-shot", en),
         "",
         *_table("English, server kept", kept[0]),
     ]
