@@ -1,6 +1,6 @@
 """Benchmark of a nightly run end to end (issues 7 and 19). Writes its section of bench/RESULTS.md.
 
-    .venv/bin/python bench/nightly.py [--no-write] [--skip-translated] [--pairs N]
+    .venv/bin/python bench/nightly.py [--no-write] [--skip-translated] [--pairs N] [--no-head-start]
     .venv/bin/python bench/nightly.py --diarize-ab N [--no-write]
 
 What an operator's `counterclips run --no-exports` does, on the footage of ../shared/media:
@@ -157,11 +157,18 @@ class Sampler:
         self._thread.join()
 
 
-def child_run(workspace: str, translate: bool) -> int:
-    """Inside the subprocess of `cli_run`: `counterclips run` itself, sampled; prints its figures."""
+def child_run(workspace: str, translate: bool, head_start: bool = True) -> int:
+    """Inside the subprocess of `cli_run`: `counterclips run` itself, sampled; prints its figures.
+    `head_start=False` (the A/B of `--no-head-start`): the run does not begin the first file while
+    the server starts."""
     t0 = time.perf_counter()
     with Sampler() as sampler:
         from flows.cli import main as cli_main
+
+        if not head_start:
+            from flows import nightly_worker
+
+            nightly_worker.HEAD_START.begin = lambda *_a, **_k: None  # type: ignore[method-assign]
 
         code = cli_main(["run", "--workspace", workspace, "--no-exports", "--settle-seconds", "0",
                          *([] if translate else ["--no-translate"])])
@@ -173,7 +180,8 @@ def child_run(workspace: str, translate: bool) -> int:
     return code
 
 
-def cli_run(files: list[Path], kept_server: bool, translate: bool = False) -> dict[str, object]:
+def cli_run(files: list[Path], kept_server: bool, translate: bool = False,
+            head_start: bool = True) -> dict[str, object]:
     """`counterclips run --no-exports [--no-translate]` over a fresh workspace, as an operator runs
     it: a process of its own, one-shot (it starts Prefect's temporary server itself) or with a
     server kept (`PREFECT_API_URL`, as `counterclips schedule` keeps one). The wall is the
@@ -190,7 +198,7 @@ def cli_run(files: list[Path], kept_server: bool, translate: bool = False) -> di
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     argv = [sys.executable, str(Path(__file__).resolve()), "--child-run", str(ws.root),
-            *(["--child-translate"] if translate else [])]
+            *(["--child-translate"] if translate else []), *([] if head_start else ["--child-no-head-start"])]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=str(REPO))
     wall = time.perf_counter() - t0
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("CHILD-RESULT ")]
@@ -408,9 +416,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the A/B of diarization: N pairs of English ingest with and without it")
     parser.add_argument("--child-run", metavar="WORKSPACE", help=argparse.SUPPRESS)
     parser.add_argument("--child-translate", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-no-head-start", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-head-start", action="store_true",
+                        help="one-shot runs do not begin the first file while the server starts (A/B)")
     args = parser.parse_args(argv)
     if args.child_run:
-        return child_run(args.child_run, args.child_translate)
+        return child_run(args.child_run, args.child_translate, not args.child_no_head_start)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not found")
         return 0
@@ -441,12 +452,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for i in range(max(1, args.pairs)):
             for keep in ((False, True) if i % 2 == 0 else (True, False)):
-                r = cli_run(english, kept_server=keep)
+                r = cli_run(english, kept_server=keep, head_start=not args.no_head_start)
                 (kept if keep else oneshot).append(r)
                 print("English, server kept" if keep else "English, one-shot", r, flush=True)
         results["English"] = oneshot[0]
         if not args.skip_translated and translated:
-            results["translated"] = cli_run(translated, kept_server=False, translate=True)
+            results["translated"] = cli_run(translated, kept_server=False, translate=True,
+                                            head_start=not args.no_head_start)
             print("translated", results["translated"], flush=True)
         _stop_prefect_server()
         alone = transcription_alone(english)
@@ -482,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         "faster-whisper `base` int8, review proxies and previews on, proxies at niceness 19), sampled "
         "inside that process; the wall is the process's, start to exit. The English set ran one-shot "
         "(the run starts Prefect's temporary server itself) and with a server kept (`PREFECT_API_URL`, "
-        f"as `counterclips schedule` keeps one), {len(oneshot)} pair(s) in alternating order{pairs}. "
+        f"as `counterclips schedule` keeps one), {len(oneshot)} pair(s) in alternating order{pairs}"
+        f"{'; one-shot runs without the head start (`--no-head-start`)' if args.no_head_start else ''}. "
         f"The very first server start of a Prefect database took {cold_start:.1f} s. **Orchestration "
         "overhead = (one-shot wall − kept-server wall) + the kept-server run's time in no stage after "
         "its flow modules are in (Prefect's task bookkeeping, scanning, the report), over the one-shot "
