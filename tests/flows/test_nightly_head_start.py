@@ -213,3 +213,67 @@ def test_a_one_shot_run_gives_what_a_run_with_a_server_up_gives(tmp_path, monkey
     assert taken == [("a interview.mp4", "probe"), ("a interview.mp4", "transcribe")]  # none the 2nd time
     assert one_shot == kept
     assert one_shot["a interview.mp4"][1]  # it has candidates: the comparison covers them
+
+
+@pytest.mark.slow
+def test_a_one_shot_run_killed_during_its_start_resumes(tmp_path):
+    """`counterclips run` with no server: SIGKILLed as soon as the first transcript file is written
+    (while the server starts, the head start transcribes), then a second one-shot run completes
+    the file once: one transcript, its steps all stored, no duplicate candidates."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import imageio_ffmpeg
+    import psutil
+
+    from clips_metadata.store import Store
+    from clips_metadata.workspace import Workspace
+    from flows.demo import DEMO_MEDIA, register_interviewee
+    from flows.report import load_latest
+
+    ws = Workspace(tmp_path / "ws").ensure()
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(DEMO_MEDIA),
+                    "-t", "40", "-c", "copy", str(ws.inbox / "clip.mp4")], check=True)
+    (ws.inbox / "clip.mp4.yaml").write_text("interviewee: Witness K\nlanguage: en\n", encoding="utf-8")
+    store = Store.for_workspace(ws)
+    register_interviewee(store)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"COUNTERCLIPS_HOME": str(ws.root), "PREFECT_LOGGING_LEVEL": "WARNING",
+                "PREFECT_HOME": str(tmp_path / "prefect"),
+                "PREFECT_PROFILES_PATH": str(tmp_path / "profiles.toml"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    env.pop("COUNTERCLIPS_DB_URL", None)
+    argv = [sys.executable, "-m", "flows.cli", "run", "--workspace", str(ws.root), "--settle-seconds", "0",
+            "--no-exports"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 240
+        while not any(ws.transcripts.glob("*.json")):
+            assert proc.poll() is None, "the run ended before writing its transcript"
+            assert time.monotonic() < deadline, "no transcript file within 240 s"
+            time.sleep(0.02)
+        children = psutil.Process(proc.pid).children(recursive=True)  # the temporary server
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        for child in children:  # killed with -9, the run could not stop its server
+            if child.is_running():
+                child.kill()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = load_latest(ws)
+    assert not report["failures"], report["failures"]
+    (interview,) = store.list_interviews()
+    assert store.ingest_state(interview.id).complete
+    assert len(store.list_transcripts(interview.id)) == 1
+    cands = store.list_candidates()
+    assert cands and len({(c.start, c.end) for c in cands}) == len(cands)
+    store.close()
