@@ -279,6 +279,8 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     for job in [j for j in jobs if j.sha256 in done]:
         outcomes.append(_file_outcome(job, db_url, "skipped", done[job.sha256], (), 0))
     jobs = [j for j in jobs if j.sha256 not in done]
+    if task_runner_name == "local":
+        work.DECODE_AHEAD.plan(jobs)  # each file's audio decodes while the one before it ends
     probe, file_proxy = _io(probe_task, options), _io(file_proxy_task, options)
     probes, trans, diars, flags, props, file_proxies = [], [], [], [], [], []
     for job in jobs:
@@ -293,6 +295,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     # state only from its own wait(); asking the API instead could see a stale "Running".
     for fut in (*probes, *trans, *diars, *flags, *props, *file_proxies):
         fut.wait()
+    work.DECODE_AHEAD.clear()
     proxies_built = 0
     for fut in file_proxies:
         if fut.state.is_completed():

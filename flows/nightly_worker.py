@@ -220,7 +220,8 @@ class _Resources:
         failure here is left for the step that needs the model to raise and report."""
         try:
             self.backend(options)
-            self.speakers()
+            if options.diarize:
+                self.speakers()
             self.flagger(workspace)
         except Exception as exc:  # noqa: BLE001 - reported by the step that needs it
             logging.getLogger(__name__).debug("warming the models failed: %s", exc)
@@ -374,10 +375,77 @@ _EARLY_MAX = 3
 DIARIZE_SECONDS = "diarize_seconds"  # in a transcribe step's detail: its time spent diarizing
 
 
+class _DecodeAhead:
+    """The next file's audio, decoded while this one's tail runs (local runner). After a file's
+    transcription and diarization, its diarize bookkeeping, flagging and proposing run one after
+    the other on one core, and the next file is probed; its decode, which would start its
+    transcription, runs meanwhile on a thread instead (`pipeline.media.load_audio`, the same
+    samples or the same error). `plan` gives the run's order; only this process takes them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._order: list[FileJob] = []
+        self._decoded: dict[str, Future[Any]] = {}
+
+    def plan(self, jobs: list[FileJob]) -> None:
+        with self._lock:
+            self._order, self._decoded = list(jobs), {}
+
+    def after(self, job: FileJob, store: Any) -> None:
+        """`job`'s heavy work is done: start decoding the next planned file that still needs
+        its transcription (one decoded file waits at most: one nobody took, its file having
+        failed before, is dropped). Never fails the step that calls it."""
+        with self._lock:
+            shas = [j.sha256 for j in self._order]
+            self._decoded = {}
+            if job.sha256 not in shas:
+                return
+            nxt = next(iter(self._order[shas.index(job.sha256) + 1:]), None)
+        if nxt is None:
+            return
+        try:
+            known = store.find_interview(nxt.sha256)
+            if known is not None and store.latest_transcript(known.id) is not None:
+                return  # a resumed file: its transcript is stored, nothing to decode
+        except Exception:  # noqa: BLE001 - an optimisation only: the next step decodes itself
+            return
+        future: Future[Any] = Future()
+        with self._lock:
+            self._decoded = {nxt.path: future}
+
+        def run() -> None:
+            from pipeline.media import load_audio
+
+            try:
+                future.set_result(load_audio(nxt.path))
+            except BaseException as exc:  # noqa: BLE001 - raised where the audio is taken
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="decode-ahead", daemon=True).start()
+
+    def take(self, path: str) -> Any:
+        """The decoded samples of `path` (waiting while it decodes; its decode error raised
+        here), or None when it was not decoded ahead."""
+        with self._lock:
+            future = self._decoded.pop(path, None)
+        return None if future is None else future.result()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._order, self._decoded = [], {}
+
+
+DECODE_AHEAD = _DecodeAhead()
+
+
 def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     from pipeline.media import load_audio
 
-    audio = load_audio(job.path) if store.latest_transcript(interview_id) is None else None
+    audio = None
+    if store.latest_transcript(interview_id) is None:
+        audio = DECODE_AHEAD.take(job.path)
+        if audio is None:
+            audio = load_audio(job.path)
     early = None
     diarize_now = audio is not None and job.options.diarize and needs(store, interview_id, "diarize")
     if diarize_now and ingesting.diarize_beside():
@@ -396,6 +464,8 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
             while len(_EARLY) >= _EARLY_MAX:
                 _EARLY.pop(next(iter(_EARLY)))
             _EARLY[job.sha256] = early
+    del audio
+    DECODE_AHEAD.after(job, store)
     # the run report gives the diarization done here to its own stage (DIARIZE_SECONDS)
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id,
             DIARIZE_SECONDS: diarized}

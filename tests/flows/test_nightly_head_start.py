@@ -277,3 +277,68 @@ def test_a_one_shot_run_killed_during_its_start_resumes(tmp_path):
     cands = store.list_candidates()
     assert cands and len({(c.start, c.end) for c in cands}) == len(cands)
     store.close()
+
+
+# ------------------------------------------------------------------------- decode ahead
+
+
+class _FakeStore:
+    def __init__(self, transcribed: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.transcribed = transcribed
+
+    def find_interview(self, sha256):
+        return type("Interview", (), {"id": sha256})() if sha256 in self.transcribed else None
+
+    def latest_transcript(self, interview_id):
+        return object() if interview_id in self.transcribed else None
+
+
+@pytest.fixture
+def fake_decode(monkeypatch):
+    import pipeline.media as media
+
+    decoded: list[str] = []
+
+    def load_audio(path):
+        decoded.append(Path(path).name)
+        if Path(path).name == "bad.wav":
+            raise MediaError(f"{path}: not media")
+        return f"samples of {Path(path).name}"
+
+    monkeypatch.setattr(media, "load_audio", load_audio)
+    return decoded
+
+
+def test_the_next_files_audio_is_decoded_once_while_this_one_ends(fake_decode, tmp_path):
+    jobs = [_job(tmp_path, n) for n in ("a.wav", "b.wav", "c.wav")]
+    ahead = work._DecodeAhead()
+    ahead.plan(jobs)
+    ahead.after(jobs[0], _FakeStore())
+    assert ahead.take(jobs[1].path) == "samples of b.wav"
+    assert ahead.take(jobs[1].path) is None  # taken once
+    ahead.after(jobs[2], _FakeStore())  # the last file: nothing after it
+    assert fake_decode == ["b.wav"]
+
+
+def test_a_decode_error_is_raised_where_the_audio_is_taken(fake_decode, tmp_path):
+    jobs = [_job(tmp_path, n) for n in ("a.wav", "bad.wav")]
+    ahead = work._DecodeAhead()
+    ahead.plan(jobs)
+    ahead.after(jobs[0], _FakeStore())
+    with pytest.raises(MediaError, match="not media"):
+        ahead.take(jobs[1].path)
+
+
+def test_no_decode_for_a_transcribed_or_unplanned_file_and_a_stale_one_is_dropped(fake_decode, tmp_path):
+    jobs = [_job(tmp_path, n) for n in ("a.wav", "b.wav", "c.wav", "d.wav")]
+    ahead = work._DecodeAhead()
+    ahead.plan(jobs)
+    ahead.after(jobs[0], _FakeStore({"b.wav-sha"}))  # b resumed: its transcript is stored
+    ahead.after(_job(tmp_path, "other.wav"), _FakeStore())  # not in this run's plan
+    assert fake_decode == []
+    ahead.after(jobs[1], _FakeStore())  # decodes c; c's file then fails before transcribing
+    ahead._decoded[jobs[2].path].result(10)
+    ahead.after(jobs[3], _FakeStore())  # d (decoded by its own step) ends: c's samples are dropped
+    assert ahead.take(jobs[2].path) is None
+    ahead.clear()
+    assert fake_decode == ["c.wav"]
