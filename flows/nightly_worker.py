@@ -380,7 +380,9 @@ class _DecodeAhead:
     transcription and diarization, its diarize bookkeeping, flagging and proposing run one after
     the other on one core, and the next file is probed; its decode, which would start its
     transcription, runs meanwhile on a thread instead (`pipeline.media.load_audio`, the same
-    samples or the same error). `plan` gives the run's order; only this process takes them."""
+    samples or the same error), and so do its speech probabilities and mel frames, which its
+    diarization would otherwise work out after Whisper (`pipeline.speakers.speech_features`, the
+    same values). `plan` gives the run's order; only this process takes them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -414,18 +416,28 @@ class _DecodeAhead:
             self._decoded = {nxt.path: future}
 
         def run() -> None:
-            from pipeline.media import load_audio
+            from pipeline.media import SAMPLE_RATE, load_audio
 
             try:
-                future.set_result(load_audio(nxt.path))
+                audio = load_audio(nxt.path)
             except BaseException as exc:  # noqa: BLE001 - raised where the audio is taken
                 future.set_exception(exc)
+                return
+            features = None
+            if nxt.options.diarize:
+                try:
+                    from pipeline.speakers import speech_features
+
+                    features = speech_features(audio, SAMPLE_RATE, RESOURCES.speakers())
+                except Exception:  # noqa: BLE001 - the diarization works them out itself and reports
+                    features = None
+            future.set_result((audio, features))
 
         threading.Thread(target=run, name="decode-ahead", daemon=True).start()
 
     def take(self, path: str) -> Any:
-        """The decoded samples of `path` (waiting while it decodes; its decode error raised
-        here), or None when it was not decoded ahead."""
+        """(samples, speech features or None) of `path` (waiting while it decodes; its decode
+        error raised here), or None when it was not decoded ahead."""
         with self._lock:
             future = self._decoded.pop(path, None)
         return None if future is None else future.result()
@@ -441,11 +453,10 @@ DECODE_AHEAD = _DecodeAhead()
 def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any]:
     from pipeline.media import load_audio
 
-    audio = None
+    audio, features = None, None
     if store.latest_transcript(interview_id) is None:
-        audio = DECODE_AHEAD.take(job.path)
-        if audio is None:
-            audio = load_audio(job.path)
+        ahead = DECODE_AHEAD.take(job.path)
+        audio, features = ahead if ahead is not None else (load_audio(job.path), None)
     early = None
     diarize_now = audio is not None and job.options.diarize and needs(store, interview_id, "diarize")
     if diarize_now and ingesting.diarize_beside():
@@ -457,14 +468,14 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     if diarize_now:
         t0 = time.perf_counter()
         with running("diarize"):
-            early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers)
+            early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, features=features)
         diarized = time.perf_counter() - t0
     if early is not None:
         with _EARLY_LOCK:
             while len(_EARLY) >= _EARLY_MAX:
                 _EARLY.pop(next(iter(_EARLY)))
             _EARLY[job.sha256] = early
-    del audio
+    del audio, features
     DECODE_AHEAD.after(job, store)
     # the run report gives the diarization done here to its own stage (DIARIZE_SECONDS)
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id,

@@ -181,14 +181,17 @@ def diarize(
     sample_rate: int,
     options: DiarizeOptions = DiarizeOptions(),
     model: SpeakerModel | None = None,
+    features: SpeechFeatures | None = None,
 ) -> tuple[SpeakerTurn, ...]:
     """Speaker turns of mono `audio` (float samples in [-1, 1]), in time order, labelled S1.. by
-    first appearance. `model` defaults to a fresh `load_speaker_model()` (load once and pass it)."""
+    first appearance. `model` defaults to a fresh `load_speaker_model()` (load once and pass it).
+    `features`: `speech_features` of the same audio and model, worked out beforehand (the same
+    turns; they are then not worked out again)."""
     wav = _prepare(audio, sample_rate)
     if model is None:
         model = load_speaker_model()
     first = replace(options, step=options.window) if options.coarse_first else options
-    regions, mel, windows, embeddings = _first_pass(wav, model, options, first)
+    regions, mel, windows, embeddings = _first_pass(wav, model, options, first, features)
     if not regions:
         return ()
     centroids = None
@@ -213,12 +216,13 @@ def diarize_into_future(
     sample_rate: int,
     options: DiarizeOptions,
     load_model: Callable[[], SpeakerModel],
+    features: SpeechFeatures | None = None,
 ) -> Future[Diarized]:
     """`diarize` on this thread, as a finished future of (turns, model); a failure is held in the
     future, so whoever reads it (the diarize step) fails, not the caller (the transcription)."""
     future: Future[Diarized] = Future()
     future.set_running_or_notify_cancel()
-    _diarize_into(future, audio, sample_rate, options, load_model)
+    _diarize_into(future, audio, sample_rate, options, load_model, features)
     return future
 
 
@@ -247,7 +251,7 @@ def diarize_in_background(
 
 
 def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int, options: DiarizeOptions,
-                  load_model: Callable[[], SpeakerModel]) -> None:
+                  load_model: Callable[[], SpeakerModel], features: SpeechFeatures | None = None) -> None:
     try:
         from pipeline.threads import pin_blas_threads
 
@@ -255,7 +259,7 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
         # clustering products, bit for bit, on whichever thread it runs.
         pin_blas_threads()
         model = load_model()
-        future.set_result((diarize(audio, sample_rate, options, model), model))
+        future.set_result((diarize(audio, sample_rate, options, model, features), model))
     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
         future.set_exception(exc)
 
@@ -286,6 +290,25 @@ def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if not np.all(np.isfinite(wav)):
         raise DiarizationError("audio contains NaN or infinite samples")
     return wav
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechFeatures:
+    """What `diarize` works out of the audio before any embedding: silero's speech probability
+    per 32 ms chunk and the mel frames (`speech_features`)."""
+
+    probabilities: np.ndarray
+    mel: np.ndarray
+
+
+def speech_features(audio: np.ndarray, sample_rate: int, model: SpeakerModel) -> SpeechFeatures:
+    """`diarize`'s speech probabilities and mel frames of `audio`, for its `features`: worked out
+    earlier, where a core is idle (the nightly run does it while the previous file's flagging
+    runs), the same values as inside `diarize` (both deterministic, single-threaded)."""
+    from pipeline.voice_encoder import mel_frames
+
+    wav = _prepare(audio, sample_rate)
+    return SpeechFeatures(speech_probabilities(wav, model), mel_frames(wav))
 
 
 def speech_probabilities(wav: np.ndarray, model: SpeakerModel) -> np.ndarray:
@@ -416,7 +439,8 @@ class _Embedder:
 
 
 def _first_pass(
-    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions, windowing: DiarizeOptions
+    wav: np.ndarray, model: SpeakerModel, options: DiarizeOptions, windowing: DiarizeOptions,
+    known: SpeechFeatures | None = None,
 ) -> tuple[list[tuple[float, float]], np.ndarray, list[tuple[float, float]], np.ndarray]:
     """Speech regions, the file's mel frames, and the first pass of windows (`windowing`'s window
     and step over every region) with their embeddings.
@@ -428,10 +452,17 @@ def _first_pass(
     regions, windows and batches are those of the finished file, so the result is the same either
     way."""
     from pipeline.speech_vad import BLOCK
+    from pipeline.voice_encoder import HOP as MEL_HOP
     from pipeline.voice_encoder import mel_frames
 
     total = len(wav) / SAMPLE_RATE
     probs = np.empty(int(math.ceil(len(wav) / _VAD_CHUNK)), dtype=np.float32)
+    if known is not None:
+        if known.probabilities.shape != probs.shape or len(known.mel) != 1 + len(wav) // MEL_HOP:
+            raise DiarizationError("speech features of other audio")
+        regions = regions_from_probabilities(known.probabilities, total, options)
+        windows = _windows(regions, windowing)
+        return regions, known.mel, windows, _embed(known.mel, windows, model)
     if model.threads < 2 or len(probs) <= BLOCK:
         model.vad.probabilities_into(wav, probs)
         regions = regions_from_probabilities(probs, total, options)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from pipeline.speakers import Diarized, DiarizeOptions, SpeakerModel
+    from pipeline.speakers import Diarized, DiarizeOptions, SpeakerModel, SpeechFeatures
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -282,12 +282,14 @@ def diarize_beside() -> bool:
 def diarize_decoded(
     audio: np.ndarray, options: IngestOptions | None = None,
     speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None, *, beside: bool = False,
+    features: SpeechFeatures | None = None,
 ) -> Future[Diarized] | None:
     """Diarize decoded 16 kHz `audio` for `diarize_step(early=...)`; None with `no_diarize`.
     `beside`: on a thread of its own, started before Whisper transcribes the same array (see
     `diarize_beside`); otherwise now, on this thread, as a finished future (a failure is held in
     it, so it fails the diarize step, not the transcription). `speakers`: the model, a loader of
-    it (a per-process cache), or None to load one."""
+    it (a per-process cache), or None to load one. `features`: `pipeline.speakers.
+    speech_features` of the same audio, made ahead (the same turns)."""
     options = options or IngestOptions()
     if options.no_diarize:
         return None
@@ -307,8 +309,9 @@ def diarize_decoded(
             return model
     else:
         load = speakers or load_speaker_model
-    run = diarize_in_background if beside else diarize_into_future
-    return run(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
+    if beside:
+        return diarize_in_background(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
+    return diarize_into_future(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load, features)
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:

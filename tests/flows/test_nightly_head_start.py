@@ -45,8 +45,9 @@ def fake_steps(monkeypatch, tmp_path):
     return ran, gate
 
 
-def _job(tmp_path: Path, name: str) -> work.FileJob:
-    return work.FileJob(str(tmp_path), "sqlite://", str(tmp_path / name), f"{name}-sha", 1, None)
+def _job(tmp_path: Path, name: str, diarize: bool = True) -> work.FileJob:
+    return work.FileJob(str(tmp_path), "sqlite://", str(tmp_path / name), f"{name}-sha", 1, None,
+                        work.WorkOptions(diarize=diarize))
 
 
 def test_the_tasks_take_the_first_files_probe_and_transcription_once(fake_steps, tmp_path):
@@ -310,18 +311,37 @@ def fake_decode(monkeypatch):
 
 
 def test_the_next_files_audio_is_decoded_once_while_this_one_ends(fake_decode, tmp_path):
-    jobs = [_job(tmp_path, n) for n in ("a.wav", "b.wav", "c.wav")]
+    jobs = [_job(tmp_path, n, diarize=False) for n in ("a.wav", "b.wav", "c.wav")]
     ahead = work._DecodeAhead()
     ahead.plan(jobs)
     ahead.after(jobs[0], _FakeStore())
-    assert ahead.take(jobs[1].path) == "samples of b.wav"
+    assert ahead.take(jobs[1].path) == ("samples of b.wav", None)
     assert ahead.take(jobs[1].path) is None  # taken once
     ahead.after(jobs[2], _FakeStore())  # the last file: nothing after it
     assert fake_decode == ["b.wav"]
 
 
+def test_its_speech_features_are_made_ahead_too_unless_that_fails(fake_decode, monkeypatch, tmp_path):
+    import pipeline.speakers as speakers
+
+    monkeypatch.setattr(work.RESOURCES, "speakers", lambda: "model")
+    monkeypatch.setattr(speakers, "speech_features", lambda audio, rate, model: f"features of {audio}")
+    jobs = [_job(tmp_path, n) for n in ("a.wav", "b.wav", "c.wav")]
+    ahead = work._DecodeAhead()
+    ahead.plan(jobs)
+    ahead.after(jobs[0], _FakeStore())
+    assert ahead.take(jobs[1].path) == ("samples of b.wav", "features of samples of b.wav")
+
+    def broken(audio, rate, model):
+        raise RuntimeError("no speaker model")
+
+    monkeypatch.setattr(speakers, "speech_features", broken)
+    ahead.after(jobs[1], _FakeStore())
+    assert ahead.take(jobs[2].path) == ("samples of c.wav", None)  # diarization makes them itself
+
+
 def test_a_decode_error_is_raised_where_the_audio_is_taken(fake_decode, tmp_path):
-    jobs = [_job(tmp_path, n) for n in ("a.wav", "bad.wav")]
+    jobs = [_job(tmp_path, n, diarize=False) for n in ("a.wav", "bad.wav")]
     ahead = work._DecodeAhead()
     ahead.plan(jobs)
     ahead.after(jobs[0], _FakeStore())
@@ -330,11 +350,11 @@ def test_a_decode_error_is_raised_where_the_audio_is_taken(fake_decode, tmp_path
 
 
 def test_no_decode_for_a_transcribed_or_unplanned_file_and_a_stale_one_is_dropped(fake_decode, tmp_path):
-    jobs = [_job(tmp_path, n) for n in ("a.wav", "b.wav", "c.wav", "d.wav")]
+    jobs = [_job(tmp_path, n, diarize=False) for n in ("a.wav", "b.wav", "c.wav", "d.wav")]
     ahead = work._DecodeAhead()
     ahead.plan(jobs)
     ahead.after(jobs[0], _FakeStore({"b.wav-sha"}))  # b resumed: its transcript is stored
-    ahead.after(_job(tmp_path, "other.wav"), _FakeStore())  # not in this run's plan
+    ahead.after(_job(tmp_path, "other.wav", diarize=False), _FakeStore())  # not in this run's plan
     assert fake_decode == []
     ahead.after(jobs[1], _FakeStore())  # decodes c; c's file then fails before transcribing
     ahead._decoded[jobs[2].path].result(10)

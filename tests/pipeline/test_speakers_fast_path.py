@@ -132,6 +132,20 @@ def test_turns_do_not_depend_on_the_thread_count(interview):
                                                                               options, two)
 
 
+@pytest.mark.slow
+def test_turns_are_the_same_with_speech_features_made_ahead(interview):
+    from pipeline.speakers import DiarizationError, diarize, load_speaker_model, speech_features
+
+    for threads in (1, 2):
+        model = load_speaker_model(threads=threads)
+        features = speech_features(interview.audio, SAMPLE_RATE, model)
+        for options in (DiarizeOptions(), DiarizeOptions(coarse_first=False)):
+            assert diarize(interview.audio, SAMPLE_RATE, options, model, features) == diarize(
+                interview.audio, SAMPLE_RATE, options, model)
+        with pytest.raises(DiarizationError, match="other audio"):
+            diarize(interview.audio[: SAMPLE_RATE * 5], SAMPLE_RATE, DiarizeOptions(), model, features)
+
+
 def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     import pickle
 
