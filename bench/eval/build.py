@@ -77,7 +77,7 @@ def write_exemplars() -> None:
 
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
-                       "test4": build_sealed2("src4", "t4")}
+                       "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5")}
     for split, items in splits.items():
         path = HERE / f"themes_real_{split}.jsonl"
         path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
