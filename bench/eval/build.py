@@ -79,7 +79,7 @@ def build_translations(folder: str = "tr5", sources: tuple[str, ...] = ()) -> li
             labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
             original = originals.get(english)
             if original is None or original["labels"] != labels:
-                raise ValueError(f"{src.name}:{n}: not an English sentence of the retired splits with these labels")
+                raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
             for lang, text in (("fr", french), ("ar", arabic)):
                 out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
                             "labels": labels, "source_id": original["id"]})
