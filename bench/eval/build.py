@@ -87,11 +87,13 @@ def build_translations(folder: str = "tr5", sources: tuple[str, ...] = ()) -> li
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-3 (their runs are recorded) and rows written for weak labels.
-# Never the current sealed split (themes_real_test4.jsonl). Refit the shipped heads after a
+# split, the retired sealed splits 1-4 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/). Never the current sealed split
+# (themes_real_test5.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
-                  "themes_real_test2.jsonl", "themes_real_test3.jsonl")
+                  "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
+                  "themes_real_tr5.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 

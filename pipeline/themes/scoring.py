@@ -197,9 +197,11 @@ class FlagOptions:
         speaker's own deeds and plans, and alone the classifier took "in my group two boys were
         shot for trying" for an admission. Cues count in full.
     condemnation_factor: the classifier's probability for `justifies_violence` is multiplied by
-        this (0.4) when the sentence denies that violence can be justified or excused ("there is
-        no excuse", "nothing can justify it", "no religion allows this"), and so is the any-risk
-        gate's; cues count in full.
+        this (0.3; 0.4 until phase 5, where the C = 8 heads read "was plain murder, nothing excuses
+        it" as a justification at 0.4, and out of fold 0.3 scored the same: English macro-F1 0.790
+        vs 0.793, Arabic 0.799 vs 0.792) when the sentence denies that violence can be justified or
+        excused ("there is no excuse", "nothing can justify it", "no religion allows this"), and so
+        is the any-risk gate's; cues count in full.
     identifying_model_factor: the classifier's probability for `identifying_details` is multiplied
         by this (0.5) unless a name or a cue backs it: names and addresses are surface features the
         embedding barely sees, and alone it took "my brother studies medicine in Zagreb" for one.
@@ -210,8 +212,9 @@ class FlagOptions:
     risk_yield: a credibility risk found by the classifier alone, scoring below this (0.6), is
         dropped when a cue-backed theme in the same sentence is clearly stronger ("I will never
         go back to them" is not advocacy).
-    regularisation: inverse L2 strength C of the logistic regressions (32: the exemplars are
-        clean and few, so weak regularisation fits them best; chosen on the dev and holdout sets).
+    regularisation: inverse L2 strength C of the logistic regressions (8; 4 in phase 4: with 2144
+        training rows, 610 of them translations, C = 8 scored best out of fold in phase 5, English
+        macro-F1 0.785 -> 0.793, French 0.811 -> 0.815, Arabic 0.781 -> 0.792; bench/RESULTS.md).
     risk_beta, theme_beta: calibrated thresholds maximise F-beta out of fold with these betas
         (2.0: recall counts twice for risks; 1.0 for themes).
     language_shift: move the vectors of non-English text by the mean difference between English
@@ -242,14 +245,16 @@ class FlagOptions:
         the word weights are learned mostly from English. Out of fold (phase 4): Arabic macro-F1
         0.726 -> 0.764, French 0.798 -> 0.804, English 0.805 -> 0.794 (weight 1.0: Arabic 0.763,
         English 0.787; 0.3: Arabic 0.748).
-    calibrate_english: calibrate the thresholds on the English training rows only (False): with
-        many translated rows, whose scores sit lower, the thresholds fall for every language.
+    calibrate_english: calibrate the thresholds on the English training rows only (True): with
+        610 translated rows calibrated too, the risk thresholds fell and English any-risk
+        precision went 0.79 -> 0.74 and neutral talk flagged 9% -> 13% out of fold (phase 5).
     translation_weight: the weight of a training row in another language in the heads' fit (1.0):
         a translation sits next to its original in the embedding, so each translated sentence
         counts about three times.
     stance_fr_ar: French sentences need the speaker as the one acting for an admission or a plan
         to return (as English does, `first_person_factor`), and French or Arabic sentences that
-        call an attack a crime damp justification (as `CONDEMNS` does in English) (False).
+        call an attack a crime damp justification (as `CONDEMNS` does in English) (True; out of
+        fold French macro-F1 0.805 -> 0.811, Arabic 0.778 -> 0.781, English unchanged).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -285,12 +290,12 @@ class FlagOptions:
     negated_factor: float = 0.4
     question_factor: float = 0.5
     first_person_factor: float = 0.3
-    condemnation_factor: float = 0.4
+    condemnation_factor: float = 0.3
     identifying_model_factor: float = 0.5
     advocacy_margin: float = 0.1
     cue_bonus: float = 0.5
     risk_yield: float = 0.6
-    regularisation: float = 4.0
+    regularisation: float = 8.0
     batch_size: int = 64
     cache: bool = True
     threads: int | None = None
@@ -311,9 +316,9 @@ class FlagOptions:
     lexical_scale: float = 1.0
     neighbour_words: bool = True
     neighbour_weight: float = 0.5
-    calibrate_english: bool = False
+    calibrate_english: bool = True
     translation_weight: float = 1.0
-    stance_fr_ar: bool = False
+    stance_fr_ar: bool = True
 
 
 @dataclass(frozen=True, slots=True)
