@@ -149,7 +149,10 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
 
 @router.get("/candidates/{candidate_id}")
 def candidate_page(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
-    return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+    # One read transaction for the page's reads, the template's included (a write, such as
+    # queueing the preview, ends it and the next read opens another).
+    with rs.store.shared_reads():
+        return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
 
 
 @router.get("/candidates/{candidate_id}/next")
@@ -169,9 +172,10 @@ def _back(candidate_id: int, anchor: str = "") -> RedirectResponse:
 
 def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any) -> Response:
     """The page again, status 422, with the refusal next to its control and the typed values."""
-    ctx = page_context(request, candidate_id, user, rs)
-    ctx.update(extra)
-    return render(request, "candidate.html", ctx, status_code=422, user=user)
+    with rs.store.shared_reads():
+        ctx = page_context(request, candidate_id, user, rs)
+        ctx.update(extra)
+        return render(request, "candidate.html", ctx, status_code=422, user=user)
 
 
 def planner_of(request: Request, rs: Any) -> Any:
