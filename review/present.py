@@ -56,6 +56,20 @@ def label_title(label: str) -> str:
     return label.replace("_", " ")
 
 
+def label_chips(themes: Sequence[str], risks: Sequence[str]) -> Any:
+    """A queue row's label chips (themes, then risks marked ⚠), escaped."""
+    return _label_chips(tuple(themes), tuple(risks))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_chips(themes: tuple[str, ...], risks: tuple[str, ...]) -> Any:
+    # made once per distinct label set: a queue page has ~50 rows of a few chips each
+    from markupsafe import Markup, escape
+
+    return Markup("".join(f'<span class="chip {label_class(x)}">{mark}{escape(label_title(x))}</span>'
+                          for group, mark in ((themes, ""), (risks, "⚠ ")) for x in group))
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One coloured span of the timeline, in viewBox units (0..1000 wide)."""

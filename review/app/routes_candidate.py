@@ -206,9 +206,11 @@ def decide_action(
     if act in (Action.REQUEST_CHANGES, Action.REJECT) and not note.strip():
         return _again(request, candidate_id, user, rs, form_error={act.value: "Say what should change."})
     # An approval names the plan whose preview the reviewer watched; none given is stale too.
-    d = ReviewService(rs, planner_of(request, rs)).act(
-        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
-        expected_version=version, plan_hash=plan_hash)
+    # Its reads before the write share one read transaction (the write re-checks the state).
+    with rs.store.shared_reads():
+        d = ReviewService(rs, planner_of(request, rs)).act(
+            candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+            expected_version=version, plan_hash=plan_hash)
     if act is Action.REQUEST_CHANGES:
         t = present.parse_time(at)
         CommentsRepo(rs.store).add(candidate_id, version, user.name, note,
