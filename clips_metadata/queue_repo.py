@@ -81,9 +81,11 @@ class QueueRepo(Repository):
         self._counts = _TtlCache(self.COUNT_TTL)
 
     def queue(self, flt: QueueFilter = NO_FILTER, *, after: str = "", before: str = "",
-              per_page: int = 50) -> QueuePage:
+              per_page: int = 50, counted: bool = True) -> QueuePage:
         """The `per_page` candidates matching `flt` after cursor `after` (or before cursor
-        `before`; neither: the first page), best rank first, ties by newest id."""
+        `before`; neither: the first page), best rank first, ties by newest id. `counted=False`
+        leaves `total` None: counting a person's "waiting for me" view scans every candidate
+        (~0.1 s at 100,000), which "approve and next" does not need."""
         if flt.status and flt.status not in CANDIDATE_STATUSES:
             raise StoreError(f"unknown status {flt.status!r}")
         per_page = max(1, min(per_page, 200))
@@ -117,7 +119,7 @@ class QueueRepo(Repository):
         has_next = more if not backwards else True
         has_prev = more if backwards else bool(after)
         return QueuePage(
-            items=tuple(items), total=self.count(flt), per_page=per_page,
+            items=tuple(items), total=self.count(flt) if counted else None, per_page=per_page,
             next_after=cursor_of(items[-1]) if items and has_next else "",
             prev_before=cursor_of(items[0]) if items and has_prev else "",
         )
