@@ -54,10 +54,12 @@ def _matrix(turns: list[Turn], n: int) -> tuple[np.ndarray, list[str]]:
 
 
 def speaker_time_error(reference: list[Turn], hypothesis: list[Turn],
-                       collar: float = 0.0) -> dict[str, float]:
+                       collar: float = 0.0, skip_overlap: bool = False) -> dict[str, float]:
     """DER-like error with optimal mapping; components as shares of reference speech time.
     `collar`: seconds either side of each reference boundary left unscored (NIST md-eval's
-    convention is 0.25)."""
+    convention is 0.25). `skip_overlap`: frames where two or more reference speakers talk are
+    left unscored (pyannote.metrics' `skip_overlap`); a system that gives each frame one speaker
+    cannot score below the overlapped share otherwise."""
     from scipy.optimize import linear_sum_assignment
 
     end = max([b for _, b, _ in reference] + [b for _, b, _ in hypothesis] + [0.0])
@@ -71,6 +73,9 @@ def speaker_time_error(reference: list[Turn], hypothesis: list[Turn],
         for t in {x for a, b, _ in reference for x in (a, b)}:
             keep[max(0, int(round((t - collar) / FRAME))):int(round((t + collar) / FRAME))] = False
         ref, hyp = ref[:, keep], hyp[:, keep]
+    if skip_overlap:
+        single = ref.sum(axis=0) <= 1
+        ref, hyp = ref[:, single], hyp[:, single]
     overlap = ref.astype(np.int64) @ hyp.T.astype(np.int64)
     rows, cols = linear_sum_assignment(-overlap)
     correct = overlap[rows, cols].sum()
@@ -113,7 +118,10 @@ def asr_beside_wall(audio: np.ndarray, backend: object, model: object) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--media", default=str(REPO.parent.parent / "shared" / "media"))
+    # ../shared beside the checkout (the repository), or two levels up (a worktree under wt/).
+    media = next((p for p in (REPO.parent / "shared" / "media", REPO.parent.parent / "shared" / "media")
+                  if p.is_dir()), REPO.parent / "shared" / "media")
+    ap.add_argument("--media", default=str(media))
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--heading", default=HEADING, help="the RESULTS.md section to (re)write")
     ap.add_argument("--no-asr", action="store_true", help="skip the faster-whisper comparison")
@@ -158,6 +166,7 @@ def main() -> None:
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
         score = speaker_time_error(ref, [(t.start, t.end, t.speaker) for t in turns])
         collared = speaker_time_error(ref, [(t.start, t.end, t.speaker) for t in turns], collar=0.25)
+        single = speaker_time_error(ref, [(t.start, t.end, t.speaker) for t in turns], skip_overlap=True)
         asr = beside = None
         if backend is not None and "(" not in name:
             alone, both = [], []
@@ -166,7 +175,8 @@ def main() -> None:
                 both.append(asr_beside_wall(audio, backend, model))
             asr, beside = min(alone), min(both)
         asr = asr or next((r[5] for r in rows if name.startswith(r[0])), None)
-        rows.append((name, len(audio) / 16000, score, cpu, wall, asr, collared["error"], beside))
+        rows.append((name, len(audio) / 16000, score, cpu, wall, asr, collared["error"], beside,
+                     single["error"]))
         print(name, {k: round(v, 4) for k, v in score.items()}, f"cpu {cpu:.2f}s wall {wall:.2f}s")
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -176,17 +186,20 @@ def main() -> None:
     lines = [heading, "",
              f"Commit {commit}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on "
              f"{os.cpu_count()} cores; model load {load_cpu:.2f} CPU-s (once per process). "
-             "Overlap scored, optimal mapping; error without a collar, and with NIST's 0.25 s collar.",
+             "Optimal mapping; error without a collar, overlap scored; with NIST's 0.25 s collar; and "
+             "without a collar with overlapped reference speech unscored (pyannote's skip_overlap).",
              "",
              "| file | audio s | speakers ref/found | error | miss | false alarm | confusion "
-             "| error, 0.25 s collar | CPU-s per audio s | added to ingest wall, after whisper "
+             "| error, 0.25 s collar | error, overlap unscored | CPU-s per audio s "
+             "| added to ingest wall, after whisper "
              "| added to ingest wall, beside whisper |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, dur, s, cpu, wall, asr, col, beside in rows:
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, dur, s, cpu, wall, asr, col, beside, single_error in rows:
         added = f"{wall / asr:.1%} (whisper {asr:.1f} s)" if asr else "n/a"
         added += f" | {beside / asr - 1:+.1%} ({beside:.1f} s)" if asr and beside else " | n/a"
         lines.append(f"| {name} | {dur:.1f} | {s['ref_speakers']}/{s['hyp_speakers']} | {s['error']:.1%} "
                      f"| {s['miss']:.1%} | {s['false_alarm']:.1%} | {s['confusion']:.1%} | {col:.1%} "
+                     f"| {single_error:.1%} "
                      f"| {cpu / dur:.4f} "
                      f"| {added} |")
     text = "\n".join(lines) + "\n"

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,12 +180,26 @@ class Run:
     page_ms: list[float] = field(default_factory=list)
     comment_ms: list[float] = field(default_factory=list)
     approve_ms: list[float] = field(default_factory=list)
+    login_ms: list[float] = field(default_factory=list)  # before the timed rounds, not in the table
     confirmed: int = 0
     in_db: int = 0
     events: int = 0
     failures: list[str] = field(default_factory=list)
     wall: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
+    server_cpu: float = 0.0  # CPU-s of the server's processes (uvicorn and its workers) during the load
+    client_cpu: float = 0.0  # CPU-s of this process's reviewer threads during the load
+
+    def cpu_line(self) -> str:
+        """Where the 2 cores went: CPU per round and the cores the run kept busy (a p95 far above
+        a round's own CPU with busy cores near the machine's count is queueing, not slow code)."""
+        rounds = max(1, self.confirmed + len(self.failures))
+        busy = (self.server_cpu + self.client_cpu) / self.wall if self.wall else 0.0
+        return (f"{self.db}, {self.workers} workers: server {self.server_cpu / rounds * 1000:.0f} ms "
+                f"and client {self.client_cpu / rounds * 1000:.0f} ms of CPU per round, "
+                f"{rounds / self.wall:.1f} rounds/s, {busy:.2f} cores busy over {self.wall:.1f} s "
+                f"(logins before the rounds, all at once: p50 / p95 {pct(self.login_ms, 50):.0f} / "
+                f"{pct(self.login_ms, 95):.0f} ms)")
 
 
 def serve(root: Path, db_url: str, workers: int) -> tuple[subprocess.Popen[str], str]:
@@ -216,8 +230,8 @@ def wait_ready(server: subprocess.Popen[str], base: str, log: Path) -> None:
         time.sleep(0.3)
 
 
-def load(run: Run, base: str, args: argparse.Namespace, ids: tuple[list[int], list[int], dict[int, list[str]]]
-         ) -> None:
+def load(run: Run, base: str, args: argparse.Namespace,
+         ids: tuple[list[int], list[int], dict[int, list[str]]], server_pid: int) -> None:
     import httpx
 
     clean, risky, risks = (list(x) if not isinstance(x, dict) else x for x in ids)
@@ -243,23 +257,41 @@ def load(run: Run, base: str, args: argparse.Namespace, ids: tuple[list[int], li
             into.append((time.perf_counter() - t) * 1000)
         return resp
 
+    # Everyone logs in first, then the timed rounds start together: a working day's steady state
+    # (an argon2 login costs ~0.2 CPU-s, and 50 of them at once would sit in front of the first
+    # rounds). The logins are timed apart.
+    logged_in = threading.Barrier(args.reviewers + 1)
+
     def reviewer(i: int) -> None:
+        waited = [False]
+
+        def ready() -> None:  # every reviewer passes the barrier once, logged in or not
+            if not waited[0]:
+                waited[0] = True
+                logged_in.wait()
+
         try:
-            review_rounds(i)
+            review_rounds(i, ready)
         except httpx.HTTPError as exc:  # a timeout or reset ends this reviewer; it is reported
             with lock:
                 run.failures.append(f"rev{i:02d}: {type(exc).__name__}")
+        finally:
+            ready()
 
-    def review_rounds(i: int) -> None:
+    def review_rounds(i: int, ready: Callable[[], None]) -> None:
         r = random.Random(i)
         with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as http:
+            t = time.perf_counter()
             token = TOKEN.search(http.get("/login").text).group(1)
             resp = http.post("/login", data={"username": f"rev{i:02d}", "password": PASSWORD,
                                              "csrf_token": token})
+            with lock:
+                run.login_ms.append((time.perf_counter() - t) * 1000)
             if resp.status_code != 303:
                 run.failures.append(f"login rev{i:02d}: {resp.status_code}")
                 return
             token = TOKEN.search(http.get("/").text).group(1)
+            ready()
             next_url = ""
             for cid, acks in plans[i]:
                 time.sleep(r.uniform(0, 2 * args.think))
@@ -294,15 +326,38 @@ def load(run: Run, base: str, args: argparse.Namespace, ids: tuple[list[int], li
                     else:
                         run.failures.append(f"approve {cid}: {a.status_code}{' refused' if refused else ''}")
 
-    before = os.getloadavg()[0]
-    started = time.perf_counter()
     threads = [threading.Thread(target=reviewer, args=(i,)) for i in range(args.reviewers)]
     for t in threads:
         t.start()
+    logged_in.wait()
+    before = os.getloadavg()[0]
+    server_cpu0, client_cpu0 = _tree_cpu(server_pid), time.process_time()
+    started = time.perf_counter()
     for t in threads:
         t.join()
     run.wall = time.perf_counter() - started
     run.load = (before, os.getloadavg()[0])
+    run.server_cpu = _tree_cpu(server_pid) - server_cpu0
+    run.client_cpu = time.process_time() - client_cpu0
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU-s (user + system) of process `pid` and its live children."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def count_approvals(run: Run, db_url: str) -> None:
@@ -347,7 +402,7 @@ def one_run(db: str, workers: int, snapshot: Path, pg_url: str, args: argparse.N
     server, base = serve(root, db_url, workers)
     try:
         wait_ready(server, base, root / "server.log")
-        load(run, base, args, ids)
+        load(run, base, args, ids, server.pid)
     finally:
         from flows.local_prefect import stop_process
 
@@ -366,7 +421,8 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
         f"commit {commit}; each reviewer {args.rounds} rounds of queue page (a random filter, or the "
         "next page of the last one by its keyset link) + candidate page + comment POST + approval POST, "
         "think time "
-        f"uniform 0-{2 * args.think:g} s between clicks. `uptime` before the runs: {uptime}. "
+        f"uniform 0-{2 * args.think:g} s between clicks; every reviewer logs in before the timed "
+        "rounds start. `uptime` before the runs: {uptime}. "
         "Machine: 2 cores.",
         "",
         "| database | uvicorn workers | queue p50 / p95 ms | candidate page p50 / p95 ms | "
@@ -389,6 +445,7 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
             f"{pct(r.approve_ms, 50):.0f} / {pct(r.approve_ms, 95):.0f} | "
             f"{r.load[0]:.1f} / {r.load[1]:.1f} | {lost} (confirmed {r.confirmed}, failures "
             f"{len(r.failures)}) |")
+    lines += ["", "CPU: " + "; ".join(r.cpu_line() for r in runs) + "."]
     lines += ["", "Target (issue 19): p95 < 100 ms for the queue, candidate page and approval, "
               "on SQLite and PostgreSQL."]
     return "\n".join(lines)
@@ -422,7 +479,9 @@ def main() -> int:
         for db in dbs:
             for w in workers:
                 run = one_run(db, w, snapshot, pg_url, args, ids)
-                print(report([run], args, commit, uptime).splitlines()[-3], flush=True)
+                row = next(x for x in report([run], args, commit, uptime).splitlines()
+                           if x.startswith(f"| {run.db} |"))
+                print(row, run.cpu_line(), sep="\n", flush=True)
                 if run.failures:
                     print("failures:", *run.failures[:5], sep="\n  ", flush=True)
                 runs.append(run)

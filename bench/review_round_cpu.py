@@ -45,6 +45,7 @@ def main() -> int:
     p.add_argument("--profile", choices=(*STEPS, "round"), help="cProfile this step over the rounds")
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--sort", default="cumulative")
+    p.add_argument("--dump", type=Path, help="with --profile: also write the pstats file here")
     p.add_argument("--calls", action="store_true",
                    help="also count Python function calls per request (independent of the machine's load)")
     args = p.parse_args()
@@ -159,6 +160,8 @@ def main() -> int:
           f"worker and client included: {process_cpu[0] / args.rounds:.1f} a round)")
     if prof is not None:
         stats = pstats.Stats(prof)
+        if args.dump:
+            stats.dump_stats(args.dump)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     return 0
 

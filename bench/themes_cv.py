@@ -1,10 +1,10 @@
 """Issue-15 phase 3: cheap dev evaluation of flagger variants, out of fold, on every retired
-split (dev, sealed splits 1-3, whose figures are recorded) plus the written extra rows, and on
+split (dev, sealed splits 1-4, whose figures are recorded) plus the written extra rows, and on
 the published defectors' sentences of ../shared/eval (evaluated only, never trained on).
 
 Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
 its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
-so a variant costs only the fits. The current sealed split (`themes_real_test4.jsonl`) is never
+so a variant costs only the fits. The current sealed split (`themes_real_test5.jsonl`) is never
 read here.
 
     .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
@@ -32,7 +32,7 @@ from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
 
 EVAL = REPO / "bench" / "eval"
 POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
-        "themes_real_test3.jsonl")
+        "themes_real_test3.jsonl", "themes_real_test4.jsonl")
 # Published defectors' words (../shared/eval): flagged by every fold's heads, never trained on.
 HELDOUT = REPO.parent / "shared" / "eval" / "themes_dev.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
@@ -90,6 +90,23 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "lex-gate0.6": ({"lexical": True}, {"risk_gate": 0.6}),
     "lex-gate0.65": ({"lexical": True}, {"risk_gate": 0.65}),
     "lex-gate0.75": ({"lexical": True}, {"risk_gate": 0.75}),
+    "no-nw": ({"neighbour_words": False}, {}),
+    "cal-en": ({"calibrate_english": True}, {}),
+    "stance-fr-ar": ({"stance_fr_ar": True}, {}),
+    "cal-en-stance-fr-ar": ({"calibrate_english": True, "stance_fr_ar": True}, {}),
+    "p5-nw0.3": ({"calibrate_english": True, "stance_fr_ar": True, "neighbour_weight": 0.3}, {}),
+    "p5-nw1": ({"calibrate_english": True, "stance_fr_ar": True, "neighbour_weight": 1.0}, {}),
+    "p5-gate0.8": ({"calibrate_english": True, "stance_fr_ar": True}, {"risk_gate": 0.8}),
+    "p5-gate0.6": ({"calibrate_english": True, "stance_fr_ar": True}, {"risk_gate": 0.6}),
+    "p5": ({}, {}),
+    "p5-cf0.3": ({"condemnation_factor": 0.3}, {}),
+    "p5-C8": ({"calibrate_english": True, "stance_fr_ar": True, "regularisation": 8.0}, {}),
+    "p5-rb2.5": ({"calibrate_english": True, "stance_fr_ar": True, "risk_beta": 2.5}, {}),
+    "tw0.5": ({"translation_weight": 0.5}, {}),
+    "tw0.3": ({"translation_weight": 0.3}, {}),
+    "cal-en-tw0.5": ({"calibrate_english": True, "translation_weight": 0.5}, {}),
+    "cal-en-tw0.3": ({"calibrate_english": True, "translation_weight": 0.3}, {}),
+    "no-shift": ({"language_shift": False}, {}),
     "C2": ({"regularisation": 2.0}, {}),
     "C8": ({"regularisation": 8.0}, {}),
 }
@@ -140,6 +157,9 @@ def main() -> None:
                     help="more rows (JSONL), trained on and evaluated out of fold like the pool")
     ap.add_argument("--train-only", type=Path, action="append", default=[],
                     help="rows always trained on, never evaluated")
+    ap.add_argument("--fold-train", type=Path, action="append", default=[],
+                    help="rows trained on out of fold (in their source sentence's fold), never evaluated: "
+                         "e.g. translations of pool sentences, so the evaluated items stay the same")
     ap.add_argument("--errors", action="append", default=[], metavar="LABEL",
                     help="print the out-of-fold false alarms and misses of LABEL (dev data)")
     ap.add_argument("--errors-lang", default="en")
@@ -166,10 +186,15 @@ def main() -> None:
     always = [LabelledText(x["text"], x["language"], tuple(x["labels"]), (),
                            "x-" + x.get("source_id", x["id"]))
               for path in args.train_only for x in read(path)]
+    fold_rows = [LabelledText(x["text"], x["language"], tuple(x["labels"]), (), x.get("source_id", x["id"]))
+                 for path in args.fold_train for x in read(path)]
     held = [x | {"language": "en"} for x in read(HELDOUT)] if HELDOUT.is_file() else []
-    encoder.encode([x["text"] for x in items] + [x.text for x in always] + [x["text"] for x in held])
-    print(f"{len(items)} items, {len(always)} train-only rows; setup {time.process_time() - t0:.1f} CPU-s")
+    encoder.encode([x["text"] for x in items] + [x.text for x in always] + [x.text for x in fold_rows]
+                   + [x["text"] for x in held])
+    print(f"{len(items)} items, {len(always)} train-only rows, {len(fold_rows)} rows trained out of fold; "
+          f"setup {time.process_time() - t0:.1f} CPU-s")
     folds = np.array([fold_of(x) for x in rows])
+    fold_folds = [fold_of(x) for x in fold_rows]
     fits: dict[tuple, object] = {}  # variants differing only at flag time share their fits
     for name in args.variant or list(VARIANTS):
         fit_over, flag_over = VARIANTS[name]
@@ -180,6 +205,7 @@ def main() -> None:
         held_preds: list[set[str]] = [set() for _ in held]
         for g in range(FOLDS):
             train = [x for x, f in zip(rows, folds, strict=True) if f != g] + always
+            train += [x for x, f in zip(fold_rows, fold_folds, strict=True) if f != g]
             key = (tuple(sorted(fit_over.items())), g)
             if key not in fits:
                 fits[key] = fit_heads(tax, enc, opts, train)

@@ -105,6 +105,7 @@ class Database:
         self._engine = engine
         self.options = options
         self._writing = threading.local()  # this thread's open write transactions on this database
+        self._shared = threading.local()  # this thread's shared read transaction (`shared_reads`)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -202,6 +203,11 @@ class Database:
         On SQLite `write=True` takes the write lock up front (BEGIN IMMEDIATE), so do not call
         other store methods inside it: each opens its own transaction and would wait for this
         one's lock (up to busy_timeout) before failing."""
+        if not write and getattr(self._shared, "on", False) and not getattr(self._writing, "depth", 0):
+            yield from self._shared_read()
+            return
+        if write:
+            self._end_shared_read()  # a read after this write must see it
         if write and getattr(self._writing, "depth", 0):
             # A second writer in the same thread would wait for the first one's lock until the
             # busy timeout, stalling every other writer meanwhile: fail at once instead.
@@ -214,6 +220,46 @@ class Database:
                     yield session
         finally:
             self._writing.depth -= 1 if write else 0
+
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """Within the block, this thread's reads share one read transaction: one consistent view
+        for a page and one BEGIN instead of one per read. A write ends it, and the next read opens
+        a new one that sees the write; reads inside a write keep their own transaction as before."""
+        if getattr(self._shared, "on", False):
+            yield
+            return
+        self._shared.on = True
+        try:
+            yield
+        finally:
+            self._shared.on = False
+            self._end_shared_read()
+
+    def _shared_read(self) -> Iterator[Session]:
+        if getattr(self._shared, "cm", None) is None:
+            cm = self.transaction(write=False)
+            self._shared.on = False  # open a real one
+            try:
+                self._shared.session = cm.__enter__()
+            finally:
+                self._shared.on = True
+            self._shared.cm = cm
+        try:
+            yield self._shared.session
+        except BaseException:
+            self._end_shared_read(failed=True)  # a failed statement spoils the transaction
+            raise
+
+    def _end_shared_read(self, failed: bool = False) -> None:
+        cm = getattr(self._shared, "cm", None)
+        if cm is None:
+            return
+        self._shared.cm = self._shared.session = None
+        if failed:
+            cm.__exit__(RuntimeError, RuntimeError("shared read ended by an error"), None)
+        else:
+            cm.__exit__(None, None, None)
 
     def add_unique(self, row: T, duplicate: str) -> T:
         """Insert `row` in its own transaction and return it (keys filled in); DuplicateError

@@ -96,10 +96,11 @@ class QueueItem:
 class QueuePage:
     """One page of the queue. Pages are keyset cursors, not numbers: `next_after` and
     `prev_before` ("" at either end) name the last and first row shown, so a page costs the same
-    at the millionth row as at the first. `total` may lag writes by `QueueRepo.COUNT_TTL`."""
+    at the millionth row as at the first. `total` may lag writes by `QueueRepo.COUNT_TTL`; None
+    when the page was asked for without a count."""
 
     items: tuple[QueueItem, ...]
-    total: int
+    total: int | None
     per_page: int
     next_after: str = ""
     prev_before: str = ""

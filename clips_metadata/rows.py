@@ -244,18 +244,25 @@ def candidate_filters(
     risk: str | None = None,
     language: str | None = None,
     probe_labels: bool = False,
+    probe_language: bool = False,
 ) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses for the given filters (None: no filter). They stay on `candidates`
     (IN-subqueries on small indexed sets), so the queue can use ix_candidates_status_rank_id for
     status + rank order and a count needs no join. `probe_labels` tests a theme or risk with a
-    correlated EXISTS instead: then a page in rank order walks the rank index and probes each
-    row's label key, rather than sorting every candidate carrying the label."""
+    correlated EXISTS instead (`probe_language`: the language of its interview too): then a page
+    in rank order walks the rank index and probes each row, rather than sorting every candidate
+    that matches. Probing pays only when matches are common: a rare value walks the whole index."""
     where: list[sa.ColumnElement[bool]] = []
     if status is not None:
         where.append(m.CandidateRow.status == status)
     if interview_id is not None:
         where.append(m.CandidateRow.interview_id == interview_id)
-    if language is not None:
+    if language is not None and probe_language:
+        # SQLite otherwise gathers every candidate of those interviews and sorts them (13 ms for a
+        # third of 100,000) instead of walking the rank index
+        iv = m.InterviewRow
+        where.append(sa.exists().where(iv.id == m.CandidateRow.interview_id, iv.language == language))
+    elif language is not None:
         where.append(
             m.CandidateRow.interview_id.in_(
                 sa.select(m.InterviewRow.id).where(m.InterviewRow.language == language)

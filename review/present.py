@@ -56,6 +56,20 @@ def label_title(label: str) -> str:
     return label.replace("_", " ")
 
 
+def label_chips(themes: Sequence[str], risks: Sequence[str]) -> Any:
+    """A queue row's label chips (themes, then risks marked ⚠), escaped."""
+    return _label_chips(tuple(themes), tuple(risks))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_chips(themes: tuple[str, ...], risks: tuple[str, ...]) -> Any:
+    # made once per distinct label set: a queue page has ~50 rows of a few chips each
+    from markupsafe import Markup, escape
+
+    return Markup("".join(f'<span class="chip {label_class(x)}">{mark}{escape(label_title(x))}</span>'
+                          for group, mark in ((themes, ""), (risks, "⚠ ")) for x in group))
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One coloured span of the timeline, in viewBox units (0..1000 wide)."""
@@ -73,6 +87,21 @@ class Timeline:
     clip_x: float
     clip_width: float
     width: int = 1000
+
+    @property
+    def bars_svg(self) -> Any:
+        """The bars as SVG `<rect>`s with their titles, escaped."""
+        return _bars_svg(self.bars)
+
+
+@functools.lru_cache(maxsize=256)
+def _bars_svg(bars: tuple[Bar, ...]) -> Any:
+    # One interview's lanes are the same on every candidate page of that interview: made once.
+    from markupsafe import Markup, escape
+
+    return Markup("".join(f'<rect x="{b.x}" y="{12 + b.row * 14}" width="{b.width}" height="12" '
+                          f'fill="{escape(b.colour)}"><title>{escape(b.title)}</title></rect>'
+                          for b in bars))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -108,6 +137,14 @@ def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: 
     """Bars for each labelled sentence (start, end, labels) on the whole interview's clock."""
     duration = max(duration, clip_end, *(s[1] for s in sentences)) if sentences else max(duration, clip_end)
     scale = width / duration if duration > 0 else 0.0
+    bars = _bars(tuple((a, b, tuple(labels)) for a, b, labels in sentences), scale)
+    return Timeline(bars, round(clip_start * scale, 2),
+                    round(max(2.0, (clip_end - clip_start) * scale), 2), width)
+
+
+@functools.lru_cache(maxsize=256)
+def _bars(sentences: tuple[tuple[float, float, tuple[str, ...]], ...], scale: float) -> tuple[Bar, ...]:
+    # Every candidate of an interview shares its bars: worked out once per interview and scale.
     bars = []
     for start, end, labels in sentences:
         themes = [x for x in labels if x not in known_risks()]
@@ -117,8 +154,7 @@ def timeline(sentences: Sequence[tuple[float, float, Sequence[str]]], duration: 
                 bars.append(Bar(round(start * scale, 2), round(max(1.5, (end - start) * scale), 2), row,
                                 label_colour(group[0]),
                                 f"{start:.1f}-{end:.1f} s: " + ", ".join(label_title(g) for g in group)))
-    return Timeline(tuple(bars), round(clip_start * scale, 2),
-                    round(max(2.0, (clip_end - clip_start) * scale), 2), width)
+    return tuple(bars)
 
 
 class TrimError(ValueError):

@@ -60,12 +60,40 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     return out
 
 
+def build_translations(folder: str = "tr5", sources: tuple[str, ...] = ()) -> list[dict]:
+    """Training-only French and Arabic translations of English sentences already in the retired
+    splits (`tr5/`: `CODES|english|french|arabic`, the English verbatim): each row takes its
+    original's id as `source_id`, so it shares its original's fold out of fold."""
+    originals: dict[str, dict] = {}
+    for name in sources:
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+            x = json.loads(line)
+            if x["language"] == "en":
+                originals.setdefault(x["text"], x)
+    out: list[dict] = []
+    for src in sorted((HERE / folder).glob("*.txt")):
+        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            codes, english, french, arabic = line.split("|")
+            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
+            original = originals.get(english)
+            if original is None or original["labels"] != labels:
+                raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
+            for lang, text in (("fr", french), ("ar", arabic)):
+                out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
+                            "labels": labels, "source_id": original["id"]})
+    return out
+
+
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-3 (their runs are recorded) and rows written for weak labels.
-# Never the current sealed split (themes_real_test4.jsonl). Refit the shipped heads after a
+# split, the retired sealed splits 1-4 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/). Never the current sealed split
+# (themes_real_test5.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
-                  "themes_real_test2.jsonl", "themes_real_test3.jsonl")
+                  "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
+                  "themes_real_tr5.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -77,13 +105,19 @@ def write_exemplars() -> None:
 
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
-                       "test4": build_sealed2("src4", "t4")}
+                       "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5")}
+    retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
+               "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
         path = HERE / f"themes_real_{split}.jsonl"
         path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
         langs = {lang: sum(x["language"] == lang for x in items) for lang in ("en", "fr", "ar")}
         neutral = sum(not x["labels"] for x in items if x["language"] == "en")
         print(f"{path.name}: {len(items)} items {langs}, {neutral} neutral English")
+    tr = build_translations("tr5", retired)
+    (HERE / "themes_real_tr5.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
+    print(f"themes_real_tr5.jsonl: {len(tr)} translations of retired English sentences (training only)")
     write_exemplars()
 
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.errors import RenderError
 
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv", "sd", "ug"})
-
 
 @dataclass(frozen=True, slots=True)
 class SubtitleLook:
@@ -127,10 +125,6 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise RenderError(f"unknown render profile {name!r} (choose {', '.join(PROFILES)})") from None
-
-
-def is_rtl_language(language: str) -> bool:
-    return language.split("-")[0].lower() in RTL_LANGUAGES
 
 
 def even(n: float) -> int:

@@ -44,8 +44,9 @@ from pipeline.render.files import (
 )
 from pipeline.render.manifest import build_manifest, cue_text_sha256, neutral_source_id, without_notes
 from pipeline.render.plan import BlurRegion, Card, RenderJob, plan_audio_analysis, plan_render
-from pipeline.render.profiles import RenderOptions, is_rtl_language
+from pipeline.render.profiles import RenderOptions
 from pipeline.render.subs import FONTS_DIR, format_ass, format_srt, format_vtt
+from pipeline.translation.limits import is_rtl_language
 
 ProgressFn = Callable[[float], None]  # fraction done, 0.0-1.0
 CENTRE_SAMPLE_FPS = 0.5  # samples per second when faces are only needed to frame the speaker

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.records import Cue
-from pipeline.render.profiles import SubtitleLook, is_rtl_language
+from pipeline.render.profiles import SubtitleLook
+from pipeline.translation.limits import is_rtl_language
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 MIN_CUE = 0.2  # seconds: a cue clipped shorter than this at the clip's edge is dropped

@@ -64,6 +64,22 @@ INTERPRETED = re.compile(
     r"|\b(?:he|she) admits\b|\bthe (?:translator|interpreter) says\b",
     re.IGNORECASE,
 )
+# French: the speaker as the one acting ("je", "j'", "nous", "on", "mon travail") or planning
+# ("mon", "notre"); the interpreter's third person ("il dit qu'il...") counts as the speaker.
+FIRST_PERSON_FR = {
+    "self_incrimination": re.compile(
+        r"\bj[’']|\b(?:je|nous|on|moi|mon (?:travail|boulot|rôle|poste)|ma (?:tâche|mission))(?=\W)",
+        re.IGNORECASE,
+    ),
+    "intent_to_return": re.compile(
+        r"\b[jm][’']|\b(?:je|nous|on|moi|me|mon|ma|mes|notre|nos)(?=\W)", re.IGNORECASE
+    ),
+}
+INTERPRETED_FR = re.compile(
+    r"\b(?:il|elle)\W+(?:dit|explique|reconnaît|admet|raconte|ajoute)\W+(?:qu[’'](?:il|elle)|que)\b"
+    r"|\bl[’']interprète dit\b|\bla traductrice dit\b|\ble traducteur dit\b",
+    re.IGNORECASE,
+)
 # Only English text is judged for a missing first person (the classifier reads English).
 ENGLISH = re.compile(r"\b(?:the|and|they|was|were|is|are|of|to|he|she|it|them|there|this)\b", re.IGNORECASE)
 # A sentence that says violence cannot be excused ("nothing can justify it", "there is no excuse
@@ -75,6 +91,16 @@ CONDEMNS = re.compile(
     r"|\bI (?:condemn|reject)\b|\b(?:was|is|were|are) (?:an? )?(?:crime|genocide|massacre|murder|terrorism|"
     r"terrible|horrible|horrific|monstrous|inhuman)\b"
     r"|\b(?:they|those people|the victims|these people) (?:were|are) innocent\b",
+    re.IGNORECASE,
+)
+# The same in French and Arabic ("c'était un crime", "je condamne", "كان جريمة", "أدين").
+CONDEMNS_FR_AR = re.compile(
+    r"\b(?:c[’']était|c[’']est|était|étaient|ce sont|c[’']étaient) (?:un |une |des )?"
+    r"(?:crimes?|massacres?|meurtres?|assassinats?|horrible|terrible|monstrueux|inhumain)\b"
+    r"|\bje (?:condamne|rejette)\b|\brien ne (?:peut )?justifie\b"
+    r"|\b(?:ils|elles|ces gens|les victimes) (?:étaient|sont) innocent(?:e|s|es)?\b"
+    r"|(?:كان|كانت|هو|هي|هذا|هذه) (?:جريمة|مجزرة|إرهابا|إرهاب)|أدين|أستنكر|كانوا أبرياء"
+    r"|لا شيء يبرر|لا يوجد ما يبرر",
     re.IGNORECASE,
 )
 CONDEMNED_RISK = "justifies_violence"
@@ -171,9 +197,11 @@ class FlagOptions:
         speaker's own deeds and plans, and alone the classifier took "in my group two boys were
         shot for trying" for an admission. Cues count in full.
     condemnation_factor: the classifier's probability for `justifies_violence` is multiplied by
-        this (0.4) when the sentence denies that violence can be justified or excused ("there is
-        no excuse", "nothing can justify it", "no religion allows this"), and so is the any-risk
-        gate's; cues count in full.
+        this (0.3; 0.4 until phase 5, where the C = 8 heads read "was plain murder, nothing excuses
+        it" as a justification at 0.4, and out of fold 0.3 scored the same: English macro-F1 0.790
+        vs 0.793, Arabic 0.799 vs 0.792) when the sentence denies that violence can be justified or
+        excused ("there is no excuse", "nothing can justify it", "no religion allows this"), and so
+        is the any-risk gate's; cues count in full.
     identifying_model_factor: the classifier's probability for `identifying_details` is multiplied
         by this (0.5) unless a name or a cue backs it: names and addresses are surface features the
         embedding barely sees, and alone it took "my brother studies medicine in Zagreb" for one.
@@ -184,8 +212,9 @@ class FlagOptions:
     risk_yield: a credibility risk found by the classifier alone, scoring below this (0.6), is
         dropped when a cue-backed theme in the same sentence is clearly stronger ("I will never
         go back to them" is not advocacy).
-    regularisation: inverse L2 strength C of the logistic regressions (32: the exemplars are
-        clean and few, so weak regularisation fits them best; chosen on the dev and holdout sets).
+    regularisation: inverse L2 strength C of the logistic regressions (8; 4 in phase 4: with 2144
+        training rows, 610 of them translations, C = 8 scored best out of fold in phase 5, English
+        macro-F1 0.785 -> 0.793, French 0.811 -> 0.815, Arabic 0.781 -> 0.792; bench/RESULTS.md).
     risk_beta, theme_beta: calibrated thresholds maximise F-beta out of fold with these betas
         (2.0: recall counts twice for risks; 1.0 for themes).
     language_shift: move the vectors of non-English text by the mean difference between English
@@ -216,6 +245,16 @@ class FlagOptions:
         the word weights are learned mostly from English. Out of fold (phase 4): Arabic macro-F1
         0.726 -> 0.764, French 0.798 -> 0.804, English 0.805 -> 0.794 (weight 1.0: Arabic 0.763,
         English 0.787; 0.3: Arabic 0.748).
+    calibrate_english: calibrate the thresholds on the English training rows only (True): with
+        610 translated rows calibrated too, the risk thresholds fell and English any-risk
+        precision went 0.79 -> 0.74 and neutral talk flagged 9% -> 13% out of fold (phase 5).
+    translation_weight: the weight of a training row in another language in the heads' fit (1.0):
+        a translation sits next to its original in the embedding, so each translated sentence
+        counts about three times.
+    stance_fr_ar: French sentences need the speaker as the one acting for an admission or a plan
+        to return (as English does, `first_person_factor`), and French or Arabic sentences that
+        call an attack a crime damp justification (as `CONDEMNS` does in English) (True; out of
+        fold French macro-F1 0.805 -> 0.811, Arabic 0.778 -> 0.781, English unchanged).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -251,12 +290,12 @@ class FlagOptions:
     negated_factor: float = 0.4
     question_factor: float = 0.5
     first_person_factor: float = 0.3
-    condemnation_factor: float = 0.4
+    condemnation_factor: float = 0.3
     identifying_model_factor: float = 0.5
     advocacy_margin: float = 0.1
     cue_bonus: float = 0.5
     risk_yield: float = 0.6
-    regularisation: float = 4.0
+    regularisation: float = 8.0
     batch_size: int = 64
     cache: bool = True
     threads: int | None = None
@@ -277,6 +316,9 @@ class FlagOptions:
     lexical_scale: float = 1.0
     neighbour_words: bool = True
     neighbour_weight: float = 0.5
+    calibrate_english: bool = True
+    translation_weight: float = 1.0
+    stance_fr_ar: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,9 +523,13 @@ class Flagger:
                     rx = SPEAKER_ACTS
                 if label in self.labels and not rx.search(text) and not INTERPRETED.search(text):
                     probs[self.labels.index(label)] *= opts.first_person_factor
-        if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
-            probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
+        elif language == "fr" and opts.stance_fr_ar:
+            for label, rx in FIRST_PERSON_FR.items():
+                if label in self.labels and not rx.search(text) and not INTERPRETED_FR.search(text):
+                    probs[self.labels.index(label)] *= opts.first_person_factor
         plain = ARABIC_MARKS.sub("", text) if language == "ar" else text
+        if CONDEMNED_RISK in self.labels and self._condemns(text, plain):
+            probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
         if ADMISSION_RISK in self.labels and UNDERGONE.search(plain) and not DEED.search(text):
             # Being arrested, travelling or converting is something that happened, not a deed.
             probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
@@ -532,7 +578,7 @@ class Flagger:
         opts = self.options
         if INTERVIEWER_QUESTION.match(text):
             gate *= opts.question_factor
-        if CONDEMNED_RISK in self.labels and CONDEMNS.search(text):
+        if CONDEMNED_RISK in self.labels and self._condemns(text, ARABIC_MARKS.sub("", text)):
             gate *= opts.condemnation_factor  # else the pooled gate would put the risk back
         probs, hits, _ = self._stance(text, probs, language)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
@@ -592,6 +638,10 @@ class Flagger:
                 why[top] = f'close to exemplar "{exemplar}" (similarity {best_sim[j]:.2f})'
         why = {x: why[x] for x in labels}
         return SentenceFlags(text=text, labels=tuple(labels), scores=scores, why=why)
+
+    def _condemns(self, text: str, plain: str) -> bool:
+        """The sentence calls violence what it is (English; French and Arabic with stance_fr_ar)."""
+        return bool(CONDEMNS.search(text) or (self.options.stance_fr_ar and CONDEMNS_FR_AR.search(plain)))
 
     def _resolve_stance(self, labels: list[str], scores: dict[str, float], cue_backed: set[str]) -> list[str]:
         """Settle a sentence that seems to speak both for the group (a credibility risk) and
@@ -727,6 +777,8 @@ def fit_heads(
     precision) unless `base_thresholds` are given."""
     texts, y, mask = _training_set(tax)
     ey, em = _extra_rows(tax, extra)
+    if options.translation_weight != 1.0:
+        em[[x.language != "en" for x in extra]] *= options.translation_weight
     all_texts = texts + [x.text for x in extra]
     if options.cache:
         emb = _embed_cached(all_texts, encoder, options)
@@ -772,7 +824,10 @@ def fit_heads(
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
-        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}".encode()
+        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
+        f"{'|cal-en' if options.calibrate_english else ''}"
+        f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
+        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
@@ -902,6 +957,8 @@ def _calibrate(
             oof[i] = probe.adjusted(extra[i].text, row, extra[i].language)
     gold = y[n_base:]
     known = mask[n_base:] > 0
+    if options.calibrate_english:
+        known = known & np.array([[x.language == "en"] for x in extra])
     out = np.array(probe.thresholds, dtype=float)
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
     for j, entry in enumerate(tax.entries):
@@ -925,7 +982,10 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}"
         f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}"
         f"{'|pivot' if options.pivot_encoder else ''}{_lexical_key(options, len(extra))}"
-        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}".encode()
+        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
+        f"{'|cal-en' if options.calibrate_english else ''}"
+        f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
+        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 
@@ -1050,7 +1110,8 @@ def fit_logistic(
         ratio = float((target == 0).sum()) / float((target == 1).sum())
         full = balanced is not None and balanced[j]
         pos = ratio if full else math.sqrt(ratio)
-        sample[:, j] = np.where(rows, np.where(y[:, j] > 0, pos, 1.0), 0.0)
+        # A mask above 0 is also the row's weight (FlagOptions.translation_weight).
+        sample[:, j] = np.where(rows, np.where(y[:, j] > 0, pos, 1.0) * mask[:, j], 0.0)
         live.append(j)
     if not live:
         return weights, bias

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from clips_metadata.errors import ConflictError, DuplicateError, NotFoundError, StoreError
 from clips_metadata.review_store import ReviewStore, User
 from pipeline.errors import CounterclipsError
+from pipeline.translation.limits import is_rtl_language
 from review import present
 from review.rules import ReviewError
 
@@ -45,8 +46,11 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(str(directory)), autoescape=True, undefined=StrictUndefined,
                       auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
-                       label_colour=present.label_colour, is_risk=present.is_risk,
-                       words_html=present.words_html, add_label_options=present.add_label_options)
+                       label_colour=present.label_colour, label_chips=present.label_chips,
+                       is_risk=present.is_risk, words_html=present.words_html,
+                       add_label_options=present.add_label_options)
+    # One table decides the direction of a language everywhere (pipeline.translation.limits).
+    env.tests["rtl_language"] = lambda lang: bool(lang) and is_rtl_language(lang)
     env.filters["secs"] = lambda t: f"{float(t):.2f}"
     env.filters["clock"] = lambda t: f"{int(float(t) // 60)}:{float(t) % 60:05.2f}"
     return Jinja2Templates(env=env)

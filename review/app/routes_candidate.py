@@ -64,7 +64,7 @@ def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
 
 def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
     """Previous and next candidate of the user's "waiting for me" view (first page)."""
-    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), per_page=50).items]
+    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), per_page=50, counted=False).items]
     if candidate_id not in items:
         nxt = items[0] if items else None
         return None, nxt
@@ -149,7 +149,10 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
 
 @router.get("/candidates/{candidate_id}")
 def candidate_page(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
-    return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+    # One read transaction for the page's reads, the template's included (a write, such as
+    # queueing the preview, ends it and the next read opens another).
+    with rs.store.shared_reads():
+        return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
 
 
 @router.get("/candidates/{candidate_id}/next")
@@ -169,9 +172,10 @@ def _back(candidate_id: int, anchor: str = "") -> RedirectResponse:
 
 def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any) -> Response:
     """The page again, status 422, with the refusal next to its control and the typed values."""
-    ctx = page_context(request, candidate_id, user, rs)
-    ctx.update(extra)
-    return render(request, "candidate.html", ctx, status_code=422, user=user)
+    with rs.store.shared_reads():
+        ctx = page_context(request, candidate_id, user, rs)
+        ctx.update(extra)
+        return render(request, "candidate.html", ctx, status_code=422, user=user)
 
 
 def planner_of(request: Request, rs: Any) -> Any:
@@ -202,9 +206,11 @@ def decide_action(
     if act in (Action.REQUEST_CHANGES, Action.REJECT) and not note.strip():
         return _again(request, candidate_id, user, rs, form_error={act.value: "Say what should change."})
     # An approval names the plan whose preview the reviewer watched; none given is stale too.
-    d = ReviewService(rs, planner_of(request, rs)).act(
-        candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
-        expected_version=version, plan_hash=plan_hash)
+    # Its reads before the write share one read transaction (the write re-checks the state).
+    with rs.store.shared_reads():
+        d = ReviewService(rs, planner_of(request, rs)).act(
+            candidate_id, act, actor=user.name, role=user.role, acknowledged_risks=ack or (), note=note,
+            expected_version=version, plan_hash=plan_hash)
     if act is Action.REQUEST_CHANGES:
         t = present.parse_time(at)
         CommentsRepo(rs.store).add(candidate_id, version, user.name, note,

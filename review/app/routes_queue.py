@@ -42,25 +42,26 @@ def queue(
     flt = QueueFilter(status=status, theme=theme, risk=risk, interview=interview_id, language=language,
                       waiting_for=user.name if view == "waiting" else "",
                       edited_by=user.name if view == "mine" else "")
-    result = rs.queue(flt, after=after, before=before, per_page=per_page)
-    ids = [c.id for c in result.items]
-    params = {k: v for k, v in (("view", view), ("status", status), ("theme", theme), ("risk", risk),
-                                ("interview", interview), ("language", language)) if v}
+    with rs.store.shared_reads():  # the queue, its counts and snippets in one read transaction
+        result = rs.queue(flt, after=after, before=before, per_page=per_page)
+        ids = [c.id for c in result.items]
+        params = {k: v for k, v in (("view", view), ("status", status), ("theme", theme), ("risk", risk),
+                                    ("interview", interview), ("language", language)) if v}
 
-    def page_url(where: str, cursor: str) -> str:
-        return "/?" + urlencode({**params, where: cursor, "per_page": per_page})
+        def page_url(where: str, cursor: str) -> str:
+            return "/?" + urlencode({**params, where: cursor, "per_page": per_page})
 
-    def view_url(v: str) -> str:
-        return "/?" + urlencode({"view": v}) if v else "/"
+        def view_url(v: str) -> str:
+            return "/?" + urlencode({"view": v}) if v else "/"
 
-    return render(request, "queue.html", {
-        "result": result, "filters": flt, "interview": interview, "facets": rs.facets(),
-        "view": view, "views": [(k, label, view_url(k)) for k, label in VIEWS.items()],
-        "approved": approval_counts(rs.store, ids), "snippets": snippets(rs.store, ids),
-        "needed": {c.id: required_approvals(c.risks) for c in result.items},
-        "prev_url": page_url("before", result.prev_before) if result.prev_before else "",
-        "next_url": page_url("after", result.next_after) if result.next_after else "",
-    }, user=user)
+        return render(request, "queue.html", {
+            "result": result, "filters": flt, "interview": interview, "facets": rs.facets(),
+            "view": view, "views": [(k, label, view_url(k)) for k, label in VIEWS.items()],
+            "approved": approval_counts(rs.store, ids), "snippets": snippets(rs.store, ids),
+            "needed": {c.id: required_approvals(c.risks) for c in result.items},
+            "prev_url": page_url("before", result.prev_before) if result.prev_before else "",
+            "next_url": page_url("after", result.next_after) if result.next_after else "",
+        }, user=user)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

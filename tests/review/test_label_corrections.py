@@ -103,6 +103,14 @@ def rita(workspace, store, seeded):
         yield client
 
 
+def test_every_shown_sentence_links_to_its_corrections_page_flagged_or_not(rita, seeded):
+    page = rita.get(f"/candidates/{seeded.clean}").text
+    # sentence 0 carries no flag and lies outside the clip (sentences 1-2): a missed risk there
+    # can still be added from the page, not only from the command line
+    assert f'href="/candidates/{seeded.clean}/labels?sentence=0"' in page
+    assert f'href="/candidates/{seeded.clean}/labels?sentence=3"' in page
+
+
 def test_page_dismisses_a_flag_and_adds_a_missed_label(rita, seeded, store):
     page = rita.get(f"/candidates/{seeded.risky}").text
     assert f'href="/candidates/{seeded.risky}/labels?sentence=0"' in page  # each flagged sentence links
