@@ -270,7 +270,7 @@ def test_diarizing_in_the_background_hands_back_the_turns_or_the_error(monkeypat
     turns = (SpeakerTurn(0.0, 1.0, "S1"),)
     seen = []
 
-    def fake_diarize(audio, rate, options, model):
+    def fake_diarize(audio, rate, options, model, features=None):
         seen.append((len(audio), rate, options, model))
         return turns
 
@@ -301,7 +301,7 @@ def test_diarize_decoded_runs_on_this_thread_unless_cores_are_left_over(monkeypa
 
     threads = []
 
-    def fake_diarize(audio, rate, options, model):
+    def fake_diarize(audio, rate, options, model, features=None):
         threads.append(threading.current_thread())
         return (SpeakerTurn(0.0, 1.0, "S1"),)
 
