@@ -390,8 +390,11 @@ class _DecodeAhead:
         self._decoded: dict[str, Future[Any]] = {}
 
     def plan(self, jobs: list[FileJob]) -> None:
+        """This run's files in order (a file the head start began decoding stays begun)."""
         with self._lock:
-            self._order, self._decoded = list(jobs), {}
+            paths = {j.path for j in jobs}
+            self._order = list(jobs)
+            self._decoded = {p: f for p, f in self._decoded.items() if p in paths}
 
     def after(self, job: FileJob, store: Any) -> None:
         """`job`'s heavy work is done: start decoding the next planned file that still needs
@@ -403,31 +406,36 @@ class _DecodeAhead:
             if job.sha256 not in shas:
                 return
             nxt = next(iter(self._order[shas.index(job.sha256) + 1:]), None)
-        if nxt is None:
-            return
+        if nxt is not None:
+            self.begin(nxt, store)
+
+    def begin(self, job: FileJob, store: Any) -> None:
+        """Start decoding `job`'s file on a thread, unless its transcript is stored already."""
         try:
-            known = store.find_interview(nxt.sha256)
+            known = store.find_interview(job.sha256)
             if known is not None and store.latest_transcript(known.id) is not None:
                 return  # a resumed file: its transcript is stored, nothing to decode
-        except Exception:  # noqa: BLE001 - an optimisation only: the next step decodes itself
+        except Exception:  # noqa: BLE001 - an optimisation only: the step decodes itself
             return
         future: Future[Any] = Future()
         with self._lock:
-            self._decoded = {nxt.path: future}
+            self._decoded = {job.path: future}
 
         def run() -> None:
             from pipeline.media import SAMPLE_RATE, load_audio
+            from pipeline.threads import pin_blas_threads
 
             try:
-                audio = load_audio(nxt.path)
+                audio = load_audio(job.path)
             except BaseException as exc:  # noqa: BLE001 - raised where the audio is taken
                 future.set_exception(exc)
                 return
             features = None
-            if nxt.options.diarize:
+            if job.options.diarize:
                 try:
                     from pipeline.speakers import speech_features
 
+                    pin_blas_threads()  # as where diarization runs: the same mel products, bit for bit
                     features = speech_features(audio, SAMPLE_RATE, RESOURCES.speakers())
                 except Exception:  # noqa: BLE001 - the diarization works them out itself and reports
                     features = None
@@ -535,13 +543,17 @@ def _run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
 
 class _HeadStart:
     """Work begun in this process before the flow run exists: while Prefect's temporary server
-    starts (seconds in which the models load but a core idles), the local runner scans the inbox
-    and probes and transcribes the first file to do, through the same functions its tasks call
-    (`scan_inbox`, `already_done`, `run_probe`, `run_step`). The tasks then take these results
-    (`scan`, `take`), waiting for any still running, instead of doing the work again: one file
-    is transcribed once, by the same code, so its transcript and everything after are the same as
-    without a head start. Each step stores its result as it always does, so a run killed meanwhile
-    resumes as any other. Only this process's tasks find the results (the local runner)."""
+    starts (seconds in which the models load but a core idles), the local runner scans the inbox,
+    probes the first file to do and decodes it (with its speech features, `DECODE_AHEAD`),
+    through the same functions its tasks call (`scan_inbox`, `already_done`, `run_probe`,
+    `load_audio`). The tasks then take these results (`scan`, `take`), waiting for any still
+    running, instead of doing the work again, so everything after is the same as without a head
+    start. The probe stores its result as it always does, so a run killed meanwhile resumes as
+    any other. Only this process's tasks find the results (the local runner).
+
+    Whisper itself does not start early: beside the server's start and the model loading, its
+    two threads stall each other (bench/RESULTS.md, nightly phase 5: the first file's
+    transcription took 4 s longer that way, and the run was no shorter)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -578,7 +590,7 @@ class _HeadStart:
             done = already_done(jobs)
             first = next((j for j in jobs if j.sha256 not in done), None)
             if first is not None:
-                steps = [(s, Future()) for s in ("probe", "transcribe")]
+                steps = [("probe", Future())]
                 with self._lock:
                     # registered before the scan is handed over: the flow's tasks for this file
                     # come after its scan
@@ -601,6 +613,8 @@ class _HeadStart:
                     rest.set_result(None)
                 return
             future.set_result(prev)
+        if prev is not None and prev.interview_id is not None and not self._abandoned.is_set():
+            DECODE_AHEAD.begin(first, RESOURCES.store(first.db_url))
 
     def scan(self, workspace: str, settle_seconds: float) -> Any:
         """This run's inbox scan when the head start made it (None: scan now)."""

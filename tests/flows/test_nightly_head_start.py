@@ -22,26 +22,33 @@ def _scan(tmp_path: Path, names: tuple[str, ...]) -> InboxScan:
 
 @pytest.fixture
 def fake_steps(monkeypatch, tmp_path):
-    """scan_inbox, already_done and the two steps, recording what ran on which thread."""
+    """scan_inbox, already_done, the probe and the decode ahead, recording what ran on which
+    thread; the probe waits for `gate`."""
     ran: list[tuple[str, str, str]] = []
     gate = threading.Event()
     gate.set()
 
     def probe(job):
+        assert gate.wait(10)
         ran.append(("probe", job.sha256, threading.current_thread().name))
         if job.name == "bad.wav":
             raise work.StepFailed(job.name, "probe", "not media")
         return work.StepResult(job.sha256, job.name, "probe", 7, True, 0.1)
 
     def step(name, prev, job):
-        assert gate.wait(10)
         ran.append((name, job.sha256, threading.current_thread().name))
-        return work.StepResult(job.sha256, job.name, name, prev.interview_id, True, 0.2, {"n": 1})
+        return work.StepResult(job.sha256, job.name, name, prev.interview_id, True, 0.2)
+
+    class Ahead:
+        def begin(self, job, store):
+            ran.append(("decode", job.sha256, threading.current_thread().name))
 
     monkeypatch.setattr(inbox, "scan_inbox", lambda ws, options: _scan(tmp_path, ("a.wav", "b.wav")))
     monkeypatch.setattr(work, "already_done", lambda jobs: {})
     monkeypatch.setattr(work, "_run_probe", probe)
     monkeypatch.setattr(work, "_run_step", step)
+    monkeypatch.setattr(work, "DECODE_AHEAD", Ahead())
+    monkeypatch.setattr(work.RESOURCES, "store", lambda db_url: "store")
     return ran, gate
 
 
@@ -50,7 +57,7 @@ def _job(tmp_path: Path, name: str, diarize: bool = True) -> work.FileJob:
                         work.WorkOptions(diarize=diarize))
 
 
-def test_the_tasks_take_the_first_files_probe_and_transcription_once(fake_steps, tmp_path):
+def test_the_tasks_take_the_first_files_scan_and_probe_once_and_its_decode_begins(fake_steps, tmp_path):
     ran, _gate = fake_steps
     head = work._HeadStart()
     head.begin(str(tmp_path), work.WorkOptions(), 0.0)
@@ -58,14 +65,12 @@ def test_the_tasks_take_the_first_files_probe_and_transcription_once(fake_steps,
     assert [i.name for i in scan.items] == ["a.wav", "b.wav"]
     assert head.scan(str(tmp_path), 0.0) is None  # taken once: a second scan is the task's own
     probe = head.take("a.wav-sha", "probe")
-    transcribed = head.take("a.wav-sha", "transcribe")
     assert (probe.step, probe.interview_id, probe.ran) == ("probe", 7, True)
-    assert (transcribed.step, transcribed.ran, transcribed.detail) == ("transcribe", True, {"n": 1})
-    assert head.take("a.wav-sha", "transcribe") is None  # only once
+    assert head.take("a.wav-sha", "probe") is None  # only once
     assert head.take("b.wav-sha", "probe") is None  # only the first file
-    assert head.take("a.wav-sha", "diarize") is None  # the rest of the chain is the tasks'
+    assert head.take("a.wav-sha", "transcribe") is None  # Whisper runs in the task
     head.finish()
-    assert [(s, sha) for s, sha, _t in ran] == [("probe", "a.wav-sha"), ("transcribe", "a.wav-sha")]
+    assert [(s, sha) for s, sha, _t in ran] == [("probe", "a.wav-sha"), ("decode", "a.wav-sha")]
     assert {t for *_x, t in ran} == {"head-start"}
 
 
@@ -76,18 +81,18 @@ def test_a_task_waits_for_a_step_still_running(fake_steps, tmp_path):
     head.begin(str(tmp_path), work.WorkOptions(), 0.0)
     head.scan(str(tmp_path), 0.0)
     got: list[work.StepResult | None] = []
-    waiter = threading.Thread(target=lambda: got.append(head.take("a.wav-sha", "transcribe")))
+    waiter = threading.Thread(target=lambda: got.append(head.take("a.wav-sha", "probe")))
     waiter.start()
     waiter.join(0.3)
-    assert waiter.is_alive() and not got  # the transcription is still running: the task waits
+    assert waiter.is_alive() and not got  # the probe is still running: the task waits
     gate.set()
     waiter.join(10)
-    assert got and got[0].step == "transcribe"
+    assert got and got[0].step == "probe"
     head.finish()
-    assert [s for s, *_x in ran].count("transcribe") == 1
+    assert [s for s, *_x in ran].count("probe") == 1
 
 
-def test_a_failure_is_raised_in_the_task_and_the_rest_is_left_to_the_tasks(fake_steps, monkeypatch, tmp_path):
+def test_a_failure_is_raised_in_the_task_and_nothing_more_is_begun(fake_steps, monkeypatch, tmp_path):
     ran, _gate = fake_steps
     monkeypatch.setattr(inbox, "scan_inbox", lambda ws, options: _scan(tmp_path, ("bad.wav", "b.wav")))
     head = work._HeadStart()
@@ -95,7 +100,6 @@ def test_a_failure_is_raised_in_the_task_and_the_rest_is_left_to_the_tasks(fake_
     head.scan(str(tmp_path), 0.0)
     with pytest.raises(work.StepFailed, match="not media"):
         head.take("bad.wav-sha", "probe")
-    assert head.take("bad.wav-sha", "transcribe") is None
     head.finish()
     assert [s for s, *_x in ran] == ["probe"]
 
@@ -111,7 +115,7 @@ def test_a_scan_that_failed_is_made_again_by_the_task(monkeypatch, tmp_path):
     head.finish()
 
 
-def test_run_probe_and_run_step_use_the_head_start_when_it_ran_the_step(fake_steps, monkeypatch, tmp_path):
+def test_run_probe_uses_the_head_start_when_it_ran_the_probe(fake_steps, monkeypatch, tmp_path):
     ran, _gate = fake_steps
     monkeypatch.setattr(work, "HEAD_START", work._HeadStart())
     work.HEAD_START.begin(str(tmp_path), work.WorkOptions(), 0.0)
@@ -120,11 +124,12 @@ def test_run_probe_and_run_step_use_the_head_start_when_it_ran_the_step(fake_ste
     probe = work.run_probe(job)
     transcribed = work.run_step("transcribe", probe, job)
     work.HEAD_START.finish()
-    assert transcribed.detail == {"n": 1}
-    assert [t for *_x, t in ran] == ["head-start", "head-start"]  # nothing ran twice
+    assert probe.interview_id == 7 and transcribed.step == "transcribe"
+    assert [(s, t) for s, _sha, t in ran] == [("probe", "head-start"), ("decode", "head-start"),
+                                              ("transcribe", "MainThread")]  # nothing ran twice
 
 
-def test_an_abandoned_head_start_stops_before_its_next_step(fake_steps, tmp_path):
+def test_an_abandoned_head_start_begins_no_decode(fake_steps, tmp_path):
     ran, gate = fake_steps
     gate.clear()
     head = work._HeadStart()
@@ -133,7 +138,7 @@ def test_an_abandoned_head_start_stops_before_its_next_step(fake_steps, tmp_path
     head.finish(wait=False)  # the run failed: nothing waits for it
     gate.set()
     head._thread.join(10)  # type: ignore[union-attr]
-    assert [s for s, *_x in ran] in (["probe"], ["probe", "transcribe"])
+    assert [s for s, *_x in ran] == ["probe"]
 
 
 # ------------------------------------------------------------------------------- real run
@@ -141,9 +146,9 @@ def test_an_abandoned_head_start_stops_before_its_next_step(fake_steps, tmp_path
 
 @pytest.mark.slow
 def test_a_one_shot_run_gives_what_a_run_with_a_server_up_gives(tmp_path, monkeypatch):
-    """A one-shot run (it starts Prefect's temporary server; the head start transcribes the first
-    file meanwhile) and a run with a server already up, over the same files in two workspaces:
-    the same transcripts, speakers and candidates, every file "processed"."""
+    """A one-shot run (it starts Prefect's temporary server; the head start probes and decodes the
+    first file meanwhile) and a run with a server already up, over the same files in two
+    workspaces: the same transcripts, speakers and candidates, every file "processed"."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from clips_metadata.workspace import Workspace
@@ -207,20 +212,20 @@ def test_a_one_shot_run_gives_what_a_run_with_a_server_up_gives(tmp_path, monkey
 
     try:
         one_shot = run("one-shot", kept=False)
-        assert taken == [("a interview.mp4", "probe"), ("a interview.mp4", "transcribe")]
+        assert taken == [("a interview.mp4", "probe")]
         kept = run("kept", kept=True)
     finally:
         TEMPORARY_SERVER.stop(drain=True)
-    assert taken == [("a interview.mp4", "probe"), ("a interview.mp4", "transcribe")]  # none the 2nd time
+    assert taken == [("a interview.mp4", "probe")]  # none the second time
     assert one_shot == kept
     assert one_shot["a interview.mp4"][1]  # it has candidates: the comparison covers them
 
 
 @pytest.mark.slow
 def test_a_one_shot_run_killed_during_its_start_resumes(tmp_path):
-    """`counterclips run` with no server: SIGKILLed as soon as the first transcript file is written
-    (while the server starts, the head start transcribes), then a second one-shot run completes
-    the file once: one transcript, its steps all stored, no duplicate candidates."""
+    """`counterclips run` with no server: SIGKILLed as soon as the first transcript file is
+    written, then a second one-shot run completes the file once: one transcript, its steps all
+    stored, no duplicate candidates."""
     import os
     import signal
     import subprocess
@@ -362,3 +367,14 @@ def test_no_decode_for_a_transcribed_or_unplanned_file_and_a_stale_one_is_droppe
     assert ahead.take(jobs[2].path) is None
     ahead.clear()
     assert fake_decode == ["c.wav"]
+
+
+def test_a_decode_the_head_start_began_survives_the_runs_plan(fake_decode, tmp_path):
+    jobs = [_job(tmp_path, n, diarize=False) for n in ("a.wav", "b.wav")]
+    ahead = work._DecodeAhead()
+    ahead.begin(jobs[0], _FakeStore())  # before the flow exists
+    ahead.plan(jobs)
+    assert ahead.take(jobs[0].path) == ("samples of a.wav", None)
+    ahead.begin(jobs[1], _FakeStore())
+    ahead.plan(jobs[:1])  # not in this run: dropped
+    assert ahead.take(jobs[1].path) is None
