@@ -57,6 +57,14 @@ def _job(tmp_path: Path, name: str, diarize: bool = True) -> work.FileJob:
                         work.WorkOptions(diarize=diarize))
 
 
+def _scanned(tmp_path) -> work._HeadStart:
+    """A head start begun on the workspace at `tmp_path` that has scanned its inbox."""
+    head = work._HeadStart()
+    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
+    head.scan(str(tmp_path), 0.0)
+    return head
+
+
 def test_the_tasks_take_the_first_files_scan_and_probe_once_and_its_decode_begins(fake_steps, tmp_path):
     ran, _gate = fake_steps
     head = work._HeadStart()
@@ -77,9 +85,7 @@ def test_the_tasks_take_the_first_files_scan_and_probe_once_and_its_decode_begin
 def test_a_task_waits_for_a_step_still_running(fake_steps, tmp_path):
     ran, gate = fake_steps
     gate.clear()
-    head = work._HeadStart()
-    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
-    head.scan(str(tmp_path), 0.0)
+    head = _scanned(tmp_path)
     got: list[work.StepResult | None] = []
     waiter = threading.Thread(target=lambda: got.append(head.take("a.wav-sha", "probe")))
     waiter.start()
@@ -95,9 +101,7 @@ def test_a_task_waits_for_a_step_still_running(fake_steps, tmp_path):
 def test_a_failure_is_raised_in_the_task_and_nothing_more_is_begun(fake_steps, monkeypatch, tmp_path):
     ran, _gate = fake_steps
     monkeypatch.setattr(inbox, "scan_inbox", lambda ws, options: _scan(tmp_path, ("bad.wav", "b.wav")))
-    head = work._HeadStart()
-    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
-    head.scan(str(tmp_path), 0.0)
+    head = _scanned(tmp_path)
     with pytest.raises(work.StepFailed, match="not media"):
         head.take("bad.wav-sha", "probe")
     head.finish()
@@ -132,9 +136,7 @@ def test_run_probe_uses_the_head_start_when_it_ran_the_probe(fake_steps, monkeyp
 def test_an_abandoned_head_start_begins_no_decode(fake_steps, tmp_path):
     ran, gate = fake_steps
     gate.clear()
-    head = work._HeadStart()
-    head.begin(str(tmp_path), work.WorkOptions(), 0.0)
-    head.scan(str(tmp_path), 0.0)
+    head = _scanned(tmp_path)
     head.finish(wait=False)  # the run failed: nothing waits for it
     gate.set()
     head._thread.join(10)  # type: ignore[union-attr]
