@@ -208,6 +208,11 @@ class Database:
             return
         if write:
             self._end_shared_read()  # a read after this write must see it
+        with self._own_transaction(write) as session:
+            yield session
+
+    @contextmanager
+    def _own_transaction(self, write: bool) -> Iterator[Session]:
         if write and getattr(self._writing, "depth", 0):
             # A second writer in the same thread would wait for the first one's lock until the
             # busy timeout, stalling every other writer meanwhile: fail at once instead.
@@ -238,12 +243,8 @@ class Database:
 
     def _shared_read(self) -> Iterator[Session]:
         if getattr(self._shared, "cm", None) is None:
-            cm = self.transaction(write=False)
-            self._shared.on = False  # open a real one
-            try:
-                self._shared.session = cm.__enter__()
-            finally:
-                self._shared.on = True
+            cm = self._own_transaction(write=False)
+            self._shared.session = cm.__enter__()
             self._shared.cm = cm
         try:
             yield self._shared.session
