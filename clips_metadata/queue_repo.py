@@ -74,13 +74,13 @@ class QueueRepo(Repository):
 
     FACETS_TTL = 30.0  # seconds; the menus need not show a label added a moment ago
     COUNT_TTL = 5.0  # seconds; "N candidates" above the queue may lag a decision by this much
-    COMMON_SHARE = 0.05  # a language filter probes row by row when this share of interviews match
+    COMMON_SHARE = 0.05  # a filter value this common is probed row by row (`_common_values`)
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
         self._facets = _TtlCache(self.FACETS_TTL, size=1)
         self._counts = _TtlCache(self.COUNT_TTL)
-        self._languages = _TtlCache(self.FACETS_TTL, size=64)
+        self._shares = _TtlCache(self.FACETS_TTL, size=256)
 
     def queue(self, flt: QueueFilter = NO_FILTER, *, after: str = "", before: str = "",
               per_page: int = 50, counted: bool = True) -> QueuePage:
@@ -95,8 +95,7 @@ class QueueRepo(Repository):
         # The queue's filter leaves a field blank ("") where the store's filter takes None.
         where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
                                   theme=flt.theme or None, risk=flt.risk or None,
-                                  language=flt.language or None, probe_labels=True,
-                                  probe_language=bool(flt.language) and self._common_language(flt.language))
+                                  language=flt.language or None, probe=self._common_values(flt))
         where = [*where, *_person_filters(flt)]
         key = sa.tuple_(c.rank, c.id)
         backwards = bool(before) and not after
@@ -127,17 +126,29 @@ class QueueRepo(Repository):
             prev_before=cursor_of(items[0]) if items and has_prev else "",
         )
 
-    def _common_language(self, language: str) -> bool:
-        """Whether at least COMMON_SHARE of the interviews are in `language` (cached like the
-        facets): then a page walks the rank index and probes each row's interview."""
-        def load() -> bool:
-            iv = InterviewRow
-            with self.db.read() as s:
-                total = int(s.scalar(sa.select(sa.func.count(iv.id))) or 0)
-                same = int(s.scalar(sa.select(sa.func.count(iv.id)).where(iv.language == language)) or 0)
-            return total > 0 and same >= self.COMMON_SHARE * total
+    def _common_values(self, flt: QueueFilter) -> tuple[str, ...]:
+        """The filters of `flt` whose value is common (COMMON_SHARE of the interviews for a
+        language, of the candidates for a theme or risk): a page tests those row by row while it
+        walks the rank index; a rare one is gathered first (a walk would scan the whole index).
+        Shares are cached like the facets."""
+        c, iv, lab = CandidateRow, InterviewRow, CandidateLabelRow
+        asked = {"language": flt.language, "theme": flt.theme, "risk": flt.risk}
 
-        return self._languages.get(language, load)
+        def share(kind: str, value: str) -> bool:
+            def load() -> bool:
+                with self.db.read() as s:
+                    if kind == "language":
+                        total = s.scalar(sa.select(sa.func.count(iv.id)))
+                        same = s.scalar(sa.select(sa.func.count(iv.id)).where(iv.language == value))
+                    else:
+                        total = s.scalar(sa.select(sa.func.count(c.id)))
+                        same = s.scalar(sa.select(sa.func.count(lab.candidate_id))
+                                        .where(lab.kind == kind, lab.label == value))
+                return bool(total) and int(same or 0) >= self.COMMON_SHARE * int(total or 0)
+
+            return self._shares.get((kind, value), load)
+
+        return tuple(kind for kind, value in asked.items() if value and share(kind, value))
 
     def count(self, flt: QueueFilter = NO_FILTER) -> int:
         """How many candidates match `flt` (cached for COUNT_TTL seconds)."""

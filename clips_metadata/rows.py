@@ -5,7 +5,7 @@ query."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -243,36 +243,31 @@ def candidate_filters(
     theme: str | None = None,
     risk: str | None = None,
     language: str | None = None,
-    probe_labels: bool = False,
-    probe_language: bool = False,
+    probe: Collection[str] = (),
 ) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses for the given filters (None: no filter). They stay on `candidates`
     (IN-subqueries on small indexed sets), so the queue can use ix_candidates_status_rank_id for
-    status + rank order and a count needs no join. `probe_labels` tests a theme or risk with a
-    correlated EXISTS instead (`probe_language`: the language of its interview too): then a page
-    in rank order walks the rank index and probes each row, rather than sorting every candidate
-    that matches. Probing pays only when matches are common: a rare value walks the whole index."""
+    status + rank order and a count needs no join. The filters named in `probe` ("theme", "risk",
+    "language") are tested row by row with a correlated EXISTS instead: then a page in rank order
+    walks the rank index and probes each row, rather than gathering and sorting every candidate
+    that matches. Probing pays only when matches are common: for a rare value it walks the whole
+    index (`QueueRepo` decides by share)."""
     where: list[sa.ColumnElement[bool]] = []
     if status is not None:
         where.append(m.CandidateRow.status == status)
     if interview_id is not None:
         where.append(m.CandidateRow.interview_id == interview_id)
-    if language is not None and probe_language:
-        # SQLite otherwise gathers every candidate of those interviews and sorts them (13 ms for a
-        # third of 100,000) instead of walking the rank index
+    if language is not None:
         iv = m.InterviewRow
-        where.append(sa.exists().where(iv.id == m.CandidateRow.interview_id, iv.language == language))
-    elif language is not None:
-        where.append(
-            m.CandidateRow.interview_id.in_(
-                sa.select(m.InterviewRow.id).where(m.InterviewRow.language == language)
-            )
-        )
+        if "language" in probe:
+            where.append(sa.exists().where(iv.id == m.CandidateRow.interview_id, iv.language == language))
+        else:
+            where.append(m.CandidateRow.interview_id.in_(sa.select(iv.id).where(iv.language == language)))
     lab = m.CandidateLabelRow
     for kind, label in (("theme", theme), ("risk", risk)):
         if label is None:
             continue
-        if probe_labels:
+        if kind in probe:
             where.append(
                 sa.exists().where(lab.candidate_id == m.CandidateRow.id, lab.kind == kind, lab.label == label)
             )

@@ -4,6 +4,7 @@ candidate."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from clips_metadata.review_records import QueueFilter
@@ -24,25 +25,28 @@ def test_uncounted_page_has_the_same_rows_and_runs_no_count(store):
     assert not [s for s in statements if "count(" in s.lower()]
 
 
-def test_a_language_filter_gives_the_same_pages_walked_or_gathered(store, monkeypatch):
-    # COMMON_SHARE 0: every language is "common" (the rank index is walked, each row's interview
-    # probed); 2: none is (its interviews' candidates are gathered and sorted)
+@pytest.mark.parametrize("flt", [QueueFilter(language="ar"), QueueFilter(risk="pro_group_advocacy"),
+                                 QueueFilter(theme="coercion_fear", language="fr")])
+def test_a_filter_gives_the_same_pages_walked_or_gathered(store, monkeypatch, flt):
+    # COMMON_SHARE 0: every value is "common" (the rank index is walked, each row probed); 2: none
+    # is (the matching candidates are gathered and sorted)
     seed_bulk(store, candidates=60, per_interview=10)
     pages = {}
     for share in (0.0, 2.0):
         monkeypatch.setattr(type(store.review_queue), "COMMON_SHARE", share)
-        repo = type(store.review_queue)(store)  # a fresh cache of language shares
+        repo = type(store.review_queue)(store)  # a fresh cache of shares
         seen, after = [], ""
         while True:
-            page = repo.queue(QueueFilter(language="ar"), after=after, per_page=4, counted=False)
-            seen += [(i.id, i.language) for i in page.items]
+            page = repo.queue(flt, after=after, per_page=4, counted=False)
+            seen += [i.id for i in page.items]
             if not page.next_after:
                 break
             after = page.next_after
         pages[share] = seen
-    assert pages[0.0] == pages[2.0] and pages[0.0]
-    assert {lang for _, lang in pages[0.0]} == {"ar"}
-    expected = sorted((c for c in store.list_candidates(limit=1000)
-                       if store.get_interview(c.interview_id).language == "ar"),
-                      key=lambda c: (c.rank, c.id), reverse=True)
-    assert [i for i, _ in pages[0.0]] == [c.id for c in expected]
+    def matches(c) -> bool:  # noqa: ANN001 - a stored Candidate
+        return ((not flt.language or store.get_interview(c.interview_id).language == flt.language)
+                and (not flt.risk or flt.risk in c.risks) and (not flt.theme or flt.theme in c.themes))
+
+    expected = sorted(filter(matches, store.list_candidates(limit=1000)), key=lambda c: (c.rank, c.id),
+                      reverse=True)
+    assert expected and pages[0.0] == pages[2.0] == [c.id for c in expected]
