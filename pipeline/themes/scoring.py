@@ -1149,6 +1149,7 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
     """Write fitted heads (atomically; a read-only cache only costs recomputation)."""
     _save_arrays(
         path,
+        compress=True,
         weights=fitted.weights,
         bias=fitted.bias,
         exemplars=fitted.exemplars,
@@ -1170,13 +1171,14 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
     )
 
 
-def _save_arrays(path: Path, **arrays: np.ndarray) -> None:
-    """Write an .npz atomically; a read-only cache only costs recomputation next time."""
+def _save_arrays(path: Path, compress: bool = False, **arrays: np.ndarray) -> None:
+    """Write an .npz atomically; a read-only cache only costs recomputation next time.
+    `compress`: deflate it (lossless; the heads' word list shrinks the shipped file by a quarter)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".themes-", suffix=".npz", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            (np.savez_compressed if compress else np.savez)(f, **arrays)
         os.replace(tmp, path)
     except OSError:
         pass
