@@ -22,9 +22,10 @@ run` does with no server kept for the workspace) and with a server kept (`PREFEC
 `counterclips schedule` keeps one), in alternating order over `--pairs`: the orchestration
 overhead is the one-shot wall minus the kept-server wall, plus the kept-server run's time in no
 stage, over the one-shot wall.
-`--diarize-ab N` instead runs the English set in this process N times with and N times without
-diarization (alternating; a server kept, proxies and previews off, so only ingest runs): what
-diarization adds to ingest wall time is the mean difference over the mean wall with it.
+`--diarize-ab N` instead runs the English set in this process N rounds of three: diarization
+begun on idle cores (the default), diarization wholly after Whisper, and no diarization (order
+rotated; a server kept, proxies and previews off, so only ingest runs): what diarization adds to
+ingest wall time is the mean difference over the mean wall with it.
 The same English files are then transcribed alone (decode + Whisper, model loaded once): the
 limit the run is compared with. Peak RSS: the run's process (models, flow, threads).
 """
@@ -222,10 +223,11 @@ def cli_run(files: list[Path], kept_server: bool, translate: bool = False,
 
 
 def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = None, *,
-            kept_server: bool = False, diarize: bool = True, proxies: bool = True) -> dict[str, object]:
+            kept_server: bool = False, diarize: bool = True, proxies: bool = True,
+            diarize_idle: bool = True) -> dict[str, object]:
     """One `run_nightly` over a fresh workspace holding `files`. `kept_server`: a server is up
     before the clock starts (otherwise the run starts its own, one-shot); `diarize`, `proxies`:
-    the A/B of `--diarize-ab` turns them off."""
+    the A/B of `--diarize-ab` turns them off; `diarize_idle` False diarizes wholly after Whisper."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.local_prefect import TEMPORARY_SERVER
@@ -235,7 +237,8 @@ def run_set(files: list[Path], translate: bool, proxy_niceness: int | None = Non
     ws = _fresh_workspace(files)
     options = NightlyOptions(settle_seconds=0.0, build_proxies=proxies, render_exports=False,
                              render_previews=proxies,
-                             work=replace(WorkOptions(), translate=translate, diarize=diarize))
+                             work=replace(WorkOptions(), translate=translate, diarize=diarize,
+                                          diarize_idle=diarize_idle))
     if proxy_niceness is not None:
         options = replace(options, proxy_niceness=proxy_niceness)
     _reset_worker_resources()
@@ -369,40 +372,51 @@ def _commit() -> str:
 
 
 def diarize_ab(english: list[Path], pairs: int) -> str:
-    """English ingest with and without diarization, alternating; the server kept, proxies and
-    previews off (they depend on the candidates, which diarization changes)."""
+    """English ingest with diarization begun on idle cores (the default), with diarization wholly
+    after Whisper (`WorkOptions(diarize_idle=False)`), and without diarization, rotating the
+    order each round; the server kept, proxies and previews off (they depend on the candidates,
+    which diarization changes)."""
     load_before = os.getloadavg()
-    runs: dict[bool, list[dict[str, object]]] = {True: [], False: []}
+    arms = {"on": {"diarize": True}, "after": {"diarize": True, "diarize_idle": False},
+            "off": {"diarize": False}}
+    names = list(arms)
+    runs: dict[str, list[dict[str, object]]] = {a: [] for a in arms}
     rows = ["| run | diarization | wall s | CPU s | diarize stage s | load avg (1 min) after |",
             "|---|---|---|---|---|---|"]
     for i in range(pairs):
-        for diarize in ((True, False) if i % 2 == 0 else (False, True)):
-            r = run_set(english, translate=False, kept_server=True, diarize=diarize, proxies=False)
-            runs[diarize].append(r)
-            print("diarize" if diarize else "no diarize", r, flush=True)
-            rows.append(f"| {len(runs[True]) + len(runs[False])} | {'on' if diarize else 'off'} | "
+        for arm in names[i % 3:] + names[:i % 3]:
+            r = run_set(english, translate=False, kept_server=True, proxies=False, **arms[arm])
+            runs[arm].append(r)
+            print(arm, r, flush=True)
+            rows.append(f"| {sum(len(v) for v in runs.values())} | {arm} | "
                         f"{float(r['wall']):.1f} | {float(r['cpu']):.1f} | "  # type: ignore[arg-type]
                         f"{float(r['ticks'].get('diarize', 0.0)):.1f} | {float(r['load']):.1f} |")  # type: ignore[union-attr, arg-type]
     _stop_prefect_server()
     load_after = os.getloadavg()
-    on, off = _mean(runs[True], "wall"), _mean(runs[False], "wall")
-    cpu_on, cpu_off = _mean(runs[True], "cpu"), _mean(runs[False], "cpu")
-    footage = float(runs[True][0]["footage"])  # type: ignore[arg-type]
+    off, cpu_off = _mean(runs["off"], "wall"), _mean(runs["off"], "cpu")
+    footage = float(runs["on"][0]["footage"])  # type: ignore[arg-type]
+    summary = []
+    for arm, what in (("on", "begun on idle cores (default)"), ("after", "wholly after Whisper")):
+        wall, cpu = _mean(runs[arm], "wall"), _mean(runs[arm], "cpu")
+        summary.append(f"- diarization {what}: **{wall:.1f} s against {off:.1f} s without: adds "
+                       f"{wall - off:.1f} s = {100 * (wall - off) / wall:.1f} % of ingest wall time** "
+                       f"(target <= 5 %); CPU {cpu:.1f} vs {cpu_off:.1f} CPU-s "
+                       f"({100 * (cpu - cpu_off) / cpu:.1f} %).")
     return "\n".join([
         f"Diarization A/B, measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"commit {_commit()}, "
         f"{os.cpu_count()} cores (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
         f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
-        f"English set ({runs[True][0]['files']} files, {footage / 60:.1f} min), `run_nightly` with a Prefect "
+        f"English set ({runs['on'][0]['files']} files, {footage / 60:.1f} min), `run_nightly` with a Prefect "
         "server kept (started before the clock), proxies and previews off, so the wall is ingest's "
-        "(probe, transcribe, diarize, flag, propose); \"off\" records the diarize step without speakers "
-        "(`WorkOptions(diarize=False)`, as `ingest --no-diarize`). Alternating order.",
+        "(probe, transcribe, diarize, flag, propose); \"on\" begins each file's diarization on a "
+        "thread that runs only on an idle core beside Whisper, \"after\" diarizes after Whisper "
+        "(`WorkOptions(diarize_idle=False)`), \"off\" records the diarize step without speakers "
+        "(`WorkOptions(diarize=False)`, as `ingest --no-diarize`). Order rotated each round.",
         "",
         *rows,
         "",
-        f"Mean wall: **{on:.1f} s with diarization, {off:.1f} s without: diarization adds "
-        f"{on - off:.1f} s = {100 * (on - off) / on:.1f} % of ingest wall time** (target <= 5 %); "
-        f"CPU {cpu_on:.1f} vs {cpu_off:.1f} CPU-s ({100 * (cpu_on - cpu_off) / cpu_on:.1f} %).",
+        *summary,
     ])
 
 
@@ -413,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=1,
                         help="English one-shot / kept-server pairs, alternating order (default 1)")
     parser.add_argument("--diarize-ab", type=int, default=0, metavar="N",
-                        help="only the A/B of diarization: N pairs of English ingest with and without it")
+                        help="only the diarization A/B: N rounds of idle-begun, after-Whisper, none")
     parser.add_argument("--child-run", metavar="WORKSPACE", help=argparse.SUPPRESS)
     parser.add_argument("--child-translate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-no-head-start", action="store_true", help=argparse.SUPPRESS)

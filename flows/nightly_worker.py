@@ -48,6 +48,9 @@ class WorkOptions:
     diarize: False records the diarize step without speakers, as `counterclips ingest
         --no-diarize` does (every sentence counts as the interviewee's); `bench/nightly.py
         --diarize-ab` compares runs with and without it to measure what diarization adds.
+    diarize_idle: on 2-3 cores, begin each file's diarization before its Whisper on a thread
+        that runs only on an idle core, and finish it after (`ingesting.diarize_while_idle`;
+        the same turns); False diarizes wholly after Whisper.
     """
 
     model: str = "base"
@@ -56,6 +59,7 @@ class WorkOptions:
     heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
     cpu_threads: int = TRANSCRIBE_THREADS
     diarize: bool = True
+    diarize_idle: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,8 +471,11 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
         audio, features = ahead if ahead is not None else (load_audio(job.path), None)
     early = None
     diarize_now = audio is not None and job.options.diarize and needs(store, interview_id, "diarize")
+    idle = None
     if diarize_now and ingesting.diarize_beside():
         early, diarize_now = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, beside=True), False
+    elif diarize_now and job.options.diarize_idle:
+        idle = ingesting.diarize_while_idle(audio, speakers=RESOURCES.speakers, features=features)
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
                                      backend=RESOURCES.backend(job.options),
                                      workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
@@ -476,14 +483,15 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     if diarize_now:
         t0 = time.perf_counter()
         with running("diarize"):
-            early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, features=features)
+            early = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, features=features,
+                                              idle=idle)
         diarized = time.perf_counter() - t0
     if early is not None:
         with _EARLY_LOCK:
             while len(_EARLY) >= _EARLY_MAX:
                 _EARLY.pop(next(iter(_EARLY)))
             _EARLY[job.sha256] = early
-    del audio, features
+    del audio, features, idle
     DECODE_AHEAD.after(job, store)
     # the run report gives the diarization done here to its own stage (DIARIZE_SECONDS)
     return {"language": info.language, "duration": info.duration, "transcript_id": info.id,

@@ -20,6 +20,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ KNOWN_SHA256 = {
 
 class DiarizationError(Exception):
     """Diarization could not run on this audio (wrong shape, rate or no usable samples)."""
+
+
+class DiarizationStopped(Exception):
+    """A diarization begun while a core was idle was told to stop (its caller finishes it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +187,26 @@ def diarize(
     options: DiarizeOptions = DiarizeOptions(),
     model: SpeakerModel | None = None,
     features: SpeechFeatures | None = None,
+    cache: EncoderCache | None = None,
 ) -> tuple[SpeakerTurn, ...]:
     """Speaker turns of mono `audio` (float samples in [-1, 1]), in time order, labelled S1.. by
     first appearance. `model` defaults to a fresh `load_speaker_model()` (load once and pass it).
     `features`: `speech_features` of the same audio and model, worked out beforehand (the same
-    turns; they are then not worked out again)."""
+    turns; they are then not worked out again). `cache`: encoder batches of the same audio
+    already run (`diarize_while_idle`), reused bit for bit."""
     wav = _prepare(audio, sample_rate)
     if model is None:
         model = load_speaker_model()
     first = replace(options, step=options.window) if options.coarse_first else options
+    token = _CACHE.set(cache)
+    try:
+        return _diarize(wav, options, model, first, features)
+    finally:
+        _CACHE.reset(token)
+
+
+def _diarize(wav: np.ndarray, options: DiarizeOptions, model: SpeakerModel, first: DiarizeOptions,
+             features: SpeechFeatures | None) -> tuple[SpeakerTurn, ...]:
     regions, mel, windows, embeddings = _first_pass(wav, model, options, first, features)
     if not regions:
         return ()
@@ -217,12 +233,14 @@ def diarize_into_future(
     options: DiarizeOptions,
     load_model: Callable[[], SpeakerModel],
     features: SpeechFeatures | None = None,
+    idle: IdleDiarization | None = None,
 ) -> Future[Diarized]:
     """`diarize` on this thread, as a finished future of (turns, model); a failure is held in the
-    future, so whoever reads it (the diarize step) fails, not the caller (the transcription)."""
+    future, so whoever reads it (the diarize step) fails, not the caller (the transcription).
+    `idle`: the same diarization begun while a core was idle, finished here."""
     future: Future[Diarized] = Future()
     future.set_running_or_notify_cancel()
-    _diarize_into(future, audio, sample_rate, options, load_model, features)
+    _diarize_into(future, audio, sample_rate, options, load_model, features, idle)
     return future
 
 
@@ -251,7 +269,8 @@ def diarize_in_background(
 
 
 def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int, options: DiarizeOptions,
-                  load_model: Callable[[], SpeakerModel], features: SpeechFeatures | None = None) -> None:
+                  load_model: Callable[[], SpeakerModel], features: SpeechFeatures | None = None,
+                  idle: IdleDiarization | None = None) -> None:
     try:
         from pipeline.threads import pin_blas_threads
 
@@ -259,9 +278,97 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
         # clustering products, bit for bit, on whichever thread it runs.
         pin_blas_threads()
         model = load_model()
-        future.set_result((diarize(audio, sample_rate, options, model, features), model))
+        if idle is not None:
+            turns = idle.finish(audio)
+        else:
+            turns = diarize(audio, sample_rate, options, model, features)
+        future.set_result((turns, model))
     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
         future.set_exception(exc)
+
+
+class EncoderCache:
+    """Encoder batches already run on one file's mel frames, by their windows (the same batch,
+    the same bits): what a diarization begun while Whisper left a core idle hands to the one that
+    finishes it. `stop` tells the idle one to stop at its next batch."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[int, ...], np.ndarray] = {}
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def get(self, key: tuple[int, ...]) -> np.ndarray | None:
+        with self._lock:
+            return self._done.get(key)
+
+    def put(self, key: tuple[int, ...], embeddings: np.ndarray) -> None:
+        with self._lock:
+            self._done[key] = embeddings
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._done)
+
+
+_CACHE: ContextVar[EncoderCache | None] = ContextVar("encoder_cache", default=None)
+_STOP: ContextVar[threading.Event | None] = ContextVar("diarize_stop", default=None)
+
+
+class IdleDiarization:
+    """`diarize` begun on a thread that the kernel runs only on an otherwise idle core (Linux
+    `SCHED_IDLE`; elsewhere, or when refused, nice 19), started before Whisper transcribes the
+    same audio: it takes the moments Whisper leaves a core idle and yields the core at once
+    when a Whisper thread wakes. `finish()`, after Whisper, stops it and completes the
+    diarization on the calling thread at normal priority, reusing its speech features and every
+    encoder batch it finished (`EncoderCache`): the turns are those of `diarize`, bit for bit,
+    however far it got. One encoder thread: it only fills idle moments."""
+
+    def __init__(self, audio: np.ndarray, sample_rate: int, options: DiarizeOptions, model: SpeakerModel,
+                 features: SpeechFeatures | None = None) -> None:
+        self.audio, self.sample_rate, self.options, self.model = audio, sample_rate, options, model
+        self.features = features
+        self.cache = EncoderCache()
+        self._done: Future[tuple[SpeakerTurn, ...]] = Future()
+        self._done.set_running_or_notify_cancel()
+        self.idle_policy = False
+        threading.Thread(target=self._run, name="diarize-idle", daemon=True).start()
+
+    def _run(self) -> None:
+        from pipeline.threads import pin_blas_threads
+
+        try:
+            self.idle_policy = _idle_priority()
+            pin_blas_threads()  # as where diarization runs after Whisper: the same products
+            if self.features is None:
+                self.features = speech_features(self.audio, self.sample_rate, self.model)
+            _STOP.set(self.cache.stop)
+            if self.cache.stop.is_set():
+                raise DiarizationStopped
+            one = replace(self.model, threads=1)
+            self._done.set_result(diarize(self.audio, self.sample_rate, self.options, one, self.features,
+                                          self.cache))
+        except BaseException as exc:  # noqa: BLE001 - finish() works it out again and raises its own
+            self._done.set_exception(exc)
+        finally:
+            self.audio = np.zeros(0, np.float32)  # this thread's copy of the samples is not needed
+
+    def finish(self, audio: np.ndarray) -> tuple[SpeakerTurn, ...]:
+        """The turns: the idle thread's if it got to the end, else worked out now on this thread
+        (the model's threads) from what it finished. `audio`: the same samples."""
+        self.cache.stop.set()
+        if self._done.done() and self._done.exception() is None:
+            return self._done.result()
+        return diarize(audio, self.sample_rate, self.options, self.model, self.features, self.cache)
+
+
+def _idle_priority() -> bool:
+    """Put this thread in the idle scheduling class (True), or at nice 19 where that is refused."""
+    try:
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+        return True
+    except (AttributeError, OSError):
+        _lower_priority(19)
+        return False
 
 
 def _lower_priority(niceness: int = 10) -> None:
@@ -392,6 +499,8 @@ class _Embedder:
 
     def __init__(self, mel: np.ndarray, model: SpeakerModel) -> None:
         self.mel, self.model = mel, model
+        self.cache = _CACHE.get()  # the caller's, read here: the pool's threads do not inherit it
+        self.stop = _STOP.get()
         self.slices: list[tuple[int, int]] = []
         self.by_len: dict[int, list[int]] = {}
         self.pending: list[list[int]] = []
@@ -434,8 +543,19 @@ class _Embedder:
 
     def _run(self, idx: list[int]) -> None:
         f0, f1 = self.slices[idx[0]]
+        cache = self.cache
+        key = tuple(self.slices[i][0] for i in idx) + (f1 - f0,)
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                self.out[idx] = found
+                return
+        if self.stop is not None and self.stop.is_set():
+            raise DiarizationStopped
         mels = np.stack([self.mel[self.slices[i][0]:self.slices[i][0] + f1 - f0] for i in idx])
         self.out[idx] = self.model.encoder.run(None, {"mels": mels})[0]
+        if cache is not None:
+            cache.put(key, self.out[idx])
 
 
 def _first_pass(

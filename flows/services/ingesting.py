@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from pipeline.speakers import Diarized, DiarizeOptions, SpeakerModel, SpeechFeatures
+    from pipeline.speakers import Diarized, DiarizeOptions, IdleDiarization, SpeakerModel, SpeechFeatures
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -282,14 +282,15 @@ def diarize_beside() -> bool:
 def diarize_decoded(
     audio: np.ndarray, options: IngestOptions | None = None,
     speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None, *, beside: bool = False,
-    features: SpeechFeatures | None = None,
+    features: SpeechFeatures | None = None, idle: IdleDiarization | None = None,
 ) -> Future[Diarized] | None:
     """Diarize decoded 16 kHz `audio` for `diarize_step(early=...)`; None with `no_diarize`.
     `beside`: on a thread of its own, started before Whisper transcribes the same array (see
     `diarize_beside`); otherwise now, on this thread, as a finished future (a failure is held in
     it, so it fails the diarize step, not the transcription). `speakers`: the model, a loader of
     it (a per-process cache), or None to load one. `features`: `pipeline.speakers.
-    speech_features` of the same audio, made ahead (the same turns)."""
+    speech_features` of the same audio, made ahead (the same turns). `idle`: the same
+    diarization begun by `diarize_while_idle` before Whisper, finished here (the same turns)."""
     options = options or IngestOptions()
     if options.no_diarize:
         return None
@@ -311,7 +312,29 @@ def diarize_decoded(
         load = speakers or load_speaker_model
     if beside:
         return diarize_in_background(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load)
-    return diarize_into_future(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load, features)
+    return diarize_into_future(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load, features, idle)
+
+
+def diarize_while_idle(
+    audio: np.ndarray, options: IngestOptions | None = None,
+    speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None,
+    features: SpeechFeatures | None = None,
+) -> IdleDiarization | None:
+    """Begin diarizing decoded 16 kHz `audio` on a thread that runs only on an idle core
+    (`pipeline.speakers.IdleDiarization`), before Whisper transcribes it on 2-3 cores; hand it to
+    `diarize_decoded(idle=...)` after Whisper. None with `no_diarize`, or when the model cannot
+    load (the diarization after Whisper then loads it and reports)."""
+    options = options or IngestOptions()
+    if options.no_diarize:
+        return None
+    from pipeline.media import SAMPLE_RATE
+    from pipeline.speakers import DiarizeOptions, IdleDiarization, SpeakerModel, load_speaker_model
+
+    try:
+        model = speakers if isinstance(speakers, SpeakerModel) else (speakers or load_speaker_model)()
+    except Exception:  # noqa: BLE001 - an optimisation only
+        return None
+    return IdleDiarization(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), model, features)
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:
