@@ -48,9 +48,9 @@ class WorkOptions:
     diarize: False records the diarize step without speakers, as `counterclips ingest
         --no-diarize` does (every sentence counts as the interviewee's); `bench/nightly.py
         --diarize-ab` compares runs with and without it to measure what diarization adds.
-    diarize_idle: on 2-3 cores, begin each file's diarization before its Whisper on a thread
-        that runs only on an idle core, and finish it after (`ingesting.diarize_while_idle`;
-        the same turns); False diarizes wholly after Whisper.
+    diarize_idle: on 2-3 cores, begin each file's diarization before its Whisper in a helper
+        process that runs only on idle cores, and finish it after (`ingesting.
+        diarize_while_idle`; the same turns); False diarizes wholly after Whisper.
     """
 
     model: str = "base"
@@ -475,7 +475,7 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
     if diarize_now and ingesting.diarize_beside():
         early, diarize_now = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, beside=True), False
     elif diarize_now and job.options.diarize_idle:
-        idle = ingesting.diarize_while_idle(audio, speakers=RESOURCES.speakers, features=features)
+        idle = ingesting.diarize_while_idle(audio)
     info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
                                      backend=RESOURCES.backend(job.options),
                                      workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)

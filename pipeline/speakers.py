@@ -23,12 +23,15 @@ from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.errors import ModelError
 from pipeline.records import Segment, Sentence, SentenceFlags, Transcript, Word
+
+if TYPE_CHECKING:
+    from pipeline.idle_diarization import IdleJob
 
 SAMPLE_RATE = 16000
 _VAD_CHUNK = 512  # samples per silero step at 16 kHz (32 ms)
@@ -233,7 +236,7 @@ def diarize_into_future(
     options: DiarizeOptions,
     load_model: Callable[[], SpeakerModel],
     features: SpeechFeatures | None = None,
-    idle: IdleDiarization | None = None,
+    idle: IdleJob | None = None,
 ) -> Future[Diarized]:
     """`diarize` on this thread, as a finished future of (turns, model); a failure is held in the
     future, so whoever reads it (the diarize step) fails, not the caller (the transcription).
@@ -270,7 +273,7 @@ def diarize_in_background(
 
 def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int, options: DiarizeOptions,
                   load_model: Callable[[], SpeakerModel], features: SpeechFeatures | None = None,
-                  idle: IdleDiarization | None = None) -> None:
+                  idle: IdleJob | None = None) -> None:
     try:
         from pipeline.threads import pin_blas_threads
 
@@ -279,7 +282,7 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
         pin_blas_threads()
         model = load_model()
         if idle is not None:
-            turns = idle.finish(audio)
+            turns = idle.finish(audio, model, features)
         else:
             turns = diarize(audio, sample_rate, options, model, features)
         future.set_result((turns, model))
@@ -289,13 +292,12 @@ def _diarize_into(future: Future[Diarized], audio: np.ndarray, sample_rate: int,
 
 class EncoderCache:
     """Encoder batches already run on one file's mel frames, by their windows (the same batch,
-    the same bits): what a diarization begun while Whisper left a core idle hands to the one that
-    finishes it. `stop` tells the idle one to stop at its next batch."""
+    the same bits): what a diarization begun while Whisper left a core idle
+    (`pipeline.idle_diarization`) hands to the one that finishes it."""
 
     def __init__(self) -> None:
         self._done: dict[tuple[int, ...], np.ndarray] = {}
         self._lock = threading.Lock()
-        self.stop = threading.Event()
 
     def get(self, key: tuple[int, ...]) -> np.ndarray | None:
         with self._lock:
@@ -309,66 +311,24 @@ class EncoderCache:
         with self._lock:
             return len(self._done)
 
+    def items(self) -> list[tuple[tuple[int, ...], np.ndarray]]:
+        with self._lock:
+            return list(self._done.items())
+
+
+def diarize_until(audio: np.ndarray, sample_rate: int, options: DiarizeOptions, model: SpeakerModel,
+                  features: SpeechFeatures, cache: EncoderCache, stop: Any) -> tuple[SpeakerTurn, ...]:
+    """`diarize`, storing every encoder batch in `cache`, raising `DiarizationStopped` before
+    the next batch once `stop.is_set()` (what an idle-time helper runs)."""
+    token = _STOP.set(stop)
+    try:
+        return diarize(audio, sample_rate, options, model, features, cache)
+    finally:
+        _STOP.reset(token)
+
 
 _CACHE: ContextVar[EncoderCache | None] = ContextVar("encoder_cache", default=None)
-_STOP: ContextVar[threading.Event | None] = ContextVar("diarize_stop", default=None)
-
-
-class IdleDiarization:
-    """`diarize` begun on a thread that the kernel runs only on an otherwise idle core (Linux
-    `SCHED_IDLE`; elsewhere, or when refused, nice 19), started before Whisper transcribes the
-    same audio: it takes the moments Whisper leaves a core idle and yields the core at once
-    when a Whisper thread wakes. `finish()`, after Whisper, stops it and completes the
-    diarization on the calling thread at normal priority, reusing its speech features and every
-    encoder batch it finished (`EncoderCache`): the turns are those of `diarize`, bit for bit,
-    however far it got. One encoder thread: it only fills idle moments."""
-
-    def __init__(self, audio: np.ndarray, sample_rate: int, options: DiarizeOptions, model: SpeakerModel,
-                 features: SpeechFeatures | None = None) -> None:
-        self.audio, self.sample_rate, self.options, self.model = audio, sample_rate, options, model
-        self.features = features
-        self.cache = EncoderCache()
-        self._done: Future[tuple[SpeakerTurn, ...]] = Future()
-        self._done.set_running_or_notify_cancel()
-        self.idle_policy = False
-        threading.Thread(target=self._run, name="diarize-idle", daemon=True).start()
-
-    def _run(self) -> None:
-        from pipeline.threads import pin_blas_threads
-
-        try:
-            self.idle_policy = _idle_priority()
-            pin_blas_threads()  # as where diarization runs after Whisper: the same products
-            if self.features is None:
-                self.features = speech_features(self.audio, self.sample_rate, self.model)
-            _STOP.set(self.cache.stop)
-            if self.cache.stop.is_set():
-                raise DiarizationStopped
-            one = replace(self.model, threads=1)
-            self._done.set_result(diarize(self.audio, self.sample_rate, self.options, one, self.features,
-                                          self.cache))
-        except BaseException as exc:  # noqa: BLE001 - finish() works it out again and raises its own
-            self._done.set_exception(exc)
-        finally:
-            self.audio = np.zeros(0, np.float32)  # this thread's copy of the samples is not needed
-
-    def finish(self, audio: np.ndarray) -> tuple[SpeakerTurn, ...]:
-        """The turns: the idle thread's if it got to the end, else worked out now on this thread
-        (the model's threads) from what it finished. `audio`: the same samples."""
-        self.cache.stop.set()
-        if self._done.done() and self._done.exception() is None:
-            return self._done.result()
-        return diarize(audio, self.sample_rate, self.options, self.model, self.features, self.cache)
-
-
-def _idle_priority() -> bool:
-    """Put this thread in the idle scheduling class (True), or at nice 19 where that is refused."""
-    try:
-        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
-        return True
-    except (AttributeError, OSError):
-        _lower_priority(19)
-        return False
+_STOP: ContextVar[Any] = ContextVar("diarize_stop", default=None)  # anything with is_set()
 
 
 def _lower_priority(niceness: int = 10) -> None:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from pipeline.speakers import Diarized, DiarizeOptions, IdleDiarization, SpeakerModel, SpeechFeatures
+    from pipeline.idle_diarization import IdleJob
+    from pipeline.speakers import Diarized, DiarizeOptions, SpeakerModel, SpeechFeatures
     from pipeline.themes import Flagger
     from pipeline.transcribe import Backend, TranscribeOptions
 
@@ -282,7 +283,7 @@ def diarize_beside() -> bool:
 def diarize_decoded(
     audio: np.ndarray, options: IngestOptions | None = None,
     speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None, *, beside: bool = False,
-    features: SpeechFeatures | None = None, idle: IdleDiarization | None = None,
+    features: SpeechFeatures | None = None, idle: IdleJob | None = None,
 ) -> Future[Diarized] | None:
     """Diarize decoded 16 kHz `audio` for `diarize_step(early=...)`; None with `no_diarize`.
     `beside`: on a thread of its own, started before Whisper transcribes the same array (see
@@ -315,26 +316,19 @@ def diarize_decoded(
     return diarize_into_future(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), load, features, idle)
 
 
-def diarize_while_idle(
-    audio: np.ndarray, options: IngestOptions | None = None,
-    speakers: SpeakerModel | Callable[[], SpeakerModel] | None = None,
-    features: SpeechFeatures | None = None,
-) -> IdleDiarization | None:
-    """Begin diarizing decoded 16 kHz `audio` on a thread that runs only on an idle core
-    (`pipeline.speakers.IdleDiarization`), before Whisper transcribes it on 2-3 cores; hand it to
-    `diarize_decoded(idle=...)` after Whisper. None with `no_diarize`, or when the model cannot
-    load (the diarization after Whisper then loads it and reports)."""
+def diarize_while_idle(audio: np.ndarray, options: IngestOptions | None = None) -> IdleJob | None:
+    """Begin diarizing decoded 16 kHz `audio` in the idle-time helper process
+    (`pipeline.idle_diarization.HELPER`), before Whisper transcribes it on 2-3 cores; hand the
+    job to `diarize_decoded(idle=...)` after Whisper (the same turns). None with `no_diarize`,
+    or where no helper can run (diarization then runs wholly after Whisper)."""
     options = options or IngestOptions()
     if options.no_diarize:
         return None
+    from pipeline.idle_diarization import HELPER
     from pipeline.media import SAMPLE_RATE
-    from pipeline.speakers import DiarizeOptions, IdleDiarization, SpeakerModel, load_speaker_model
+    from pipeline.speakers import DiarizeOptions
 
-    try:
-        model = speakers if isinstance(speakers, SpeakerModel) else (speakers or load_speaker_model)()
-    except Exception:  # noqa: BLE001 - an optimisation only
-        return None
-    return IdleDiarization(audio, SAMPLE_RATE, options.diarize or DiarizeOptions(), model, features)
+    return HELPER.begin(audio, SAMPLE_RATE, options.diarize or DiarizeOptions())
 
 
 def _sidecar_interviewer_first(store: Store, iv: Interview) -> bool:
