@@ -59,7 +59,7 @@ class WorkOptions:
     heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
     cpu_threads: int = TRANSCRIBE_THREADS
     diarize: bool = True
-    diarize_idle: bool = True
+    diarize_idle: bool = False
 
 
 @dataclass(frozen=True, slots=True)

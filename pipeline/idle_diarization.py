@@ -100,10 +100,12 @@ class _Pending:
         return bool(select.select([self.fd], [], [], 0)[0])
 
 
-def _serve() -> None:
-    """The child (`python -m pipeline.idle_diarization`): load the speaker model, then diarize
-    each job until a message waits; answer each "collect" with what that job finished."""
-    _idle_class()
+def _serve(idle: bool = True) -> None:
+    """The child (`python -m pipeline.idle_diarization [--normal]`): load the speaker model, then
+    diarize each job until a message waits; answer each "collect" with what that job finished.
+    `idle` False keeps the normal scheduling class (tests)."""
+    if idle:
+        _idle_class()
     from pipeline.speakers import diarize_until, load_speaker_model, speech_features
     from pipeline.threads import pin_blas_threads
 
@@ -165,7 +167,8 @@ class IdleHelper:
     server starts). Where none can start, `begin` returns None and diarization runs after
     Whisper as before."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle: bool = True) -> None:
+        self.idle = idle  # False: the child keeps the normal scheduling class (tests)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._jobs = 0
@@ -183,7 +186,8 @@ class IdleHelper:
                 [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
             try:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-m", "pipeline.idle_diarization"], stdin=subprocess.PIPE,
+                    [sys.executable, "-m", "pipeline.idle_diarization", *([] if self.idle else ["--normal"])],
+                    stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=root, bufsize=0)
             except OSError:
                 self._broken = True
@@ -258,4 +262,4 @@ HELPER = IdleHelper()
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(idle="--normal" not in sys.argv[1:])
