@@ -23,9 +23,10 @@ run` does with no server kept for the workspace) and with a server kept (`PREFEC
 overhead is the one-shot wall minus the kept-server wall, plus the kept-server run's time in no
 stage, over the one-shot wall.
 `--diarize-ab N` instead runs the English set in this process N rounds of three: diarization
-begun on idle cores (the default), diarization wholly after Whisper, and no diarization (order
-rotated; a server kept, proxies and previews off, so only ingest runs): what diarization adds to
-ingest wall time is the mean difference over the mean wall with it.
+after Whisper (the default), diarization begun beside Whisper in the idle-time helper process,
+and no diarization (order rotated; a server kept, proxies and previews off, so only ingest
+runs): what diarization adds to ingest wall time is the mean difference over the mean wall
+with it.
 The same English files are then transcribed alone (decode + Whisper, model loaded once): the
 limit the run is compared with. Peak RSS: the run's process (models, flow, threads).
 """
@@ -372,13 +373,13 @@ def _commit() -> str:
 
 
 def diarize_ab(english: list[Path], pairs: int) -> str:
-    """English ingest with diarization begun on idle cores (the default), with diarization wholly
-    after Whisper (`WorkOptions(diarize_idle=False)`), and without diarization, rotating the
-    order each round; the server kept, proxies and previews off (they depend on the candidates,
+    """English ingest with diarization after Whisper (the default), with diarization begun beside
+    Whisper in the idle-time helper (`WorkOptions(diarize_idle=True)`), and without diarization,
+    rotating the order each round; the server kept, proxies and previews off (they depend on the candidates,
     which diarization changes)."""
     load_before = os.getloadavg()
-    arms = {"on": {"diarize": True}, "after": {"diarize": True, "diarize_idle": False},
-            "off": {"diarize": False}}
+    arms = {"after": {"diarize": True, "diarize_idle": False},
+            "idle": {"diarize": True, "diarize_idle": True}, "off": {"diarize": False}}
     names = list(arms)
     runs: dict[str, list[dict[str, object]]] = {a: [] for a in arms}
     rows = ["| run | diarization | wall s | CPU s | diarize stage s | load avg (1 min) after |",
@@ -394,9 +395,9 @@ def diarize_ab(english: list[Path], pairs: int) -> str:
     _stop_prefect_server()
     load_after = os.getloadavg()
     off, cpu_off = _mean(runs["off"], "wall"), _mean(runs["off"], "cpu")
-    footage = float(runs["on"][0]["footage"])  # type: ignore[arg-type]
+    footage = float(runs["after"][0]["footage"])  # type: ignore[arg-type]
     summary = []
-    for arm, what in (("on", "begun on idle cores (default)"), ("after", "wholly after Whisper")):
+    for arm, what in (("after", "after Whisper (the default)"), ("idle", "begun in the idle-time helper")):
         wall, cpu = _mean(runs[arm], "wall"), _mean(runs[arm], "cpu")
         summary.append(f"- diarization {what}: **{wall:.1f} s against {off:.1f} s without: adds "
                        f"{wall - off:.1f} s = {100 * (wall - off) / wall:.1f} % of ingest wall time** "
@@ -407,12 +408,13 @@ def diarize_ab(english: list[Path], pairs: int) -> str:
         f"commit {_commit()}, "
         f"{os.cpu_count()} cores (load average 1/5/15 min {load_before[0]:.1f}/{load_before[1]:.1f}/"
         f"{load_before[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} after). "
-        f"English set ({runs['on'][0]['files']} files, {footage / 60:.1f} min), `run_nightly` with a Prefect "
-        "server kept (started before the clock), proxies and previews off, so the wall is ingest's "
-        "(probe, transcribe, diarize, flag, propose); \"on\" begins each file's diarization on a "
-        "thread that runs only on an idle core beside Whisper, \"after\" diarizes after Whisper "
-        "(`WorkOptions(diarize_idle=False)`), \"off\" records the diarize step without speakers "
-        "(`WorkOptions(diarize=False)`, as `ingest --no-diarize`). Order rotated each round.",
+        f"English set ({runs['after'][0]['files']} files, {footage / 60:.1f} min), `run_nightly` with a "
+        "Prefect server kept (started before the clock), proxies and previews off, so the wall is ingest's "
+        "(probe, transcribe, diarize, flag, propose); \"after\" diarizes after Whisper (the "
+        "default), \"idle\" begins each file's diarization beside Whisper in a helper process in the "
+        "idle scheduling class (`WorkOptions(diarize_idle=True)`), \"off\" records the diarize step "
+        "without speakers (`WorkOptions(diarize=False)`, as `ingest --no-diarize`). Order rotated each "
+        "round.",
         "",
         *rows,
         "",
@@ -427,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=1,
                         help="English one-shot / kept-server pairs, alternating order (default 1)")
     parser.add_argument("--diarize-ab", type=int, default=0, metavar="N",
-                        help="only the diarization A/B: N rounds of idle-begun, after-Whisper, none")
+                        help="only the diarization A/B: N rounds of after-Whisper, idle-helper, none")
     parser.add_argument("--child-run", metavar="WORKSPACE", help=argparse.SUPPRESS)
     parser.add_argument("--child-translate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-no-head-start", action="store_true", help=argparse.SUPPRESS)
