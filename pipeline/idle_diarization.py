@@ -13,6 +13,10 @@ before Whisper starts; after Whisper, `IdleJob.finish(audio, model, features)` s
 and takes what it finished: the turns, or its speech features and encoder batches, from which the
 diarization completes on the calling thread (`pipeline.speakers.diarize` with an
 `EncoderCache`). The turns are those of `diarize`, bit for bit, however far the child got.
+
+Off by default in the nightly (`flows.nightly_worker.WorkOptions.diarize_idle`): on the shared
+2-core machine Whisper ran slower beside the helper by about what it hid (bench/RESULTS.md); the
+quiet-machine A/B `bench/nightly.py --diarize-ab N` decides.
 """
 
 from __future__ import annotations
@@ -181,6 +185,7 @@ class IdleHelper:
                 return True
             if self._broken:
                 return False
+            _sweep_stale()
             root = str(Path(__file__).resolve().parent.parent)
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                 [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
@@ -198,7 +203,7 @@ class IdleHelper:
         """Give the child `audio` to diarize while Whisper runs; None when there is no child."""
         if not self.start():
             return None
-        fd, path = tempfile.mkstemp(prefix="counterclips-diarize-", suffix=".npy", dir=_shm_dir())
+        fd, path = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".npy", dir=_shm_dir())
         try:
             with os.fdopen(fd, "wb") as f:
                 np.save(f, np.ascontiguousarray(audio, dtype=np.float32))
@@ -248,6 +253,19 @@ class IdleHelper:
 
 def _shm_dir() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+_PREFIX = "counterclips-diarize-"
+
+
+def _sweep_stale() -> None:
+    """Remove samples left in the temp dir by processes that died between `begin` and `finish`
+    (an hour of audio is 230 MB of memory in /dev/shm)."""
+    folder = Path(_shm_dir() or tempfile.gettempdir())
+    for path in folder.glob(f"{_PREFIX}*-*.npy"):
+        pid = path.name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _remove(str(path))
 
 
 def _remove(path: str) -> None:
