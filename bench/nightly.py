@@ -296,9 +296,12 @@ def transcription_alone(files: list[Path]) -> float:
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds of this process and its finished children (ffmpeg): holds under load."""
+    """CPU seconds of this process, its finished children (ffmpeg) and the idle-time diarization
+    helper if one runs (`--diarize-ab`'s idle arm): holds under load."""
+    from pipeline.idle_diarization import HELPER
+
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime + HELPER.cpu_seconds()
 
 
 def _reset_peak_rss() -> None:

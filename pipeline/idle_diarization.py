@@ -238,6 +238,18 @@ class IdleHelper:
                 proc.kill()
             return None
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running child has used (0 without one; Linux /proc), for benchmarks:
+        a child not yet waited for is in no rusage of this process."""
+        proc = self._proc
+        if proc is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def close(self) -> None:
         """End the child (closing its input ends its loop)."""
         with self._lock:
