@@ -90,7 +90,10 @@ def current_user(request: Request, rs: RS) -> User:
     name = request.session.get("user")
     if not name:
         raise LoginRequired()
-    user = rs.get_user(name)
+    # The account as read with the session in this request (one statement), else read now.
+    user = request.scope.get("session_user")
+    if user is None or user.name != name:
+        user = rs.get_user(name)
     if user is None or not user.active:
         request.session.clear()
         request.scope["session_stale"] = True

@@ -86,6 +86,7 @@ class ServerSessionMiddleware:
         stored = await to_thread.run_sync(repo.load_session, _id_hash(token)) if token else None
         session = ServerSession(stored.data if stored else {}, stored.id_hash if stored else None)
         scope["session"] = session
+        scope["session_user"] = stored.user if stored else None  # its account, read with it
         # a cookie was sent but names no live session: logged out, disabled, password changed
         scope["session_stale"] = token is not None and stored is None
 
