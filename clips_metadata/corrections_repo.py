@@ -64,6 +64,12 @@ def _record(r: LabelCorrectionRow) -> StoredCorrection:
     )
 
 
+# built once: every candidate page reads it
+_FOR_TRANSCRIPT = (sa.select(LabelCorrectionRow)
+                   .where(LabelCorrectionRow.transcript_id == sa.bindparam("tid"))
+                   .order_by(LabelCorrectionRow.id))
+
+
 class CorrectionsRepo(Repository):
     """Label corrections in the store (its engine and `transaction()`)."""
 
@@ -135,11 +141,7 @@ class CorrectionsRepo(Repository):
     def for_transcript(self, transcript_id: int) -> dict[int, SentenceCorrections]:
         """Each corrected sentence's dismissed and added labels (latest correction per label)."""
         with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(LabelCorrectionRow)
-                .where(LabelCorrectionRow.transcript_id == transcript_id)
-                .order_by(LabelCorrectionRow.id)
-            ).all()
+            rows = s.scalars(_FOR_TRANSCRIPT, {"tid": transcript_id}).all()
             out: dict[int, SentenceCorrections] = {}
             for r in rows:
                 state = out.setdefault(int(r.sentence_idx or 0), SentenceCorrections())

@@ -17,9 +17,11 @@ from clips_metadata.serialize import media_to_json
 from clips_metadata.stored_records import IngestState, Interview
 from pipeline.records import MediaInfo
 
+_PSEUDONYM = sa.select(m.IntervieweeRow.pseudonym).where(m.IntervieweeRow.id == sa.bindparam("id"))
+
 
 def _pseudonym(s: Session, interviewee_id: int) -> str:
-    name = s.scalar(sa.select(m.IntervieweeRow.pseudonym).where(m.IntervieweeRow.id == interviewee_id))
+    name = s.scalar(_PSEUDONYM, {"id": interviewee_id})  # built once: the review pages ask often
     return name or ""
 
 

@@ -46,6 +46,10 @@ class PreviewJob:
     plan: Mapping[str, Any]
 
 
+_APPROVED_HASHES = (sa.select(ApprovedPlanRow.version, ApprovedPlanRow.reviewer, ApprovedPlanRow.plan_hash)
+                    .where(ApprovedPlanRow.candidate_id == sa.bindparam("cid")).order_by(ApprovedPlanRow.id))
+
+
 def _approved(r: ApprovedPlanRow) -> ApprovedPlan:
     return ApprovedPlan(r.candidate_id, r.version, r.reviewer, r.plan_hash, dict(r.plan))
 
@@ -81,7 +85,10 @@ class PlansRepo(Repository):
 
     def approved_hashes(self, candidate_id: int) -> dict[tuple[int, str], str]:
         """(version, reviewer) -> the hash of the plan that reviewer last approved."""
-        return {(a.version, a.reviewer): a.plan_hash for a in self.approved(candidate_id)}
+        # the three columns only: every page view and approval asks, and the plans' JSON is large
+        with self.db.read() as s:
+            rows = s.execute(_APPROVED_HASHES, {"cid": candidate_id}).all()
+        return {(version, reviewer): plan_hash for version, reviewer, plan_hash in rows}
 
     # ---- preview jobs ----
 
