@@ -46,6 +46,7 @@ class PreviewJob:
     plan: Mapping[str, Any]
 
 
+_ANY_QUEUED = sa.select(PreviewJobRow.plan_hash).where(PreviewJobRow.status == "queued").limit(1)
 _APPROVED_HASHES = (sa.select(ApprovedPlanRow.version, ApprovedPlanRow.reviewer, ApprovedPlanRow.plan_hash)
                     .where(ApprovedPlanRow.candidate_id == sa.bindparam("cid")).order_by(ApprovedPlanRow.id))
 
@@ -123,6 +124,11 @@ class PlansRepo(Repository):
 
     def claim_preview(self) -> PreviewJob | None:
         """Mark the oldest queued job running and return it (None when nothing waits)."""
+        # Look before locking: the worker asks after every job and on every wake, and mostly
+        # nothing waits; a read takes no write lock from the reviewers' approvals (issue 19).
+        with self.db.read() as s:
+            if s.execute(_ANY_QUEUED).first() is None:
+                return None
         with self.db.transaction() as s:
             row = s.scalar(sa.select(PreviewJobRow).where(PreviewJobRow.status == "queued")
                            .order_by(PreviewJobRow.updated_at).limit(1))
