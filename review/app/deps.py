@@ -47,6 +47,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
                       auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
                        label_colour=present.label_colour, label_chips=present.label_chips,
+                       queue_rows=present.queue_rows,
                        is_risk=present.is_risk, words_html=present.words_html,
                        add_label_options=present.add_label_options)
     # One table decides the direction of a language everywhere (pipeline.translation.limits).
