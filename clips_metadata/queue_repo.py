@@ -88,25 +88,10 @@ class QueueRepo(Repository):
         `before`; neither: the first page), best rank first, ties by newest id. `counted=False`
         leaves `total` None: counting a person's "waiting for me" view scans every candidate
         (~0.1 s at 100,000), which "approve and next" does not need."""
-        if flt.status and flt.status not in CANDIDATE_STATUSES:
-            raise StoreError(f"unknown status {flt.status!r}")
         per_page = max(1, min(per_page, 200))
-        c, i, p = CandidateRow, InterviewRow, IntervieweeRow
-        # The queue's filter leaves a field blank ("") where the store's filter takes None.
-        where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
-                                  theme=flt.theme or None, risk=flt.risk or None,
-                                  language=flt.language or None, probe=self._common_values(flt))
-        where = [*where, *_person_filters(flt)]
-        key = sa.tuple_(c.rank, c.id)
         backwards = bool(before) and not after
-        if after:
-            where.append(key < sa.tuple_(*parse_cursor(after)))
-        elif before:
-            where.append(key > sa.tuple_(*parse_cursor(before)))
-        order = (c.rank.asc(), c.id.asc()) if backwards else (c.rank.desc(), c.id.desc())
-        # one row more than shown tells whether there is a page beyond this one
-        sub = (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
-                         c.risks).where(*where).order_by(*order).limit(per_page + 1).subquery())
+        i, p = InterviewRow, IntervieweeRow
+        sub = self._page(flt, after, before, per_page).subquery()
         stmt = (sa.select(sub.c.id, sub.c.interview_id, p.pseudonym, i.language, sub.c.status,
                           sub.c.version, sub.c.start, sub.c.end, sub.c.rank, sub.c.themes, sub.c.risks)
                 .join(i, i.id == sub.c.interview_id).join(p, p.id == i.interviewee_id)
@@ -125,6 +110,40 @@ class QueueRepo(Repository):
             next_after=cursor_of(items[-1]) if items and has_next else "",
             prev_before=cursor_of(items[0]) if items and has_prev else "",
         )
+
+    def queue_ids(self, flt: QueueFilter = NO_FILTER, *, per_page: int = 50) -> tuple[int, ...]:
+        """The ids of `queue(flt, per_page=per_page)`'s first page, in its order, without its
+        rows or count ("approve and next" needs only where the reviewer goes next)."""
+        per_page = max(1, min(per_page, 200))
+        i = InterviewRow
+        sub = self._page(flt, "", "", per_page).subquery()
+        stmt = (sa.select(sub.c.id).join(i, i.id == sub.c.interview_id)
+                .join(IntervieweeRow, IntervieweeRow.id == i.interviewee_id)
+                .order_by(sub.c.rank.desc(), sub.c.id.desc()))
+        with self.db.read() as s:
+            ids = [int(x) for x in s.scalars(stmt)]
+        return tuple(ids[:per_page])
+
+    def _page(self, flt: QueueFilter, after: str, before: str, per_page: int) -> sa.Select[Any]:
+        """The candidates of one queue page (and one more, which tells whether there is a page
+        beyond it), best rank first, or from `before` backwards."""
+        if flt.status and flt.status not in CANDIDATE_STATUSES:
+            raise StoreError(f"unknown status {flt.status!r}")
+        c = CandidateRow
+        # The queue's filter leaves a field blank ("") where the store's filter takes None.
+        where = candidate_filters(status=flt.status or None, interview_id=flt.interview,
+                                  theme=flt.theme or None, risk=flt.risk or None,
+                                  language=flt.language or None, probe=self._common_values(flt))
+        where = [*where, *_person_filters(flt)]
+        key = sa.tuple_(c.rank, c.id)
+        backwards = bool(before) and not after
+        if after:
+            where.append(key < sa.tuple_(*parse_cursor(after)))
+        elif before:
+            where.append(key > sa.tuple_(*parse_cursor(before)))
+        order = (c.rank.asc(), c.id.asc()) if backwards else (c.rank.desc(), c.id.desc())
+        return (sa.select(c.id, c.interview_id, c.status, c.version, c.start, c.end, c.rank, c.themes,
+                          c.risks).where(*where).order_by(*order).limit(per_page + 1))
 
     def _common_values(self, flt: QueueFilter) -> tuple[str, ...]:
         """The filters of `flt` whose value is common (COMMON_SHARE of the interviews for a

@@ -64,7 +64,7 @@ def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
 
 def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
     """Previous and next candidate of the user's "waiting for me" view (first page)."""
-    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), per_page=50, counted=False).items]
+    items = list(rs.queue_ids(QueueFilter(waiting_for=user.name), per_page=50))
     if candidate_id not in items:
         nxt = items[0] if items else None
         return None, nxt
