@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.review_records import User
 from clips_metadata.review_store import UserRow
@@ -68,7 +68,8 @@ class AccountsRepo(Repository):
         account (`user`), read in the same transaction, when it names one that exists."""
         now = now or utc_now()
         with self.db.read() as s:
-            r = s.execute(_SESSION_WITH_USER, {"id_hash": id_hash}).first()
+            found = plain_rows(s, _SESSION_WITH_USER, {"id_hash": id_hash})
+        r = found[0] if found else None
         if r is None or as_utc(r.expires_at) <= now:
             return None
         user = None if r.id is None else User(r.id, r.name, r.role, bool(r.active), as_utc(r.user_created_at))

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CommentRow
@@ -74,7 +74,7 @@ class CommentsRepo(Repository):
     def thread(self, candidate_id: int) -> tuple[Comment, ...]:
         """Every comment of the candidate, by time then age."""
         with self.db.read() as s:
-            return tuple(_comment(r) for r in s.scalars(_THREAD, {"cid": candidate_id}))
+            return tuple(_comment(r) for r in plain_rows(s, _THREAD, {"cid": candidate_id}))
 
     def resolve(self, candidate_id: int, comment_id: int, by: str) -> Comment:
         with self.db.transaction() as s:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CueTrackRow
 from pipeline.cue_track import CueTrack
@@ -30,7 +30,8 @@ def tracks_in(s: Session, candidate_id: int, version: int, *, hashed_only: bool 
               ) -> dict[str, dict[str, Any]]:
     """The stored track dicts of one version by language, inside a caller's session."""
     q = _HASHED_TRACKS if hashed_only else _TRACKS
-    return {language: dict(track) for language, track in s.execute(q, {"cid": candidate_id, "v": version})}
+    rows = plain_rows(s, q, {"cid": candidate_id, "v": version})
+    return {language: dict(track) for language, track in rows}
 
 
 def write_tracks(s: Session, candidate_id: int, version: int, tracks: Mapping[str, Mapping[str, Any]],

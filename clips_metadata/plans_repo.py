@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import ApprovedPlanRow, PreviewJobRow
 
@@ -88,7 +88,7 @@ class PlansRepo(Repository):
         """(version, reviewer) -> the hash of the plan that reviewer last approved."""
         # the three columns only: every page view and approval asks, and the plans' JSON is large
         with self.db.read() as s:
-            rows = s.execute(_APPROVED_HASHES, {"cid": candidate_id}).all()
+            rows = plain_rows(s, _APPROVED_HASHES, {"cid": candidate_id})
         return {(version, reviewer): plan_hash for version, reviewer, plan_hash in rows}
 
     # ---- preview jobs ----
@@ -127,7 +127,7 @@ class PlansRepo(Repository):
         # Look before locking: the worker asks after every job and on every wake, and mostly
         # nothing waits; a read takes no write lock from the reviewers' approvals (issue 19).
         with self.db.read() as s:
-            if s.execute(_ANY_QUEUED).first() is None:
+            if not plain_rows(s, _ANY_QUEUED):
                 return None
         with self.db.transaction() as s:
             row = s.scalar(sa.select(PreviewJobRow).where(PreviewJobRow.status == "queued")

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from clips_metadata.engine import plain_rows
 from clips_metadata.review_store import ApprovalRow
 from clips_metadata.tables import CandidateRow, CandidateVersionRow
 
@@ -31,7 +32,7 @@ def approval_counts(store: Any, ids: Sequence[int]) -> dict[int, int]:
     if not ids:
         return {}
     with store.read() as s:
-        return {int(k): int(n) for k, n in s.execute(_APPROVAL_COUNTS, {"ids": list(ids)})}
+        return {int(k): int(n) for k, n in plain_rows(s, _APPROVAL_COUNTS, {"ids": list(ids)})}
 
 
 def snippets(store: Any, ids: Sequence[int], limit: int = 90) -> dict[int, str]:
@@ -40,7 +41,7 @@ def snippets(store: Any, ids: Sequence[int], limit: int = 90) -> dict[int, str]:
         return {}
     out: dict[int, str] = {}
     with store.read() as s:
-        for cid, subs in s.execute(_SNIPPETS, {"ids": list(ids)}):
+        for cid, subs in plain_rows(s, _SNIPPETS, {"ids": list(ids)}):
             text = " ".join(next(iter((subs or {}).values()), "").split())
             out[int(cid)] = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
     return out

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
@@ -111,10 +111,10 @@ class ReviewRepo(Repository):
 
     def _edited_by(self, s: Session, candidate_id: int) -> tuple[str, ...]:
         """People (user accounts) whose edits are part of the candidate's current content."""
-        return tuple(sorted(s.scalars(_EDITED_BY, {"cid": candidate_id})))
+        return tuple(sorted(r[0] for r in plain_rows(s, _EDITED_BY, {"cid": candidate_id})))
 
     def _approvals(self, s: Session, candidate_id: int) -> tuple[ApprovalFact, ...]:
-        return tuple(approval_record(r) for r in s.scalars(_APPROVALS, {"cid": candidate_id}))
+        return tuple(approval_record(r) for r in plain_rows(s, _APPROVALS, {"cid": candidate_id}))
 
     def _state(self, s: Session, row: CandidateRow) -> ReviewFacts:
         return ReviewFacts(
@@ -232,7 +232,7 @@ class ReviewRepo(Repository):
 
     def exports(self, candidate_id: int) -> tuple[ExportRecord, ...]:
         with self.db.read() as s:
-            return tuple(export_record(r) for r in s.scalars(_EXPORTS, {"cid": candidate_id}))
+            return tuple(export_record(r) for r in plain_rows(s, _EXPORTS, {"cid": candidate_id}))
 
     # ---- the candidate page ----
 
@@ -245,7 +245,7 @@ class ReviewRepo(Repository):
         sentences = sentence_views(s, tid)
         warnings = tuple(
             warning_record(w)
-            for w in s.scalars(_WARNINGS, {"tid": tid})
+            for w in plain_rows(s, _WARNINGS, {"tid": tid})
         )
         if sentences:
             duration = max(duration, sentences[-1].end)
@@ -274,8 +274,8 @@ class ReviewRepo(Repository):
             if found is None:
                 raise NotFoundError(f"no candidate with id {candidate_id}")
             c, v, sha256, language, pseudonym, duration = found
-            history = tuple(event_record(r) for r in s.scalars(_HISTORY, {"cid": candidate_id}))
-            versions = tuple(version_record(r) for r in s.scalars(_VERSIONS, {"cid": candidate_id}))
+            history = tuple(event_record(r) for r in plain_rows(s, _HISTORY, {"cid": candidate_id}))
+            versions = tuple(version_record(r) for r in plain_rows(s, _VERSIONS, {"cid": candidate_id}))
             return CandidatePage(
                 candidate=candidate_record(c, v, sha256, language, pseudonym),
                 context=self._context(s, c, pseudonym, language, sha256, duration),

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from clips_metadata.digest_cache import DigestLRU, digest
+from clips_metadata.engine import plain_rows
 from clips_metadata.review_records import SentenceView
 from clips_metadata.tables import FlagRow, SentenceRow
 
@@ -45,7 +46,7 @@ def _view(row: Any) -> SentenceView:
 
 def sentence_views(s: Session, transcript_id: int) -> tuple[SentenceView, ...]:
     """The transcript's sentences in order, each with its flags (labels and reasons) if any."""
-    rows = s.execute(_PANEL, {"tid": transcript_id}).all()
+    rows = plain_rows(s, _PANEL, {"tid": transcript_id})
     key = digest((transcript_id, tuple(tuple(r) for r in rows)))
     views = PANELS.get(key)
     if views is None:
