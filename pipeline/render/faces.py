@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.boxes import TimedBox
@@ -195,11 +195,32 @@ def iter_frames(path: str, start: float, end: float, every: float,
             yield last
 
 
-def _scaled_rgb(frame: Any, width: int) -> tuple[Any, float]:
+class Scaler:
+    """Frames to arrays at fixed sizes, one swscale context per output size and format: a frame
+    converted to the thumbnail, 480 and 960 px in turn on one context re-initialised it on every
+    call, which cost about as much as the conversions (bench/RESULTS.md, "Faces, phase 6"). The
+    pixels are the same as `frame.to_ndarray(...)`'s. One per thread."""
+
+    def __init__(self) -> None:
+        self._contexts: dict[tuple[int, int, str, str | None], Any] = {}
+
+    def array(self, frame: Any, width: int, height: int, format: str,
+              interpolation: str | None = None) -> Any:
+        from av.video.reformatter import VideoReformatter
+
+        key = (width, height, format, interpolation)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = VideoReformatter()
+        return context.reformat(frame, width=width, height=height, format=format,
+                                interpolation=interpolation).to_ndarray()
+
+
+def _scaled_rgb(frame: Any, width: int, scaler: Scaler | None = None) -> tuple[Any, float]:
     """The frame as RGB at most `width` wide, and the factor back to source pixels."""
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
-    return frame.to_ndarray(width=w, height=h, format="rgb24"), frame.width / w
+    return (scaler or Scaler()).array(frame, w, h, "rgb24"), frame.width / w
 
 
 def _detect_in(detector: FaceDetector, rgb: Any, k: float, areas: Sequence[Box] | None) -> list[Face]:
@@ -249,6 +270,7 @@ class _Pass:
     faces: tuple[Face, ...] = ()
     ref: Any = None
     full_at: float = -math.inf
+    scaler: Scaler = field(default_factory=Scaler)
 
     def run(self, detector: FaceDetector, frame: Any, thumb: Any, t: float, options: SamplingOptions,
             full: bool) -> tuple[tuple[Face, ...], float | None]:
@@ -264,7 +286,7 @@ class _Pass:
                               options.change_pixels) if comparable else ()
         if comparable and not full and not areas:
             return self.faces, None
-        rgb, k = _scaled_rgb(frame, self.width)
+        rgb, k = _scaled_rgb(frame, self.width, self.scaler)
         if full or not comparable or (  # most of the picture changed: one run on all of it costs less
                 sum(a.width * a.height for a in areas) >= options.crop_share * frame.width * frame.height):
             found = _detect_in(detector, rgb, k, textured_boxes(rgb, k, frame.width, frame.height))
@@ -364,10 +386,11 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
     sample, at its cut)."""
     out: list[FaceSample] = []
     next_fine = start
-    fast, small = _Pass(options.fast_width), _Pass(options.fine_width)
+    scaler = Scaler()  # this part's thread's
+    fast, small = _Pass(options.fast_width, scaler=scaler), _Pass(options.fine_width, scaler=scaler)
     for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
         last = tail and t + 1.0 / sample_fps >= end
-        thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
+        thumb = _thumbnail(frame, options.thumb_width, scaler) if options.max_carry > 0 else None
 
         def full(p: _Pass, t: float = t, last: bool = last, thumb: Any = thumb) -> bool:
             return last or thumb is None or t - p.full_at >= options.max_carry - 1e-3
@@ -386,10 +409,10 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
     return tuple(out)
 
 
-def _thumbnail(frame: Any, width: int) -> Any:
+def _thumbnail(frame: Any, width: int, scaler: Scaler | None = None) -> Any:
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
-    return frame.to_ndarray(width=w, height=h, format="gray", interpolation="AREA")
+    return (scaler or Scaler()).array(frame, w, h, "gray", "AREA")
 
 
 def _diff_mask(before: Any, after: Any, faces: Sequence[Face], src_width: int, level: int,
