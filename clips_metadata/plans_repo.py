@@ -46,6 +46,7 @@ class PreviewJob:
     plan: Mapping[str, Any]
 
 
+_JOB = sa.select(PreviewJobRow).where(PreviewJobRow.plan_hash == sa.bindparam("h"))
 _ANY_QUEUED = sa.select(PreviewJobRow.plan_hash).where(PreviewJobRow.status == "queued").limit(1)
 _APPROVED_HASHES = (sa.select(ApprovedPlanRow.version, ApprovedPlanRow.reviewer, ApprovedPlanRow.plan_hash)
                     .where(ApprovedPlanRow.candidate_id == sa.bindparam("cid")).order_by(ApprovedPlanRow.id))
@@ -119,8 +120,8 @@ class PlansRepo(Repository):
 
     def preview_job(self, plan_hash: str) -> PreviewJob | None:
         with self.db.read() as s:
-            row = s.get(PreviewJobRow, plan_hash)
-            return _job(row) if row else None
+            found = plain_rows(s, _JOB, {"h": plan_hash})
+        return _job(found[0]) if found else None
 
     def claim_preview(self) -> PreviewJob | None:
         """Mark the oldest queued job running and return it (None when nothing waits)."""
