@@ -29,6 +29,8 @@ from pipeline.themes.language import detect_language
 from pipeline.themes.lexical import Lexicon, NeighbourWords
 from pipeline.themes.multilingual import MultilingualEncoder
 from pipeline.themes.names import find_details, find_names
+from pipeline.themes.stance_ar import speaker_acts as speaker_acts_ar
+from pipeline.themes.stance_ar import speaker_in as speaker_in_ar
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, Taxonomy, load_taxonomy
 
 NAME_LABEL = "identifying_details"
@@ -255,6 +257,9 @@ class FlagOptions:
         to return (as English does, `first_person_factor`), and French or Arabic sentences that
         call an attack a crime damp justification (as `CONDEMNS` does in English) (True; out of
         fold French macro-F1 0.805 -> 0.811, Arabic 0.778 -> 0.781, English unchanged).
+    stance_ar: Arabic sentences need the speaker as the one acting for an admission, and the
+        speaker at all for a plan to return (stance_ar.py: person marks on the verb, "أنا", the
+        interpreter's "يقول إنه"), as English and French do (True; phase 6, bench/RESULTS.md).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -319,6 +324,7 @@ class FlagOptions:
     calibrate_english: bool = True
     translation_weight: float = 1.0
     stance_fr_ar: bool = True
+    stance_ar: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +532,10 @@ class Flagger:
         elif language == "fr" and opts.stance_fr_ar:
             for label, rx in FIRST_PERSON_FR.items():
                 if label in self.labels and not rx.search(text) and not INTERPRETED_FR.search(text):
+                    probs[self.labels.index(label)] *= opts.first_person_factor
+        elif language == "ar" and opts.stance_ar:
+            for label, present in ((ADMISSION_RISK, speaker_acts_ar), (WARNED_RISK, speaker_in_ar)):
+                if label in self.labels and not present(text):
                     probs[self.labels.index(label)] *= opts.first_person_factor
         plain = ARABIC_MARKS.sub("", text) if language == "ar" else text
         if CONDEMNED_RISK in self.labels and self._condemns(text, plain):
@@ -827,7 +837,8 @@ def fit_heads(
         f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
         f"{'|cal-en' if options.calibrate_english else ''}"
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
-        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}".encode()
+        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
+        f"{'|stance-ar' if options.stance_ar else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
@@ -985,7 +996,8 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
         f"{'|cal-en' if options.calibrate_english else ''}"
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
-        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}".encode()
+        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
+        f"{'|stance-ar' if options.stance_ar else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 

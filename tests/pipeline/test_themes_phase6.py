@@ -1,0 +1,99 @@
+"""Phase-6 flagger changes: Arabic sentences need the speaker as the one acting for an admission
+and the speaker at all for a plan to return (pipeline/themes/stance_ar.py). Each wording is
+written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.themes import Flagger
+from pipeline.themes.scoring import FlagOptions
+from pipeline.themes.stance_ar import speaker_acts, speaker_in
+from tests.pipeline.themes_support import stance_score
+
+
+@pytest.fixture(scope="module")
+def probe() -> Flagger:
+    return Flagger.cues_only(options=FlagOptions())
+
+
+@pytest.mark.parametrize("text", [
+    "نقلت السلاح إلى الجبهة في سيارتي، مرتين.",  # I moved the weapons (past verb of "I")
+    "كنا نأخذ المال من أصحاب المحلات كل أسبوع.",  # we used to take (past verb of "we")
+    "كنت أحرس الأسرى في المدرسة القديمة.",  # "كنت" starts with a letter that looks like a clitic
+    "أنا الذي أعطيتهم العنوان.",
+    "كان عملي أن أراقب الطريق للقناصين.",  # "my job"
+    "يقول إنه كان يجمع الضرائب لهم في السوق.",  # the interpreter's third person
+    "يقول المترجم: جمع الضرائب لهم في السوق سنة كاملة.",
+])
+def test_an_arabic_admission_keeps_the_speaker(text: str) -> None:
+    assert speaker_acts(text)
+
+
+@pytest.mark.parametrize("text", [
+    "المال الذي جمعوه للأرامل اختفى في جيوب المسؤولين.",  # no speaker: the officials stole
+    "الرجال في الحي حملوا السلاح لهم طوال الشتاء.",  # others carried the weapons
+    "الآن أعمل في مطعم، الدوام طويل لكنه عمل حلال.",  # ordinary talk, no past deed
+])
+def test_an_arabic_sentence_without_the_speaker_acting(text: str) -> None:
+    assert not speaker_acts(text)
+
+
+def test_a_feminine_plural_and_they_did_to_us_are_not_the_speaker_acting() -> None:
+    # "سيارات" ends in ت, "أوقفونا" in نا: neither is a verb of "I" or "we".
+    assert not speaker_acts("الجنود أوقفونا عند الحاجز وفتشوا السيارات.")
+
+
+def test_an_arabic_admission_is_damped_only_without_the_speaker(probe: Flagger) -> None:
+    own = "هربت السلاح عبر الحدود لهم ثلاث مرات."
+    others = "المهربون نقلوا السلاح عبر الحدود لهم ثلاث مرات."
+    label = "self_incrimination"
+    assert stance_score(probe, others, label, "ar") < stance_score(probe, own, label, "ar")
+
+
+def test_an_arabic_plan_to_return_needs_the_speaker(probe: Flagger) -> None:
+    own = "بعد خروجي من هنا سأرجع إلى الإخوة."
+    others = "المقاتلون رجعوا إلى الجبال في الربيع."
+    label = "intent_to_return"
+    assert stance_score(probe, others, label, "ar") < stance_score(probe, own, label, "ar")
+    assert speaker_in(own) and not speaker_in(others)
+
+
+def test_without_the_option_arabic_is_read_as_before() -> None:
+    old = Flagger.cues_only(options=FlagOptions(stance_ar=False))
+    text = "المهربون نقلوا المال عبر الحدود لهم ثلاث مرات."
+    assert stance_score(old, text, "self_incrimination", "ar") == pytest.approx(0.5)
+
+
+def test_the_rule_is_for_arabic_only(probe: Flagger) -> None:
+    # English is judged by its own rule; an English admission is never read by the Arabic one.
+    text = "I drove the ammunition truck to the front."
+    assert stance_score(probe, text, "self_incrimination", "en") == pytest.approx(0.5)
+
+
+_ARABIC_WORD = st.text(alphabet=st.characters(min_codepoint=0x0621, max_codepoint=0x064A), min_size=1,
+                       max_size=8)
+_SENTENCE = st.lists(_ARABIC_WORD, min_size=1, max_size=12).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SENTENCE)
+def test_acting_implies_present(text: str) -> None:
+    assert not speaker_acts(text) or speaker_in(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SENTENCE, st.sampled_from(["أنا", "نحن", "قاتلت", "كنا"]))
+def test_a_speaker_word_anywhere_makes_the_speaker_act(text: str, word: str) -> None:
+    assert speaker_acts(f"{text} {word}") and speaker_acts(f"{word} {text}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SENTENCE)
+def test_vowel_marks_change_nothing(text: str) -> None:
+    # Short vowels (fatha, damma, kasra, sukun) after every letter: the same reading.
+    marked = "".join(c + ("\u064e" if "\u0621" <= c <= "\u064a" else "") for c in text)
+    assert speaker_acts(marked) == speaker_acts(text)
+    assert speaker_in(marked) == speaker_in(text)
