@@ -112,6 +112,9 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-no-stance-ar": ({"stance_ar": False}, {}),
     "p6": ({}, {}),
     "p6-nogate": ({}, {"risk_gate": None}),
+    "p6-no-gate-stance": ({}, {"gate_stance": False}),
+    "p6-no-ar": ({"stance_ar": False}, {}),
+    "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
 }
 
 

@@ -260,6 +260,9 @@ class FlagOptions:
     stance_ar: Arabic sentences need the speaker as the one acting for an admission, and the
         speaker at all for a plan to return (stance_ar.py: person marks on the verb, "أنا", the
         interpreter's "يقول إنه"), as English and French do (True; phase 6, bench/RESULTS.md).
+    gate_stance: the any-risk gate adds nothing when its likeliest risk was damped by a stance
+        rule without a cue backing it (True; phase 6): the gate reads the topic, and before this
+        it put back the very admission or return that a rule had ruled out.
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -325,6 +328,7 @@ class FlagOptions:
     translation_weight: float = 1.0
     stance_fr_ar: bool = True
     stance_ar: bool = True
+    gate_stance: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,11 +522,16 @@ class Flagger:
         (used to calibrate thresholds on the same footing as flagging)."""
         return self._stance(text, probs, language)[0]
 
-    def _stance(self, text: str, probs: np.ndarray, language: str) -> tuple[np.ndarray, dict, set[str]]:
+    def _stance(
+        self, text: str, probs: np.ndarray, language: str
+    ) -> tuple[np.ndarray, dict, set[str], set[str]]:
+        """Probabilities after the stance rules and cues, the cue hits, the labels a cue backs, and
+        the labels a stance rule damped (no cue backing them)."""
         opts = self.options
         probs = np.array(probs, dtype=float)
         if INTERVIEWER_QUESTION.match(text):
             probs = probs * opts.question_factor
+        before = probs.copy()
         if language == "en":
             for label, rx in FIRST_PERSON.items():
                 if opts.stance_v3 and label == ADMISSION_RISK:
@@ -555,6 +564,7 @@ class Flagger:
             REPORTED_CLAIM.search(plain) or DISAVOWS.search(plain)
         ):
             probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
+        damped = {label for j, label in enumerate(self.labels) if probs[j] < before[j]}
         hits = self._cues.find(text, language)
         cue_backed: set[str] = set()
         for j, label in enumerate(self.labels):
@@ -565,7 +575,7 @@ class Flagger:
                 probs[j] = 1.0 - (1.0 - probs[j]) * (1.0 - weight)
             elif hits.get(label):
                 probs[j] *= opts.negated_factor
-        return probs, hits, cue_backed
+        return probs, hits, cue_backed, damped - cue_backed
 
     def _combine(
         self,
@@ -590,7 +600,7 @@ class Flagger:
             gate *= opts.question_factor
         if CONDEMNED_RISK in self.labels and self._condemns(text, ARABIC_MARKS.sub("", text)):
             gate *= opts.condemnation_factor  # else the pooled gate would put the risk back
-        probs, hits, _ = self._stance(text, probs, language)
+        probs, hits, _, damped = self._stance(text, probs, language)
         names = find_names(text, self._common_words) if NAME_LABEL in self.labels else []
         details = find_details(text) if NAME_LABEL in self.labels else []
         scores: dict[str, float] = {}
@@ -629,12 +639,15 @@ class Flagger:
         if opts.risk_gate is not None and gate >= opts.risk_gate and not set(labels) & set(risk_ids):
             # Something risky, though no single risk is sure: show the likeliest one.
             top = max(risk_ids, key=lambda r: scores[r])
-            j = self.labels.index(top)
-            scores[top] = round(max(scores[top], float(self.thresholds[j])), 4)
-            labels.append(top)
-            exemplar = f'; closest: "{self._exemplar_texts[best[j]]}"' if best[j] >= 0 else ""
-            why[top] = f"sounds like a risk (any-risk classifier {gate:.2f}){exemplar}"
-            labels.sort(key=self.labels.index)
+            # The likeliest risk was ruled out by a stance rule (no speaker acting, a warning, a
+            # denial...): the pooled classifier, which reads the topic, must not raise it again.
+            if not (opts.gate_stance and top in damped):
+                j = self.labels.index(top)
+                scores[top] = round(max(scores[top], float(self.thresholds[j])), 4)
+                labels.append(top)
+                exemplar = f'; closest: "{self._exemplar_texts[best[j]]}"' if best[j] >= 0 else ""
+                why[top] = f"sounds like a risk (any-risk classifier {gate:.2f}){exemplar}"
+                labels.sort(key=self.labels.index)
         labels = self._resolve_stance(labels, scores, cue_backed)
         themes = self.taxonomy.theme_ids
         if not labels and opts.theme_fallback is not None and themes:

@@ -97,3 +97,37 @@ def test_vowel_marks_change_nothing(text: str) -> None:
     marked = "".join(c + ("\u064e" if "\u0621" <= c <= "\u064a" else "") for c in text)
     assert speaker_acts(marked) == speaker_acts(text)
     assert speaker_in(marked) == speaker_in(text)
+
+
+def _gate_flags(
+    options: FlagOptions, text: str, language: str, label: str, p: float = 0.2
+) -> tuple[str, ...]:
+    """Flags of `text` when only `label` has some classifier probability (`p`, below the 0.25 risk
+    threshold) and the pooled any-risk classifier is sure (0.9)."""
+    import numpy as np
+
+    flagger = Flagger.cues_only(options=options)
+    probs = np.full(len(flagger.labels), 0.01)
+    probs[flagger.labels.index(label)] = p
+    none = np.full(len(flagger.labels), -1)
+    return flagger._combine_core(text, probs, none, np.zeros(len(none)), 0.9, language).labels
+
+
+@pytest.mark.parametrize(("text", "language", "label"), [
+    # Others acted; the speaker admits nothing (English, Arabic).
+    ("The older boys in the unit searched the cars at the checkpoint.", "en", "self_incrimination"),
+    ("الشباب الكبار في الوحدة فتشوا السيارات عند الحاجز.", "ar", "self_incrimination"),
+    # A warning to someone else announces no return.
+    ("Don't go back to those people, they will use you.", "en", "intent_to_return"),
+])
+def test_the_gate_does_not_raise_a_risk_a_stance_rule_ruled_out(text: str, language: str, label: str) -> None:
+    assert label not in _gate_flags(FlagOptions(), text, language, label)
+    # Before phase 6 the gate put it back.
+    assert label in _gate_flags(FlagOptions(gate_stance=False), text, language, label)
+
+
+def test_the_gate_still_raises_a_risk_no_rule_touched() -> None:
+    text = "I searched the cars at the checkpoint for them."
+    label = "self_incrimination"
+    assert label in _gate_flags(FlagOptions(), text, "en", label)
+    assert label not in _gate_flags(FlagOptions(risk_gate=None), text, "en", label)
