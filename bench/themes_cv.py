@@ -114,6 +114,12 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-nogate": ({}, {"risk_gate": None}),
     "p6-no-gate-stance": ({}, {"gate_stance": False}),
     "p6-no-ar": ({"stance_ar": False}, {}),
+    "p6-no-rules": ({"condemnation_damps_advocacy": False, "refused_martyrdom": False}, {}),
+    "p6-tw0.7": ({"translation_weight": 0.7}, {}),
+    "p6-tw0.5": ({"translation_weight": 0.5}, {}),
+    "p6-gate0.75": ({}, {"risk_gate": 0.75}),
+    "p6-gate0.8": ({}, {"risk_gate": 0.8}),
+    "p6-tb0.8": ({"theme_beta": 0.8}, {}),
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
 }
 

@@ -92,7 +92,11 @@ CONDEMNS = re.compile(
     # ... or names it for what it is ("it was a crime", "I condemn every attack", "they were innocent").
     r"|\bI (?:condemn|reject)\b|\b(?:was|is|were|are) (?:an? )?(?:crime|genocide|massacre|murder|terrorism|"
     r"terrible|horrible|horrific|monstrous|inhuman)\b"
-    r"|\b(?:they|those people|the victims|these people) (?:were|are) innocent\b",
+    r"|\b(?:they|those people|the victims|these people) (?:were|are) innocent\b"
+    # ... or says it was no more than that ("it was just killing", "this is not jihad"; phase 6).
+    r"|\b(?:was|is|were|are) (?:just|only|simply|plain|pure|nothing but) "
+    r"(?:killing|murder|a crime|terrorism)\b"
+    r"|\b(?:is|was) not (?:a )?jihad\b",
     re.IGNORECASE,
 )
 # The same in French and Arabic ("c'était un crime", "je condamne", "كان جريمة", "أدين").
@@ -102,9 +106,22 @@ CONDEMNS_FR_AR = re.compile(
     r"|\bje (?:condamne|rejette)\b|\brien ne (?:peut )?justifie\b"
     r"|\b(?:ils|elles|ces gens|les victimes) (?:étaient|sont) innocent(?:e|s|es)?\b"
     r"|(?:كان|كانت|هو|هي|هذا|هذه) (?:جريمة|مجزرة|إرهابا|إرهاب)|أدين|أستنكر|كانوا أبرياء"
-    r"|لا شيء يبرر|لا يوجد ما يبرر",
+    r"|لا شيء يبرر|لا يوجد ما يبرر"
+    # Phase 6: "c'était juste un meurtre", "ce n'est pas le jihad", "كان مجرد قتل", "هذا ليس جهادا".
+    r"|\b(?:c[’']était|c[’']est) (?:juste |seulement |simplement )?(?:du |un )?(?:meurtre|tuerie)\b"
+    r"|\bce n[’'](?:est|était) pas (?:le |du )?jihad\b"
+    r"|مجرد قتل|(?:كان|هذا|هذه|إنه|أنه) قتل(?!\w)|ليس جهادا|ليس هذا جهادا|قتل (?:ال|لل)أبرياء",
     re.IGNORECASE,
 )
+# A martyr's title refused ("he is not a martyr to me", "he died for nothing"): the sentence speaks
+# against the death it names (phase 6).
+REFUSES_MARTYRDOM = re.compile(
+    r"\b(?:is|was|were|are)(?: not|n[’']t| no) (?:a )?martyrs?\b|\bdied for nothing\b"
+    r"|\bn[’'](?:est|était) pas (?:un )?martyr|\bmort pour rien\b"
+    r"|ليس شهيدا|ليس بشهيد|لم يكن شهيدا|ليسوا شهداء|مات من أجل لا شيء|ماتوا من أجل لا شيء|مات بلا سبب",
+    re.IGNORECASE,
+)
+MARTYRDOM_RISK = "martyrdom_glorification"
 CONDEMNED_RISK = "justifies_violence"
 CACHE_VERSION = "6"
 # A speaker telling others not to go back ("don't go back to them") warns; it announces no return.
@@ -263,6 +280,11 @@ class FlagOptions:
     gate_stance: the any-risk gate adds nothing when its likeliest risk was damped by a stance
         rule without a cue backing it (True; phase 6): the gate reads the topic, and before this
         it put back the very admission or return that a rule had ruled out.
+    condemnation_damps_advocacy: a sentence that condemns an attack (`CONDEMNS`, `CONDEMNS_FR_AR`)
+        has its advocacy probability multiplied by condemnation_factor too (True; phase 6: "the
+        attack on Brussels was a crime" read in Arabic as advocacy).
+    refused_martyrdom: a refused martyr's title ("to me he is not a martyr", "he died for
+        nothing") multiplies martyrdom's probability by condemnation_factor (True; phase 6).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -329,6 +351,8 @@ class FlagOptions:
     stance_fr_ar: bool = True
     stance_ar: bool = True
     gate_stance: bool = True
+    condemnation_damps_advocacy: bool = True
+    refused_martyrdom: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +573,10 @@ class Flagger:
         plain = ARABIC_MARKS.sub("", text) if language == "ar" else text
         if CONDEMNED_RISK in self.labels and self._condemns(text, plain):
             probs[self.labels.index(CONDEMNED_RISK)] *= opts.condemnation_factor
+            if ADVOCACY_RISK in self.labels and opts.condemnation_damps_advocacy:
+                probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
+        if MARTYRDOM_RISK in self.labels and opts.refused_martyrdom and REFUSES_MARTYRDOM.search(plain):
+            probs[self.labels.index(MARTYRDOM_RISK)] *= opts.condemnation_factor
         if ADMISSION_RISK in self.labels and UNDERGONE.search(plain) and not DEED.search(text):
             # Being arrested, travelling or converting is something that happened, not a deed.
             probs[self.labels.index(ADMISSION_RISK)] *= opts.undergone_factor
@@ -851,7 +879,8 @@ def fit_heads(
         f"{'|cal-en' if options.calibrate_english else ''}"
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
         f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
-        f"{'|stance-ar' if options.stance_ar else ''}".encode()
+        f"{'|stance-ar' if options.stance_ar else ''}"
+        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
@@ -1010,7 +1039,8 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{'|cal-en' if options.calibrate_english else ''}"
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
         f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
-        f"{'|stance-ar' if options.stance_ar else ''}".encode()
+        f"{'|stance-ar' if options.stance_ar else ''}"
+        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 

@@ -131,3 +131,44 @@ def test_the_gate_still_raises_a_risk_no_rule_touched() -> None:
     label = "self_incrimination"
     assert label in _gate_flags(FlagOptions(), text, "en", label)
     assert label not in _gate_flags(FlagOptions(risk_gate=None), text, "en", label)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("When they shot the doctors I told myself, this is not jihad, it is just killing.", "en"),
+    ("Là j'ai compris, ce n'est pas le jihad, c'est juste du meurtre.", "fr"),
+    ("قلت لزوجي: هذا ليس جهادا، هذا قتل لا أكثر.", "ar"),
+    ("ما فعلوه بالقرية كان مجرد قتل.", "ar"),
+])
+def test_calling_it_mere_killing_damps_justification_and_advocacy(
+    probe: Flagger, text: str, language: str
+) -> None:
+    assert stance_score(probe, text, "justifies_violence", language) < 0.5
+    assert stance_score(probe, text, "pro_group_advocacy", language) < 0.5
+
+
+def test_the_arabic_for_he_killed_is_not_a_condemnation(probe: Flagger) -> None:
+    # "هو قتل الحارس" is "he killed the guard": the same letters as "it was killing", not a verdict.
+    assert stance_score(probe, "هو قتل الحارس لأنه يستحق.", "justifies_violence", "ar") >= 0.5
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("They put his photo on the wall as a martyr, but for me he was not a martyr, he was a boy.", "en"),
+    ("My son died for nothing, for their flags.", "en"),
+    ("Ils l'appellent martyr, mais il n'est pas un martyr, il est mort pour rien.", "fr"),
+    ("يسمونه شهيدا، لكن أخي ليس شهيدا، مات من أجل لا شيء.", "ar"),
+])
+def test_a_refused_martyr_title_damps_martyrdom(probe: Flagger, text: str, language: str) -> None:
+    assert stance_score(probe, text, "martyrdom_glorification", language) < stance_score(
+        Flagger.cues_only(options=FlagOptions(refused_martyrdom=False)), text, "martyrdom_glorification",
+        language)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("My brother is a martyr, he is in paradise now, I envy him.", "en"),
+    ("أخي شهيد، هو في الجنة الآن.", "ar"),
+])
+def test_a_martyr_praised_is_not_damped(probe: Flagger, text: str, language: str) -> None:
+    old = Flagger.cues_only(options=FlagOptions(refused_martyrdom=False))
+    label = "martyrdom_glorification"
+    assert stance_score(probe, text, label, language) == pytest.approx(
+        stance_score(old, text, label, language))
