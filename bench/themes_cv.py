@@ -120,6 +120,8 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-gate0.75": ({}, {"risk_gate": 0.75}),
     "p6-gate0.8": ({}, {"risk_gate": 0.8}),
     "p6-tb0.8": ({"theme_beta": 0.8}, {}),
+    "p6-no-media": ({"media_claims": False}, {}),
+    "p6-refusal0.1": ({"refusal_factor": 0.1}, {}),
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
 }
 

@@ -171,6 +171,14 @@ DISAVOWS = re.compile(
     re.IGNORECASE,
 )
 ADVOCACY_RISK = "pro_group_advocacy"
+# The media as the claimant ("everything they say on the news about the state is a lie"): calling
+# its claims lies defends the group, the opposite of a refuted recruiter's promise (phase 6).
+MEDIA = re.compile(
+    r"\b(?:the media|the news|journalists?|newspapers?|the press|TV|television|les médias|"
+    r"les journalistes|la presse|les infos|la télé|les journaux)\b"
+    r"|الإعلام|الاعلام|الصحفي|الصحف|الأخبار|الاخبار|التلفزيون|التلفاز",
+    re.IGNORECASE,
+)
 # A speaker denying a deed ("I never fought", "I didn't take part in any operation", "which is not
 # true") admits nothing, though the deed's words are in the sentence.
 DENIES = re.compile(
@@ -285,6 +293,11 @@ class FlagOptions:
         attack on Brussels was a crime" read in Arabic as advocacy).
     refused_martyrdom: a refused martyr's title ("to me he is not a martyr", "he died for
         nothing") multiplies martyrdom's probability by condemnation_factor (True; phase 6).
+    media_claims: a claim reported from the media and called a lie (`MEDIA`) is not a refuted
+        claim of the group: advocacy is not damped for it (True; phase 6).
+    refusal_factor: the speaker refusing to go back ("I will never go back to them", "لن أعود")
+        multiplies the probability of intent to return by this (0.3, as condemnation_factor did
+        until phase 6).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -353,6 +366,8 @@ class FlagOptions:
     gate_stance: bool = True
     condemnation_damps_advocacy: bool = True
     refused_martyrdom: bool = True
+    media_claims: bool = True
+    refusal_factor: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,14 +598,13 @@ class Flagger:
         if ADMISSION_RISK in self.labels and opts.stance_v3 and DENIES.search(plain):
             probs[self.labels.index(ADMISSION_RISK)] *= opts.condemnation_factor
         if WARNED_RISK in self.labels and REFUSES_RETURN.search(plain):
-            probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
+            probs[self.labels.index(WARNED_RISK)] *= opts.refusal_factor
         if WARNED_RISK in self.labels and WARNS.search(plain):
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
             if ADVOCACY_RISK in self.labels and opts.stance_v3:
                 probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
-        if ADVOCACY_RISK in self.labels and opts.stance_v3 and (
-            REPORTED_CLAIM.search(plain) or DISAVOWS.search(plain)
-        ):
+        reported = REPORTED_CLAIM.search(plain) and not (opts.media_claims and MEDIA.search(plain))
+        if ADVOCACY_RISK in self.labels and opts.stance_v3 and (reported or DISAVOWS.search(plain)):
             probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
         damped = {label for j, label in enumerate(self.labels) if probs[j] < before[j]}
         hits = self._cues.find(text, language)
@@ -880,7 +894,9 @@ def fit_heads(
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
         f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
         f"{'|stance-ar' if options.stance_ar else ''}"
-        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}".encode()
+        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
+        f"{'|media' if options.media_claims else ''}"
+        f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
@@ -1040,7 +1056,9 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
         f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
         f"{'|stance-ar' if options.stance_ar else ''}"
-        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}".encode()
+        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
+        f"{'|media' if options.media_claims else ''}"
+        f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 

@@ -172,3 +172,19 @@ def test_a_martyr_praised_is_not_damped(probe: Flagger, text: str, language: str
     label = "martyrdom_glorification"
     assert stance_score(probe, text, label, language) == pytest.approx(
         stance_score(old, text, label, language))
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Everything they say on the news about the state, they said it, but it is lies, all lies.", "en"),
+    ("كل ما يقولونه في التلفزيون عن الإخوة كذب، لكن الناس يصدقون.", "ar"),
+])
+def test_calling_the_media_liars_is_not_a_refuted_claim(probe: Flagger, text: str, language: str) -> None:
+    label = "pro_group_advocacy"
+    old = Flagger.cues_only(options=FlagOptions(media_claims=False))
+    assert stance_score(old, text, label, language) < 0.5  # read as the group's claim, refuted
+    assert stance_score(probe, text, label, language) >= 0.5
+
+
+def test_a_refuted_claim_of_the_group_is_still_damped(probe: Flagger) -> None:
+    text = "They said it was a state of justice, but it was a lie, there was only fear."
+    assert stance_score(probe, text, "pro_group_advocacy", "en") < 0.5
