@@ -122,6 +122,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-tb0.8": ({"theme_beta": 0.8}, {}),
     "p6-no-media": ({"media_claims": False}, {}),
     "p6-refusal0.1": ({"refusal_factor": 0.1}, {}),
+    "p6-refusal0.3": ({"refusal_factor": 0.3}, {}),
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
 }
 

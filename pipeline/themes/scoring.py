@@ -296,8 +296,8 @@ class FlagOptions:
     media_claims: a claim reported from the media and called a lie (`MEDIA`) is not a refuted
         claim of the group: advocacy is not damped for it (True; phase 6).
     refusal_factor: the speaker refusing to go back ("I will never go back to them", "لن أعود")
-        multiplies the probability of intent to return by this (0.3, as condemnation_factor did
-        until phase 6).
+        multiplies the probability of intent to return by this (0.1; condemnation_factor, 0.3,
+        until phase 6: out of fold Arabic neutral talk flagged 14.8% -> 13.9%, English unchanged).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -367,7 +367,7 @@ class FlagOptions:
     condemnation_damps_advocacy: bool = True
     refused_martyrdom: bool = True
     media_claims: bool = True
-    refusal_factor: float = 0.3
+    refusal_factor: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
