@@ -889,14 +889,7 @@ def fit_heads(
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
-        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
-        f"{'|cal-en' if options.calibrate_english else ''}"
-        f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
-        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
-        f"{'|stance-ar' if options.stance_ar else ''}"
-        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
-        f"{'|media' if options.media_claims else ''}"
-        f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}".encode()
+        f"{_later_options_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
@@ -1040,6 +1033,21 @@ def _calibrate(
     return out
 
 
+def _later_options_key(options: FlagOptions) -> str:
+    """The options added since phase 4, in both digests (model version and fit key): each only
+    when in use, so the keys of older option sets (and the shipped heads' key) stay the same."""
+    return (
+        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
+        f"{'|cal-en' if options.calibrate_english else ''}"
+        f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
+        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
+        f"{'|stance-ar' if options.stance_ar else ''}"
+        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
+        f"{'|media' if options.media_claims else ''}"
+        f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}"
+    )
+
+
 def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: FlagOptions) -> str:
     """Digest of everything the fitted heads depend on: taxonomy, packaged interview exemplars,
     encoder and the options used in fitting. Shipped heads are used only when theirs matches."""
@@ -1051,14 +1059,7 @@ def fit_key(tax: Taxonomy, encoder_key: str, encoder_backend: str, options: Flag
         f"{options.undergone_factor}|{options.precise_cue_weight}|{_betas(options)}"
         f"{'|shift' if options.language_shift else ''}{'|stance3' if options.stance_v3 else ''}"
         f"{'|pivot' if options.pivot_encoder else ''}{_lexical_key(options, len(extra))}"
-        f"{f'|neighbours{options.neighbour_weight}' if options.neighbour_words else ''}"
-        f"{'|cal-en' if options.calibrate_english else ''}"
-        f"{f'|tw{options.translation_weight}' if options.translation_weight != 1.0 else ''}"
-        f"{'|stance-fr-ar' if options.stance_fr_ar else ''}"
-        f"{'|stance-ar' if options.stance_ar else ''}"
-        f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
-        f"{'|media' if options.media_claims else ''}"
-        f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}".encode()
+        f"{_later_options_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}" for x in extra).encode()
     ).hexdigest()[:20]
 
