@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -23,22 +24,26 @@ CODES = {
 }  # fmt: skip
 
 
+def authored_lines(folder: str) -> Iterator[tuple[Path, int, list[str], str, list[str]]]:
+    """Each non-blank line of the folder's authoring files: (file, line number, labels, English,
+    the texts after it)."""
+    for src in sorted((HERE / folder).glob("*.txt")):
+        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                codes, english, *texts = line.split("|")
+                yield src, n, [] if codes == "-" else [CODES[c] for c in codes.split(",")], english, texts
+
+
 def build() -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"dev": [], "test": []}
-    for src in sorted((HERE / "src").glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            parts = line.split("|")
-            codes, english, translations = parts[0], parts[1], parts[2:]
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            digest = hashlib.sha256(english.encode("utf-8")).digest()
-            split = "test" if digest[0] % 2 == 0 else "dev"
-            base = f"{src.stem}-{n:03d}"
-            out[split].append({"id": base, "language": "en", "text": english, "labels": labels})
-            for lang, text in zip(("fr", "ar"), translations, strict=False):
-                item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels}
-                out[split].append(item | {"source_id": base})
+    for src, n, labels, english, translations in authored_lines("src"):
+        digest = hashlib.sha256(english.encode("utf-8")).digest()
+        split = "test" if digest[0] % 2 == 0 else "dev"
+        base = f"{src.stem}-{n:03d}"
+        out[split].append({"id": base, "language": "en", "text": english, "labels": labels})
+        for lang, text in zip(("fr", "ar"), translations, strict=False):
+            item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels}
+            out[split].append(item | {"source_id": base})
     return out
 
 
@@ -46,17 +51,12 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     """A later sealed split (src2/, src3/: each written after the previous one was run): every
     item is test."""
     out: list[dict] = []
-    for src in sorted((HERE / folder).glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            codes, english, *translations = line.split("|")
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            base = f"{prefix}-{src.stem}-{n:03d}"
-            out.append({"id": base, "language": "en", "text": english, "labels": labels})
-            for lang, text in zip(("fr", "ar"), translations, strict=False):
-                out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
-                            "source_id": base})
+    for src, n, labels, english, translations in authored_lines(folder):
+        base = f"{prefix}-{src.stem}-{n:03d}"
+        out.append({"id": base, "language": "en", "text": english, "labels": labels})
+        for lang, text in zip(("fr", "ar"), translations, strict=False):
+            out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
+                        "source_id": base})
     return out
 
 
@@ -73,20 +73,15 @@ def build_translations(
             if x["language"] == "en":
                 originals.setdefault(x["text"], x)
     out: list[dict] = []
-    for src in sorted((HERE / folder).glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            codes, english, *texts = line.split("|")
-            if len(texts) != len(languages):
-                raise ValueError(f"{src.name}:{n}: expected {len(languages)} translations")
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            original = originals.get(english)
-            if original is None or original["labels"] != labels:
-                raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
-            for lang, text in zip(languages, texts, strict=True):
-                out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
-                            "labels": labels, "source_id": original["id"]})
+    for src, n, labels, english, texts in authored_lines(folder):
+        if len(texts) != len(languages):
+            raise ValueError(f"{src.name}:{n}: expected {len(languages)} translations")
+        original = originals.get(english)
+        if original is None or original["labels"] != labels:
+            raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
+        for lang, text in zip(languages, texts, strict=True):
+            out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
+                        "labels": labels, "source_id": original["id"]})
     return out
 
 
