@@ -105,7 +105,10 @@ def product(fast: int, fine: int | None, crop: bool) -> Callable[..., list[Box]]
             return []  # nothing changed: no detection runs (an empty canvas)
 
         def one(width: int) -> list[Any]:
-            found = F._detect_in(det, *F._scaled_rgb(frame, width), areas)
+            small, k = F._scaled_rgb(frame, width)
+            # A whole-frame run skips flat blocks, as the product's does (phase 6).
+            where = areas if areas is not None else F.textured_boxes(small, k, frame.width, frame.height)
+            found = F._detect_in(det, small, k, where)
             keep = [f for f in known if areas is not None and not any(f.box.overlaps(a) for a in areas)]
             return keep + found
 

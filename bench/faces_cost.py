@@ -3,6 +3,7 @@
 
     python bench/faces_cost.py detection [--work DIR] [--workers N]
     python bench/faces_cost.py graph [--work DIR] [--reps N] [--encode]
+    python bench/faces_cost.py variants [--work DIR] [--workers N] [--reps N] [--clip FILE]
 
 `detection`: `detect_faces` on the clip, its CPU split into decoding, colour conversion and
 scaling, the change check, and onnxruntime per pass (480 / 960 px, whole frame or changed areas),
@@ -11,6 +12,10 @@ with why each whole-frame run happened.
 video to `-f null`, no encoding): the graph without blur, with the face patches shrunk by area
 averaging (the phase-3 graph) and by nearest neighbour (phase 4), alternating, `--reps` rounds;
 with `--encode`, the whole render (x264 and audio) in those three variants.
+`variants`: `detect_faces` + `blur_regions` on the clip in turn, `--reps` rounds: this code, the
+phase-5 path (whole-frame runs on the whole frame, one swscale context shared by every size), and
+sampling settings that trade protection for CPU (measured for the record, not used: each samples
+less often or less finely than issue 16 asks); CPU-s, wall s and whole-frame blur windows.
 """
 
 from __future__ import annotations
@@ -73,8 +78,15 @@ def detection(clip: Path, workers: int) -> None:
     detect_in = F._detect_in
 
     def detect_in_marked(det: Any, rgb: Any, k: float, areas: Any) -> Any:
-        current["whole"] = areas is None
+        # A whole-frame run skips flat blocks (phase 6): its areas come from textured_boxes.
+        current["whole"] = areas is None or current.pop("textured", False)
         return detect_in(det, rgb, k, areas)
+
+    textured = clocked("flat-block check (textured_boxes)", F.textured_boxes)
+
+    def textured_marked(*a: Any, **k: Any) -> Any:
+        current["textured"] = True
+        return textured(*a, **k)
 
     run_pass = F._Pass.run
 
@@ -90,6 +102,7 @@ def detection(clip: Path, workers: int) -> None:
 
     detector._session = Session()
     F._detect_in = detect_in_marked
+    F.textured_boxes = textured_marked
     F._Pass.run = pass_run
     F._scaled_rgb = clocked("RGB conversion + scaling", F._scaled_rgb)
     F._thumbnail = clocked("change-check thumbnail", F._thumbnail)
@@ -187,20 +200,80 @@ def graph(work: Path, reps: int, encode: bool) -> None:
               f"wall min {min(walls[name]):5.2f} {walls[name]}")
 
 
+def _phase5(F: Any) -> tuple[Any, Any]:
+    """The phase-5 path's two differences, as replacements for `textured_boxes` and `Scaler.array`."""
+    def whole(*_a: Any, **_k: Any) -> None:
+        return None
+
+    def shared(_self: Any, frame: Any, width: int, height: int, format: str,
+               interpolation: Any = None) -> Any:
+        return frame.to_ndarray(width=width, height=height, format=format, interpolation=interpolation)
+
+    return whole, shared
+
+
+def variants(clip: Path, workers: int, reps: int) -> None:
+    from dataclasses import replace
+
+    import pipeline.render.faces as F
+
+    base = F.SamplingOptions(workers=workers)
+    real = (F.textured_boxes, F.Scaler.array)
+    runs: dict[str, tuple[tuple[Any, Any], Any]] = {
+        "this code": (real, base),
+        "phase-5 path": (_phase5(F), base),
+        "trade: whole-frame refresh every 8 s": (real, replace(base, max_carry=8.0)),
+        "trade: fine pass every 4 s": (real, replace(base, fine_every=4.0)),
+        "trade: fast pass 400 px (small faces < 64 px)": (real, replace(base, fast_width=400,
+                                                                         small_face=64 / 720)),
+        "trade: all three": (real, replace(base, max_carry=8.0, fine_every=4.0, fast_width=400,
+                                           small_face=64 / 720)),
+    }
+    with av_open(clip) as c:
+        end = float(c.duration or 0) / 1e6
+        size = c.streams.video[0].width, c.streams.video[0].height
+    F.default_detector()
+    got: dict[str, list[tuple[float, float, int]]] = collections.defaultdict(list)
+    load = _load()
+    for _ in range(reps):
+        for name, ((textured, array), options) in runs.items():
+            F.textured_boxes, F.Scaler.array = textured, array
+            t, w = time.process_time(), time.perf_counter()
+            samples = F.detect_faces(str(clip), 0.0, end, options=options)
+            regions = F.blur_regions(samples, 0.0, end, *size, small_face=options.small_face)
+            got[name].append((round(time.process_time() - t, 2), round(time.perf_counter() - w, 2),
+                              sum(r.full_frame for r in regions)))
+    F.textured_boxes, F.Scaler.array = real
+    print(f"load before {load}, after {_load()}; {clip.name}, {end:.0f} s, workers {workers}, {reps} rounds")
+    for name, v in got.items():
+        cpu = sorted(x[0] for x in v)
+        print(f"  {name:48s} CPU-s min {cpu[0]:5.2f} median {cpu[len(cpu) // 2]:5.2f} {[x[0] for x in v]}; "
+              f"wall {[x[1] for x in v]}; whole-frame windows {[x[2] for x in v]}")
+
+
+def av_open(path: Path) -> Any:
+    import av
+
+    return av.open(str(path))
+
+
 def main() -> None:
     from faces import make_clip
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("detection", "graph"))
+    ap.add_argument("mode", choices=("detection", "graph", "variants"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/faces_bench"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--encode", action="store_true", help="graph: time the whole render, not -f null")
+    ap.add_argument("--clip", type=Path, help="variants: another 1280x720 clip than the 60 s one")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     clip = make_clip(args.work / "faces_60s_720p.mp4")
     if args.mode == "detection":
         detection(clip, args.workers)
+    elif args.mode == "variants":
+        variants(args.clip or clip, args.workers, args.reps)
     else:
         graph(args.work, args.reps, args.encode)
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
+from clips_metadata.review_records import User
 from clips_metadata.review_store import UserRow
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import LoginFailureRow, SessionRow
@@ -32,11 +33,29 @@ class StoredSession:
     created_at: datetime
     last_seen: datetime
     expires_at: datetime
+    user: User | None = None  # the session's account as read with it (load_session only)
 
 
 def _session(r: SessionRow) -> StoredSession:
     return StoredSession(r.id_hash, r.user_name, dict(r.data or {}), as_utc(r.created_at),
                          as_utc(r.last_seen), as_utc(r.expires_at))
+
+
+_SESSIONS, _USERS = SessionRow.__table__, UserRow.__table__
+# A request's session and its account in one statement on plain columns: every request of the
+# review app reads both, and ORM entities cost more than the query (issue 19).
+_SESSION_WITH_USER = (
+    sa.select(_SESSIONS.c.id_hash, _SESSIONS.c.user_name, _SESSIONS.c.data, _SESSIONS.c.created_at,
+              _SESSIONS.c.last_seen, _SESSIONS.c.expires_at, _USERS.c.id, _USERS.c.name, _USERS.c.role,
+              _USERS.c.active, _USERS.c.created_at.label("user_created_at"))
+    .select_from(_SESSIONS.outerjoin(_USERS, _USERS.c.name == _SESSIONS.c.user_name))
+    .where(_SESSIONS.c.id_hash == sa.bindparam("id_hash"))
+)
+_SAVE_SESSION = (
+    sa.update(_SESSIONS)
+    .where(_SESSIONS.c.id_hash == sa.bindparam("h"), _SESSIONS.c.expires_at > sa.bindparam("now"))
+    .values(user_name=sa.bindparam("u"), data=sa.bindparam("d"), last_seen=sa.bindparam("now"))
+)
 
 
 class AccountsRepo(Repository):
@@ -45,13 +64,17 @@ class AccountsRepo(Repository):
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, id_hash: str, now: datetime | None = None) -> StoredSession | None:
-        """The live session with this token hash, or None (unknown, ended or expired)."""
+        """The live session with this token hash, or None (unknown, ended or expired); its
+        account (`user`), read in the same transaction, when it names one that exists."""
         now = now or utc_now()
         with self.db.read() as s:
-            row = s.get(SessionRow, id_hash)
-            if row is None or as_utc(row.expires_at) <= now:
-                return None
-            return _session(row)
+            found = plain_rows(s, _SESSION_WITH_USER, {"id_hash": id_hash})
+        r = found[0] if found else None
+        if r is None or as_utc(r.expires_at) <= now:
+            return None
+        user = None if r.id is None else User(r.id, r.name, r.role, bool(r.active), as_utc(r.user_created_at))
+        return StoredSession(r.id_hash, r.user_name, dict(r.data or {}), as_utc(r.created_at),
+                             as_utc(r.last_seen), as_utc(r.expires_at), user)
 
     def create_session(self, id_hash: str, user_name: str | None, data: dict[str, Any],
                        lifetime: timedelta, now: datetime | None = None) -> None:
@@ -68,9 +91,7 @@ class AccountsRepo(Repository):
         written: an ended session is never revived)."""
         now = now or utc_now()
         with self.db.transaction() as s:
-            n = s.execute(sa.update(SessionRow)
-                          .where(SessionRow.id_hash == id_hash, SessionRow.expires_at > now)
-                          .values(user_name=user_name, data=data, last_seen=now)).rowcount
+            n = s.execute(_SAVE_SESSION, {"h": id_hash, "now": now, "u": user_name, "d": data}).rowcount
         return bool(n)
 
     def touch_session(self, id_hash: str, now: datetime | None = None) -> None:

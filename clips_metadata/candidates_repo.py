@@ -92,11 +92,15 @@ def candidate_query() -> sa.Select[Any]:
     )
 
 
+# built once: every page view and approval reads its candidate through it
+_BY_IDS = candidate_query().where(m.CandidateRow.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def candidates_by_ids(s: Session, ids: Sequence[int]) -> list[Candidate]:
     """The candidates with these ids, in this order (unknown ids left out), in session `s`."""
     if not ids:
         return []
-    rows = s.execute(candidate_query().where(m.CandidateRow.id.in_(list(ids))))
+    rows = s.execute(_BY_IDS, {"ids": list(ids)})
     by_id = {r[0].id: candidate_record(*r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 

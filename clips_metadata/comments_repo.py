@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CommentRow
@@ -46,6 +46,11 @@ def _comment(r: CommentRow) -> Comment:
                    r.resolved_by, r.resolved_at, r.created_at)
 
 
+# built once: every candidate page reads it
+_THREAD = (sa.select(CommentRow).where(CommentRow.candidate_id == sa.bindparam("cid"))
+           .order_by(CommentRow.start, CommentRow.id))
+
+
 class CommentsRepo(Repository):
     def add(self, candidate_id: int, version: int, author: str, body: str, start: float,
             end: float | None = None, kind: str = "comment") -> Comment:
@@ -69,9 +74,7 @@ class CommentsRepo(Repository):
     def thread(self, candidate_id: int) -> tuple[Comment, ...]:
         """Every comment of the candidate, by time then age."""
         with self.db.read() as s:
-            rows = s.scalars(sa.select(CommentRow).where(CommentRow.candidate_id == candidate_id)
-                             .order_by(CommentRow.start, CommentRow.id))
-            return tuple(_comment(r) for r in rows)
+            return tuple(_comment(r) for r in plain_rows(s, _THREAD, {"cid": candidate_id}))
 
     def resolve(self, candidate_id: int, comment_id: int, by: str) -> Comment:
         with self.db.transaction() as s:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.rows import as_utc, utc_now
 from clips_metadata.tables import CandidateRow, FlagRow, LabelCorrectionRow, SentenceRow, TranscriptRow
@@ -62,6 +62,12 @@ def _record(r: LabelCorrectionRow) -> StoredCorrection:
         reason=r.reason, actor=r.actor, model_version=r.model_version, source=r.source,
         created_at=as_utc(r.created_at),
     )
+
+
+# built once: every candidate page reads it
+_FOR_TRANSCRIPT = (sa.select(LabelCorrectionRow)
+                   .where(LabelCorrectionRow.transcript_id == sa.bindparam("tid"))
+                   .order_by(LabelCorrectionRow.id))
 
 
 class CorrectionsRepo(Repository):
@@ -135,11 +141,7 @@ class CorrectionsRepo(Repository):
     def for_transcript(self, transcript_id: int) -> dict[int, SentenceCorrections]:
         """Each corrected sentence's dismissed and added labels (latest correction per label)."""
         with self.db.read() as s:
-            rows = s.scalars(
-                sa.select(LabelCorrectionRow)
-                .where(LabelCorrectionRow.transcript_id == transcript_id)
-                .order_by(LabelCorrectionRow.id)
-            ).all()
+            rows = plain_rows(s, _FOR_TRANSCRIPT, {"tid": transcript_id})
             out: dict[int, SentenceCorrections] = {}
             for r in rows:
                 state = out.setdefault(int(r.sentence_idx or 0), SentenceCorrections())

@@ -14,20 +14,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import CueTrackRow
 from pipeline.cue_track import CueTrack
 from pipeline.cue_track_io import track_from_dict, track_to_dict
 
+# built once (the candidate page and every plan read them); (language, track) in insertion order
+_TRACKS = (sa.select(CueTrackRow.language, CueTrackRow.track)
+           .where(CueTrackRow.candidate_id == sa.bindparam("cid"), CueTrackRow.version == sa.bindparam("v")))
+_HASHED_TRACKS = _TRACKS.where(CueTrackRow.hashed.is_(True))
+
 
 def tracks_in(s: Session, candidate_id: int, version: int, *, hashed_only: bool = False
               ) -> dict[str, dict[str, Any]]:
     """The stored track dicts of one version by language, inside a caller's session."""
-    q = sa.select(CueTrackRow).where(CueTrackRow.candidate_id == candidate_id, CueTrackRow.version == version)
-    if hashed_only:
-        q = q.where(CueTrackRow.hashed.is_(True))
-    return {r.language: dict(r.track) for r in s.scalars(q)}
+    q = _HASHED_TRACKS if hashed_only else _TRACKS
+    rows = plain_rows(s, q, {"cid": candidate_id, "v": version})
+    return {language: dict(track) for language, track in rows}
 
 
 def write_tracks(s: Session, candidate_id: int, version: int, tracks: Mapping[str, Mapping[str, Any]],

@@ -278,6 +278,13 @@ class Database:
         return self.transaction(write=False)
 
 
+def plain_rows(s: Session, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+    """The rows of a statement built once, run on the session's connection: rows named by column
+    (a converter reads `row.name` as it reads an entity's attribute), without ORM entities, the
+    identity map or the ORM's execution path (issue 19: the review pages' hot reads)."""
+    return list(s.connection().execute(stmt, params or {}).all())
+
+
 class Repository:
     """One concern's reads and writes over a Database (the Store is one): every `*_repo.py` class
     builds on this and uses only `self.db.transaction()`, `read()` and `add_unique()`."""

@@ -7,12 +7,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from clips_metadata import tables as m
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import DuplicateError, NotFoundError, StoreError
 from clips_metadata.lookups import interviewee_row
 from clips_metadata.read_memo import remembered
 from clips_metadata.rows import consent_columns, interviewee_record, utc_now
 from clips_metadata.stored_records import UNASSIGNED, Consent, Interviewee
+
+# built once (every page view and approval reads the person), rows named by column
+_BY_ID = sa.select(m.IntervieweeRow).where(m.IntervieweeRow.id == sa.bindparam("id"))
 
 
 class IntervieweeRepo(Repository):
@@ -77,10 +80,10 @@ class IntervieweeRepo(Repository):
     @remembered  # a page view reads the person for its plan, its redactions and its gate facts
     def get_interviewee_by_id(self, interviewee_id: int) -> Interviewee:
         with self.db.read() as s:
-            row = s.get(m.IntervieweeRow, interviewee_id)
-            if row is None:
-                raise NotFoundError(f"no interviewee with id {interviewee_id}")
-            return interviewee_record(row)
+            found = plain_rows(s, _BY_ID, {"id": interviewee_id})
+        if not found:
+            raise NotFoundError(f"no interviewee with id {interviewee_id}")
+        return interviewee_record(found[0])
 
     def list_interviewees(self) -> tuple[Interviewee, ...]:
         with self.db.read() as s:

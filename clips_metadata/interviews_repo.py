@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from clips_metadata import tables as m
 from clips_metadata.engine import Repository
+from clips_metadata.errors import NotFoundError
 from clips_metadata.lookups import interview_row, interviewee_row, mark_step
 from clips_metadata.read_memo import remembered
 from clips_metadata.rows import interview_record, utc_now
@@ -17,9 +18,17 @@ from clips_metadata.serialize import media_to_json
 from clips_metadata.stored_records import IngestState, Interview
 from pipeline.records import MediaInfo
 
+_PSEUDONYM = sa.select(m.IntervieweeRow.pseudonym).where(m.IntervieweeRow.id == sa.bindparam("id"))
+
+
+# the interview and its interviewee's pseudonym in one statement (every review page asks)
+_WITH_PSEUDONYM = (sa.select(m.InterviewRow, m.IntervieweeRow.pseudonym)
+                   .outerjoin(m.IntervieweeRow, m.IntervieweeRow.id == m.InterviewRow.interviewee_id)
+                   .where(m.InterviewRow.id == sa.bindparam("id")))
+
 
 def _pseudonym(s: Session, interviewee_id: int) -> str:
-    name = s.scalar(sa.select(m.IntervieweeRow.pseudonym).where(m.IntervieweeRow.id == interviewee_id))
+    name = s.scalar(_PSEUDONYM, {"id": interviewee_id})  # built once: the review pages ask often
     return name or ""
 
 
@@ -38,7 +47,10 @@ class InterviewRepo(Repository):
     @remembered
     def get_interview(self, interview_id: int) -> Interview:
         with self.db.read() as s:
-            return _record(s, interview_row(s, interview_id))
+            found = s.execute(_WITH_PSEUDONYM, {"id": interview_id}).first()
+        if found is None:
+            raise NotFoundError(f"no interview with id {interview_id}")
+        return interview_record(found[0], found[1] or "")
 
     def list_interviews(
         self, *, pseudonym: str | None = None, status: str | None = None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.rows import utc_now
 from clips_metadata.tables import ApprovedPlanRow, PreviewJobRow
 
@@ -44,6 +44,12 @@ class PreviewJob:
     progress: float
     error: str
     plan: Mapping[str, Any]
+
+
+_JOB = sa.select(PreviewJobRow).where(PreviewJobRow.plan_hash == sa.bindparam("h"))
+_ANY_QUEUED = sa.select(PreviewJobRow.plan_hash).where(PreviewJobRow.status == "queued").limit(1)
+_APPROVED_HASHES = (sa.select(ApprovedPlanRow.version, ApprovedPlanRow.reviewer, ApprovedPlanRow.plan_hash)
+                    .where(ApprovedPlanRow.candidate_id == sa.bindparam("cid")).order_by(ApprovedPlanRow.id))
 
 
 def _approved(r: ApprovedPlanRow) -> ApprovedPlan:
@@ -81,7 +87,10 @@ class PlansRepo(Repository):
 
     def approved_hashes(self, candidate_id: int) -> dict[tuple[int, str], str]:
         """(version, reviewer) -> the hash of the plan that reviewer last approved."""
-        return {(a.version, a.reviewer): a.plan_hash for a in self.approved(candidate_id)}
+        # the three columns only: every page view and approval asks, and the plans' JSON is large
+        with self.db.read() as s:
+            rows = plain_rows(s, _APPROVED_HASHES, {"cid": candidate_id})
+        return {(version, reviewer): plan_hash for version, reviewer, plan_hash in rows}
 
     # ---- preview jobs ----
 
@@ -111,11 +120,16 @@ class PlansRepo(Repository):
 
     def preview_job(self, plan_hash: str) -> PreviewJob | None:
         with self.db.read() as s:
-            row = s.get(PreviewJobRow, plan_hash)
-            return _job(row) if row else None
+            found = plain_rows(s, _JOB, {"h": plan_hash})
+        return _job(found[0]) if found else None
 
     def claim_preview(self) -> PreviewJob | None:
         """Mark the oldest queued job running and return it (None when nothing waits)."""
+        # Look before locking: the worker asks after every job and on every wake, and mostly
+        # nothing waits; a read takes no write lock from the reviewers' approvals (issue 19).
+        with self.db.read() as s:
+            if not plain_rows(s, _ANY_QUEUED):
+                return None
         with self.db.transaction() as s:
             row = s.scalar(sa.select(PreviewJobRow).where(PreviewJobRow.status == "queued")
                            .order_by(PreviewJobRow.updated_at).limit(1))

@@ -72,6 +72,11 @@ class Withdrawal:
     created_at: datetime
 
 
+_OF_CANDIDATE = (sa.select(PublicationRow).where(PublicationRow.candidate_id == sa.bindparam("cid"))
+                 .order_by(PublicationRow.candidate_id, PublicationRow.platform, PublicationRow.published_at,
+                           PublicationRow.id))
+
+
 class PublicationsRepo(Repository):
     """Publications, withdrawals and voids over a Store."""
 
@@ -117,6 +122,9 @@ class PublicationsRepo(Repository):
                      interviewee_id: int | None = None,
                      ids: Iterable[int] | None = None) -> tuple[StoredPublication, ...]:
         """Recorded publications by candidate, platform and date."""
+        if candidate_id is not None and not open_only and interviewee_id is None and ids is None:
+            with self.db.read() as s:  # the candidate page's question, built once
+                return tuple(_publication(s, r) for r in s.scalars(_OF_CANDIDATE, {"cid": candidate_id}))
         q = sa.select(PublicationRow)
         if candidate_id is not None:
             q = q.where(PublicationRow.candidate_id == candidate_id)

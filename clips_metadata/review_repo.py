@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clips_metadata.candidates_repo import candidate_query, candidates_by_ids, write_candidate_version
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import candidate_row
 from clips_metadata.review_records import (
@@ -53,6 +53,24 @@ from clips_metadata.tables import (
 )
 from pipeline.labels import ROLES, CandidateStatus
 from pipeline.review_facts import ApprovalFact, ReviewFacts
+
+# The candidate page's and an approval's reads, built once: building a statement and its cache
+# key cost as much as running it (issue 19). Parameters are bound by name.
+_CID = sa.bindparam("cid")
+_EDITED_BY = (sa.select(CandidateVersionRow.created_by).distinct()
+              .where(CandidateVersionRow.candidate_id == _CID,
+                     CandidateVersionRow.created_by.in_(sa.select(UserRow.name))))
+# Approvals a consent withdrawal voided stay on record but no longer count.
+_VOIDED = sa.select(ConsentVoidRow.ref_id).where(ConsentVoidRow.kind == "approval")
+_APPROVALS = (sa.select(ApprovalRow).where(ApprovalRow.candidate_id == _CID, ApprovalRow.id.not_in(_VOIDED))
+              .order_by(ApprovalRow.id))
+_EXPORTS = sa.select(ExportRow).where(ExportRow.candidate_id == _CID).order_by(ExportRow.id)
+_WARNINGS = (sa.select(WarningRow).where(WarningRow.transcript_id == sa.bindparam("tid"))
+             .order_by(WarningRow.start))
+_PAGE = candidate_query().add_columns(InterviewRow.duration).where(CandidateRow.id == _CID)
+_HISTORY = sa.select(ReviewEventRow).where(ReviewEventRow.candidate_id == _CID).order_by(ReviewEventRow.id)
+_VERSIONS = (sa.select(CandidateVersionRow).where(CandidateVersionRow.candidate_id == _CID)
+             .order_by(CandidateVersionRow.version))
 
 
 class ReviewRepo(Repository):
@@ -93,20 +111,10 @@ class ReviewRepo(Repository):
 
     def _edited_by(self, s: Session, candidate_id: int) -> tuple[str, ...]:
         """People (user accounts) whose edits are part of the candidate's current content."""
-        names = s.scalars(
-            sa.select(CandidateVersionRow.created_by).distinct()
-            .where(CandidateVersionRow.candidate_id == candidate_id,
-                   CandidateVersionRow.created_by.in_(sa.select(UserRow.name)))
-        )
-        return tuple(sorted(names))
+        return tuple(sorted(r[0] for r in plain_rows(s, _EDITED_BY, {"cid": candidate_id})))
 
     def _approvals(self, s: Session, candidate_id: int) -> tuple[ApprovalFact, ...]:
-        # Approvals a consent withdrawal voided stay on record but no longer count.
-        voided = sa.select(ConsentVoidRow.ref_id).where(ConsentVoidRow.kind == "approval")
-        rows = s.scalars(sa.select(ApprovalRow).where(ApprovalRow.candidate_id == candidate_id,
-                                                      ApprovalRow.id.not_in(voided))
-                         .order_by(ApprovalRow.id))
-        return tuple(approval_record(r) for r in rows)
+        return tuple(approval_record(r) for r in plain_rows(s, _APPROVALS, {"cid": candidate_id}))
 
     def _state(self, s: Session, row: CandidateRow) -> ReviewFacts:
         return ReviewFacts(
@@ -224,9 +232,7 @@ class ReviewRepo(Repository):
 
     def exports(self, candidate_id: int) -> tuple[ExportRecord, ...]:
         with self.db.read() as s:
-            rows = s.scalars(sa.select(ExportRow).where(ExportRow.candidate_id == candidate_id)
-                             .order_by(ExportRow.id))
-            return tuple(export_record(r) for r in rows)
+            return tuple(export_record(r) for r in plain_rows(s, _EXPORTS, {"cid": candidate_id}))
 
     # ---- the candidate page ----
 
@@ -239,8 +245,7 @@ class ReviewRepo(Repository):
         sentences = sentence_views(s, tid)
         warnings = tuple(
             warning_record(w)
-            for w in s.scalars(sa.select(WarningRow).where(WarningRow.transcript_id == tid)
-                               .order_by(WarningRow.start))
+            for w in plain_rows(s, _WARNINGS, {"tid": tid})
         )
         if sentences:
             duration = max(duration, sentences[-1].end)
@@ -265,17 +270,12 @@ class ReviewRepo(Repository):
         """The candidate, its interview's transcript, its review state, audit log and versions,
         in one read transaction and one query per panel."""
         with self.db.read() as s:
-            found = s.execute(candidate_query().add_columns(InterviewRow.duration)
-                              .where(CandidateRow.id == candidate_id)).first()
+            found = s.execute(_PAGE, {"cid": candidate_id}).first()
             if found is None:
                 raise NotFoundError(f"no candidate with id {candidate_id}")
             c, v, sha256, language, pseudonym, duration = found
-            history = tuple(event_record(r) for r in s.scalars(
-                sa.select(ReviewEventRow).where(ReviewEventRow.candidate_id == candidate_id)
-                .order_by(ReviewEventRow.id)))
-            versions = tuple(version_record(r) for r in s.scalars(
-                sa.select(CandidateVersionRow).where(CandidateVersionRow.candidate_id == candidate_id)
-                .order_by(CandidateVersionRow.version)))
+            history = tuple(event_record(r) for r in plain_rows(s, _HISTORY, {"cid": candidate_id}))
+            versions = tuple(version_record(r) for r in plain_rows(s, _VERSIONS, {"cid": candidate_id}))
             return CandidatePage(
                 candidate=candidate_record(c, v, sha256, language, pseudonym),
                 context=self._context(s, c, pseudonym, language, sha256, duration),

@@ -75,4 +75,5 @@ class ReviewStore:
     text_languages = forward("reviews", ReviewRepo.text_languages)
     # the queue
     queue = forward("review_queue", QueueRepo.queue)
+    queue_ids = forward("review_queue", QueueRepo.queue_ids)
     facets = forward("review_queue", QueueRepo.facets)

@@ -14,12 +14,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from clips_metadata.digest_cache import DigestLRU, digest
+from clips_metadata.engine import plain_rows
 from clips_metadata.review_records import SentenceView
 from clips_metadata.tables import FlagRow, SentenceRow
 
 # Bounded by words (~200 bytes each with their sentence), not interviews: ~40 MB a process, one
 # long interview or many short ones.
 PANELS = DigestLRU(4096, budget=200_000, weigh=lambda views: sum(len(v.words) + 1 for v in views))
+
+
+_TEXT = sa.Text()
+_PANEL = (  # built once: every candidate page reads it
+    sa.select(SentenceRow.idx, SentenceRow.start, SentenceRow.end, SentenceRow.text,
+              SentenceRow.translation, sa.cast(SentenceRow.words, _TEXT), sa.cast(FlagRow.labels, _TEXT),
+              sa.cast(FlagRow.why, _TEXT))
+    .outerjoin(FlagRow, sa.and_(FlagRow.transcript_id == SentenceRow.transcript_id,
+                                FlagRow.idx == SentenceRow.idx))
+    .where(SentenceRow.transcript_id == sa.bindparam("tid")).order_by(SentenceRow.idx))
 
 
 def _view(row: Any) -> SentenceView:
@@ -35,14 +46,7 @@ def _view(row: Any) -> SentenceView:
 
 def sentence_views(s: Session, transcript_id: int) -> tuple[SentenceView, ...]:
     """The transcript's sentences in order, each with its flags (labels and reasons) if any."""
-    text = sa.Text()
-    rows = s.execute(
-        sa.select(SentenceRow.idx, SentenceRow.start, SentenceRow.end, SentenceRow.text,
-                  SentenceRow.translation, sa.cast(SentenceRow.words, text), sa.cast(FlagRow.labels, text),
-                  sa.cast(FlagRow.why, text))
-        .outerjoin(FlagRow, sa.and_(FlagRow.transcript_id == SentenceRow.transcript_id,
-                                    FlagRow.idx == SentenceRow.idx))
-        .where(SentenceRow.transcript_id == transcript_id).order_by(SentenceRow.idx)).all()
+    rows = plain_rows(s, _PANEL, {"tid": transcript_id})
     key = digest((transcript_id, tuple(tuple(r) for r in rows)))
     views = PANELS.get(key)
     if views is None:

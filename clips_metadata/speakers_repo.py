@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from clips_metadata import tables as m
-from clips_metadata.engine import Repository
+from clips_metadata.engine import Repository, plain_rows
 from clips_metadata.errors import NotFoundError, StoreError
 from clips_metadata.lookups import mark_step
 from clips_metadata.rows import utc_now
@@ -92,8 +92,13 @@ class SpeakersRepo(Repository):
     def get(self, interview_id: int) -> InterviewSpeakers | None:
         """The interview's speakers, or None before diarization."""
         with self.db.read() as s:
-            row = s.get(m.InterviewSpeakersRow, interview_id)
-            return _record(row) if row is not None else None
+            found = plain_rows(s, _OF_INTERVIEW, {"id": interview_id})
+        return _record(found[0]) if found else None
+
+
+# built once: every candidate page reads it
+_OF_INTERVIEW = (sa.select(m.InterviewSpeakersRow)
+                 .where(m.InterviewSpeakersRow.interview_id == sa.bindparam("id")))
 
 
 def _record(row: m.InterviewSpeakersRow) -> InterviewSpeakers:

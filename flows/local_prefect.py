@@ -148,6 +148,7 @@ class TemporaryServer:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
+        self._lifeline = -1  # write end of the pipe the server watches (flows/parent_watch.py)
         self.port = 0
         self._ready = False
         self._at_exit = False
@@ -184,11 +185,18 @@ class TemporaryServer:
             raise LocalServerError("Prefect is not installed")
         app_dir = Path(next(iter(spec.submodule_search_locations))).parent
         self.port, self._ready = _free_port(), False
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "error", "--lifespan", "on"],
-            env=env, stdin=subprocess.DEVNULL)
+        # The server outlives no parent: it watches a pipe that closes when this process dies,
+        # even by SIGKILL, which skips the atexit hook below.
+        self._close_lifeline()
+        watch, self._lifeline = os.pipe()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("parent_watch.py")), str(watch), "-m",
+                 "uvicorn", "--app-dir", str(app_dir), "--factory", "prefect.server.api.server:create_app",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+                env=env, stdin=subprocess.DEVNULL, pass_fds=(watch,))
+        finally:
+            os.close(watch)
         if not self._at_exit:
             # Prefect's event and log workers drain at exit before atexit's hooks run.
             atexit.register(self.stop)
@@ -208,6 +216,7 @@ class TemporaryServer:
                 continue
             if code is not None:
                 self._proc = None
+                self._close_lifeline()
                 raise LocalServerError(f"Prefect's temporary server exited ({code}) while starting")
             if time.monotonic() > deadline:
                 self.stop()
@@ -232,6 +241,12 @@ class TemporaryServer:
         proc, self._proc, self._ready = self._proc, None, False
         if proc.poll() is None:
             stop_process(proc, 5.0)
+        self._close_lifeline()
+
+    def _close_lifeline(self) -> None:
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
 
 
 TEMPORARY_SERVER = TemporaryServer()

@@ -21,6 +21,7 @@ Bounded LRU (`clips_metadata.digest_cache`), one per process; thread-safe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,23 +51,31 @@ class StoredInputs:
     translations: tuple[tuple[Any, ...], ...]  # (language, version, status, updated_at, track, source)
 
 
-def stored_inputs(store: Any, cand: Any, *, with_body: bool = True) -> StoredInputs:
-    """One read of the raw text behind the candidate's words and tracks (nothing decoded)."""
+@functools.cache
+def _statements() -> tuple[Any, Any, Any]:
+    """stored_inputs' three statements, built once (every page view and approval runs them)."""
     import sqlalchemy as sa
 
     from clips_metadata.tables import CueTrackRow, TranscriptRow, TranslationTrackRow
 
-    text = sa.Text()
+    text, tr = sa.Text(), TranslationTrackRow
+    body = sa.select(sa.cast(TranscriptRow.body, text)).where(TranscriptRow.id == sa.bindparam("tid"))
+    cues = (sa.select(CueTrackRow.language, CueTrackRow.hashed, sa.cast(CueTrackRow.track, text))
+            .where(CueTrackRow.candidate_id == sa.bindparam("cid"), CueTrackRow.version == sa.bindparam("v"))
+            .order_by(CueTrackRow.language))
+    trs = (sa.select(tr.language, tr.version, tr.status, tr.updated_at, sa.cast(tr.track, text),
+                     sa.cast(tr.source, text))
+           .where(tr.candidate_id == sa.bindparam("cid")).order_by(tr.language, tr.version))
+    return body, cues, trs
+
+
+def stored_inputs(store: Any, cand: Any, *, with_body: bool = True) -> StoredInputs:
+    """One read of the raw text behind the candidate's words and tracks (nothing decoded)."""
+    body_q, cues_q, trs_q = _statements()
     with store.read() as s:
-        body = s.scalar(sa.select(sa.cast(TranscriptRow.body, text)).where(
-            TranscriptRow.id == cand.transcript_id)) if with_body else None
-        cues = s.execute(sa.select(CueTrackRow.language, CueTrackRow.hashed, sa.cast(CueTrackRow.track, text))
-                         .where(CueTrackRow.candidate_id == cand.id, CueTrackRow.version == cand.version)
-                         .order_by(CueTrackRow.language)).all()
-        tr = TranslationTrackRow
-        trs = s.execute(sa.select(tr.language, tr.version, tr.status, tr.updated_at, sa.cast(tr.track, text),
-                                  sa.cast(tr.source, text))
-                        .where(tr.candidate_id == cand.id).order_by(tr.language, tr.version)).all()
+        body = s.scalar(body_q, {"tid": cand.transcript_id}) if with_body else None
+        cues = s.execute(cues_q, {"cid": cand.id, "v": cand.version}).all()
+        trs = s.execute(trs_q, {"cid": cand.id}).all()
     body_digest = hashlib.blake2b((body or "").encode(), digest_size=32).hexdigest()
     return StoredInputs(body, body_digest, tuple(tuple(r) for r in cues), tuple(tuple(r) for r in trs))
 

@@ -70,6 +70,30 @@ def _label_chips(themes: tuple[str, ...], risks: tuple[str, ...]) -> Any:
                           for group, mark in ((themes, ""), (risks, "⚠ ")) for x in group))
 
 
+def queue_rows(items: Sequence[Any], approved: dict[int, int], needed: dict[int, int],
+               snippets: dict[int, str]) -> Any:
+    """The queue's rows as HTML, escaped: one Python string per page, where the template spent
+    ~15 expressions a row on 50 rows (issue 19). Numbers are formatted from ints and floats."""
+    from markupsafe import Markup, escape
+
+    rows = []
+    for c in items:
+        cid = int(c.id)
+        status, span = escape(c.status), float(c.end - c.start)
+        rows.append(
+            f'<li class="row">\n    <a href="/candidates/{cid}" class="row-link" id="row-{cid}">\n'
+            f'      <span class="row-head"><strong>#{cid}</strong>\n'
+            f'        <span class="status {status}">{status.replace("_", " ")}</span>\n'
+            f'        <span class="progress">{int(approved.get(cid, 0))} of {int(needed[cid])}'
+            f' approvals</span>\n'
+            f'        <span class="muted">{escape(c.pseudonym)} · interview {int(c.interview_id)} · '
+            f'{escape(c.language)} · {span:.1f} s · rank {float(c.rank):.2f}</span></span>\n'
+            f'      <span class="snippet">{escape(snippets.get(cid, ""))}</span>\n'
+            f'      <span class="row-labels">{label_chips(c.themes, c.risks)}</span>\n'
+            f'    </a>\n  </li>\n')
+    return Markup("".join(rows))
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One coloured span of the timeline, in viewBox units (0..1000 wide)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,11 +61,22 @@ def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool
             planner: Planner | None = None) -> PreviewStatus:
     """Queue the preview of the candidate's current plan (idempotent by plan hash). `planner`:
     the request's own, when it has built the plan already."""
+    status, write = enqueue_later(store, workspace, candidate_id, retry_failed=retry_failed, planner=planner)
+    return write() if write is not None else status
+
+
+def enqueue_later(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool = False,
+                  planner: Planner | None = None
+                  ) -> tuple[PreviewStatus, Callable[[], PreviewStatus] | None]:
+    """`enqueue` in two steps: the status a new job will have, and the write that queues it
+    (None when nothing needs writing). A page view reports the status and writes after its
+    reads, so its reads share one transaction (a write ends it). Other writes (a finished job
+    whose file is missing) are made at once."""
     from review.plans import Planner
 
     current = (planner or Planner.for_workspace(store, workspace)).review_plan(candidate_id)
     if current.plan is None:
-        return PreviewStatus("", "none", 0.0, current.problem)
+        return PreviewStatus("", "none", 0.0, current.problem), None
     repo = PlansRepo(store)
     job = repo.preview_job(current.hash)
     if job is not None and job.status == "done" and preview_path(workspace, current.hash) is None:
@@ -72,10 +84,15 @@ def enqueue(store: Any, workspace: Any, candidate_id: int, *, retry_failed: bool
         retry_failed = True
     elif job is not None and not (job.status == "failed" and retry_failed):
         # queued already: the write below would change nothing (a page view then writes nothing)
-        return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)
-    job = repo.enqueue_preview(current.hash, candidate_id, current.plan.version, current.plan.to_dict(),
-                               retry_failed=retry_failed)
-    return PreviewStatus(job.plan_hash, job.status, job.progress, job.error)
+        return PreviewStatus(job.plan_hash, job.status, job.progress, job.error), None
+    plan = current.plan
+
+    def write() -> PreviewStatus:
+        queued = repo.enqueue_preview(current.hash, candidate_id, plan.version, plan.to_dict(),
+                                      retry_failed=retry_failed)
+        return PreviewStatus(queued.plan_hash, queued.status, queued.progress, queued.error)
+
+    return PreviewStatus(current.hash, "queued", 0.0, ""), write
 
 
 def run_job(store: Any, workspace: Any, job: PreviewJob) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -23,22 +24,26 @@ CODES = {
 }  # fmt: skip
 
 
+def authored_lines(folder: str) -> Iterator[tuple[Path, int, list[str], str, list[str]]]:
+    """Each non-blank line of the folder's authoring files: (file, line number, labels, English,
+    the texts after it)."""
+    for src in sorted((HERE / folder).glob("*.txt")):
+        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                codes, english, *texts = line.split("|")
+                yield src, n, [] if codes == "-" else [CODES[c] for c in codes.split(",")], english, texts
+
+
 def build() -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"dev": [], "test": []}
-    for src in sorted((HERE / "src").glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            parts = line.split("|")
-            codes, english, translations = parts[0], parts[1], parts[2:]
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            digest = hashlib.sha256(english.encode("utf-8")).digest()
-            split = "test" if digest[0] % 2 == 0 else "dev"
-            base = f"{src.stem}-{n:03d}"
-            out[split].append({"id": base, "language": "en", "text": english, "labels": labels})
-            for lang, text in zip(("fr", "ar"), translations, strict=False):
-                item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels}
-                out[split].append(item | {"source_id": base})
+    for src, n, labels, english, translations in authored_lines("src"):
+        digest = hashlib.sha256(english.encode("utf-8")).digest()
+        split = "test" if digest[0] % 2 == 0 else "dev"
+        base = f"{src.stem}-{n:03d}"
+        out[split].append({"id": base, "language": "en", "text": english, "labels": labels})
+        for lang, text in zip(("fr", "ar"), translations, strict=False):
+            item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels}
+            out[split].append(item | {"source_id": base})
     return out
 
 
@@ -46,24 +51,21 @@ def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     """A later sealed split (src2/, src3/: each written after the previous one was run): every
     item is test."""
     out: list[dict] = []
-    for src in sorted((HERE / folder).glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            codes, english, *translations = line.split("|")
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            base = f"{prefix}-{src.stem}-{n:03d}"
-            out.append({"id": base, "language": "en", "text": english, "labels": labels})
-            for lang, text in zip(("fr", "ar"), translations, strict=False):
-                out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
-                            "source_id": base})
+    for src, n, labels, english, translations in authored_lines(folder):
+        base = f"{prefix}-{src.stem}-{n:03d}"
+        out.append({"id": base, "language": "en", "text": english, "labels": labels})
+        for lang, text in zip(("fr", "ar"), translations, strict=False):
+            out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
+                        "source_id": base})
     return out
 
 
-def build_translations(folder: str = "tr5", sources: tuple[str, ...] = ()) -> list[dict]:
-    """Training-only French and Arabic translations of English sentences already in the retired
-    splits (`tr5/`: `CODES|english|french|arabic`, the English verbatim): each row takes its
-    original's id as `source_id`, so it shares its original's fold out of fold."""
+def build_translations(
+    folder: str = "tr5", sources: tuple[str, ...] = (), languages: tuple[str, ...] = ("fr", "ar")
+) -> list[dict]:
+    """Training-only translations of English sentences already in the retired splits (`tr5/`:
+    `CODES|english|french|arabic`; `tr6/`: `CODES|english|arabic`, the English verbatim): each row
+    takes its original's id as `source_id`, so it shares its original's fold out of fold."""
     originals: dict[str, dict] = {}
     for name in sources:
         for line in (HERE / name).read_text(encoding="utf-8").splitlines():
@@ -71,29 +73,26 @@ def build_translations(folder: str = "tr5", sources: tuple[str, ...] = ()) -> li
             if x["language"] == "en":
                 originals.setdefault(x["text"], x)
     out: list[dict] = []
-    for src in sorted((HERE / folder).glob("*.txt")):
-        for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            codes, english, french, arabic = line.split("|")
-            labels = [] if codes == "-" else [CODES[c] for c in codes.split(",")]
-            original = originals.get(english)
-            if original is None or original["labels"] != labels:
-                raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
-            for lang, text in (("fr", french), ("ar", arabic)):
-                out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
-                            "labels": labels, "source_id": original["id"]})
+    for src, n, labels, english, texts in authored_lines(folder):
+        if len(texts) != len(languages):
+            raise ValueError(f"{src.name}:{n}: expected {len(languages)} translations")
+        original = originals.get(english)
+        if original is None or original["labels"] != labels:
+            raise ValueError(f"{src.name}:{n}: not a retired English sentence with these labels")
+        for lang, text in zip(languages, texts, strict=True):
+            out.append({"id": f"{folder}-{original['id']}-{lang}", "language": lang, "text": text,
+                        "labels": labels, "source_id": original["id"]})
     return out
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-4 (their runs are recorded), rows written for weak labels and
-# the French and Arabic translations of retired sentences (tr5/). Never the current sealed split
-# (themes_real_test5.jsonl). Refit the shipped heads after a
+# split, the retired sealed splits 1-5 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/). Never the
+# current sealed split (themes_real_test6.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
                   "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
-                  "themes_real_tr5.jsonl")
+                  "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -105,7 +104,8 @@ def write_exemplars() -> None:
 
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
-                       "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5")}
+                       "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
+                       "test6": build_sealed2("src6", "t6")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
@@ -118,6 +118,10 @@ def main() -> None:
     (HERE / "themes_real_tr5.jsonl").write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
     print(f"themes_real_tr5.jsonl: {len(tr)} translations of retired English sentences (training only)")
+    tr = build_translations("tr6", (*retired, "themes_real_test5.jsonl"), ("ar",))
+    (HERE / "themes_real_tr6.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
+    print(f"themes_real_tr6.jsonl: {len(tr)} Arabic translations of retired sentences (training only)")
     write_exemplars()
 
 

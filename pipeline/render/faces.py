@@ -16,7 +16,9 @@ picture; a face touching a change is detected afresh. Each pass still runs on th
 least every `max_carry` seconds, and on the last sample; if such a run finds a face away from
 every change that the pass did not know (a change too faint for the thumbnail), everything back to
 its previous whole-frame run is blurred whole. A small face that enters is found by the next fine
-pass, and the span back to the previous fine sample is blurred whole then.
+pass, and the span back to the previous fine sample is blurred whole then. A whole-frame run leaves
+out the flat blocks of the picture (`textured_boxes`: pillarbox and letterbox bars, plain
+backdrops), where no face can be.
 
 Times are float seconds; samples and manual regions use the source clock, blur regions the clip
 clock. Boxes are in source pixels.
@@ -27,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.boxes import TimedBox
@@ -40,6 +42,8 @@ MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
 MATCH_IOU = 0.2  # two samples' boxes of one face overlap at least this much
 CHANGE_CELL = 8  # thumbnail pixels per side of a change cell (64 source pixels of a 1280-wide frame)
 SMALL_FACE = 56 / 720  # share of the frame height under which the fast pass may miss a face
+FLAT_LEVEL = 4  # a block whose pixels all lie within this (0-255, each colour) is flat: no face there
+TEXTURED_SHARE = 0.8  # textured areas covering this share of the frame: detect on all of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +195,32 @@ def iter_frames(path: str, start: float, end: float, every: float,
             yield last
 
 
-def _scaled_rgb(frame: Any, width: int) -> tuple[Any, float]:
+class Scaler:
+    """Frames to arrays at fixed sizes, one swscale context per output size and format: a frame
+    converted to the thumbnail, 480 and 960 px in turn on one context re-initialised it on every
+    call, which cost about as much as the conversions (bench/RESULTS.md, "Faces, phase 6"). The
+    pixels are the same as `frame.to_ndarray(...)`'s. One per thread."""
+
+    def __init__(self) -> None:
+        self._contexts: dict[tuple[int, int, str, str | None], Any] = {}
+
+    def array(self, frame: Any, width: int, height: int, format: str,
+              interpolation: str | None = None) -> Any:
+        from av.video.reformatter import VideoReformatter
+
+        key = (width, height, format, interpolation)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = VideoReformatter()
+        return context.reformat(frame, width=width, height=height, format=format,
+                                interpolation=interpolation).to_ndarray()
+
+
+def _scaled_rgb(frame: Any, width: int, scaler: Scaler | None = None) -> tuple[Any, float]:
     """The frame as RGB at most `width` wide, and the factor back to source pixels."""
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
-    return frame.to_ndarray(width=w, height=h, format="rgb24"), frame.width / w
+    return (scaler or Scaler()).array(frame, w, h, "rgb24"), frame.width / w
 
 
 def _detect_in(detector: FaceDetector, rgb: Any, k: float, areas: Sequence[Box] | None) -> list[Face]:
@@ -245,6 +270,7 @@ class _Pass:
     faces: tuple[Face, ...] = ()
     ref: Any = None
     full_at: float = -math.inf
+    scaler: Scaler = field(default_factory=Scaler)
 
     def run(self, detector: FaceDetector, frame: Any, thumb: Any, t: float, options: SamplingOptions,
             full: bool) -> tuple[tuple[Face, ...], float | None]:
@@ -260,10 +286,10 @@ class _Pass:
                               options.change_pixels) if comparable else ()
         if comparable and not full and not areas:
             return self.faces, None
-        rgb, k = _scaled_rgb(frame, self.width)
+        rgb, k = _scaled_rgb(frame, self.width, self.scaler)
         if full or not comparable or (  # most of the picture changed: one run on all of it costs less
                 sum(a.width * a.height for a in areas) >= options.crop_share * frame.width * frame.height):
-            found = _detect_in(detector, rgb, k, None)
+            found = _detect_in(detector, rgb, k, textured_boxes(rgb, k, frame.width, frame.height))
             missed = comparable and any(not any(f.box.overlaps(a) for a in areas)
                                         and all(f.box.iou(g.box) < MATCH_IOU for g in self.faces)
                                         for f in found)
@@ -360,10 +386,11 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
     sample, at its cut)."""
     out: list[FaceSample] = []
     next_fine = start
-    fast, small = _Pass(options.fast_width), _Pass(options.fine_width)
+    scaler = Scaler()  # this part's thread's
+    fast, small = _Pass(options.fast_width, scaler=scaler), _Pass(options.fine_width, scaler=scaler)
     for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
         last = tail and t + 1.0 / sample_fps >= end
-        thumb = _thumbnail(frame, options.thumb_width) if options.max_carry > 0 else None
+        thumb = _thumbnail(frame, options.thumb_width, scaler) if options.max_carry > 0 else None
 
         def full(p: _Pass, t: float = t, last: bool = last, thumb: Any = thumb) -> bool:
             return last or thumb is None or t - p.full_at >= options.max_carry - 1e-3
@@ -382,10 +409,10 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
     return tuple(out)
 
 
-def _thumbnail(frame: Any, width: int) -> Any:
+def _thumbnail(frame: Any, width: int, scaler: Scaler | None = None) -> Any:
     w = min(width, frame.width)
     h = max(1, round(frame.height * w / frame.width))
-    return frame.to_ndarray(width=w, height=h, format="gray", interpolation="AREA")
+    return (scaler or Scaler()).array(frame, w, h, "gray", "AREA")
 
 
 def _diff_mask(before: Any, after: Any, faces: Sequence[Face], src_width: int, level: int,
@@ -430,12 +457,36 @@ def changed_boxes(before: Any, after: Any, faces: Sequence[Face], src_width: int
     gh, gw = -(-h // cell), -(-w // cell)
     grid = np.zeros((gh * cell, gw * cell), dtype=bool)
     grid[:h, :w] = diff
-    hit = np.pad(grid.reshape(gh, cell, gw, cell).any(axis=(1, 3)), 1)
+    cells = _grown(grid.reshape(gh, cell, gw, cell).any(axis=(1, 3)))
+    boxes = _cell_areas(cells, cell * src_height / h, cell * src_width / w, src_width, src_height)
+    padded = [f.box.padded(padding, src_width, src_height) for f in faces]
+    while True:
+        grown = _clusters([next((b.union(p) for p in padded if b.overlaps(p) and b.union(p) != b), b)
+                           for b in boxes])
+        if grown == boxes:
+            return tuple(boxes)
+        boxes = grown
+
+
+def _grown(hit: Any) -> Any:
+    """A boolean cell grid with every set cell's 8 neighbours set too (one cell of context)."""
+    import numpy as np
+
+    gh, gw = hit.shape
+    padded = np.pad(hit, 1)
     cells = np.zeros((gh, gw), dtype=bool)
     for dy in range(3):
         for dx in range(3):
-            cells |= hit[dy:dy + gh, dx:dx + gw]
-    ky, kx = src_height / h, src_width / w
+            cells |= padded[dy:dy + gh, dx:dx + gw]
+    return cells
+
+
+def _cell_areas(cells: Any, cell_h: float, cell_w: float, src_width: int, src_height: int) -> list[Box]:
+    """The bounding boxes (source pixels) of the connected groups of set cells of a grid whose
+    cells are `cell_h` x `cell_w` source pixels."""
+    import numpy as np
+
+    gh, gw = cells.shape
     boxes: list[Box] = []
     seen = np.zeros_like(cells)
     for r, c in zip(*np.nonzero(cells), strict=True):
@@ -450,17 +501,43 @@ def changed_boxes(before: Any, after: Any, faces: Sequence[Face], src_width: int
                 if 0 <= ny < gh and 0 <= nx < gw and cells[ny, nx] and not seen[ny, nx]:
                     seen[ny, nx] = True
                     stack.append((ny, nx))
-        x0, y0 = math.floor(c0 * cell * kx), math.floor(r0 * cell * ky)
-        x1 = min(src_width, math.ceil((c1 + 1) * cell * kx))
-        y1 = min(src_height, math.ceil((r1 + 1) * cell * ky))
+        x0, y0 = math.floor(c0 * cell_w), math.floor(r0 * cell_h)
+        x1 = min(src_width, math.ceil((c1 + 1) * cell_w))
+        y1 = min(src_height, math.ceil((r1 + 1) * cell_h))
         boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
-    padded = [f.box.padded(padding, src_width, src_height) for f in faces]
-    while True:
-        grown = _clusters([next((b.union(p) for p in padded if b.overlaps(p) and b.union(p) != b), b)
-                           for b in boxes])
-        if grown == boxes:
-            return tuple(boxes)
-        boxes = grown
+    return boxes
+
+
+def textured_boxes(rgb: Any, k: float, src_width: int, src_height: int, level: int = FLAT_LEVEL,
+                   cell: int = CHANGE_CELL * 8, share: float = TEXTURED_SHARE) -> tuple[Box, ...] | None:
+    """Where a frame (RGB at 1/`k` of the source size) is not flat, as boxes in source pixels to
+    run the detector on instead of the whole frame; None when that is most of the frame.
+
+    The frame is cut into blocks of `cell` source pixels; a block is flat when, in each colour,
+    all its pixels lie within `level` of each other (a pillarbox or letterbox bar, a plain
+    backdrop). A face is never flat, so every face touches a textured block; each textured block
+    and the blocks around it (context for the detector: a face part-flat is whole in the box) are
+    grouped into connected areas. () when the whole frame is flat."""
+    import numpy as np
+
+    b = max(1, round(cell / k))
+    h, w = rgb.shape[:2]
+    gh, gw = -(-h // b), -(-w // b)
+    if gh * b != h or gw * b != w:
+        rgb = np.pad(rgb, ((0, gh * b - h), (0, gw * b - w), (0, 0)), mode="edge")
+    rows = rgb.reshape(gh, b, gw * b, 3)  # per block row: the max and min down its pixel rows,
+    hi, lo = rows.max(axis=1), rows.min(axis=1)  # then across each block's columns
+    hi, lo = hi.reshape(gh, gw, b, 3).max(axis=2), lo.reshape(gh, gw, b, 3).min(axis=2)
+    textured = ((hi - lo) > level).any(axis=2)
+    if not textured.any():
+        return ()
+    cells = _grown(textured)
+    if cells.mean() >= share:
+        return None
+    boxes = _clusters(_cell_areas(cells, b * k, b * k, src_width, src_height))
+    if sum(x.width * x.height for x in boxes) >= share * src_width * src_height:
+        return None
+    return tuple(boxes)
 
 
 def speaker_centre(samples: Sequence[FaceSample]) -> tuple[float, float] | None:

@@ -47,6 +47,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
                       auto_reload=False, cache_size=-1)
     env.globals.update(label_class=present.label_class, label_title=present.label_title,
                        label_colour=present.label_colour, label_chips=present.label_chips,
+                       queue_rows=present.queue_rows,
                        is_risk=present.is_risk, words_html=present.words_html,
                        add_label_options=present.add_label_options)
     # One table decides the direction of a language everywhere (pipeline.translation.limits).
@@ -56,7 +57,8 @@ def make_templates(directory: Path) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def get_review_store(request: Request) -> ReviewStore:
+async def get_review_store(request: Request) -> ReviewStore:
+    # async: no I/O here, so no trip through the thread pool (issue 19: each costs the event loop)
     return request.app.state.review_store
 
 
@@ -86,11 +88,17 @@ async def csrf_protect(request: Request) -> None:
 RS = Annotated[ReviewStore, Depends(get_review_store)]
 
 
-def current_user(request: Request, rs: RS) -> User:
+async def current_user(request: Request, rs: RS) -> User:
     name = request.session.get("user")
     if not name:
         raise LoginRequired()
-    user = rs.get_user(name)
+    # The account as read with the session in this request (one statement), else read now (in
+    # the thread pool: the database is not touched on the event loop).
+    user = request.scope.get("session_user")
+    if user is None or user.name != name:
+        from starlette.concurrency import run_in_threadpool
+
+        user = await run_in_threadpool(rs.get_user, name)
     if user is None or not user.active:
         request.session.clear()
         request.scope["session_stale"] = True

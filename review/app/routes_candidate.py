@@ -21,6 +21,7 @@ from pipeline.records import Sentence, Word
 from review import present
 from review.app.deps import RS, CurrentUser, flash, render
 from review.app.routes_blur import blur_context
+from review.app.routes_preview import run_after_reads
 from review.app.routes_speakers import speakers_context
 from review.export_settings import PROFILE_NAMES
 from review.proxy_files import proxy_path
@@ -64,7 +65,7 @@ def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
 
 def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
     """Previous and next candidate of the user's "waiting for me" view (first page)."""
-    items = [i.id for i in rs.queue(QueueFilter(waiting_for=user.name), per_page=50, counted=False).items]
+    items = list(rs.queue_ids(QueueFilter(waiting_for=user.name), per_page=50))
     if candidate_id not in items:
         nxt = items[0] if items else None
         return None, nxt
@@ -97,7 +98,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
     if track is not None:
         for p in check_track(track):
             problems.setdefault(p.cue_id, []).append(p.message)
-    from review.app.routes_preview import preview_status
+    from review.app.routes_preview import preview_status_later
     from review.plan_view import text_redactions
 
     planner = planner_of(request, rs)  # one planner for the page: its plan is built once
@@ -141,7 +142,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
                  if j.candidate_id == candidate_id],
         "trim_in": f"{cand.start:.3f}", "trim_out": f"{cand.end:.3f}", "trim_errors": {},
         "trim_warning": "", "form_error": {},
-        "preview": preview_status(request, rs, candidate_id, planner),
+        "preview": preview_status_later(request, rs, candidate_id, planner),
         "redactions": text_redactions(store, candidate_id),
         **speakers_context(rs, cand, request), **blur_context(rs, cand, request),
     }
@@ -152,7 +153,9 @@ def candidate_page(request: Request, candidate_id: CandidateId, user: CurrentUse
     # One read transaction for the page's reads, the template's included (a write, such as
     # queueing the preview, ends it and the next read opens another).
     with rs.store.shared_reads():
-        return render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+        response = render(request, "candidate.html", page_context(request, candidate_id, user, rs), user=user)
+    run_after_reads(request)  # queue the preview the page reported as queued
+    return response
 
 
 @router.get("/candidates/{candidate_id}/next")
@@ -175,7 +178,9 @@ def _again(request: Request, candidate_id: int, user: Any, rs: Any, **extra: Any
     with rs.store.shared_reads():
         ctx = page_context(request, candidate_id, user, rs)
         ctx.update(extra)
-        return render(request, "candidate.html", ctx, status_code=422, user=user)
+        response = render(request, "candidate.html", ctx, status_code=422, user=user)
+    run_after_reads(request)
+    return response
 
 
 def planner_of(request: Request, rs: Any) -> Any:

@@ -40,6 +40,33 @@ def preview_status(
     return st
 
 
+def preview_status_later(request: Request, rs: Any, candidate_id: int,
+                         planner: Any) -> previews.PreviewStatus:
+    """`preview_status` for a page view: the status now, the queueing write (and the worker's
+    wake) kept in `request.state.after_reads` for `run_after_reads` once the page's reads are
+    done (a write would end their shared transaction)."""
+    st, write = previews.enqueue_later(rs.store, request.app.state.workspace, candidate_id, planner=planner)
+    if write is None:
+        if st.status in ("queued", "running"):
+            worker(request, rs).wake()
+        return st
+
+    def queue_it() -> None:
+        if write().status in ("queued", "running"):
+            worker(request, rs).wake()
+
+    request.state.after_reads = queue_it
+    return st
+
+
+def run_after_reads(request: Request) -> None:
+    """Make the write a page view put off (see `preview_status_later`), if any."""
+    pending = getattr(request.state, "after_reads", None)
+    if pending is not None:
+        request.state.after_reads = None
+        pending()
+
+
 @router.get("/candidates/{candidate_id}/preview.json")
 async def preview_json(request: Request, candidate_id: CandidateId, user: CurrentUser, rs: RS) -> Response:
     st = await run_in_threadpool(preview_status, request, rs, candidate_id)

@@ -86,18 +86,28 @@ class ServerSessionMiddleware:
         stored = await to_thread.run_sync(repo.load_session, _id_hash(token)) if token else None
         session = ServerSession(stored.data if stored else {}, stored.id_hash if stored else None)
         scope["session"] = session
+        scope["session_user"] = stored.user if stored else None  # its account, read with it
         # a cookie was sent but names no live session: logged out, disabled, password changed
         scope["session_stale"] = token is not None and stored is None
 
         async def send_wrapper(message: Any) -> None:
             if message["type"] == "http.response.start":
-                cookie = await to_thread.run_sync(self._persist, repo, session, stored, token is not None)
+                # most responses change nothing: those skip the trip through the thread pool
+                cookie = None if self._unchanged(session, stored) else await to_thread.run_sync(
+                    self._persist, repo, session, stored, token is not None)
                 if cookie is not None:
                     message = {**message, "headers": [*message.get("headers", []),
                                                       (b"set-cookie", cookie.encode("latin-1"))]}
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    @staticmethod
+    def _unchanged(session: ServerSession, stored: Any) -> bool:
+        """Whether `_persist` would write nothing and send no cookie (checked on the event loop)."""
+        return (stored is not None and session.id_hash is not None and not session.rotate
+                and bool(session) and dict(session) == session.loaded
+                and utc_now() - stored.last_seen < TOUCH_EVERY)
 
     def _persist(self, repo: AccountsRepo, session: ServerSession, stored: Any, sent: bool) -> str | None:
         """Write what changed; return the Set-Cookie value to send, if any."""

@@ -50,3 +50,18 @@ def test_a_filter_gives_the_same_pages_walked_or_gathered(store, monkeypatch, fl
     expected = sorted(filter(matches, store.list_candidates(limit=1000)), key=lambda c: (c.rank, c.id),
                       reverse=True)
     assert expected and pages[0.0] == pages[2.0] == [c.id for c in expected]
+
+
+@pytest.mark.parametrize("flt", [QueueFilter(waiting_for="rita"), QueueFilter(), QueueFilter(language="fr")])
+def test_queue_ids_are_the_first_page_in_order_without_a_count(store, flt):
+    # "approve and next" reads only the ids of the reviewer's first page
+    seed_bulk(store, candidates=30, per_interview=10)
+    first = tuple(i.id for i in store.review_queue.queue(flt, per_page=7).items)
+    every = tuple(i.id for i in store.review_queue.queue(flt, per_page=200).items)
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: statements.append(statement))
+    assert len(first) == 7 and len(every) > 7
+    assert store.review_queue.queue_ids(flt, per_page=7) == first
+    assert store.review_queue.queue_ids(flt, per_page=200) == every
+    assert not [s for s in statements if "count(" in s.lower()]

@@ -239,3 +239,47 @@ def test_a_face_the_change_check_carried_past_blurs_everything_back_to_the_last_
     regions = blur_regions(samples, 0.0, 6.0, W, H)
     assert all(whole_at(regions, t) for t in (1.2, 2.0, 3.0, 3.9))
     assert not whole_at(regions, 0.4) and not whole_at(regions, 5.5)
+
+
+def test_whole_frame_runs_skip_flat_blocks_but_hold_every_textured_one_with_context():
+    """A pillarboxed picture: the flat bars are left out, the picture and a small face pasted on a
+    bar are kept with a block of context; an all-flat frame needs no run, a busy one all of it."""
+    import numpy as np
+
+    from pipeline.render.faces import CHANGE_CELL, textured_boxes
+
+    cell = CHANGE_CELL * 8
+    rgb = np.full((360, 640, 3), (48, 64, 80), np.uint8)  # a 1280x720 frame at half size
+    rgb[:, :360] = np.random.default_rng(1).integers(0, 255, (360, 360, 3), dtype=np.uint8)
+    rgb[40:52, 500:512] = (200, 160, 140)  # a 24 px face on the bar
+    rgb[200:201, 600:601] += 3  # compression noise within FLAT_LEVEL
+    boxes = textured_boxes(rgb, 2.0, 1280, 720, share=1.0)
+    assert boxes is not None
+    assert any(b.x == 0 and b.y == 0 and b.x + b.width >= 720 + cell and b.height == 720 for b in boxes)
+    assert any(b.x <= 1000 - cell + 32 and b.y <= 80 - cell + 32 and b.x + b.width >= 1024 + cell - 32
+               and b.y + b.height >= 104 + cell - 32 for b in boxes), boxes
+    assert not any(b.overlaps(Box(1136, 336, 128, 128)) for b in boxes)  # the flat bar is skipped
+    assert textured_boxes(np.full((360, 640, 3), 7, np.uint8), 2.0, 1280, 720) == ()
+    busy = np.random.default_rng(2).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    assert textured_boxes(busy, 2.0, 1280, 720) is None
+
+
+@given(st.integers(0, 1279 - 24), st.integers(0, 719 - 24), st.sampled_from((1.0, 4 / 3, 8 / 3)),
+       st.integers(5, 255))
+@settings(max_examples=60, deadline=None)
+def test_any_face_on_a_flat_canvas_lies_inside_a_textured_box_with_context(x, y, k, contrast):
+    """Whatever its place, size of frame or contrast above FLAT_LEVEL, a 24 px face pasted on a
+    flat canvas lies inside one box with at least half a block of context (where the frame allows)."""
+    import numpy as np
+
+    from pipeline.render.faces import CHANGE_CELL, textured_boxes
+
+    w, h = round(1280 / k), round(720 / k)
+    rgb = np.full((h, w, 3), 100, np.uint8)
+    x0, y0, x1, y1 = int(x / k), int(y / k), int((x + 24) / k), int((y + 24) / k)
+    rgb[y0:y1 + 1, x0:x1 + 1, 1] = np.uint8(min(255, 100 + contrast))
+    boxes = textured_boxes(rgb, k, 1280, 720)
+    assert boxes, boxes
+    m = CHANGE_CELL * 4  # half a block of source pixels
+    assert any(b.x <= max(0, x - m) and b.y <= max(0, y - m) and b.x + b.width >= min(1280, x + 24 + m)
+               and b.y + b.height >= min(720, y + 24 + m) for b in boxes), (x, y, k, boxes)

@@ -104,3 +104,26 @@ def test_worker_renders_the_preview_named_by_its_plan_hash(workspace, store, use
         assert st_json["status"] == "done" and st_json["url"]
         r = c.get(st_json["url"])
         assert r.status_code == 200 and r.content[4:8] == b"ftyp"
+
+
+def test_a_page_view_queues_the_preview_it_reports(workspace, store, seeded, monkeypatch):
+    # The page reports "queued" from its reads and writes the job after them (issue 19): the job
+    # of the plan hash on the page exists once the page has been answered.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from clips_metadata.plans_repo import PlansRepo
+    from review.app import create_app
+    from review.previews import PreviewWorker
+
+    from .test_review_app import login
+
+    monkeypatch.setattr(PreviewWorker, "wake", lambda self: None)  # keep the job queued
+    with TestClient(create_app(workspace, store=store, session_key=b"p" * 32), follow_redirects=False) as c:
+        login(c, "rita")
+        page = c.get(f"/candidates/{seeded.clean}").text
+    plan = re.search(r'data-plan="([0-9a-f]{64})"', page).group(1)
+    assert "Preview queued" in page
+    job = PlansRepo(store).preview_job(plan)
+    assert job is not None and job.candidate_id == seeded.clean and job.status == "queued"
