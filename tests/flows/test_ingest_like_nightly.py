@@ -47,14 +47,19 @@ def _snapshot(ws: Workspace, store: Any) -> dict[str, Any]:
     }
 
 
-def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch, demo_clip):
+@pytest.mark.parametrize("idle", [False, True], ids=["after-whisper", "idle-helper"])
+def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch, demo_clip, idle):
+    """Also with the nightly's diarization begun in the idle-time helper process (issue 16,
+    phase 6): the same turns, so the same sentences and candidates."""
+    from dataclasses import replace
+
     from prefect.testing.utilities import prefect_test_harness
 
     from clips_metadata.store import Store
     from flows.cli import main
     from flows.demo import register_interviewee
     from flows.nightly import NightlyOptions, run_nightly
-    from flows.nightly_worker import RESOURCES
+    from flows.nightly_worker import RESOURCES, WorkOptions
 
     monkeypatch.delenv("COUNTERCLIPS_DB_URL", raising=False)
     by_cli = Workspace(tmp_path / "cli").ensure()
@@ -80,7 +85,8 @@ def test_cli_ingest_equals_the_nightly_run_proxy_included(tmp_path, monkeypatch,
 
     monkeypatch.setattr(pipeline.media, "load_audio", counting_load_audio)
     with prefect_test_harness(server_startup_timeout=120):
-        report = run_nightly(by_night, NightlyOptions(settle_seconds=0.0, render_exports=False))
+        report = run_nightly(by_night, NightlyOptions(settle_seconds=0.0, render_exports=False,
+                                                      work=replace(WorkOptions(), diarize_idle=idle)))
     assert not report.failures
     assert decoded == ["clip.mp4"]  # one decode for transcription, waveform and diarization
 
