@@ -170,6 +170,18 @@ DISAVOWS = re.compile(
     r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم",
     re.IGNORECASE,
 )
+# A speaker calling what they were told untrue ("None of it was true.", "it was all lies"): the
+# refutation of a recruiter's promise said on its own, after the claim's sentence, is never
+# advocacy (the demo's own "None of it was true." was flagged so after the phase-6 refit).
+REFUTES = re.compile(
+    r"\b(?:none of (?:it|this|that|them)|all of (?:it|this|that)|it|this|that|everything|all)\W+"
+    r"(?:was|were|is|are)\W+(?:(?:all|just|only)\W+)?(?:not true|untrue|a lie|lies|false|nonsense)\b"
+    r"|\b(?:none of (?:it|this|that|them)|nothing(?: of (?:it|this|that))?)\W+(?:was|were|is|are)\W+true\b"
+    r"|\brien de (?:tout )?(?:cela|ça) n.(?:était|est) vrai|\bc.était (?:un )?mensonges?\b"
+    r"|\btout (?:ça|cela) (?:était|c.était) (?:faux|mensonges?)\b"
+    r"|لم يكن (?:شيء|أي شيء) من (?:ذلك|هذا) صحيحا|كان كل ذلك كذبا|كله كذب|كل ذلك كان كذب",
+    re.IGNORECASE,
+)
 ADVOCACY_RISK = "pro_group_advocacy"
 # The media as the claimant ("everything they say on the news about the state is a lie"): calling
 # its claims lies defends the group, the opposite of a refuted recruiter's promise (phase 6).
@@ -603,7 +615,8 @@ class Flagger:
             probs[self.labels.index(WARNED_RISK)] *= opts.condemnation_factor
             if ADVOCACY_RISK in self.labels and opts.stance_v3:
                 probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
-        reported = REPORTED_CLAIM.search(plain) and not (opts.media_claims and MEDIA.search(plain))
+        reported = (REPORTED_CLAIM.search(plain) or REFUTES.search(plain)) and not (
+            opts.media_claims and MEDIA.search(plain))
         if ADVOCACY_RISK in self.labels and opts.stance_v3 and (reported or DISAVOWS.search(plain)):
             probs[self.labels.index(ADVOCACY_RISK)] *= opts.condemnation_factor
         damped = {label for j, label in enumerate(self.labels) if probs[j] < before[j]}

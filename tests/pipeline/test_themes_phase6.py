@@ -188,3 +188,34 @@ def test_calling_the_media_liars_is_not_a_refuted_claim(probe: Flagger, text: st
 def test_a_refuted_claim_of_the_group_is_still_damped(probe: Flagger) -> None:
     text = "They said it was a state of justice, but it was a lie, there was only fear."
     assert stance_score(probe, text, "pro_group_advocacy", "en") < 0.5
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("None of it was true.", "en"),
+    ("It was all lies, the houses, the salaries.", "en"),
+    ("Rien de tout ça n'était vrai.", "fr"),
+    ("كان كل ذلك كذبا.", "ar"),
+])
+def test_a_refutation_said_on_its_own_is_not_advocacy(probe: Flagger, text: str, language: str) -> None:
+    # The demo's "None of it was true." was flagged pro_group_advocacy after the phase-6 refit,
+    # which kept its clip out of the candidates.
+    assert stance_score(probe, text, "pro_group_advocacy", language) < 0.5
+
+
+@pytest.mark.parametrize(("claim", "refuted"), [
+    ("The media talk about the state.", "Everything the media says about the state is a lie."),
+    ("The journalists wrote about the brothers.",
+     "The journalists wrote about the brothers, none of it was true."),
+])
+def test_calling_the_medias_account_a_lie_is_not_a_refutation(
+    probe: Flagger, claim: str, refuted: str
+) -> None:
+    label = "pro_group_advocacy"
+    assert stance_score(probe, refuted, label) == pytest.approx(stance_score(probe, claim, label))
+
+
+def test_the_flagger_reads_the_demos_refutation_as_a_false_promise_only() -> None:
+    from flows.services.flagger_model import load_flagger
+
+    (flags,) = load_flagger().flag_texts(["None of it was true."], language="en")
+    assert "pro_group_advocacy" not in flags.labels
