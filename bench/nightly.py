@@ -23,7 +23,8 @@ run` does with no server kept for the workspace) and with a server kept (`PREFEC
 overhead is the one-shot wall minus the kept-server wall, plus the kept-server run's time in no
 stage, over the one-shot wall.
 `--diarize-ab N` instead runs the English set in this process N rounds of three: diarization
-after Whisper (the default), diarization begun beside Whisper in the idle-time helper process,
+after Whisper, diarization begun beside Whisper in the idle-time helper process (the
+default since phase 6),
 and no diarization (order rotated; a server kept, proxies and previews off, so only ingest
 runs): what diarization adds to ingest wall time is the mean difference over the mean wall
 with it.
@@ -376,7 +377,7 @@ def _commit() -> str:
 
 
 def diarize_ab(english: list[Path], pairs: int) -> str:
-    """English ingest with diarization after Whisper (the default), with diarization begun beside
+    """English ingest with diarization after Whisper, with diarization begun beside
     Whisper in the idle-time helper (`WorkOptions(diarize_idle=True)`), and without diarization,
     rotating the order each round; the server kept, proxies and previews off (they depend on the candidates,
     which diarization changes)."""
@@ -400,7 +401,7 @@ def diarize_ab(english: list[Path], pairs: int) -> str:
     off, cpu_off = _mean(runs["off"], "wall"), _mean(runs["off"], "cpu")
     footage = float(runs["after"][0]["footage"])  # type: ignore[arg-type]
     summary = []
-    for arm, what in (("after", "after Whisper (the default)"), ("idle", "begun in the idle-time helper")):
+    for arm, what in (("after", "after Whisper"), ("idle", "begun in the idle-time helper (the default)")):
         wall, cpu = _mean(runs[arm], "wall"), _mean(runs[arm], "cpu")
         summary.append(f"- diarization {what}: **{wall:.1f} s against {off:.1f} s without: adds "
                        f"{wall - off:.1f} s = {100 * (wall - off) / wall:.1f} % of ingest wall time** "

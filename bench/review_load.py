@@ -422,7 +422,7 @@ def report(runs: list[Run], args: argparse.Namespace, commit: str, uptime: str) 
         "next page of the last one by its keyset link) + candidate page + comment POST + approval POST, "
         "think time "
         f"uniform 0-{2 * args.think:g} s between clicks; every reviewer logs in before the timed "
-        "rounds start. `uptime` before the runs: {uptime}. "
+        f"rounds start. `uptime` before the runs: {uptime}. "
         "Machine: 2 cores.",
         "",
         "| database | uvicorn workers | queue p50 / p95 ms | candidate page p50 / p95 ms | "

@@ -50,7 +50,9 @@ class WorkOptions:
         --diarize-ab` compares runs with and without it to measure what diarization adds.
     diarize_idle: on 2-3 cores, begin each file's diarization before its Whisper in a helper
         process that runs only on idle cores, and finish it after (`ingesting.
-        diarize_while_idle`; the same turns); False diarizes wholly after Whisper.
+        diarize_while_idle`; the same turns); False diarizes wholly after Whisper. On since the
+        quiet-machine A/B of phase 6 (bench/RESULTS.md): after Whisper +5.5 % of ingest wall,
+        in the idle-time helper -2.9 % (no cost that three rounds can show).
     """
 
     model: str = "base"
@@ -59,7 +61,7 @@ class WorkOptions:
     heavy_slots: int = field(default_factory=lambda: run_counts().heavy_slots)
     cpu_threads: int = TRANSCRIBE_THREADS
     diarize: bool = True
-    diarize_idle: bool = False
+    diarize_idle: bool = True
 
 
 @dataclass(frozen=True, slots=True)
