@@ -110,3 +110,12 @@ def write_wav(path: Path, audio: np.ndarray, rate: int = RATE) -> Path:
         f.setframerate(rate)
         f.writeframes(pcm.tobytes())
     return path
+
+
+def spoken_interview_or_skip() -> SyntheticInterview:
+    """The synthetic two-voice interview (one round of the script), or a skip without espeak-ng."""
+    import pytest
+
+    if not espeak_available():
+        pytest.skip("espeak-ng not installed")
+    return make_interview(repeat=1)

@@ -88,11 +88,9 @@ def test_silhouette_matches_scikit_learn():
 
 @pytest.fixture(scope="module")
 def interview():
-    from tests.pipeline.speakers_support import espeak_available, make_interview
+    from tests.pipeline.speakers_support import spoken_interview_or_skip
 
-    if not espeak_available():
-        pytest.skip("espeak-ng not installed")
-    return make_interview(repeat=1)
+    return spoken_interview_or_skip()
 
 
 @pytest.mark.slow
