@@ -124,21 +124,11 @@ def probe_task(job: work.FileJob) -> work.StepResult:
     return work.run_probe(job)
 
 
-def _step_task(step: str) -> Any:
-    """The Prefect task of one per-file computation step, named for it (its name and function
-    name give it its own task key; the function pickles by value for Dask workers)."""
-
-    def run(prev: work.StepResult, job: work.FileJob) -> work.StepResult:
-        return work.run_step(step, prev, job)
-
-    run.__name__ = run.__qualname__ = f"{step}_task"
-    return task(name=step, **_CPU)(run)
-
-
-transcribe_task = _step_task("transcribe")
-diarize_task = _step_task("diarize")
-flag_task = _step_task("flag")
-propose_task = _step_task("propose")
+@task(name="ingest", **_CPU)
+def ingest_task(prev: work.StepResult, job: work.FileJob) -> tuple[work.StepResult, ...]:
+    """A probed file's transcribe, diarize, flag and propose steps, one task per file (each step
+    stores its result: resuming needs no Prefect state; `work.run_ingest`)."""
+    return work.run_ingest(prev, job)
 
 
 @task(name="quarantine", **_IO)
@@ -166,12 +156,13 @@ def proxy_task(root: str, db_url: str, interview_id: int, niceness: int) -> tupl
 
 
 @task(name="file-review-proxy", **_IO)
-def file_proxy_task(prev: work.StepResult, root: str, db_url: str, niceness: int) -> tuple[str, float]:
+def file_proxy_task(steps: tuple[work.StepResult, ...], root: str, db_url: str,
+                    niceness: int) -> tuple[str, float]:
     """The proxy of a file whose candidates were just proposed (none when it has none), run as
-    soon as its chain ends so the encode overlaps the next file's transcription."""
-    if prev.interview_id is None:
+    soon as its ingest task ends so the encode overlaps the next file's transcription."""
+    if not steps or steps[-1].interview_id is None:
         return "", 0.0
-    return _make_proxy(root, db_url, prev.interview_id, niceness)
+    return _make_proxy(root, db_url, steps[-1].interview_id, niceness)
 
 
 @task(name="preview", **_IO)
@@ -271,9 +262,9 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
                                     stage="scan", reason=prob.reason))
         failures.append(Failure(prob.path.name, "scan", prob.reason))
 
-    # File by file, each chain ending in its proxy: the thread pool takes tasks in submission
-    # order, so file 1's proxy encode (an ffmpeg subprocess) runs while file 2 transcribes in
-    # the heavy slot. A Dask cluster sees the whole graph all the same.
+    # File by file, three tasks each (probe, ingest, proxy): the thread pool takes tasks in
+    # submission order, so file 1's proxy encode (an ffmpeg subprocess) runs while file 2
+    # transcribes in the heavy slot. A Dask cluster sees the whole graph all the same.
     jobs = [work.FileJob.of(ws, item, options.work) for item in scan.items]
     done = _io(plan_task, options)(jobs)
     for job in [j for j in jobs if j.sha256 in done]:
@@ -282,18 +273,15 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
     if task_runner_name == "local":
         work.DECODE_AHEAD.plan(jobs)  # each file's audio decodes while the one before it ends
     probe, file_proxy = _io(probe_task, options), _io(file_proxy_task, options)
-    probes, trans, diars, flags, props, file_proxies = [], [], [], [], [], []
+    probes, ingests, file_proxies = [], [], []
     for job in jobs:
         probes.append(probe.submit(job))
-        trans.append(transcribe_task.submit(probes[-1], job))
-        diars.append(diarize_task.submit(trans[-1], job))
-        flags.append(flag_task.submit(diars[-1], job))
-        props.append(propose_task.submit(flags[-1], job))
+        ingests.append(ingest_task.submit(probes[-1], job))
         if options.build_proxies:
-            file_proxies.append(file_proxy.submit(props[-1], root, db_url, options.proxy_niceness))
+            file_proxies.append(file_proxy.submit(ingests[-1], root, db_url, options.proxy_niceness))
     # Wait on every future, not just the last of each chain: a Dask future learns its final
     # state only from its own wait(); asking the API instead could see a stale "Running".
-    for fut in (*probes, *trans, *diars, *flags, *props, *file_proxies):
+    for fut in (*probes, *ingests, *file_proxies):
         fut.wait()
     work.DECODE_AHEAD.clear()
     proxies_built = 0
@@ -306,10 +294,10 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
 
     new_candidates: list[int] = []
     touched_interviews: list[int] = []
-    for job, chain in zip(jobs, zip(probes, trans, diars, flags, props, strict=True), strict=True):
+    for job, chain in zip(jobs, zip(probes, ingests, strict=True), strict=True):
         exc = _failure_of(chain)
         if exc is None:
-            results = [f.result() for f in chain]
+            results = [chain[0].result(), *chain[1].result()]
             for r in results:
                 add_step_seconds(stage_seconds, r)
             interview_id = results[0].interview_id
@@ -335,8 +323,7 @@ def run_pass(ws: Workspace, options: NightlyOptions, task_runner_name: str = "lo
         else:
             # Not the file's fault (disk, database, a bug): leave it in the inbox for next time.
             reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-            stage = next((name for name, f in zip(work.STEPS, chain, strict=True)
-                          if not f.state.is_completed()), "?")
+            stage = "probe" if not chain[0].state.is_completed() else getattr(exc, work.FAILED_STEP, "?")
             logger.error("%s failed at %s (left in inbox)", neutral_id(job.name, job.sha256), stage)
             outcomes.append(FileOutcome(name=job.name, sha256=job.sha256, status="failed",
                                         interview_id=interview_id, stage=stage, reason=reason))

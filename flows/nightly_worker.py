@@ -279,10 +279,13 @@ def _malloc_trim() -> Any:
         return None
 
 
+_SLOT = threading.local()  # this thread holds a heavy slot for several steps (`run_ingest`)
+
+
 def _timed(job: FileJob, step: str, interview_id: int | None,
            fn: Callable[[], Mapping[str, Any] | None], heavy: bool = False) -> StepResult:
     """Run one step, classify its failure, measure its own time (after any slot wait)."""
-    sem = RESOURCES.heavy(job.options.heavy_slots) if heavy else None
+    sem = RESOURCES.heavy(job.options.heavy_slots) if heavy and not getattr(_SLOT, "held", False) else None
     if sem is not None:
         sem.acquire()
     try:
@@ -478,9 +481,14 @@ def _transcribe(store: Any, interview_id: int, job: FileJob) -> Mapping[str, Any
         early, diarize_now = ingesting.diarize_decoded(audio, speakers=RESOURCES.speakers, beside=True), False
     elif diarize_now and job.options.diarize_idle:
         idle = ingesting.diarize_while_idle(audio)
-    info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
-                                     backend=RESOURCES.backend(job.options),
-                                     workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
+    try:
+        info = ingesting.transcribe_step(store, interview_id, transcribe_options(job.options),
+                                         backend=RESOURCES.backend(job.options),
+                                         workspace=Workspace(Path(job.workspace)), path=job.path, audio=audio)
+    except BaseException:
+        if idle is not None:
+            idle.cancel()  # the helper stops and its copy of the samples goes
+        raise
     diarized = 0.0
     if diarize_now:
         t0 = time.perf_counter()
@@ -546,6 +554,48 @@ def _run_step(step: str, prev: StepResult, job: FileJob) -> StepResult:
         return _done(job, step, interview_id or 0)
     run, heavy = _AFTER_PROBE[step]
     return _timed(job, step, interview_id, lambda: run(store, interview_id or 0, job), heavy=heavy)
+
+
+FAILED_STEP = "counterclips_step"
+"""Attribute `run_ingest` sets on an error that is not a `StepFailed` (which names its step
+itself): the step it came from, for the run report."""
+
+
+def run_ingest(prev: StepResult, job: FileJob) -> tuple[StepResult, ...]:
+    """A probed file's transcribe, diarize, flag and propose steps (`STEPS[1:]`), in order, in
+    one task: each step still stores its result, so a run killed anywhere resumes at the first
+    missing one (`needs`), but Prefect tracks one task per file instead of four (each task run
+    costs Prefect bookkeeping here and in its server, and each hand-over a gap in which nothing
+    works: bench/RESULTS.md, nightly phase 7). The heavy slot is held from transcription through
+    flagging, so another file's transcription cannot slip in between one file's steps; it is
+    let go for proposing (light), which the next file's transcription overlaps."""
+    sem = RESOURCES.heavy(job.options.heavy_slots)
+    results: list[StepResult] = []
+    try:
+        for step in STEPS[1:]:
+            heavy = _AFTER_PROBE[step][1]
+            if heavy != getattr(_SLOT, "held", False):
+                if heavy:
+                    sem.acquire()
+                else:
+                    sem.release()
+                _SLOT.held = heavy
+            try:
+                prev = run_step(step, prev, job)
+            except StepFailed:
+                raise
+            except BaseException as exc:
+                try:
+                    setattr(exc, FAILED_STEP, step)
+                except (AttributeError, TypeError):  # an exception type without attributes
+                    pass
+                raise
+            results.append(prev)
+    finally:
+        if getattr(_SLOT, "held", False):
+            _SLOT.held = False
+            sem.release()
+    return tuple(results)
 
 
 # ---------------------------------------------------------------------------- head start

@@ -164,6 +164,11 @@ class IdleJob:
         self.received = {"batches": len(batches), "features": their_features is not None}
         return diarize(audio, self.sample_rate, self.options, model, features or their_features, cache)
 
+    def cancel(self) -> None:
+        """Stop the job unused (its Whisper failed) and free its samples in /dev/shm."""
+        self.helper.collect(self.job)
+        _remove(self.path)
+
 
 class IdleHelper:
     """The per-process helper: a child process (`python -m pipeline.idle_diarization`) in the

@@ -9,8 +9,10 @@ steps; `ingest_media` runs them in order (the CLI's `counterclips ingest`), then
 proxy exactly as the nightly run does (`make_review_proxy`).
 
 Models are loaded once by the caller and passed in (`backend`, `speakers`, `flagger`); when
-omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization
-(`diarize_decoded`: after Whisper on 2-3 cores, beside it from 4).
+omitted, a step loads its own. `ingest_media` decodes the audio once for Whisper and diarization,
+which begins beside Whisper as in the nightly run: on 2-3 cores in the idle-time helper process,
+finished after Whisper (`diarize_while_idle`; wholly after Whisper where no helper can run), from
+4 cores on a thread (`diarize_decoded`).
 
 Diarization labels every word with a speaker; the interviewee is the speaker with the most
 speech (or, with `interviewer_first`, the most among the others than the first voice). Flags,
@@ -85,6 +87,10 @@ class IngestOptions:
         recorded, with no speakers: every sentence counts as the interviewee's).
     interviewer_first: the first voice is the interviewer's (`ingest --interviewer-first` or the
         sidecar key `interviewer_first`).
+    diarize_idle: on 2-3 cores, begin the diarization beside Whisper in the idle-time helper
+        process and finish it after (`diarize_while_idle`; the same turns), as the nightly run
+        does (`flows.nightly_worker.WorkOptions.diarize_idle`); where no helper can run, or with
+        False, diarization runs wholly after Whisper.
     """
 
     transcribe: TranscribeOptions | None = None
@@ -96,6 +102,7 @@ class IngestOptions:
     diarize: DiarizeOptions | None = None
     no_diarize: bool = False
     interviewer_first: bool = False
+    diarize_idle: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,13 +478,26 @@ def ingest_media(
     early: list[Future[Diarized]] = []
 
     def transcribe_beside_diarization() -> TranscriptInfo:
-        # With cores to spare, diarization runs beside Whisper from the same decoded array.
+        # Diarization begins beside Whisper from the same decoded array: on a thread with cores
+        # to spare, else in the idle-time helper (finished after Whisper), as the nightly does.
         samples = audio()
+        idle = None
         if samples is not None and diarize_beside():
             found = diarize_decoded(samples, options, speakers, beside=True)
             early.extend([found] if found is not None else [])
-        return transcribe_step(store, interview, options.transcribe, backend,
-                               workspace if options.keep_transcript_file else None, path, samples)
+        elif samples is not None and options.diarize_idle and needs(store, interview.id, "diarize"):
+            idle = diarize_while_idle(samples, options)
+        try:
+            info = transcribe_step(store, interview, options.transcribe, backend,
+                                   workspace if options.keep_transcript_file else None, path, samples)
+        except BaseException:
+            if idle is not None:
+                idle.cancel()
+            raise
+        if idle is not None:
+            found = diarize_decoded(samples, options, speakers, idle=idle)
+            early.extend([found] if found is not None else [])
+        return info
 
     def diarize_then_forget_audio() -> InterviewSpeakers:
         found = diarize_step(store, interview, options, speakers, workspace, path,

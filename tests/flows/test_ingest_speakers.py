@@ -92,3 +92,60 @@ def test_ingest_keeps_the_interviewer_out_of_candidates_and_labels_the_transcrip
                 assert card["kind"] == "interviewer_question" and card["speaker"] != interviewee
     finally:
         store.close()
+
+
+def _turns(ws: Path) -> dict[str, object]:
+    """What diarization left in a workspace: every word's speaker and times, the interviewee,
+    the speaker seconds and the sentences."""
+    from clips_metadata.speakers_repo import SpeakersRepo
+    from clips_metadata.store import Store
+
+    store = Store.open(f"sqlite:///{ws / 'counterclips.sqlite3'}")
+    try:
+        (iv,) = store.list_interviews()
+        tr = store.latest_transcript(iv.id)
+        words = [(w.start, w.end, w.text, w.speaker) for w in store.load_transcript(tr.id).words]
+        found = SpeakersRepo(store).get(iv.id)
+        assert found is not None
+        return {"words": words, "interviewee": found.interviewee, "speakers": found.speakers,
+                "sentences": [(s.start, s.end, s.text) for s in store.get_sentences(tr.id)],
+                "candidates": [(c.start, c.end) for c in store.list_candidates(interview_id=iv.id)]}
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+def test_cli_ingest_diarizes_in_the_idle_helper_with_the_same_turns(tmp_path, monkeypatch):
+    """Issue 16: `counterclips ingest` begins the diarization beside Whisper in the idle-time
+    helper, as the nightly run does (one home: `ingest_media`), and its turns are those of
+    diarizing after Whisper, the path taken before and still taken where no helper can run."""
+    from flows.cli import main
+    from flows.services import ingesting
+    from pipeline import idle_diarization
+
+    monkeypatch.delenv("COUNTERCLIPS_DB_URL", raising=False)
+    media = write_wav(tmp_path / "two_voices.wav", make_interview(LONG_SCRIPT).audio)
+    begun: list[object] = []
+    real_while_idle = ingesting.diarize_while_idle
+
+    def spying_while_idle(audio, options=None):  # noqa: ANN001, ANN202
+        begun.append(real_while_idle(audio, options))
+        return begun[-1]
+
+    def ingest(ws: Path) -> dict[str, object]:
+        assert main(["interviewee", "add", "Witness K", "--workspace", str(ws)]) == 0
+        assert main(["ingest", str(media), "--interviewee", "Witness K", "--no-translate",
+                     "--workspace", str(ws)]) == 0
+        return _turns(ws)
+
+    monkeypatch.setattr(ingesting, "diarize_beside", lambda: False)  # the 2-3 core path here too
+    monkeypatch.setattr(ingesting, "diarize_while_idle", spying_while_idle)
+    idle = ingest(tmp_path / "idle")
+    assert len(begun) == 1 and begun[0] is not None, "the helper took the file before Whisper"
+
+    monkeypatch.setattr(idle_diarization.HELPER, "begin", lambda *_a, **_k: None)  # no helper here
+    begun.clear()
+    after = ingest(tmp_path / "after")
+    assert begun == [None]
+    assert len(set(w[3] for w in after["words"])) == 2  # type: ignore[index, union-attr]
+    assert idle == after
