@@ -14,9 +14,9 @@ and takes what it finished: the turns, or its speech features and encoder batche
 diarization completes on the calling thread (`pipeline.speakers.diarize` with an
 `EncoderCache`). The turns are those of `diarize`, bit for bit, however far the child got.
 
-Off by default in the nightly (`flows.nightly_worker.WorkOptions.diarize_idle`): on the shared
-2-core machine Whisper ran slower beside the helper by about what it hid (bench/RESULTS.md); the
-quiet-machine A/B `bench/nightly.py --diarize-ab N` decides.
+On by default since the quiet-machine A/B of phase 6 (`bench/nightly.py --diarize-ab N`,
+bench/RESULTS.md), in the nightly run (`flows.nightly_worker.WorkOptions.diarize_idle`) and in
+`counterclips ingest` (`flows.services.ingesting.IngestOptions.diarize_idle`).
 """
 
 from __future__ import annotations
