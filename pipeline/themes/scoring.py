@@ -123,11 +123,13 @@ REFUSES_MARTYRDOM = re.compile(
 )
 MARTYRDOM_RISK = "martyrdom_glorification"
 CONDEMNED_RISK = "justifies_violence"
-CACHE_VERSION = "6"
+CACHE_VERSION = "7"  # phase 7: stance regexes changed (calibration reads them)
 # A speaker telling others not to go back ("don't go back to them") warns; it announces no return.
 WARNS = re.compile(
     r"\b(?:don[’']t|do not|never|ne|n[’']|لا)\W+(?:\w+\W+){0,2}?(?:go|going|return|join|listen|believe|trust|"
-    r"allez|retourne\w*|rejoign\w*|écoute\w*|تذهب\w*|ترجع\w*|تعود\w*|تستمع\w*)",
+    r"allez|retourne\w*|rejoign\w*|écoute\w*|تذهب\w*|ترجع\w*|تعود\w*|تستمع\w*"
+    # phase 7: Arabic "don't believe / trust / be fooled" ("لا تصدقوهم", "لا تنخدعوا")
+    r"|تصدق\w*|تثق\w*|تنخدع\w*|تسمع\w*)",
     re.IGNORECASE,
 )
 WARNED_RISK = "intent_to_return"
@@ -137,7 +139,9 @@ REFUSES_RETURN = re.compile(
     r"can never)\W+(?:\w+\W+){0,2}?(?:go|going|return|rejoin)\b"
     r"|\bje ne (?:veux|vais|voudrais) (?:pas|jamais|plus) (?:y )?(?:retourner|repartir)"
     r"|\bje n[’']y (?:retournerai|retourne|retournerais) jamais"
-    r"|لن أعود|لن أرجع|لا أريد أن (?:أعود|أرجع)",
+    r"|لن أعود|لن أرجع|لا أريد أن (?:أعود|أرجع)"
+    # phase 7: done with them ("انتهيت منهم", "I am done with them", "j'en ai fini avec eux")
+    r"|انتهيت منهم|\bI(?:[’']m| am) done with them\b|\bj[’']en ai fini avec eux\b",
     re.IGNORECASE,
 )
 CUES_ONLY_WEIGHT = 0.6
@@ -167,7 +171,9 @@ REPORTED_CLAIM = re.compile(
 DISAVOWS = re.compile(
     r"\bI\W+(?:do not|don[’']t|never|no longer|did not|didn[’']t)\W+(?:\w+\W+)?"
     r"(?:support|agree|believe|defend)"
-    r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم",
+    r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم"
+    # phase 7: Arabic "I no longer believe them", "I lost my faith in them"
+    r"|لم أعد أصدق|لم أعد أؤمن|فقدت إيماني بهم|فقدت ثقتي بهم|لا أؤمن بهم",
     re.IGNORECASE,
 )
 # A speaker calling what they were told untrue ("None of it was true.", "it was all lies"): the
@@ -196,7 +202,9 @@ MEDIA = re.compile(
 DENIES = re.compile(
     r"\b(?:I|we)\W+(?:never|did not|didn[’']t|have never|had never|was never|were never)\W+(?:\w+\W+){0,2}?"
     r"(?:fought|fight|kill\w*|took part|take part|held|hold|carried|carry|touched|shot|shoot|hurt|joined)\b"
-    r"|\b(?:is|was) not true\b|\bje n[’'](?:ai|avons) jamais\b|لم أقاتل|لم أقتل|لم أشارك",
+    r"|\b(?:is|was) not true\b|\bje n[’'](?:ai|avons) jamais\b|لم أقاتل|لم أقتل|لم أشارك"
+    # phase 7: Arabic "I never carried / touched a weapon, never fired"
+    r"|لم أحمل|لم ألمس|لم أطلق|ما حملت|ما قاتلت",
     re.IGNORECASE,
 )
 DEED = re.compile(
