@@ -126,6 +126,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-refusal0.3": ({"refusal_factor": 0.3}, {}),
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
     "p7": ({}, {}),
+    "p7-cal-ar": ({"calibrate_arabic": True}, {}),
 }
 
 

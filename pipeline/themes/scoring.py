@@ -318,6 +318,10 @@ class FlagOptions:
     refusal_factor: the speaker refusing to go back ("I will never go back to them", "لن أعود")
         multiplies the probability of intent to return by this (0.1; condemnation_factor, 0.3,
         until phase 6: out of fold Arabic neutral talk flagged 14.8% -> 13.9%, English unchanged).
+    calibrate_arabic: also calibrate a second set of thresholds on the Arabic training rows alone,
+        used for Arabic text (phase 7): the thresholds calibrated on English rows sit where
+        English scores fall, and Arabic scores of the same sentences fall lower or higher by
+        label.
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -388,6 +392,7 @@ class FlagOptions:
     refused_martyrdom: bool = True
     media_claims: bool = True
     refusal_factor: float = 0.1
+    calibrate_arabic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +413,7 @@ class _Fitted:
     lexical_scale: float = 1.0
     neighbours: tuple[np.ndarray, ...] | None = None  # NeighbourWords arrays (vectors, indptr, indices, data)
     neighbour_weight: float = 1.0
+    arabic_thresholds: np.ndarray | None = None  # (labels,) calibrated on Arabic rows (calibrate_arabic)
 
 
 class Flagger:
@@ -430,6 +436,9 @@ class Flagger:
         )
         if fitted is not None and fitted.thresholds is not None:
             self.thresholds = np.array(fitted.thresholds, dtype=float)
+        self.language_thresholds: dict[str, np.ndarray] = {}
+        if fitted is not None and fitted.arabic_thresholds is not None:
+            self.language_thresholds["ar"] = np.array(fitted.arabic_thresholds, dtype=float)
         self._fitted = fitted
         self.model_version = fitted.version if fitted is not None else "cues-only"
         self._cues = CueMatcher(taxonomy)
@@ -659,6 +668,7 @@ class Flagger:
         self, text: str, probs: np.ndarray, best: np.ndarray, best_sim: np.ndarray, gate: float, language: str
     ) -> SentenceFlags:
         opts = self.options
+        thresholds = self.language_thresholds.get(language, self.thresholds)
         if INTERVIEWER_QUESTION.match(text):
             gate *= opts.question_factor
         if CONDEMNED_RISK in self.labels and self._condemns(text, ARABIC_MARKS.sub("", text)):
@@ -688,13 +698,13 @@ class Flagger:
                 p = opts.name_score
                 reason = f'identifying detail found: "{details[0]}"'
             scores[label] = round(p, 4)
-            if p >= self.thresholds[j]:
+            if p >= thresholds[j]:
                 labels.append(label)
                 model = ""
                 if best[j] >= 0:
                     exemplar = self._exemplar_texts[best[j]]
                     model = (
-                        f"classifier {p:.2f} ≥ {self.thresholds[j]:.2f} on the {language} text;"
+                        f"classifier {p:.2f} ≥ {thresholds[j]:.2f} on the {language} text;"
                         f' close to exemplar "{exemplar}" (similarity {best_sim[j]:.2f})'
                     )
                 why[label] = "; ".join(x for x in (reason, model) if x) or f"classifier score ({language})"
@@ -706,7 +716,7 @@ class Flagger:
             # denial...): the pooled classifier, which reads the topic, must not raise it again.
             if not (opts.gate_stance and top in damped):
                 j = self.labels.index(top)
-                scores[top] = round(max(scores[top], float(self.thresholds[j])), 4)
+                scores[top] = round(max(scores[top], float(thresholds[j])), 4)
                 labels.append(top)
                 exemplar = f'; closest: "{self._exemplar_texts[best[j]]}"' if best[j] >= 0 else ""
                 why[top] = f"sounds like a risk (any-risk classifier {gate:.2f}){exemplar}"
@@ -857,10 +867,11 @@ def fit_heads(
     options: FlagOptions,
     extra: Sequence[LabelledText] = (),
     base_thresholds: np.ndarray | None = None,
+    base_arabic_thresholds: np.ndarray | None = None,
 ) -> _Fitted:
     """Fit the label heads on the taxonomy's exemplars plus `extra` sentences, and calibrate
     per-label thresholds out of fold on the extra sentences (risks for recall, themes for
-    precision) unless `base_thresholds` are given."""
+    precision) unless `base_thresholds` (and `base_arabic_thresholds`) are given."""
     texts, y, mask = _training_set(tax)
     ey, em = _extra_rows(tax, extra)
     if options.translation_weight != 1.0:
@@ -905,8 +916,11 @@ def fit_heads(
     is_risk = [e.kind == "risk" for e in tax.entries]
     gate_w, gate_b = fit_risk_gate(emb, y_all, m_all, is_risk, options.gate_regularisation)
     thresholds = base_thresholds
+    arabic_thresholds = base_arabic_thresholds if base_thresholds is not None else None
     if thresholds is None and options.calibrate and extra:
-        thresholds = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
+        calibrated = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
+        thresholds = calibrated["en" if options.calibrate_english else ""]
+        arabic_thresholds = calibrated.get("ar")
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
@@ -919,7 +933,7 @@ def fit_heads(
                    np.array(lexicon.vocab, dtype=str) if lexicon else None,
                    lexicon.idf if lexicon else None, options.lexical_scale,
                    (neighbours.vectors, neighbours.indptr, neighbours.indices, neighbours.data) if neighbours
-                   else None, options.neighbour_weight)
+                   else None, options.neighbour_weight, arabic_thresholds)
 
 
 def _lend_words(
@@ -1024,8 +1038,10 @@ def _calibrate(
     options: FlagOptions,
     balanced: Sequence[bool],
     init: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Per-label thresholds from out-of-fold scores of the extra sentences (see FlagOptions.risk_beta)."""
+) -> dict[str, np.ndarray]:
+    """Per-label thresholds from out-of-fold scores of the extra sentences (see FlagOptions.risk_beta):
+    under "en" from the English rows, under "" from every row, and with `calibrate_arabic` under
+    "ar" from the Arabic rows."""
     probe = Flagger(tax, None, None, options)
     groups = np.array([fold_of(x) for x in extra])
     oof = np.zeros((len(extra), len(tax.ids)))
@@ -1040,17 +1056,25 @@ def _calibrate(
             oof[i] = probe.adjusted(extra[i].text, row, extra[i].language)
     gold = y[n_base:]
     known = mask[n_base:] > 0
-    if options.calibrate_english:
-        known = known & np.array([[x.language == "en"] for x in extra])
-    out = np.array(probe.thresholds, dtype=float)
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
-    for j, entry in enumerate(tax.entries):
-        rows = known[:, j]
-        g, s = gold[rows, j] > 0, oof[rows, j]
-        if g.sum() < 3:
-            continue
-        beta = options.risk_beta if entry.kind == "risk" else options.theme_beta
-        out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+
+    def thresholds(rows_of: np.ndarray, default: np.ndarray) -> np.ndarray:
+        out = np.array(default, dtype=float)
+        for j, entry in enumerate(tax.entries):
+            rows = rows_of[:, j]
+            g, s = gold[rows, j] > 0, oof[rows, j]
+            if g.sum() < 3:
+                continue
+            beta = options.risk_beta if entry.kind == "risk" else options.theme_beta
+            out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+        return out
+
+    langs = np.array([[x.language] for x in extra])
+    base = thresholds(known & (langs == "en") if options.calibrate_english else known, probe.thresholds)
+    out = {"en" if options.calibrate_english else "": base}
+    if options.calibrate_arabic and (langs == "ar").any():
+        # Labels with too few Arabic rows keep the base threshold.
+        out["ar"] = thresholds(known & (langs == "ar"), base)
     return out
 
 
@@ -1066,6 +1090,7 @@ def _later_options_key(options: FlagOptions) -> str:
         f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
         f"{'|media' if options.media_claims else ''}"
         f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}"
+        f"{'|cal-ar' if options.calibrate_arabic else ''}"
     )
 
 
@@ -1124,7 +1149,9 @@ def load_fitted(path: Path) -> _Fitted:
         return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
                        shift_languages=langs, shifts=shifts, impute=impute_map, lexicon_vocab=vocab,
                        lexicon_idf=idf, lexical_scale=scale, neighbours=neighbours,
-                       neighbour_weight=float(z["neighbour_weight"]) if "neighbour_weight" in z else 1.0)
+                       neighbour_weight=float(z["neighbour_weight"]) if "neighbour_weight" in z else 1.0,
+                       arabic_thresholds=z["arabic_thresholds"]
+                       if "arabic_thresholds" in z and z["arabic_thresholds"].size else None)
 
 
 def fit_risk_gate(
@@ -1260,6 +1287,7 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         lexicon_idf=np.array(fitted.lexicon_idf if fitted.lexicon_idf is not None else []),
         lexical_scale=np.array(fitted.lexical_scale),
         neighbour_weight=np.array(fitted.neighbour_weight),
+        arabic_thresholds=np.array(fitted.arabic_thresholds if fitted.arabic_thresholds is not None else []),
         **{name: np.array(a) for name, a in zip(
             ("neighbour_vectors", "neighbour_indptr", "neighbour_indices", "neighbour_data"),
             fitted.neighbours or (np.zeros(0),) * 4, strict=True)},
