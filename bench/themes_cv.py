@@ -127,6 +127,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
     "p7": ({}, {}),
     "p7-cal-ar": ({"calibrate_arabic": True}, {}),
+    "p7-adv-yields": ({}, {"advocacy_yields": True}),
 }
 
 

@@ -322,6 +322,12 @@ class FlagOptions:
         used for Arabic text (phase 7): the thresholds calibrated on English rows sit where
         English scores fall, and Arabic scores of the same sentences fall lower or higher by
         label.
+    advocacy_yields: advocacy found by the classifier alone, below risk_yield, is dropped when
+        another credibility risk (martyrdom, justification, return) clears its own threshold by
+        more (phase 7): out of fold Arabic advocacy fired beside the sentence's real risk ("the
+        brothers who did the operations are heroes", "the punishments were God's law"). The
+        sentence keeps a risk either way (True; out of fold Arabic macro-F1 0.795 -> 0.798,
+        French 0.811 -> 0.814, English 0.807 -> 0.808, any-risk recall unchanged).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -393,6 +399,7 @@ class FlagOptions:
     media_claims: bool = True
     refusal_factor: float = 0.1
     calibrate_arabic: bool = False
+    advocacy_yields: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,6 +729,13 @@ class Flagger:
                 why[top] = f"sounds like a risk (any-risk classifier {gate:.2f}){exemplar}"
                 labels.sort(key=self.labels.index)
         labels = self._resolve_stance(labels, scores, cue_backed)
+        if opts.advocacy_yields and ADVOCACY_RISK in labels and ADVOCACY_RISK not in cue_backed:
+            j = self.labels.index(ADVOCACY_RISK)
+            over = scores[ADVOCACY_RISK] - thresholds[j]
+            others = [scores[r] - thresholds[self.labels.index(r)] for r in labels
+                      if r in CREDIBILITY_RISKS and r != ADVOCACY_RISK]
+            if scores[ADVOCACY_RISK] < opts.risk_yield and others and max(others) > over:
+                labels.remove(ADVOCACY_RISK)
         themes = self.taxonomy.theme_ids
         if not labels and opts.theme_fallback is not None and themes:
             # A sentence from such an interview that leans towards one theme more likely carries it
@@ -1135,6 +1149,7 @@ def load_fitted(path: Path) -> _Fitted:
     with np.load(path) as z:
         names = ("weights", "bias", "exemplars", "exemplar_label", "gate_weights")
         arrays = [z[name] for name in names]
+        arrays[0] = arrays[0].astype(np.float64)  # the weights, stored as float32
         thresholds = z["thresholds"] if "thresholds" in z and z["thresholds"].size else None
         version = str(z["version"]) if "version" in z else ""
         langs = tuple(str(x) for x in z["shift_languages"]) if "shift_languages" in z else ()
@@ -1272,7 +1287,8 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
     _save_arrays(
         path,
         compress=True,
-        weights=fitted.weights,
+        # float32 on disk (phase 7: keeps the shipped file under 5 MB); read back as float64.
+        weights=np.asarray(fitted.weights, dtype=np.float32),
         bias=fitted.bias,
         exemplars=fitted.exemplars,
         exemplar_label=fitted.exemplar_label,
