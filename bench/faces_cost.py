@@ -19,7 +19,8 @@ sampling settings that trade protection for CPU (measured for the record, not us
 less often or less finely than issue 16 asks); CPU-s, wall s and whole-frame blur windows.
 `floor` (phase 7): decoding the clip with PyAV as detection does (reference frames only) against
 every frame and against the ffmpeg command line (one thread, and the render's own threads), i.e.
-what one shared decode could save at most; and onnxruntime per inference with CenterFace's unused
+what one shared decode could save at most, and one decode shared through a pipe (PyAV decodes,
+ffmpeg reads the raw frames); and onnxruntime per inference with CenterFace's unused
 landmark head pruned, and 8 frames as one batch against 8 single runs, alternating.
 """
 
@@ -280,6 +281,30 @@ def _cli_decode(clip: Path, threads: str) -> float:
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
+def _piped_decode(clip: Path) -> tuple[float, float]:
+    """One decode shared through a pipe: PyAV decodes every frame and writes it raw (yuv420p) to
+    an ffmpeg reading it as its input. CPU-s of this process's decoding and writing, and of ffmpeg."""
+    import av
+
+    from pipeline.render.run import ffmpeg_exe
+
+    before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
+    with av.open(str(clip)) as c:
+        stream = c.streams.video[0]
+        stream.thread_type = "NONE"
+        size = f"{stream.codec_context.width}x{stream.codec_context.height}"
+        reader = subprocess.Popen([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "rawvideo",  # noqa: S603
+                                   "-pix_fmt", "yuv420p", "-s", size, "-i", "-", "-f", "null", "-"],
+                                  stdin=subprocess.PIPE)
+        assert reader.stdin is not None
+        for frame in c.decode(stream):
+            reader.stdin.write(frame.to_ndarray(format="yuv420p").data)
+    reader.stdin.close()
+    reader.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() - t, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def _pruned_session(detector: Any) -> Any:
     """The detector's graph without its landmark head (output 540, never read), one thread."""
     import onnx
@@ -312,6 +337,10 @@ def floor(clip: Path, reps: int) -> None:
             got[f"PyAV decode, skip_frame {skip}"].append(cpu)
         got["ffmpeg decode to null, -threads 1"].append(_cli_decode(clip, "1"))
         got["ffmpeg decode to null, -threads 0 (the render's)"].append(_cli_decode(clip, "0"))
+        mine, reader = _piped_decode(clip)
+        got["shared through a pipe: PyAV decode + write"].append(mine)
+        got["shared through a pipe: ffmpeg reading raw frames"].append(reader)
+        got["shared through a pipe: both"].append(mine + reader)
     print(f"load before {load}, after {_load()}; decoding {clip.name} "
           f"(NONREF: {frames['NONREF']} frames, DEFAULT: {frames['DEFAULT']}), CPU-s per run:")
     for name, v in got.items():
