@@ -29,13 +29,16 @@ class StoreOptions:
 
     busy_timeout_ms: SQLite only; how long a writer waits for another writer's lock (30 s:
         the nightly run and the review app write concurrently).
-    pool_size: PostgreSQL connection pool size (5; review app workers share it).
+    pool_size: PostgreSQL connections a process keeps open for reuse (40: one per thread of the
+        review app's pool, as on SQLite; a process keeps only as many as it used at once). A
+        smaller pool closed each connection beyond it on return, so a busy review server opened
+        about one new connection (a new server backend, 30 ms and more) per reviewer round.
     migrate: run Alembic to head on open (True); False only for tools that inspect old schemas.
     echo: log SQL (False).
     """
 
     busy_timeout_ms: int = 30_000
-    pool_size: int = 5
+    pool_size: int = 40
     migrate: bool = True
     echo: bool = False
 
@@ -63,7 +66,8 @@ def create_engine(url: str, options: StoreOptions) -> Engine:
         engine = sa.create_engine(u, echo=options.echo, **kwargs)
         _tune_sqlite(engine, options, wal=not memory)
         return engine
-    return sa.create_engine(u, echo=options.echo, pool_size=options.pool_size, pool_pre_ping=True)
+    return sa.create_engine(u, echo=options.echo, pool_size=options.pool_size, max_overflow=10,
+                            pool_pre_ping=True)
 
 
 def _tune_sqlite(engine: Engine, options: StoreOptions, wal: bool) -> None:
