@@ -110,6 +110,11 @@ class Database:
         self.options = options
         self._writing = threading.local()  # this thread's open write transactions on this database
         self._shared = threading.local()  # this thread's shared read transaction (`shared_reads`)
+        # SQLite has one writer at a time. Writers of this process queue here in turn; left to
+        # SQLite's busy handler they would poll with sleeps that grow to 100 ms, and a newcomer
+        # could take the lock before an older sleeper (issue 19: 50 reviewers on 2 workers,
+        # a write's wait for the lock p95 256-264 ms without this queue, 37-38 ms with it).
+        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -221,6 +226,9 @@ class Database:
             # A second writer in the same thread would wait for the first one's lock until the
             # busy timeout, stalling every other writer meanwhile: fail at once instead.
             raise RuntimeError("a write transaction was opened inside another one in the same thread")
+        queue = self._writer if write else None
+        if queue is not None and not queue.acquire(timeout=self.options.busy_timeout_ms / 1000):
+            raise sa.exc.TimeoutError("the database is busy with other writes (nothing was saved)")
         self._writing.depth = getattr(self._writing, "depth", 0) + (1 if write else 0)
         try:
             with self._engine.connect() as conn:
@@ -229,6 +237,8 @@ class Database:
                     yield session
         finally:
             self._writing.depth -= 1 if write else 0
+            if queue is not None:
+                queue.release()
 
     @contextmanager
     def shared_reads(self) -> Iterator[None]:

@@ -32,3 +32,32 @@ def test_another_thread_may_write_while_this_one_reads(store):
         t.start()
         t.join(30)
     assert not errors and store.get_interviewee("Other").pseudonym == "Other"
+
+
+def test_writers_of_one_process_take_turns_and_a_long_wait_is_a_busy_error(tmp_path):
+    import sqlalchemy as sa
+
+    from clips_metadata.engine import StoreOptions
+    from clips_metadata.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'w.sqlite3'}", StoreOptions(busy_timeout_ms=300))
+    try:
+        results: list[str] = []
+
+        def writer(name: str) -> None:
+            try:
+                store.add_interviewee(name)
+                results.append(name)
+            except sa.exc.TimeoutError as exc:  # the review app answers this with a 503 page
+                results.append(f"busy: {exc}")
+
+        with store.transaction():  # held until the second writer has given up
+            t = threading.Thread(target=writer, args=("Second",))
+            t.start()
+            t.join(30)
+        assert not t.is_alive()
+        assert results and results[0].startswith("busy:") and "nothing was saved" in results[0]
+        writer("Third")  # the turn is free again once the first write is done
+        assert results[-1] == "Third"
+    finally:
+        store.close()
