@@ -4,6 +4,7 @@
     python bench/faces_cost.py detection [--work DIR] [--workers N]
     python bench/faces_cost.py graph [--work DIR] [--reps N] [--encode]
     python bench/faces_cost.py variants [--work DIR] [--workers N] [--reps N] [--clip FILE]
+    python bench/faces_cost.py floor [--work DIR] [--reps N]
 
 `detection`: `detect_faces` on the clip, its CPU split into decoding, colour conversion and
 scaling, the change check, and onnxruntime per pass (480 / 960 px, whole frame or changed areas),
@@ -16,6 +17,11 @@ with `--encode`, the whole render (x264 and audio) in those three variants.
 phase-5 path (whole-frame runs on the whole frame, one swscale context shared by every size), and
 sampling settings that trade protection for CPU (measured for the record, not used: each samples
 less often or less finely than issue 16 asks); CPU-s, wall s and whole-frame blur windows.
+`floor` (phase 7): decoding the clip with PyAV as detection does (reference frames only) against
+every frame and against the ffmpeg command line (one thread, and the render's own threads), i.e.
+what one shared decode could save at most, and one decode shared through a pipe (PyAV decodes,
+ffmpeg reads the raw frames); and onnxruntime per inference with CenterFace's unused
+landmark head pruned, and 8 frames as one batch against 8 single runs, alternating.
 """
 
 from __future__ import annotations
@@ -251,6 +257,123 @@ def variants(clip: Path, workers: int, reps: int) -> None:
               f"wall {[x[1] for x in v]}; whole-frame windows {[x[2] for x in v]}")
 
 
+def _pyav_decode(clip: Path, skip: str) -> tuple[float, int]:
+    """CPU-s and frames for decoding the whole clip on one thread, `skip` as PyAV's skip_frame."""
+    import av
+
+    t, n = time.process_time(), 0
+    with av.open(str(clip)) as c:
+        stream = c.streams.video[0]
+        stream.thread_type = "NONE"
+        stream.codec_context.skip_frame = skip
+        for _ in c.decode(stream):
+            n += 1
+    return time.process_time() - t, n
+
+
+def _cli_decode(clip: Path, threads: str) -> float:
+    from pipeline.render.run import ffmpeg_exe
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-threads", threads, "-i", str(clip),  # noqa: S603
+                    "-an", "-f", "null", "-"], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _piped_decode(clip: Path) -> tuple[float, float]:
+    """One decode shared through a pipe: PyAV decodes every frame and writes it raw (yuv420p) to
+    an ffmpeg reading it as its input. CPU-s of this process's decoding and writing, and of ffmpeg."""
+    import av
+
+    from pipeline.render.run import ffmpeg_exe
+
+    before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
+    with av.open(str(clip)) as c:
+        stream = c.streams.video[0]
+        stream.thread_type = "NONE"
+        size = f"{stream.codec_context.width}x{stream.codec_context.height}"
+        reader = subprocess.Popen([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "rawvideo",  # noqa: S603
+                                   "-pix_fmt", "yuv420p", "-s", size, "-i", "-", "-f", "null", "-"],
+                                  stdin=subprocess.PIPE)
+        assert reader.stdin is not None
+        for frame in c.decode(stream):
+            reader.stdin.write(frame.to_ndarray(format="yuv420p").data)
+    reader.stdin.close()
+    reader.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() - t, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _pruned_session(detector: Any) -> Any:
+    """The detector's graph without its landmark head (output 540, never read), one thread."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.ModelProto()
+    model.ParseFromString(detector._session._model_bytes)  # onnxruntime keeps the bytes it loaded
+    keep = [o for o in model.graph.output if o.name != "540"]
+    del model.graph.output[:]
+    model.graph.output.extend(keep)
+    nodes = [n for n in model.graph.node if "540" not in n.output]
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    opts = ort.SessionOptions()
+    opts.log_severity_level, opts.intra_op_num_threads = 3, 1
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def floor(clip: Path, reps: int) -> None:
+    import numpy as np
+
+    import pipeline.render.faces as F
+
+    load = _load()
+    got: dict[str, list[float]] = collections.defaultdict(list)
+    frames: dict[str, int] = {}
+    for _ in range(reps):
+        for skip in ("NONREF", "DEFAULT"):
+            cpu, frames[skip] = _pyav_decode(clip, skip)
+            got[f"PyAV decode, skip_frame {skip}"].append(cpu)
+        got["ffmpeg decode to null, -threads 1"].append(_cli_decode(clip, "1"))
+        got["ffmpeg decode to null, -threads 0 (the render's)"].append(_cli_decode(clip, "0"))
+        mine, reader = _piped_decode(clip)
+        got["shared through a pipe: PyAV decode + write"].append(mine)
+        got["shared through a pipe: ffmpeg reading raw frames"].append(reader)
+        got["shared through a pipe: both"].append(mine + reader)
+    print(f"load before {load}, after {_load()}; decoding {clip.name} "
+          f"(NONREF: {frames['NONREF']} frames, DEFAULT: {frames['DEFAULT']}), CPU-s per run:")
+    for name, v in got.items():
+        print(f"  {name:52s} min {min(v):5.2f} {[round(x, 2) for x in v]}")
+
+    detector = F.default_detector()
+    full, pruned = detector._session, _pruned_session(detector)
+    rng = np.random.default_rng(0)
+    load, got = _load(), collections.defaultdict(list)
+    for h, w, n in ((544, 960, 6), (288, 480, 24)):
+        blob = (rng.random((8, 3, h, w), dtype=np.float32) * 255).astype(np.float32)
+        same = all(np.array_equal(a, b) for a, b in zip(full.run(None, {"input.1": blob[:1]})[:3],
+                                                        pruned.run(None, {"input.1": blob[:1]}), strict=True))
+        print(f"  {w}x{h}: pruned outputs equal to the full graph's: {same}")
+        for _ in range(reps):
+            for name, session in ((f"{w}x{h} full graph", full), (f"{w}x{h} landmark head pruned", pruned)):
+                t = time.process_time()
+                for i in range(n):
+                    session.run(None, {"input.1": blob[i % 8:i % 8 + 1]})
+                got[name].append((time.process_time() - t) / n * 1000)
+            t = time.process_time()
+            for i in range(8):
+                full.run(None, {"input.1": blob[i:i + 1]})
+            got[f"{w}x{h} 8 single runs"].append((time.process_time() - t) * 1000)
+            t = time.process_time()
+            full.run(None, {"input.1": blob})
+            got[f"{w}x{h} one batch of 8"].append((time.process_time() - t) * 1000)
+    print(f"load before {load}, after {_load()}; onnxruntime, one thread, ms of CPU "
+          f"(per inference; batch rows: for all 8 frames):")
+    for name, v in got.items():
+        print(f"  {name:52s} min {min(v):7.2f} {[round(x, 1) for x in v]}")
+
+
 def av_open(path: Path) -> Any:
     import av
 
@@ -261,7 +384,7 @@ def main() -> None:
     from faces import make_clip
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("detection", "graph", "variants"))
+    ap.add_argument("mode", choices=("detection", "graph", "variants", "floor"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/faces_bench"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--reps", type=int, default=4)
@@ -274,6 +397,8 @@ def main() -> None:
         detection(clip, args.workers)
     elif args.mode == "variants":
         variants(args.clip or clip, args.workers, args.reps)
+    elif args.mode == "floor":
+        floor(clip, args.reps)
     else:
         graph(args.work, args.reps, args.encode)
 

@@ -30,12 +30,14 @@ import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.boxes import TimedBox
 from pipeline.errors import MediaError
 from pipeline.render.face_detect import SURE, UNSURE, CenterFace, FaceDetector
 from pipeline.render.plan import BlurRegion
+
+T = TypeVar("T")
 
 SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
 MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
@@ -132,6 +134,10 @@ class SamplingOptions:
     crop_share: float = 0.6  # changed areas covering this share of the frame: detect on all of it
     workers: int = 0  # parts of a long range detected side by side (0: one per core, at most 2)
     min_part: float = 10.0  # seconds: a range is cut only into parts at least this long
+    # Frames a helper thread decodes ahead of each part's detector (0: decoded in turn). The same
+    # frames and faces either way; it overlaps decoding with inference in wall time, without the
+    # second part's extra whole-frame runs (bench/RESULTS.md, "Faces, phase 7").
+    decode_ahead: int = 0
 
 
 _DETECTOR: list[CenterFace] = []
@@ -193,6 +199,60 @@ def iter_frames(path: str, start: float, end: float, every: float,
             raise MediaError(f"{path}: video decoding failed during face detection: {exc}") from exc
         if last is not None:  # the clip's last frame, so the tail is covered by a real sample
             yield last
+
+
+_END = object()
+
+
+def decoded_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items` in order, drawn by a helper thread up to `depth` ahead of the caller (`depth` <= 0:
+    drawn in turn). PyAV's decoder releases the GIL, so decoding overlaps the caller's work. An
+    error raised by `items` is raised here at its place; when the caller stops early (or fails),
+    the helper stops, closes `items` in its own thread and is joined."""
+    if depth <= 0:
+        yield from items
+        return
+    import queue
+    import threading
+
+    box: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def draw() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            put((_END, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    helper = threading.Thread(target=draw, name="face-decode-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item, error = box.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        helper.join()
 
 
 class Scaler:
@@ -388,7 +448,8 @@ def _detect_part(path: str, start: float, end: float, seek: float | None, sample
     next_fine = start
     scaler = Scaler()  # this part's thread's
     fast, small = _Pass(options.fast_width, scaler=scaler), _Pass(options.fine_width, scaler=scaler)
-    for t, frame in iter_frames(path, start, end, 1.0 / sample_fps, seek):
+    frames = iter_frames(path, start, end, 1.0 / sample_fps, seek)
+    for t, frame in decoded_ahead(frames, options.decode_ahead):
         last = tail and t + 1.0 / sample_fps >= end
         thumb = _thumbnail(frame, options.thumb_width, scaler) if options.max_carry > 0 else None
 
