@@ -144,6 +144,10 @@ class Database:
         # could take the lock before an older sleeper (issue 19: 50 reviewers on 2 workers,
         # a write's wait for the lock p95 256-264 ms without this queue, 37-38 ms with it).
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        # PostgreSQL reads at READ COMMITTED, where every statement sees its own snapshot anyway:
+        # a read transaction's BEGIN and COMMIT were two round trips that bought nothing
+        # (issue 19: about 12 read transactions a reviewer round).
+        self._autocommit_reads = engine.dialect.name == "postgresql"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -262,6 +266,8 @@ class Database:
         try:
             with self._engine.connect() as conn:
                 conn.info["cc_write"] = write
+                if not write and self._autocommit_reads:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
                 with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                     yield session
         finally:
