@@ -323,7 +323,8 @@ class Database:
             raise DuplicateError(duplicate) from exc
 
     def read(self) -> AbstractContextManager[Session]:
-        """A read-only transaction (consistent snapshot; takes no write lock)."""
+        """A read-only transaction that takes no write lock: one snapshot on SQLite; on PostgreSQL
+        (READ COMMITTED, autocommit) each statement sees what was committed when it ran."""
         return self.transaction(write=False)
 
 
