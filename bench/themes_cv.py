@@ -1,10 +1,10 @@
 """Issue-15 phase 3: cheap dev evaluation of flagger variants, out of fold, on every retired
-split (dev, sealed splits 1-5, whose figures are recorded) plus the written extra rows, and on
+split (dev, sealed splits 1-6, whose figures are recorded) plus the written extra rows, and on
 the published defectors' sentences of ../shared/eval (evaluated only, never trained on).
 
 Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
 its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
-so a variant costs only the fits. The current sealed split (`themes_real_test6.jsonl`) is never
+so a variant costs only the fits. The current sealed split (`themes_real_test7.jsonl`) is never
 read here.
 
     .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
@@ -32,7 +32,8 @@ from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
 
 EVAL = REPO / "bench" / "eval"
 POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
-        "themes_real_test3.jsonl", "themes_real_test4.jsonl", "themes_real_test5.jsonl")
+        "themes_real_test3.jsonl", "themes_real_test4.jsonl", "themes_real_test5.jsonl",
+        "themes_real_test6.jsonl")
 # Published defectors' words (../shared/eval): flagged by every fold's heads, never trained on.
 HELDOUT = REPO.parent / "shared" / "eval" / "themes_dev.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
@@ -124,6 +125,9 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p6-refusal0.1": ({"refusal_factor": 0.1}, {}),
     "p6-refusal0.3": ({"refusal_factor": 0.3}, {}),
     "p6-no-gate-stance-no-ar": ({"stance_ar": False}, {"gate_stance": False}),
+    "p7": ({}, {}),
+    "p7-cal-ar": ({"calibrate_arabic": True}, {}),
+    "p7-adv-yields": ({}, {"advocacy_yields": True}),
 }
 
 

@@ -86,13 +86,14 @@ def build_translations(
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-5 (their runs are recorded), rows written for weak labels and
-# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/). Never the
-# current sealed split (themes_real_test6.jsonl). Refit the shipped heads after a
+# split, the retired sealed splits 1-6 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/). Never
+# the current sealed split (themes_real_test7.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
                   "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
-                  "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl")
+                  "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl",
+                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -105,7 +106,7 @@ def write_exemplars() -> None:
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
                        "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
-                       "test6": build_sealed2("src6", "t6")}
+                       "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
@@ -122,6 +123,10 @@ def main() -> None:
     (HERE / "themes_real_tr6.jsonl").write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
     print(f"themes_real_tr6.jsonl: {len(tr)} Arabic translations of retired sentences (training only)")
+    tr = build_translations("tr7", (*retired, "themes_real_test5.jsonl", "themes_real_test6.jsonl"), ("ar",))
+    (HERE / "themes_real_tr7.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
+    print(f"themes_real_tr7.jsonl: {len(tr)} Arabic translations of retired sentences (training only)")
     write_exemplars()
 
 

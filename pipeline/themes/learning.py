@@ -84,6 +84,7 @@ def learn(taxonomy: Taxonomy, corrections: Sequence[Correction], base_model: Fla
     fitted = fit_heads(
         taxonomy, base_model.encoder, base_model.options, [*extra, *rows * CORRECTION_WEIGHT],
         base_thresholds=base_model.thresholds.copy(),
+        base_arabic_thresholds=base_model.language_thresholds.get("ar"),
     )
     return base_model.with_heads(fitted)
 

@@ -123,11 +123,13 @@ REFUSES_MARTYRDOM = re.compile(
 )
 MARTYRDOM_RISK = "martyrdom_glorification"
 CONDEMNED_RISK = "justifies_violence"
-CACHE_VERSION = "6"
+CACHE_VERSION = "7"  # phase 7: stance regexes changed (calibration reads them)
 # A speaker telling others not to go back ("don't go back to them") warns; it announces no return.
 WARNS = re.compile(
     r"\b(?:don[’']t|do not|never|ne|n[’']|لا)\W+(?:\w+\W+){0,2}?(?:go|going|return|join|listen|believe|trust|"
-    r"allez|retourne\w*|rejoign\w*|écoute\w*|تذهب\w*|ترجع\w*|تعود\w*|تستمع\w*)",
+    r"allez|retourne\w*|rejoign\w*|écoute\w*|تذهب\w*|ترجع\w*|تعود\w*|تستمع\w*"
+    # phase 7: Arabic "don't believe / trust / be fooled" ("لا تصدقوهم", "لا تنخدعوا")
+    r"|تصدق\w*|تثق\w*|تنخدع\w*|تسمع\w*)",
     re.IGNORECASE,
 )
 WARNED_RISK = "intent_to_return"
@@ -137,7 +139,9 @@ REFUSES_RETURN = re.compile(
     r"can never)\W+(?:\w+\W+){0,2}?(?:go|going|return|rejoin)\b"
     r"|\bje ne (?:veux|vais|voudrais) (?:pas|jamais|plus) (?:y )?(?:retourner|repartir)"
     r"|\bje n[’']y (?:retournerai|retourne|retournerais) jamais"
-    r"|لن أعود|لن أرجع|لا أريد أن (?:أعود|أرجع)",
+    r"|لن أعود|لن أرجع|لا أريد أن (?:أعود|أرجع)"
+    # phase 7: done with them ("انتهيت منهم", "I am done with them", "j'en ai fini avec eux")
+    r"|انتهيت منهم|\bI(?:[’']m| am) done with them\b|\bj[’']en ai fini avec eux\b",
     re.IGNORECASE,
 )
 CUES_ONLY_WEIGHT = 0.6
@@ -167,7 +171,9 @@ REPORTED_CLAIM = re.compile(
 DISAVOWS = re.compile(
     r"\bI\W+(?:do not|don[’']t|never|no longer|did not|didn[’']t)\W+(?:\w+\W+)?"
     r"(?:support|agree|believe|defend)"
-    r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم",
+    r"|\bnot one of them\b|\bje ne (?:les )?(?:soutiens|suis) (?:pas|plus)\b|لا أؤيد|لست منهم|لا أدعم"
+    # phase 7: Arabic "I no longer believe them", "I lost my faith in them"
+    r"|لم أعد أصدق|لم أعد أؤمن|فقدت إيماني بهم|فقدت ثقتي بهم|لا أؤمن بهم",
     re.IGNORECASE,
 )
 # A speaker calling what they were told untrue ("None of it was true.", "it was all lies"): the
@@ -196,7 +202,9 @@ MEDIA = re.compile(
 DENIES = re.compile(
     r"\b(?:I|we)\W+(?:never|did not|didn[’']t|have never|had never|was never|were never)\W+(?:\w+\W+){0,2}?"
     r"(?:fought|fight|kill\w*|took part|take part|held|hold|carried|carry|touched|shot|shoot|hurt|joined)\b"
-    r"|\b(?:is|was) not true\b|\bje n[’'](?:ai|avons) jamais\b|لم أقاتل|لم أقتل|لم أشارك",
+    r"|\b(?:is|was) not true\b|\bje n[’'](?:ai|avons) jamais\b|لم أقاتل|لم أقتل|لم أشارك"
+    # phase 7: Arabic "I never carried / touched a weapon, never fired"
+    r"|لم أحمل|لم ألمس|لم أطلق|ما حملت|ما قاتلت",
     re.IGNORECASE,
 )
 DEED = re.compile(
@@ -310,6 +318,16 @@ class FlagOptions:
     refusal_factor: the speaker refusing to go back ("I will never go back to them", "لن أعود")
         multiplies the probability of intent to return by this (0.1; condemnation_factor, 0.3,
         until phase 6: out of fold Arabic neutral talk flagged 14.8% -> 13.9%, English unchanged).
+    calibrate_arabic: also calibrate a second set of thresholds on the Arabic training rows alone,
+        used for Arabic text (phase 7): the thresholds calibrated on English rows sit where
+        English scores fall, and Arabic scores of the same sentences fall lower or higher by
+        label.
+    advocacy_yields: advocacy found by the classifier alone, below risk_yield, is dropped when
+        another credibility risk (martyrdom, justification, return) clears its own threshold by
+        more (phase 7): out of fold Arabic advocacy fired beside the sentence's real risk ("the
+        brothers who did the operations are heroes", "the punishments were God's law"). The
+        sentence keeps a risk either way (True; out of fold Arabic macro-F1 0.795 -> 0.798,
+        French 0.811 -> 0.814, English 0.807 -> 0.808, any-risk recall unchanged).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -380,6 +398,8 @@ class FlagOptions:
     refused_martyrdom: bool = True
     media_claims: bool = True
     refusal_factor: float = 0.1
+    calibrate_arabic: bool = False
+    advocacy_yields: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +420,7 @@ class _Fitted:
     lexical_scale: float = 1.0
     neighbours: tuple[np.ndarray, ...] | None = None  # NeighbourWords arrays (vectors, indptr, indices, data)
     neighbour_weight: float = 1.0
+    arabic_thresholds: np.ndarray | None = None  # (labels,) calibrated on Arabic rows (calibrate_arabic)
 
 
 class Flagger:
@@ -422,6 +443,9 @@ class Flagger:
         )
         if fitted is not None and fitted.thresholds is not None:
             self.thresholds = np.array(fitted.thresholds, dtype=float)
+        self.language_thresholds: dict[str, np.ndarray] = {}
+        if fitted is not None and fitted.arabic_thresholds is not None:
+            self.language_thresholds["ar"] = np.array(fitted.arabic_thresholds, dtype=float)
         self._fitted = fitted
         self.model_version = fitted.version if fitted is not None else "cues-only"
         self._cues = CueMatcher(taxonomy)
@@ -651,6 +675,7 @@ class Flagger:
         self, text: str, probs: np.ndarray, best: np.ndarray, best_sim: np.ndarray, gate: float, language: str
     ) -> SentenceFlags:
         opts = self.options
+        thresholds = self.language_thresholds.get(language, self.thresholds)
         if INTERVIEWER_QUESTION.match(text):
             gate *= opts.question_factor
         if CONDEMNED_RISK in self.labels and self._condemns(text, ARABIC_MARKS.sub("", text)):
@@ -680,13 +705,13 @@ class Flagger:
                 p = opts.name_score
                 reason = f'identifying detail found: "{details[0]}"'
             scores[label] = round(p, 4)
-            if p >= self.thresholds[j]:
+            if p >= thresholds[j]:
                 labels.append(label)
                 model = ""
                 if best[j] >= 0:
                     exemplar = self._exemplar_texts[best[j]]
                     model = (
-                        f"classifier {p:.2f} ≥ {self.thresholds[j]:.2f} on the {language} text;"
+                        f"classifier {p:.2f} ≥ {thresholds[j]:.2f} on the {language} text;"
                         f' close to exemplar "{exemplar}" (similarity {best_sim[j]:.2f})'
                     )
                 why[label] = "; ".join(x for x in (reason, model) if x) or f"classifier score ({language})"
@@ -698,12 +723,19 @@ class Flagger:
             # denial...): the pooled classifier, which reads the topic, must not raise it again.
             if not (opts.gate_stance and top in damped):
                 j = self.labels.index(top)
-                scores[top] = round(max(scores[top], float(self.thresholds[j])), 4)
+                scores[top] = round(max(scores[top], float(thresholds[j])), 4)
                 labels.append(top)
                 exemplar = f'; closest: "{self._exemplar_texts[best[j]]}"' if best[j] >= 0 else ""
                 why[top] = f"sounds like a risk (any-risk classifier {gate:.2f}){exemplar}"
                 labels.sort(key=self.labels.index)
         labels = self._resolve_stance(labels, scores, cue_backed)
+        if opts.advocacy_yields and ADVOCACY_RISK in labels and ADVOCACY_RISK not in cue_backed:
+            j = self.labels.index(ADVOCACY_RISK)
+            over = scores[ADVOCACY_RISK] - thresholds[j]
+            others = [scores[r] - thresholds[self.labels.index(r)] for r in labels
+                      if r in CREDIBILITY_RISKS and r != ADVOCACY_RISK]
+            if scores[ADVOCACY_RISK] < opts.risk_yield and others and max(others) > over:
+                labels.remove(ADVOCACY_RISK)
         themes = self.taxonomy.theme_ids
         if not labels and opts.theme_fallback is not None and themes:
             # A sentence from such an interview that leans towards one theme more likely carries it
@@ -849,10 +881,11 @@ def fit_heads(
     options: FlagOptions,
     extra: Sequence[LabelledText] = (),
     base_thresholds: np.ndarray | None = None,
+    base_arabic_thresholds: np.ndarray | None = None,
 ) -> _Fitted:
     """Fit the label heads on the taxonomy's exemplars plus `extra` sentences, and calibrate
     per-label thresholds out of fold on the extra sentences (risks for recall, themes for
-    precision) unless `base_thresholds` are given."""
+    precision) unless `base_thresholds` (and `base_arabic_thresholds`) are given."""
     texts, y, mask = _training_set(tax)
     ey, em = _extra_rows(tax, extra)
     if options.translation_weight != 1.0:
@@ -897,8 +930,11 @@ def fit_heads(
     is_risk = [e.kind == "risk" for e in tax.entries]
     gate_w, gate_b = fit_risk_gate(emb, y_all, m_all, is_risk, options.gate_regularisation)
     thresholds = base_thresholds
+    arabic_thresholds = base_arabic_thresholds if base_thresholds is not None else None
     if thresholds is None and options.calibrate and extra:
-        thresholds = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
+        calibrated = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
+        thresholds = calibrated["en" if options.calibrate_english else ""]
+        arabic_thresholds = calibrated.get("ar")
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
@@ -911,7 +947,7 @@ def fit_heads(
                    np.array(lexicon.vocab, dtype=str) if lexicon else None,
                    lexicon.idf if lexicon else None, options.lexical_scale,
                    (neighbours.vectors, neighbours.indptr, neighbours.indices, neighbours.data) if neighbours
-                   else None, options.neighbour_weight)
+                   else None, options.neighbour_weight, arabic_thresholds)
 
 
 def _lend_words(
@@ -1016,8 +1052,10 @@ def _calibrate(
     options: FlagOptions,
     balanced: Sequence[bool],
     init: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Per-label thresholds from out-of-fold scores of the extra sentences (see FlagOptions.risk_beta)."""
+) -> dict[str, np.ndarray]:
+    """Per-label thresholds from out-of-fold scores of the extra sentences (see FlagOptions.risk_beta):
+    under "en" from the English rows, under "" from every row, and with `calibrate_arabic` under
+    "ar" from the Arabic rows."""
     probe = Flagger(tax, None, None, options)
     groups = np.array([fold_of(x) for x in extra])
     oof = np.zeros((len(extra), len(tax.ids)))
@@ -1032,17 +1070,25 @@ def _calibrate(
             oof[i] = probe.adjusted(extra[i].text, row, extra[i].language)
     gold = y[n_base:]
     known = mask[n_base:] > 0
-    if options.calibrate_english:
-        known = known & np.array([[x.language == "en"] for x in extra])
-    out = np.array(probe.thresholds, dtype=float)
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
-    for j, entry in enumerate(tax.entries):
-        rows = known[:, j]
-        g, s = gold[rows, j] > 0, oof[rows, j]
-        if g.sum() < 3:
-            continue
-        beta = options.risk_beta if entry.kind == "risk" else options.theme_beta
-        out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+
+    def thresholds(rows_of: np.ndarray, default: np.ndarray) -> np.ndarray:
+        out = np.array(default, dtype=float)
+        for j, entry in enumerate(tax.entries):
+            rows = rows_of[:, j]
+            g, s = gold[rows, j] > 0, oof[rows, j]
+            if g.sum() < 3:
+                continue
+            beta = options.risk_beta if entry.kind == "risk" else options.theme_beta
+            out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+        return out
+
+    langs = np.array([[x.language] for x in extra])
+    base = thresholds(known & (langs == "en") if options.calibrate_english else known, probe.thresholds)
+    out = {"en" if options.calibrate_english else "": base}
+    if options.calibrate_arabic and (langs == "ar").any():
+        # Labels with too few Arabic rows keep the base threshold.
+        out["ar"] = thresholds(known & (langs == "ar"), base)
     return out
 
 
@@ -1058,6 +1104,7 @@ def _later_options_key(options: FlagOptions) -> str:
         f"{'|p6-rules' if options.condemnation_damps_advocacy or options.refused_martyrdom else ''}"
         f"{'|media' if options.media_claims else ''}"
         f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}"
+        f"{'|cal-ar' if options.calibrate_arabic else ''}"
     )
 
 
@@ -1102,6 +1149,7 @@ def load_fitted(path: Path) -> _Fitted:
     with np.load(path) as z:
         names = ("weights", "bias", "exemplars", "exemplar_label", "gate_weights")
         arrays = [z[name] for name in names]
+        arrays[0] = arrays[0].astype(np.float64)  # the weights, stored as float32
         thresholds = z["thresholds"] if "thresholds" in z and z["thresholds"].size else None
         version = str(z["version"]) if "version" in z else ""
         langs = tuple(str(x) for x in z["shift_languages"]) if "shift_languages" in z else ()
@@ -1116,7 +1164,9 @@ def load_fitted(path: Path) -> _Fitted:
         return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
                        shift_languages=langs, shifts=shifts, impute=impute_map, lexicon_vocab=vocab,
                        lexicon_idf=idf, lexical_scale=scale, neighbours=neighbours,
-                       neighbour_weight=float(z["neighbour_weight"]) if "neighbour_weight" in z else 1.0)
+                       neighbour_weight=float(z["neighbour_weight"]) if "neighbour_weight" in z else 1.0,
+                       arabic_thresholds=z["arabic_thresholds"]
+                       if "arabic_thresholds" in z and z["arabic_thresholds"].size else None)
 
 
 def fit_risk_gate(
@@ -1237,7 +1287,8 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
     _save_arrays(
         path,
         compress=True,
-        weights=fitted.weights,
+        # float32 on disk (phase 7: keeps the shipped file under 5 MB); read back as float64.
+        weights=np.asarray(fitted.weights, dtype=np.float32),
         bias=fitted.bias,
         exemplars=fitted.exemplars,
         exemplar_label=fitted.exemplar_label,
@@ -1252,6 +1303,7 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         lexicon_idf=np.array(fitted.lexicon_idf if fitted.lexicon_idf is not None else []),
         lexical_scale=np.array(fitted.lexical_scale),
         neighbour_weight=np.array(fitted.neighbour_weight),
+        arabic_thresholds=np.array(fitted.arabic_thresholds if fitted.arabic_thresholds is not None else []),
         **{name: np.array(a) for name, a in zip(
             ("neighbour_vectors", "neighbour_indptr", "neighbour_indices", "neighbour_data"),
             fitted.neighbours or (np.zeros(0),) * 4, strict=True)},
