@@ -34,6 +34,9 @@ class StoreOptions:
         review app's pool, as on SQLite; a process keeps only as many as it used at once). A
         smaller pool closed each connection beyond it on return, so a busy review server opened
         about one new connection (a new server backend, 30 ms and more) per reviewer round.
+        With 10 more while busy (a read inside a write takes a second connection), a process
+        opens at most 50, so a review server with W workers may hold up to 50 x W at its
+        busiest: PostgreSQL's max_connections (100 by default) should allow that.
     migrate: run Alembic to head on open (True); False only for tools that inspect old schemas.
     echo: log SQL (False).
     """
