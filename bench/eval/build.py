@@ -106,7 +106,8 @@ def write_exemplars() -> None:
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
                        "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
-                       "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7")}
+                       "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7"),
+                       "test8": build_sealed2("src8", "t8")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
