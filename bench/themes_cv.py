@@ -131,6 +131,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p7b-old-thresholds": ({"stable_thresholds": False}, {}),
     "p7b": ({}, {}),
     "p7b-prior0": ({"threshold_prior_weight": 0.0}, {}),
+    "p7b-prior40": ({"threshold_prior_weight": 40.0}, {}),
 }
 
 
