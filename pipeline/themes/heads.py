@@ -14,12 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from pipeline.atomic import write_json_atomic
 from pipeline.errors import ModelError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pipeline.themes.scoring import _Fitted
 
 SHIPPED_NPZ = "data/heads.npz"
