@@ -961,6 +961,8 @@ def fit_heads(
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
         f"{_later_options_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
+        # Bounded by an anchor, the same rows give other thresholds: other heads.
+        + (b"" if anchor_thresholds is None else np.round(np.asarray(anchor_thresholds, float), 4).tobytes())
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
     return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
