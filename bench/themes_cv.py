@@ -132,7 +132,12 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p7b": ({}, {}),
     "p7b-prior0": ({"threshold_prior_weight": 0.0}, {}),
     "p7b-prior40": ({"threshold_prior_weight": 40.0}, {}),
+    # As shipped: each fold's calibrated thresholds bounded by phase 7's shipped ones.
+    "p7b-anchored": ({"anchor": True}, {}),
 }
+# Phase 7's shipped thresholds (heads usem3-0db566fd0af8-d13a1ac2db88), the anchor of phase 7b's refit.
+PHASE7_THRESHOLDS = np.array([0.375, 0.65, 0.375, 0.325, 0.375, 0.55, 0.55, 0.125, 0.25, 0.375, 0.225,
+                              0.175, 0.125])
 
 
 class CachedEncoder(MultilingualEncoder):
@@ -234,7 +239,8 @@ def main() -> None:
     fits: dict[tuple, object] = {}  # variants differing only at flag time share their fits
     for name in args.variant or list(VARIANTS):
         fit_over, flag_over = VARIANTS[name]
-        opts = replace(FlagOptions(), **fit_over)
+        anchor = PHASE7_THRESHOLDS if fit_over.get("anchor") else None
+        opts = replace(FlagOptions(), **{k: v for k, v in fit_over.items() if k != "anchor"})
         enc = pivot_encoder if opts.pivot_encoder else encoder
         t1 = time.process_time()
         preds: list[set[str]] = [set() for _ in items]
@@ -244,7 +250,7 @@ def main() -> None:
             train += [x for x, f in zip(fold_rows, fold_folds, strict=True) if f != g]
             key = (tuple(sorted(fit_over.items())), g)
             if key not in fits:
-                fits[key] = fit_heads(tax, enc, opts, train)
+                fits[key] = fit_heads(tax, enc, opts, train, anchor_thresholds=anchor)
             fitted = fits[key]
             flagger = Flagger(tax, enc, fitted, replace(opts, **flag_over))
             idx = np.flatnonzero(folds == g)
