@@ -187,7 +187,10 @@ class Run:
     failures: list[str] = field(default_factory=list)
     wall: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
+    db_root: str = ""  # the throwaway PostgreSQL cluster's directory (its CPU is counted)
     server_cpu: float = 0.0  # CPU-s of the server's processes (uvicorn and its workers) during the load
+    worker_cpu: list[float] = field(default_factory=list)  # each uvicorn worker's share of it, CPU-s
+    db_cpu: float | None = None  # CPU-s of the PostgreSQL server's processes (None: not measured)
     client_cpu: float = 0.0  # CPU-s of this process's reviewer threads during the load
 
     def cpu_line(self) -> str:
@@ -195,7 +198,10 @@ class Run:
         a round's own CPU with busy cores near the machine's count is queueing, not slow code)."""
         rounds = max(1, self.confirmed + len(self.failures))
         busy = (self.server_cpu + self.client_cpu) / self.wall if self.wall else 0.0
+        shares = "/".join(f"{c / max(sum(self.worker_cpu), 1e-9):.0%}" for c in self.worker_cpu)
+        db = "" if self.db_cpu is None else f", PostgreSQL's own {self.db_cpu / rounds * 1000:.0f} ms"
         return (f"{self.db}, {self.workers} workers: server {self.server_cpu / rounds * 1000:.0f} ms "
+                f"(workers' shares {shares}){db} "
                 f"and client {self.client_cpu / rounds * 1000:.0f} ms of CPU per round, "
                 f"{rounds / self.wall:.1f} rounds/s, {busy:.2f} cores busy over {self.wall:.1f} s "
                 f"(logins before the rounds, all at once: p50 / p95 {pct(self.login_ms, 50):.0f} / "
@@ -215,13 +221,16 @@ def serve(root: Path, db_url: str, workers: int) -> tuple[subprocess.Popen[str],
     return server, f"http://127.0.0.1:{port}"
 
 
-def wait_ready(server: subprocess.Popen[str], base: str, log: Path) -> None:
+def wait_ready(server: subprocess.Popen[str], base: str, log: Path, workers: int = 1) -> None:
+    """Until the login page answers and every worker has started: with one worker still warming
+    up, the reviewers' kept-alive connections would all go to the other one for the whole run."""
     import httpx
 
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+            started = log.read_text(encoding="utf-8").count("Application startup complete")
+            if started >= workers and httpx.get(f"{base}/login", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -331,6 +340,7 @@ def load(run: Run, base: str, args: argparse.Namespace,
         t.start()
     logged_in.wait()
     before = os.getloadavg()[0]
+    workers0, db0 = _children_cpu(server_pid), _db_cpu(run.db_root)
     server_cpu0, client_cpu0 = _tree_cpu(server_pid), time.process_time()
     started = time.perf_counter()
     for t in threads:
@@ -339,6 +349,46 @@ def load(run: Run, base: str, args: argparse.Namespace,
     run.load = (before, os.getloadavg()[0])
     run.server_cpu = _tree_cpu(server_pid) - server_cpu0
     run.client_cpu = time.process_time() - client_cpu0
+    workers1, db1 = _children_cpu(server_pid), _db_cpu(run.db_root)
+    # the busiest `workers` children (uvicorn also starts a helper process that does nothing here)
+    used = sorted((workers1[p] - workers0.get(p, 0.0) for p in workers1), reverse=True)
+    run.worker_cpu = used[:run.workers]
+    if db0 is not None and db1 is not None:
+        run.db_cpu = db1 - db0
+
+
+def _children_cpu(pid: int) -> dict[int, float]:
+    """CPU-s of each direct child of `pid` (uvicorn's workers; the server itself with 1 worker)."""
+    import psutil
+
+    try:
+        procs = psutil.Process(pid).children() or [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return {}
+    out = {}
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+    return out
+
+
+def _db_cpu(root: str) -> float | None:
+    """CPU-s of the PostgreSQL server whose cluster lives under `root` (its postmaster and
+    backends), or None without one. A backend that exits takes its CPU with it, so the pool
+    must keep its connections for this to be whole (it does: `StoreOptions.pool_size`)."""
+    if not root:
+        return None
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.info["name"] == "postgres" and root in " ".join(proc.info["cmdline"] or ()):
+                for p in (proc, *proc.children()):
+                    t = p.cpu_times()
+                    total += t.user + t.system
+    return total
 
 
 def _tree_cpu(pid: int) -> float:
@@ -399,9 +449,12 @@ def one_run(db: str, workers: int, snapshot: Path, pg_url: str, args: argparse.N
         admin.dispose()
         db_url = url_of(name)
     run = Run(db, workers)
+    if db != "sqlite":
+        found = re.search(r"host=(/[^&]+)/sock", pg_url)
+        run.db_root = found.group(1) if found else ""
     server, base = serve(root, db_url, workers)
     try:
-        wait_ready(server, base, root / "server.log")
+        wait_ready(server, base, root / "server.log", workers)
         load(run, base, args, ids, server.pid)
     finally:
         from flows.local_prefect import stop_process
