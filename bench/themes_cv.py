@@ -4,7 +4,7 @@ the published defectors' sentences of ../shared/eval (evaluated only, never trai
 
 Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
 its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
-so a variant costs only the fits. The current sealed split (`themes_real_test7.jsonl`) is never
+so a variant costs only the fits. The current sealed split (`themes_real_test8.jsonl`) is never
 read here.
 
     .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
@@ -33,7 +33,7 @@ from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
 EVAL = REPO / "bench" / "eval"
 POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
         "themes_real_test3.jsonl", "themes_real_test4.jsonl", "themes_real_test5.jsonl",
-        "themes_real_test6.jsonl")
+        "themes_real_test6.jsonl", "themes_real_test7.jsonl")
 # Published defectors' words (../shared/eval): flagged by every fold's heads, never trained on.
 HELDOUT = REPO.parent / "shared" / "eval" / "themes_dev.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
@@ -128,7 +128,16 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p7": ({}, {}),
     "p7-cal-ar": ({"calibrate_arabic": True}, {}),
     "p7-adv-yields": ({}, {"advocacy_yields": True}),
+    "p7b-old-thresholds": ({"stable_thresholds": False}, {}),
+    "p7b": ({}, {}),
+    "p7b-prior0": ({"threshold_prior_weight": 0.0}, {}),
+    "p7b-prior40": ({"threshold_prior_weight": 40.0}, {}),
+    # As shipped: each fold's calibrated thresholds bounded by phase 7's shipped ones.
+    "p7b-anchored": ({"anchor": True}, {}),
 }
+# Phase 7's shipped thresholds (heads usem3-0db566fd0af8-d13a1ac2db88), the anchor of phase 7b's refit.
+PHASE7_THRESHOLDS = np.array([0.375, 0.65, 0.375, 0.325, 0.375, 0.55, 0.55, 0.125, 0.25, 0.375, 0.225,
+                              0.175, 0.125])
 
 
 class CachedEncoder(MultilingualEncoder):
@@ -160,6 +169,19 @@ class CachedEncoder(MultilingualEncoder):
         if not keys:
             return self._inner.encode([])
         return np.stack([self._known[k] for k in keys]).astype(np.float32)
+
+
+def print_threshold_spread(tax, fold_fits: list) -> None:  # noqa: ANN001
+    """How far each label's calibrated threshold moves between the five fold fits (each trained
+    on 80% of the rows): the stability measure of phase 7b."""
+    th = np.array([f.thresholds for f in fold_fits if f.thresholds is not None])
+    if len(th) < 2:
+        return
+    spread = th.max(axis=0) - th.min(axis=0)
+    print(f"threshold fold-to-fold range: mean {spread.mean():.3f}, max {spread.max():.3f}; "
+          f"std mean {th.std(axis=0).mean():.3f}")
+    for j, label in enumerate(tax.ids):
+        print(f"   {label:26s} mean {th[:, j].mean():.3f} range {th[:, j].min():.3f}-{th[:, j].max():.3f}")
 
 
 def read(path: Path) -> list[dict]:
@@ -217,7 +239,8 @@ def main() -> None:
     fits: dict[tuple, object] = {}  # variants differing only at flag time share their fits
     for name in args.variant or list(VARIANTS):
         fit_over, flag_over = VARIANTS[name]
-        opts = replace(FlagOptions(), **fit_over)
+        anchor = PHASE7_THRESHOLDS if fit_over.get("anchor") else None
+        opts = replace(FlagOptions(), **{k: v for k, v in fit_over.items() if k != "anchor"})
         enc = pivot_encoder if opts.pivot_encoder else encoder
         t1 = time.process_time()
         preds: list[set[str]] = [set() for _ in items]
@@ -227,7 +250,7 @@ def main() -> None:
             train += [x for x, f in zip(fold_rows, fold_folds, strict=True) if f != g]
             key = (tuple(sorted(fit_over.items())), g)
             if key not in fits:
-                fits[key] = fit_heads(tax, enc, opts, train)
+                fits[key] = fit_heads(tax, enc, opts, train, anchor_thresholds=anchor)
             fitted = fits[key]
             flagger = Flagger(tax, enc, fitted, replace(opts, **flag_over))
             idx = np.flatnonzero(folds == g)
@@ -240,6 +263,7 @@ def main() -> None:
                 held_preds[i] = set(f.labels)
         load = os.getloadavg()[0]
         print(f"== {name} ({time.process_time() - t1:.0f} CPU-s, load {load:.1f})")
+        print_threshold_spread(tax, [fits[(tuple(sorted(fit_over.items())), g)] for g in range(FOLDS)])
         rep = report(items, preds, tax.ids, tax.risk_ids)
         print_report(rep)
         if args.per_label in rep:

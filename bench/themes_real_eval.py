@@ -71,7 +71,7 @@ def print_report(rep: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="dev", choices=("dev", "test", "test2", "test3", "test4", "test5",
-                                                            "test6", "test7"))
+                                                            "test6", "test7", "test8"))
     ap.add_argument("--near-dup", type=float, default=0.80,
                     help="also report without items whose English text has a training sentence this close "
                          "(USE cosine)")
@@ -100,7 +100,7 @@ def main() -> None:
     print_report(rep)
     print(f"load {load:.2f} s, {len(texts) / dt:.0f} sentences/s; model {flagger.model_version}; "
           f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
-    if args.split in ("test3", "test4", "test5", "test6", "test7"):
+    if args.split in ("test3", "test4", "test5", "test6", "test7", "test8"):
         near = near_duplicates(flagger, items, args.near_dup)
         keep = [i for i, x in enumerate(items) if x.get("source_id", x["id"]) not in near]
         print(f"\nwithout {len(near)} English items (and their translations) that have a training "

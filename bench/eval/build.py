@@ -86,14 +86,14 @@ def build_translations(
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-6 (their runs are recorded), rows written for weak labels and
+# split, the retired sealed splits 1-7 (their runs are recorded), rows written for weak labels and
 # the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/). Never
-# the current sealed split (themes_real_test7.jsonl). Refit the shipped heads after a
+# the current sealed split (themes_real_test8.jsonl). Refit the shipped heads after a
 # change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
                   "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
                   "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl",
-                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl")
+                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl", "themes_real_test7.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -106,7 +106,8 @@ def write_exemplars() -> None:
 def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
                        "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
-                       "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7")}
+                       "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7"),
+                       "test8": build_sealed2("src8", "t8")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():

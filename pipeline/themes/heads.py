@@ -18,6 +18,8 @@ from pipeline.atomic import write_json_atomic
 from pipeline.errors import ModelError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pipeline.themes.scoring import _Fitted
 
 SHIPPED_NPZ = "data/heads.npz"
@@ -118,8 +120,21 @@ def load_installed_heads(directory: Path, key: str) -> _Fitted | None:
     return _load_checked(directory / Path(str(meta.get("file", ""))).name, meta)
 
 
-def refit_shipped() -> str:
-    """Fit the heads for the packaged taxonomy and exemplars and ship them; returns the version."""
+def shipped_thresholds() -> np.ndarray | None:
+    """The calibrated thresholds of the heads in the package, whatever their key (None if none)."""
+    from pipeline.themes.scoring import load_fitted
+
+    npz, _ = shipped_paths()
+    try:
+        return load_fitted(npz).thresholds
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def refit_shipped(anchored: bool = True) -> str:
+    """Fit the heads for the packaged taxonomy and exemplars and ship them; returns the version.
+    Anchored (the default), no threshold moves further than `FlagOptions.max_threshold_step` from
+    the shipped heads' own; `--unanchored` is for a change of the calibration method itself."""
     from pipeline.themes.multilingual import MultilingualEncoder
     from pipeline.themes.scoring import FlagOptions, fit_heads, fit_key, interview_exemplars
     from pipeline.themes.taxonomy import load_taxonomy
@@ -127,10 +142,15 @@ def refit_shipped() -> str:
     options = FlagOptions()
     tax = load_taxonomy()
     encoder = MultilingualEncoder.load()
-    fitted = fit_heads(tax, encoder, options, interview_exemplars(tax))
+    anchor = shipped_thresholds() if anchored else None
+    if anchor is not None and len(anchor) != len(tax.ids):
+        anchor = None  # the taxonomy's labels changed: nothing to hold still
+    fitted = fit_heads(tax, encoder, options, interview_exemplars(tax), anchor_thresholds=anchor)
     write_shipped_heads(fitted, fit_key(tax, encoder.key, encoder.backend, options))
     return fitted.version
 
 
 if __name__ == "__main__":
-    print(f"shipped heads {refit_shipped()}")
+    import sys
+
+    print(f"shipped heads {refit_shipped(anchored='--unanchored' not in sys.argv[1:])}")

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,6 +329,17 @@ class FlagOptions:
         brothers who did the operations are heroes", "the punishments were God's law"). The
         sentence keeps a risk either way (True; out of fold Arabic macro-F1 0.795 -> 0.798,
         French 0.811 -> 0.814, English 0.807 -> 0.808, any-risk recall unchanged).
+    stable_thresholds: choose each label's threshold on the F-beta curve averaged over
+        `threshold_bootstrap` bootstrap resamples of the pooled out-of-fold scores and smoothed
+        over neighbouring grid points, then shrink it toward the taxonomy default by
+        `threshold_prior_weight` pseudo-positives (True; phase 7b): the top of one jagged curve
+        moved thresholds by up to 0.2 between refits (advocacy 0.25 -> 0.125, hypocrisy 0.525 ->
+        0.65) and carried badly to the next sealed split. With 40 pseudo-positives (10 moved them
+        about as much) the thresholds' range between the five fold fits fell from 0.160 to 0.092
+        on average (max 0.300 -> 0.183), out of fold English macro-F1 0.809 -> 0.806, any-risk
+        recall 0.941 -> 0.938, neutral talk flagged 9.2% -> 8.6%, Arabic 13.1% -> 8.6%.
+    max_threshold_step: with `anchor_thresholds` given to `fit_heads` (the heads being replaced),
+        no calibrated threshold moves further than this from its anchor (0.1).
     batch_size: sentences per encoder batch (64).
     cache: keep exemplar embeddings and fitted weights in the model cache directory (True).
     threads: encoder threads; None: one for the multilingual encoder (see multilingual.py), up to
@@ -400,6 +412,10 @@ class FlagOptions:
     refusal_factor: float = 0.1
     calibrate_arabic: bool = False
     advocacy_yields: bool = True
+    stable_thresholds: bool = True
+    threshold_bootstrap: int = 50
+    threshold_prior_weight: float = 40.0
+    max_threshold_step: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -882,10 +898,13 @@ def fit_heads(
     extra: Sequence[LabelledText] = (),
     base_thresholds: np.ndarray | None = None,
     base_arabic_thresholds: np.ndarray | None = None,
+    anchor_thresholds: np.ndarray | None = None,
 ) -> _Fitted:
     """Fit the label heads on the taxonomy's exemplars plus `extra` sentences, and calibrate
     per-label thresholds out of fold on the extra sentences (risks for recall, themes for
-    precision) unless `base_thresholds` (and `base_arabic_thresholds`) are given."""
+    precision) unless `base_thresholds` (and `base_arabic_thresholds`) are given. With
+    `anchor_thresholds` (the heads being replaced), a calibrated threshold moves at most
+    `options.max_threshold_step` from its anchor."""
     texts, y, mask = _training_set(tax)
     ey, em = _extra_rows(tax, extra)
     if options.translation_weight != 1.0:
@@ -935,11 +954,15 @@ def fit_heads(
         calibrated = _calibrate(tax, emb, y_all, m_all, len(texts), extra, options, balanced, (weights, bias))
         thresholds = calibrated["en" if options.calibrate_english else ""]
         arabic_thresholds = calibrated.get("ar")
+        if anchor_thresholds is not None:
+            thresholds = bound_thresholds(thresholds, anchor_thresholds, options.max_threshold_step)
     version = hashlib.sha256(
         f"{tax.digest}|{encoder.key}|{options.regularisation}|{CACHE_VERSION}|{_betas(options)}|"
         f"{options.language_shift}|{options.stance_v3}|{_lexical_key(options, len(extra))}"
         f"{_later_options_key(options)}".encode()
         + "\n".join(f"{x.text}|{x.labels}|{x.without}" for x in extra).encode()
+        # Bounded by an anchor, the same rows give other thresholds: other heads.
+        + (b"" if anchor_thresholds is None else np.round(np.asarray(anchor_thresholds, float), 4).tobytes())
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
     return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
@@ -1080,7 +1103,12 @@ def _calibrate(
             if g.sum() < 3:
                 continue
             beta = options.risk_beta if entry.kind == "risk" else options.theme_beta
-            out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
+            if options.stable_thresholds:
+                t = stable_threshold(g, s, grid, beta, options.threshold_bootstrap, seed=j)
+                k = options.threshold_prior_weight
+                out[j] = round((g.sum() * t + k * out[j]) / (g.sum() + k), 4)
+            else:
+                out[j] = max(grid, key=lambda t, g=g, s=s, beta=beta: (f_beta(g, s >= t, beta), t))
         return out
 
     langs = np.array([[x.language] for x in extra])
@@ -1090,6 +1118,43 @@ def _calibrate(
         # Labels with too few Arabic rows keep the base threshold.
         out["ar"] = thresholds(known & (langs == "ar"), base)
     return out
+
+
+def f_beta_curves(gold: np.ndarray, scores: np.ndarray, grid: np.ndarray, beta: float,
+                  weights: np.ndarray) -> np.ndarray:
+    """F-beta of `scores >= t` for every t of `grid` (columns) under each row of `weights`
+    (per-sentence counts of a bootstrap resample; rows)."""
+    pred = (scores[:, None] >= grid[None, :]).astype(float)
+    tp = weights @ (pred * gold[:, None])
+    p = tp / np.maximum(weights @ pred, 1.0)
+    r = tp / np.maximum(weights @ gold.astype(float), 1.0)[:, None]
+    den = beta**2 * p + r
+    return np.where(den > 0, (1 + beta**2) * p * r / np.where(den > 0, den, 1.0), 0.0)
+
+
+def stable_threshold(gold: np.ndarray, scores: np.ndarray, grid: np.ndarray, beta: float,
+                     resamples: int = 50, seed: int = 0) -> float:
+    """The grid threshold at the top of the F-beta curve averaged over `resamples` Poisson
+    bootstrap resamples of the sentences and smoothed over neighbouring grid points: the middle
+    of a plateau rather than the luckiest point of one curve (FlagOptions.stable_thresholds)."""
+    rng = np.random.default_rng(seed)
+    weights = np.vstack([np.ones(len(gold)), rng.poisson(1.0, (max(resamples, 1), len(gold)))])
+    curve = f_beta_curves(gold.astype(bool), scores, grid, beta, weights).mean(axis=0)
+    smooth = np.convolve(np.pad(curve, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
+    best = np.flatnonzero(smooth >= smooth.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])
+
+
+def bound_thresholds(thresholds: np.ndarray, anchor: np.ndarray, step: float) -> np.ndarray:
+    """`thresholds` moved at most `step` from `anchor` (FlagOptions.max_threshold_step)."""
+    anchor = np.asarray(anchor, dtype=float)
+    return np.clip(np.asarray(thresholds, dtype=float), anchor - step, anchor + step)
+
+
+def _stable_key(options: FlagOptions) -> str:
+    if not options.stable_thresholds:
+        return ""
+    return f"|stable{options.threshold_bootstrap},{options.threshold_prior_weight}"
 
 
 def _later_options_key(options: FlagOptions) -> str:
@@ -1105,6 +1170,7 @@ def _later_options_key(options: FlagOptions) -> str:
         f"{'|media' if options.media_claims else ''}"
         f"{f'|refusal{options.refusal_factor}' if options.refusal_factor != 0.3 else ''}"
         f"{'|cal-ar' if options.calibrate_arabic else ''}"
+        f"{_stable_key(options)}"
     )
 
 
@@ -1312,12 +1378,19 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
 
 def _save_arrays(path: Path, compress: bool = False, **arrays: np.ndarray) -> None:
     """Write an .npz atomically; a read-only cache only costs recomputation next time.
-    `compress`: deflate it (lossless; the heads' word list shrinks the shipped file by a quarter)."""
+    `compress`: deflate it at level 9 (lossless; the heads' word list shrinks the shipped file by a
+    quarter, and level 9 keeps it under 5 MB with split 7 in the training rows)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".themes-", suffix=".npz", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            (np.savez_compressed if compress else np.savez)(f, **arrays)
+            if compress:
+                with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+                    for name, array in arrays.items():
+                        with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                            np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+            else:
+                np.savez(f, **arrays)
         os.replace(tmp, path)
     except OSError:
         pass
