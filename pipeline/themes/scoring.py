@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.atomic import atomic_path
 from pipeline.errors import ModelError
 from pipeline.records import SentenceFlags
 from pipeline.themes.cue_phrases import CueHit, CueMatcher
@@ -1381,9 +1380,7 @@ def _save_arrays(path: Path, compress: bool = False, **arrays: np.ndarray) -> No
     `compress`: deflate it at level 9 (lossless; the heads' word list shrinks the shipped file by a
     quarter, and level 9 keeps it under 5 MB with split 7 in the training rows)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".themes-", suffix=".npz", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as temp, open(temp, "wb") as f:
             if compress:
                 with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
                     for name, array in arrays.items():
@@ -1391,6 +1388,5 @@ def _save_arrays(path: Path, compress: bool = False, **arrays: np.ndarray) -> No
                             np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
             else:
                 np.savez(f, **arrays)
-        os.replace(tmp, path)
     except OSError:
         pass
