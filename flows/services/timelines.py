@@ -181,7 +181,7 @@ def _neutral_source(clip: Any, folder: Path, terms: Sequence[str]) -> Any:
     hard-linked (else copied) into `folder/media/<sha256><suffix>`."""
     from pipeline.atomic import atomic_path
     from pipeline.errors import ProtectedNameError
-    from pipeline.timeline.names import check_no_protected
+    from pipeline.timeline.neutral_names import check_no_protected
     from pipeline.timeline.records import MediaRef
 
     try:
@@ -210,7 +210,7 @@ def export_timelines(store: Store, workspace: Workspace, candidate_ids: Sequence
 
     from flows.services.exporting import export_candidate, prepare_export, refuse_cuts
     from pipeline.atomic import write_json_atomic
-    from pipeline.timeline.names import check_no_protected
+    from pipeline.timeline.neutral_names import check_no_protected
     from pipeline.timeline.records import RawSourceGrant as ClipGrant
     from pipeline.timeline.write import export_timeline
     from review.gate import authorise_raw_source

@@ -28,7 +28,7 @@ from pipeline.themes.encoder import Encoder, model_cache_dir, packaged_minilm_di
 from pipeline.themes.language import detect_language
 from pipeline.themes.lexical import Lexicon, NeighbourWords
 from pipeline.themes.multilingual import MultilingualEncoder
-from pipeline.themes.names import find_details, find_names
+from pipeline.themes.person_names import find_details, find_names
 from pipeline.themes.stance_ar import speaker_acts as speaker_acts_ar
 from pipeline.themes.stance_ar import speaker_in as speaker_in_ar
 from pipeline.themes.taxonomy import CREDIBILITY_RISKS, Taxonomy, load_taxonomy

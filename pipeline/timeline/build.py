@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import TimelineError, TimelineRefused
-from pipeline.timeline.names import exact_rate, reel_names
+from pipeline.timeline.neutral_names import exact_rate, reel_names
 from pipeline.timeline.records import MediaChoice, RawSourceGrant, TimelineClip
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from pipeline.timeline.build import META_KEY
-from pipeline.timeline.names import exact_rate, rate_label
+from pipeline.timeline.neutral_names import exact_rate, rate_label
 
 # FCPX's names for standard frame sizes; others get "FFVideoFormatRateUndefined" with width/height.
 _SIZES = {

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from pipeline.errors import TimelineRefused
 from pipeline.timeline.build import META_KEY
-from pipeline.timeline.names import exact_rate, reel_names
+from pipeline.timeline.neutral_names import exact_rate, reel_names
 from pipeline.timeline.records import ImportedCut, KnownMedia, TimelineClip
 
 READ_FORMATS = ("otio", "fcp7", "edl")

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.atomic import write_text_atomic
-from pipeline.timeline.names import check_no_protected
+from pipeline.timeline.neutral_names import check_no_protected
 from pipeline.timeline.records import ExportEntry, Publication, TakedownRow
 
 TAKEDOWN_COLUMNS = tuple(f.name for f in fields(TakedownRow))

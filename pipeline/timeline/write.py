@@ -14,7 +14,7 @@ from pipeline.errors import TimelineError
 from pipeline.records import Cue
 from pipeline.subtitles import format_srt
 from pipeline.timeline.build import build_timeline
-from pipeline.timeline.names import check_no_protected, exact_rate
+from pipeline.timeline.neutral_names import check_no_protected, exact_rate
 from pipeline.timeline.records import RawSourceGrant, TimelineClip
 
 if TYPE_CHECKING:

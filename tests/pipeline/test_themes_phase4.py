@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pipeline.themes import Flagger, scoring
 from pipeline.themes.cue_phrases import CueMatcher
 from pipeline.themes.lexical import Lexicon, tokens
-from pipeline.themes.names import find_details
+from pipeline.themes.person_names import find_details
 from pipeline.themes.scoring import FlagOptions, LabelledText, fit_heads, load_fitted, save_fitted
 from pipeline.themes.taxonomy import load_taxonomy
 from tests.pipeline.themes_support import real_flagger, stance_score

@@ -15,7 +15,7 @@ from pipeline.themes import (
     risk_summary,
 )
 from pipeline.themes.cue_phrases import is_negated
-from pipeline.themes.names import find_names
+from pipeline.themes.person_names import find_names
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pipeline.errors import ProtectedNameError, TimelineError, TimelineRefused
 from pipeline.timeline.build import build_timeline, select_media
 from pipeline.timeline.fcpx import format_name, frame_duration
-from pipeline.timeline.names import SPECIAL_REELS, check_no_protected, reel_names
+from pipeline.timeline.neutral_names import SPECIAL_REELS, check_no_protected, reel_names
 from pipeline.timeline.records import MediaRef, RawSourceGrant
 from pipeline.timeline.write import export_timeline, sequence_subtitles, write_timeline
 

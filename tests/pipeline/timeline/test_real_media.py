@@ -12,7 +12,7 @@ from pipeline.atomic import file_sha256
 from pipeline.errors import TimelineError
 from pipeline.media import probe
 from pipeline.render.run import ffmpeg_exe, run_ffmpeg
-from pipeline.timeline.names import exact_rate
+from pipeline.timeline.neutral_names import exact_rate
 from pipeline.timeline.read import read_timeline
 from pipeline.timeline.records import KnownMedia, MediaRef, RawSourceGrant, RenderedMedia, TimelineClip
 from pipeline.timeline.write import export_timeline

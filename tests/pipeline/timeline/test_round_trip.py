@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.timeline.names import exact_rate
+from pipeline.timeline.neutral_names import exact_rate
 from pipeline.timeline.read import read_timeline
 from pipeline.timeline.write import export_timeline
 
