@@ -2,9 +2,10 @@
 
 Widths are display columns as `pipeline.cues.display_width` measures them (a full-width CJK
 character counts 2), so "16 characters" of Chinese is 32 columns. Values follow the broadcast
-rules in DESIGN.md (2 lines, 42 columns, 17 cps target, 20 hard) for alphabetic scripts and the
-published per-language practice of large subtitling style guides for the others: Chinese 16
-characters and 9 cps, Japanese 13 characters and 4 cps, Korean 16 characters and 12 cps.
+rules that `pipeline.cues.CueOptions` applies to the source (2 lines, 42 columns, 17 cps target,
+20 hard) for alphabetic scripts and the published per-language practice of large subtitling
+style guides for the others: Chinese 16 characters and 9 cps, Japanese 13 characters and 4 cps,
+Korean 16 characters and 12 cps.
 This table is the package's own: `pipeline.cues.CueOptions` holds only the source defaults.
 """
 
