@@ -4,63 +4,30 @@ the control and the typed values kept."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clips_metadata.comments_repo import CommentsRepo
-from clips_metadata.digest_cache import DigestLRU
 from clips_metadata.review_store import QueueFilter
-from pipeline.cue_track import CueTrack, check_track, retrim
-from pipeline.cue_track_io import track_to_dict
-from pipeline.cut_points import cut_warnings, snap_cut
+from pipeline.cue_track import check_track
 from pipeline.labels import CREDIBILITY
-from pipeline.records import Sentence, Word
-from review import present
+from review import editing, present
 from review.app.deps import RS, CurrentUser, flash, render
 from review.app.routes_blur import blur_context
 from review.app.routes_preview import run_after_reads
 from review.app.routes_speakers import speakers_context
+from review.editing import trim_candidate
 from review.export_settings import PROFILE_NAMES
 from review.proxy_files import proxy_path
 from review.rules import Action, allowed_actions, current_approvals, required_approvals
 from review.service import ReviewService
-from review.tracks import current_tracks, source_fps, track_text
+from review.tracks import current_tracks, source_fps
+from review.transcript_views import sentences_near, words_of
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
-
-
-# The transcript panel's views are shared while their content holds (clips_metadata.sentence_views):
-# their Sentence records are made once per views object, not on each page view.
-_SENTENCES = DigestLRU(4096, budget=100_000, weigh=lambda hit: sum(len(s.words) + 1 for s in hit[1]))
-
-
-def as_sentences(context: Any) -> tuple[Sentence, ...]:
-    views = context.sentences
-    key = f"{id(views)}:{context.language}"
-    hit = _SENTENCES.get(key)
-    if hit is not None and hit[0] is views:  # the entry holds `views`, so its id is not reused
-        return hit[1]  # type: ignore[no-any-return]
-    out = _sentences_of(views, context.language)
-    _SENTENCES.put(key, (views, out))
-    return out
-
-
-def _sentences_of(views: Any, language: str) -> tuple[Sentence, ...]:
-    return tuple(Sentence(s.index, s.start, s.end, s.text, tuple(Word(a, b, t, 1.0) for a, b, t in s.words),
-                          language) for s in views)
-
-
-def sentences_near(context: Any, start: float, end: float) -> tuple[Sentence, ...]:
-    """The sentences that overlap [start, end] (a page view needs those around its clip only)."""
-    return _sentences_of([s for s in context.sentences if s.end > start and s.start < end], context.language)
-
-
-def _words(sentences: tuple[Sentence, ...]) -> tuple[Word, ...]:
-    return tuple(w for s in sentences for w in s.words)
 
 
 def neighbours(rs: Any, candidate_id: int, user: Any) -> tuple[int | None, int | None]:
@@ -91,7 +58,7 @@ def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> di
     # what the cut holds (its first track, the sentences marked in the clip), a second around it
     sentences = sentences_near(ctx, cand.start - 1.0, cand.end + 1.0)
     fps = source_fps(store, cand.interview_id)
-    tracks = current_tracks(store, cand, _words(sentences), fps)
+    tracks = current_tracks(store, cand, words_of(sentences), fps)
     original = cand.language or "en"
     track = tracks.get(original)
     problems: dict[str, list[str]] = {}
@@ -245,67 +212,30 @@ def trim(
     confirm: Annotated[str, Form(max_length=5)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    store = rs.store
-    cand = store.get_candidate(candidate_id)
-    ctx = rs.interview_context(candidate_id)
-    sentences = as_sentences(ctx)
-    words = _words(sentences)
     t_in, t_out = present.parse_time(start), present.parse_time(end)
     errors: dict[str, str] = {}
     if t_in is None:
         errors["in"] = "Type the in point as seconds (e.g. 12.5) or m:ss.ss."
     if t_out is None:
         errors["out"] = "Type the out point as seconds (e.g. 42) or m:ss.ss."
-
-    def again(warning: str = "") -> Response:
-        return _again(request, candidate_id, user, rs, trim_in=start, trim_out=end, trim_errors=errors,
-                      trim_warning=warning)
-
-    if errors or t_in is None or t_out is None:
-        return again()
-    fps = source_fps(store, cand.interview_id)
-    for p in cut_warnings(sentences, t_in, t_out, ctx.duration):
-        if p.severity == "error":
-            errors[p.side or "out"] = p.message
-    if errors:
-        return again()
-    if not words:
-        errors["in"] = "The transcript has no word timings to cut at."
-        return again()
-    s_in, s_out = snap_cut(words, t_in, "in", fps), snap_cut(words, t_out, "out", fps)
-    s_in, s_out = max(0.0, s_in), min(s_out, max(ctx.duration, s_out))
-    if s_out - s_in < 1.0:
-        errors["out"] = "After snapping to word boundaries the clip would be shorter than 1 s."
-        return again()
-    mids = [p.message for p in cut_warnings(sentences, s_in, s_out, max(ctx.duration, s_out))
-            if p.kind == "mid_sentence"]
-    if mids and confirm != "yes":
-        return again("; ".join(mids) + ". Tick “cut mid-sentence” to keep this cut.")
-    if math.isclose(s_in, cand.start, abs_tol=1e-4) and math.isclose(s_out, cand.end, abs_tol=1e-4):
-        flash(request, "trim unchanged after snapping to word boundaries")
-        return _back(candidate_id)
-    tracks = current_tracks(store, cand, words, fps)
-    new_tracks: dict[str, CueTrack] = {}
-    dropped_all = []
-    for lang, tr in tracks.items():
-        new_tracks[lang], dropped = retrim(tr, words, s_in, s_out, fps)
-        dropped_all.extend(dropped)
-    original = cand.language or "en"
-    changes: dict[str, Any] = {
-        "start": s_in, "end": s_out,
-        "sentence_indices": list(present.sentences_in(sentences, s_in, s_out)),
-        "cue_tracks": {k: track_to_dict(t) for k, t in new_tracks.items()},
-    }
-    if original in new_tracks:
-        changes["subtitles"] = {**cand.subtitles, original: track_text(new_tracks[original])}
-    ReviewService(rs).edit(candidate_id, version, changes, actor=user.name, role=user.role,
-                           note=note or f"trimmed to {s_in:.3f}-{s_out:.3f} s")
-    flash(request, f"trimmed to {s_in:.3f}–{s_out:.3f} s (snapped to word boundaries and frames); "
-                   "back to proposed")
-    for d in dropped_all:
-        flash(request, f"edit dropped: cue “{d.text[:60]}” ({d.start:.2f}–{d.end:.2f} s): {d.reason}",
-              "error")
-    return _back(candidate_id)
+    if not (errors or t_in is None or t_out is None):
+        done = trim_candidate(rs, candidate_id, version, t_in, t_out, confirm_mid_sentence=confirm == "yes",
+                              actor=user.name, role=user.role, note=note)
+        if done.unchanged:
+            flash(request, "trim unchanged after snapping to word boundaries")
+            return _back(candidate_id)
+        if done.saved:
+            flash(request, f"trimmed to {done.start:.3f}–{done.end:.3f} s (snapped to word boundaries and "
+                           "frames); back to proposed")
+            for d in done.dropped:
+                flash(request, f"edit dropped: cue “{d.text[:60]}” ({d.start:.2f}–{d.end:.2f} s): {d.reason}",
+                      "error")
+            return _back(candidate_id)
+        errors, warning = dict(done.errors), done.warning
+    else:
+        warning = ""
+    return _again(request, candidate_id, user, rs, trim_in=start, trim_out=end, trim_errors=errors,
+                  trim_warning=warning)
 
 
 @router.post("/candidates/{candidate_id}/cues/{cue_id}")
@@ -320,41 +250,18 @@ def edit_cue(
     text: Annotated[str, Form(max_length=2000)] = "",
     at: Annotated[int, Form(ge=0, le=2000)] = 0,
 ) -> Response:
-    from pipeline import cue_edits
-
-    store = rs.store
-    cand = store.get_candidate(candidate_id)
-    sentences = as_sentences(rs.interview_context(candidate_id))
-    words = _words(sentences)
-    fps = source_fps(store, cand.interview_id)
-    original = cand.language or "en"
-    track = current_tracks(store, cand, words, fps)[original]
-    cue = track.cue(cue_id)
-    frame = 1 / float(fps)
-    if op == "text":
-        if not text.strip():
-            return _again(request, candidate_id, user, rs,
-                          form_error={f"cue-{cue_id}": "A cue needs text; merge it instead to remove it."})
-        new, _ = cue_edits.edit_text(track, cue_id, text)
-    elif op == "split":
-        new, _ = cue_edits.split_cue(track, cue_id, at or len(cue.text) // 2, words)
-    elif op == "merge":
-        new, _ = cue_edits.merge_cues(track, cue_id)
-    elif op in ("start-", "start+", "end-", "end+"):
-        edge = "start" if op.startswith("start") else "end"
-        t = getattr(cue, edge) + (frame if op.endswith("+") else -frame)
-        new, _ = cue_edits.nudge_edge(track, cue_id, edge, t)
-    else:
+    if op not in editing.CUE_OPS:
         flash(request, f"unknown cue operation {op!r}", "error")
         return _back(candidate_id)
-    if new == track:
+    try:
+        saved, at_s = editing.edit_cue(rs, candidate_id, version, cue_id, op, text=text, at=at,
+                                       actor=user.name, role=user.role)
+    except editing.CueEditRefused as exc:
+        return _again(request, candidate_id, user, rs, form_error={f"cue-{cue_id}": str(exc)})
+    if not saved:
         flash(request, "cue unchanged (held by its neighbours or the cut)")
-        return _back(candidate_id, f"#cue-{cue_id}")
-    changes = {"cue_tracks": {original: track_to_dict(new)},
-               "subtitles": {**cand.subtitles, original: track_text(new)}}
-    ReviewService(rs).edit(candidate_id, version, changes, actor=user.name, role=user.role,
-                           note=f"cue {cue_id}: {op}")
-    flash(request, f"cue {cue.start:.2f} s saved ({op}); back to proposed")
+    else:
+        flash(request, f"cue {at_s:.2f} s saved ({op}); back to proposed")
     return _back(candidate_id, f"#cue-{cue_id}")
 
 

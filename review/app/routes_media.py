@@ -10,8 +10,8 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from review import present
 from review.app.deps import RS, CurrentUser
-from review.app.routes_candidate import as_sentences
 from review.proxy_files import proxy_path
+from review.transcript_views import as_sentences
 
 router = APIRouter()
 CandidateId = Annotated[int, Path(ge=1, le=2**31)]
