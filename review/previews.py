@@ -119,7 +119,12 @@ def run_job(store: Any, workspace: Any, job: PreviewJob) -> Path:
                 repo.update_preview(job.plan_hash, progress=fraction)
 
         # The workspace's face samples: the export of this range (and the page's boxes) reuse them.
-        render_preview(plan_from_dict(job.plan), source, out, progress, face_cache=workspace.faces)
+        # The review proxy, where there is one, gives the pictures (issue 19: no second decode
+        # of the full-size source for what reviewers watch at proxy size).
+        from review.proxy_files import proxy_path
+
+        render_preview(plan_from_dict(job.plan), source, out, progress, face_cache=workspace.faces,
+                       proxy=proxy_path(workspace, interview.sha256))
     except (PreviewError, RenderError, MediaError) as exc:
         repo.update_preview(job.plan_hash, status="failed", error=str(exc).splitlines()[0])
         # Neutral ids only: no file name or registry term reaches the log.

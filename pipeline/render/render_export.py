@@ -203,17 +203,22 @@ def render_preview(
     progress: ProgressFn | None = None,
     options: PreviewOptions = PreviewOptions(),
     face_cache: Path | None = None,
+    proxy: Path | None = None,
 ) -> PreviewResult:
     """Render `plan` as a preview to `out_path` (an .mp4 outside any exports folder): the same
     graph, cut, text, bleeps, blur, voice and loudness, in a smaller frame, encoded fast.
     `face_cache`: as for `render_export`; the preview detects faces on the source, so its samples
-    are the export's, and an export after its preview runs no detection."""
+    are the export's, and an export after its preview runs no detection.
+    `proxy`: the interview's review proxy (`pipeline.render.proxy_encode`, on the source's clock).
+    Where it holds the preview's frame without upscaling, its pictures and sound are decoded
+    instead of the source's (a fraction of the pixels); faces are still found on the source and
+    every blurred box is scaled outwards onto the proxy's frame (`_onto_proxy`)."""
     out = Path(out_path).absolute()
     if "exports" in out.parts[:-1]:
         raise RenderError("a preview is never written into an exports folder")
     encode = replace(plan.options, preset=options.preset, crf=options.crf)
     done = _render(plan, source, out, encode, options.max_height, progress, lambda: None,
-                   mkdir=out.parent, face_cache=face_cache)
+                   mkdir=out.parent, face_cache=face_cache, proxy=proxy)
     if progress:
         progress(1.0)
     return PreviewResult(out, plan_hash(plan), done.probed.video_duration, done.probed.width,
@@ -231,7 +236,7 @@ def _ffmpeg_version() -> str:
 
 def _render(plan: PublicationPlan, source: str | Path, final: Path, options: RenderOptions,
             max_height: int | None, progress: ProgressFn | None, before_commit: Callable[[], None],
-            mkdir: Path, face_cache: Path | None = None) -> _Rendered:
+            mkdir: Path, face_cache: Path | None = None, proxy: Path | None = None) -> _Rendered:
     """Probe and check the source, work out faces and cards, measure loudness, run the graph."""
     from pipeline.media import probe  # PyAV; after any authorisation check on purpose
 
@@ -257,11 +262,15 @@ def _render(plan: PublicationPlan, source: str | Path, final: Path, options: Ren
         faces_share = FACES_SHARE if (plan.blur_faces or profile.kind != "fit") else 0.0
         start_render = faces_share + ANALYSIS_SHARE
         base = _base_job(plan, options, info, video.width, video.height, max_height)
+        pictures = _proxy_job(base, info, proxy, max_height) if proxy is not None else None
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The loudness passes (ffmpeg, audio only) need nothing from face detection (Python):
-            # on two cores they run side by side.
-            measuring = pool.submit(_measure_loudness, base, options) if options.normalise_loudness else None
+            # on two cores they run side by side. They measure the file the render decodes.
+            measuring = (pool.submit(_measure_loudness, pictures or base, options)
+                         if options.normalise_loudness else None)
             job, samples, regions = _prepare(plan, base, work, lambda f: report(faces_share * f), face_cache)
+            if pictures is not None:
+                job = _onto_proxy(job, pictures)
             if measuring is not None:
                 measured = measuring.result()
                 job = replace(job, loudness=measured.loudness, loudness_trim=measured.loudness_trim)
@@ -269,6 +278,59 @@ def _render(plan: PublicationPlan, source: str | Path, final: Path, options: Ren
         probed, sha = _render_video(job, final, lambda f: report(start_render + (1 - start_render) * f),
                                     before_commit)
     return _Rendered(job, probed, sha, samples, regions, info)
+
+
+def _proxy_job(base: RenderJob, info: Any, proxy: Path, max_height: int | None) -> RenderJob | None:
+    """`base` reading the review proxy instead of the source, or None where the proxy cannot
+    stand in: unreadable, not the source's length, no picture, sound where the source has none
+    (or none where it has), or a frame that would have to be upscaled to the preview's size."""
+    from pipeline.render.proxy_encode import duration_tolerance, probe_source
+
+    try:
+        streams = probe_source(proxy)
+        size = _picture_size(proxy)
+    except MediaError:
+        return None
+    if size is None or abs(streams.duration - info.duration) > duration_tolerance(info.duration):
+        return None
+    if (streams.audio_index is not None) != (info.audio is not None):
+        return None
+    job = replace(base, source=str(Path(proxy).resolve()), src_width=size[0], src_height=size[1], scale=1.0)
+    if max_height:
+        job = replace(job, scale=min(1.0, max_height / job.out_size[1]))
+    # The same frame as from the source, or the source it is.
+    return job if job.out_size == base.out_size else None
+
+
+def _picture_size(path: Path) -> tuple[int, int] | None:
+    from pipeline.media import open_media
+
+    container = open_media(path, "the review proxy")
+    try:
+        video = next(iter(container.streams.video), None)
+        return (video.codec_context.width, video.codec_context.height) if video is not None else None
+    finally:
+        container.close()
+
+
+def _onto_proxy(job: RenderJob, pictures: RenderJob) -> RenderJob:
+    """`job` (worked out on the source's pixels) on the proxy's frame: every blurred box scaled
+    outwards, so the preview hides at least what the export hides; the speaker's centre scaled."""
+    import math
+
+    kx, ky = pictures.src_width / job.src_width, pictures.src_height / job.src_height
+
+    def scaled(b: BlurRegion) -> BlurRegion:
+        x0, y0 = math.floor(b.x * kx), math.floor(b.y * ky)
+        x1 = min(pictures.src_width, math.ceil((b.x + b.width) * kx))
+        y1 = min(pictures.src_height, math.ceil((b.y + b.height) * ky))
+        return replace(b, x=x0, y=y0, width=max(1, x1 - x0), height=max(1, y1 - y0))
+
+    return replace(job, source=pictures.source, src_width=pictures.src_width, src_height=pictures.src_height,
+                   scale=pictures.scale, blur=tuple(scaled(b) for b in job.blur),
+                   boxes=tuple(scaled(b) for b in job.boxes),
+                   speaker_x=None if job.speaker_x is None else job.speaker_x * kx,
+                   speaker_y=None if job.speaker_y is None else job.speaker_y * ky)
 
 
 def _measure_loudness(job: RenderJob, options: RenderOptions) -> RenderJob:
