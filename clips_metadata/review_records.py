@@ -118,6 +118,8 @@ class SentenceView:
     labels: tuple[str, ...]
     why: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
     words: tuple[tuple[float, float, str], ...] = field(default=(), hash=False, compare=False)
+    # Diarization's label of the sentence's words (a sentence never spans a speaker change).
+    speaker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

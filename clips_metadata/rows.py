@@ -30,6 +30,7 @@ from clips_metadata.stored_records import (
 )
 from pipeline.records import Sentence, SentenceFlags
 from pipeline.review_facts import ApprovalFact
+from pipeline.transcript_io import row_speaker
 
 
 def utc_now() -> datetime:
@@ -134,6 +135,7 @@ def sentence_view(r: m.SentenceRow, f: m.FlagRow | None) -> SentenceView:
         index=r.idx, start=r.start, end=r.end, text=r.text, translation=r.translation or "",
         labels=tuple(f.labels) if f else (), why=dict(f.why or {}) if f else {},
         words=tuple((float(w[0]), float(w[1]), str(w[2])) for w in (r.words or ())),
+        speaker=row_speaker(r.words or ()),
     )
 
 

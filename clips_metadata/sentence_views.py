@@ -17,6 +17,7 @@ from clips_metadata.digest_cache import DigestLRU, digest
 from clips_metadata.engine import plain_rows
 from clips_metadata.review_records import SentenceView
 from clips_metadata.tables import FlagRow, SentenceRow
+from pipeline.transcript_io import row_speaker
 
 # Bounded by words (~200 bytes each with their sentence), not interviews: ~40 MB a process, one
 # long interview or many short ones.
@@ -40,7 +41,7 @@ def _view(row: Any) -> SentenceView:
         index=idx, start=start, end=end, text=text, translation=translation or "",
         labels=tuple(json.loads(labels)) if labels is not None else (),
         why=dict(json.loads(why) or {}) if why is not None else {},
-        words=tuple((float(w[0]), float(w[1]), str(w[2])) for w in timed),
+        words=tuple((float(w[0]), float(w[1]), str(w[2])) for w in timed), speaker=row_speaker(timed),
     )
 
 

@@ -29,6 +29,11 @@ def words_to_rows(words: tuple[Word, ...]) -> list[list[Any]]:
     return [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4), w.speaker] for w in words]
 
 
+def row_speaker(rows: Any) -> str | None:
+    """The speaker of compact word rows (`words_to_rows`): the first row's that has one."""
+    return next((str(r[4]) for r in rows if len(r) > 4 and r[4] is not None), None)
+
+
 def words_from_rows(data: list[Any] | None) -> tuple[Word, ...]:
     return tuple(_word_from(row) for row in (data or ()))
 

@@ -25,8 +25,10 @@ def as_sentences(context: Any) -> tuple[Sentence, ...]:
 
 
 def _sentences_of(views: Any, language: str) -> tuple[Sentence, ...]:
-    return tuple(Sentence(s.index, s.start, s.end, s.text, tuple(Word(a, b, t, 1.0) for a, b, t in s.words),
-                          language) for s in views)
+    # The words keep their speaker: cue tracks derived from them mark a speaker change (issue 16).
+    return tuple(Sentence(s.index, s.start, s.end, s.text,
+                          tuple(Word(a, b, t, 1.0, s.speaker) for a, b, t in s.words), language)
+                 for s in views)
 
 
 def sentences_near(context: Any, start: float, end: float) -> tuple[Sentence, ...]:

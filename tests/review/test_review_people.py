@@ -134,6 +134,23 @@ def test_a_bad_blur_box_is_refused_next_to_the_form(eddie, store, people, box):
     assert re.search(r'<p class="error" id="blur-error" role="alert">blur region not added', page)
 
 
+def test_cues_the_page_derives_keep_the_speakers(eddie, store, people):
+    """A trim out over the interviewer's question re-derives the cues from the page's words; they
+    keep their speakers (a speaker change is marked), as the plan's own derivation does."""
+    from clips_metadata.cue_tracks_repo import CueTracksRepo
+
+    cand = store.get_candidate(people)
+    question = store.get_sentences(cand.transcript_id)[0]
+    r = eddie.post(f"/candidates/{people}/trim", data={"csrf_token": eddie.csrf, "version": cand.version,
+                                                       "start": f"{question.start:.3f}",
+                                                       "end": f"{cand.end:.3f}", "confirm": "yes"})
+    assert r.status_code == 303, r.text[:300]
+    after = store.get_candidate(people)
+    assert after.version == cand.version + 1 and after.start <= question.start + 1e-3
+    cues = CueTracksRepo(store).tracks(people, after.version)["en"].cues
+    assert {sp for c in cues for sp in c.speakers} == {"S1", "S2"}, [(c.text, c.speakers) for c in cues]
+
+
 def test_unused_word_record_fields_round_trip():
     # The page reads speakers from stored words: the store keeps them.
     from clips_metadata.serialize import words_from_json, words_to_json
