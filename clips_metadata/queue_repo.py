@@ -91,8 +91,10 @@ class _TtlCache:
         at = time.monotonic()  # the value is as old as the load's start
         try:
             self._put(key, at, load())
-        except Exception:  # noqa: BLE001 - a failed refresh leaves the value to expire and reload
-            log.debug("background refresh of a queue count failed", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a failed refresh leaves the value to expire and reload
+            # Seen by operators, but by its type only: the message could quote a filter's search
+            # text, and a search can be a protected name.
+            log.warning("background refresh of a queue count failed (%s)", type(exc).__name__)
         finally:
             with self._lock:
                 self._refreshing.discard(key)
