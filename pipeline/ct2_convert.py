@@ -18,12 +18,12 @@ import json
 import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipeline.atomic import atomic_path, write_text_atomic
 from pipeline.errors import ModelError
 
 # Order of CTranslate2's DataType enum (include/ctranslate2/types.h).
@@ -214,21 +214,12 @@ def convert_ct2_to_pt(ct2_dir: str | os.PathLike[str], out_path: str | os.PathLi
         # Ignored by whisper.load_model; kept so the checkpoint is self-describing.
         "alignment_heads": [[int(a), int(b)] for a, b in heads],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".convert-", suffix=".pt", dir=out.parent)
-    os.close(fd)
-    try:
-        torch.save(checkpoint, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        if heads:
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as fh:  # a read-only folder fails here as PermissionError (the caller's cue)
+            torch.save(checkpoint, fh)
+        os.chmod(tmp, 0o644)
+        if heads:  # the sidecar lands first: a checkpoint is never there without it
             dump = alignment_heads_dump([tuple(h) for h in heads], dims["n_text_layer"], dims["n_text_head"])
-            side_tmp = tmp + ALIGNMENT_SIDECAR_SUFFIX
-            Path(side_tmp).write_text(json.dumps({"heads": checkpoint["alignment_heads"],
-                                                  "dump": dump.decode("ascii")}))
-            os.replace(side_tmp, str(out) + ALIGNMENT_SIDECAR_SUFFIX)
-        os.replace(tmp, out)
-    finally:
-        for leftover in (tmp, tmp + ALIGNMENT_SIDECAR_SUFFIX):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+            sidecar = {"heads": checkpoint["alignment_heads"], "dump": dump.decode("ascii")}
+            write_text_atomic(str(out) + ALIGNMENT_SIDECAR_SUFFIX, json.dumps(sidecar))
     return out

