@@ -228,6 +228,7 @@ def variants(clip: Path, workers: int, reps: int) -> None:
     runs: dict[str, tuple[tuple[Any, Any], Any]] = {
         "this code": (real, base),
         "phase-5 path": (_phase5(F), base),
+        "change level 16 (phases 3-7)": (real, replace(base, change_level=16)),
         "trade: whole-frame refresh every 8 s": (real, replace(base, max_carry=8.0)),
         "trade: fine pass every 4 s": (real, replace(base, fine_every=4.0)),
         "trade: fast pass 400 px (small faces < 64 px)": (real, replace(base, fast_width=400,

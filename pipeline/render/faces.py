@@ -43,6 +43,12 @@ SEGMENT = 1.0  # seconds: blur boxes are unions over windows of this length
 MAX_WINDOWS = 150  # the blur graph holds one term per window in its expressions
 MATCH_IOU = 0.2  # two samples' boxes of one face overlap at least this much
 CHANGE_CELL = 8  # thumbnail pixels per side of a change cell (64 source pixels of a 1280-wide frame)
+# A thumbnail pixel that changed by more than this (0-255) is a change. 32, not 16: a talking
+# head's shading shifts by 16-32 at every sample, and each such change re-ran the detector around
+# the face (19 % fewer detector pixels on the benchmark clip, 14 % on a full-frame interview, the
+# same faces; bench/RESULTS.md, "Faces, phase 8"). A fainter arrival is not missed: the periodic
+# whole-frame run finds it and blurs everything back to the previous one (`FaceSample.since`).
+CHANGE_LEVEL = 32
 SMALL_FACE = 56 / 720  # share of the frame height under which the fast pass may miss a face
 FLAT_LEVEL = 4  # a block whose pixels all lie within this (0-255, each colour) is flat: no face there
 TEXTURED_SHARE = 0.8  # textured areas covering this share of the frame: detect on all of it
@@ -129,7 +135,7 @@ class SamplingOptions:
     threshold: float = UNSURE
     max_carry: float = 4.0  # seconds a detection may be carried over an unchanged picture (0: never)
     thumb_width: int = 160  # the change check's greyscale thumbnail (area-averaged)
-    change_level: int = 16  # a thumbnail pixel changed by more than this (0-255) is a change...
+    change_level: int = CHANGE_LEVEL  # a thumbnail pixel changed by more than this is a change...
     change_pixels: int = 2  # ...and this many such pixels outside the faces make the picture changed
     crop_share: float = 0.6  # changed areas covering this share of the frame: detect on all of it
     workers: int = 0  # parts of a long range detected side by side (0: one per core, at most 2)
@@ -490,7 +496,7 @@ def _diff_mask(before: Any, after: Any, faces: Sequence[Face], src_width: int, l
 
 
 def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: int,
-                    level: int = 16, pixels: int = 2, padding: float = 0.35) -> bool:
+                    level: int = CHANGE_LEVEL, pixels: int = 2, padding: float = 0.35) -> bool:
     """Whether two greyscale thumbnails of one video differ outside the (padded) face boxes: more
     than `pixels` thumbnail pixels changed by more than `level`."""
     if before is None or after is None or before.shape != after.shape:
@@ -499,7 +505,7 @@ def picture_changed(before: Any, after: Any, faces: Sequence[Face], src_width: i
 
 
 def changed_boxes(before: Any, after: Any, faces: Sequence[Face], src_width: int, src_height: int,
-                  level: int = 16, pixels: int = 2, padding: float = 0.35,
+                  level: int = CHANGE_LEVEL, pixels: int = 2, padding: float = 0.35,
                   cell: int = CHANGE_CELL) -> tuple[Box, ...]:
     """Where two greyscale thumbnails of one video differ outside the (padded) face boxes, as boxes
     in source pixels to run the detector on; () when `picture_changed` is False.

@@ -252,3 +252,36 @@ def test_a_face_found_only_by_the_periodic_whole_frame_run_blurs_back_to_the_pre
     assert found.since == pytest.approx(4.0, abs=0.3) and found.time == pytest.approx(8.0, abs=0.3)
     regions = blur_regions(samples, 0.0, 12.0, 320, 180, full_frame_fallback=True)
     assert all(any(r.full_frame and r.start <= t < r.end for r in regions) for t in (4.5, 6.0, 7.5))
+
+
+@pytest.mark.slow
+def test_a_face_fading_in_under_the_change_level_is_blurred_wherever_it_shows(tmp_path):
+    """A face that fades in over 8 s changes the thumbnail by less than CHANGE_LEVEL from one
+    sample to the next while it is faint: it must still be blurred (found where it differs enough
+    from the picture that area was last checked on, or by the periodic whole-frame run, which
+    blurs the whole frame back to the previous one) in every sample from the one where it is half
+    visible."""
+    import numpy as np
+
+    from pipeline.render.faces import CHANGE_LEVEL, _thumbnail, detect_faces
+
+    src = tmp_path / "fade.mp4"
+    subprocess.run(  # noqa: S603
+        [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+         "-stream_loop", "-1", "-i", str(shared_media_file("vid_en_talkinghead_5.mp4")), "-filter_complex",
+         "color=c=0x304050:s=1280x720:r=25:d=12[bg];[0:v]scale=-2:200,setsar=1,format=rgba,"
+         "fade=in:st=2:d=8:alpha=1[f];[bg][f]overlay=500:200:shortest=1",
+         "-t", "12", "-an", "-c:v", "libx264", "-preset", "ultrafast", str(src)], check=True)
+    thumbs = [_thumbnail(frame, 160).astype(np.int16) for _t, frame in iter_frames(str(src), 1.5, 4.1, 0.5)]
+    steps = [int(np.abs(b - a).max()) for a, b in zip(thumbs, thumbs[1:], strict=False)]
+    assert steps and max(steps) <= CHANGE_LEVEL, steps  # its first 2 s are faint from sample to sample
+    samples = detect_faces(str(src), 0.0, 12.0, options=SamplingOptions(workers=1))
+    assert any(s.faces for s in samples if s.time >= 9.0)  # the face is there to be found
+    regions = blur_regions(samples, 0.0, 12.0, 1280, 720)
+
+    def covered(t: float) -> bool:  # the face's middle (x 540-660, y 240-360) is inside a blur
+        return any(r.start <= t < r.end and (r.full_frame or (
+            r.x <= 540 and r.y <= 240 and r.x + r.width >= 660 and r.y + r.height >= 360)) for r in regions)
+
+    shown = [s.time for s in samples if s.time >= 6.0]
+    assert shown and all(covered(t) for t in shown), [t for t in shown if not covered(t)]

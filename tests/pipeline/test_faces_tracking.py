@@ -185,6 +185,24 @@ def test_a_picture_changed_only_inside_a_face_box_is_unchanged():
     assert picture_changed(None, before, [], 1280)
 
 
+def test_shading_under_the_change_level_is_no_change_and_anything_past_it_is():
+    """A talking head's shading moves by up to CHANGE_LEVEL between samples: not a change (the
+    detector would re-run around the face at every sample); a step past it is one."""
+    import numpy as np
+
+    from pipeline.render.faces import CHANGE_LEVEL, changed_boxes, picture_changed
+
+    before = np.full((90, 160), 100, np.uint8)
+    shaded = before.copy()
+    shaded[50:80, 20:60] += CHANGE_LEVEL  # a shirt's shading, 30x40 thumbnail pixels
+    assert not picture_changed(before, shaded, [], 1280)
+    assert changed_boxes(before, shaded, [], 1280, 720) == ()
+    stepped = before.copy()
+    stepped[60:63, 30:33] += CHANGE_LEVEL + 1
+    assert picture_changed(before, stepped, [], 1280)
+    assert changed_boxes(before, stepped, [], 1280, 720)
+
+
 def test_changed_boxes_hold_the_change_with_a_cell_of_context_and_any_face_they_touch():
     import numpy as np
 
