@@ -117,17 +117,20 @@ class ServerSessionMiddleware:
         flags = f"; path=/; HttpOnly; SameSite={same_site}"
         self.flags = flags + ("; Secure" if https_only else "")
 
+    def _token_of(self, cookie_header: str) -> str | None:
+        return self._cookies(cookie_header)[0]
+
     def _cookies(self, cookie_header: str) -> tuple[str | None, str | None]:
-        """(the session's token, the flash cookie's value): see `_token_of`."""
+        """(the session's token, the flash cookie's value), from one parse of the header."""
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(cookie_header)
         except Exception:  # noqa: BLE001 - a malformed Cookie header is just no session
             return None, None
         flash = jar.get(FLASH_COOKIE)
-        return self._token_of(jar.get(self.cookie)), flash.value if flash is not None else None
+        return self._verified(jar.get(self.cookie)), flash.value if flash is not None else None
 
-    def _token_of(self, morsel: Any) -> str | None:
+    def _verified(self, morsel: Any) -> str | None:
         if morsel is None:
             return None
         token, _, tag = morsel.value.partition(".")
