@@ -32,6 +32,7 @@ ANONYMOUS_LIFETIME = timedelta(hours=1)  # a login form's CSRF session
 FLASH_COOKIE = "cc_flash"
 FLASH_KEEP = 5  # messages kept until a page shows them
 FLASH_SECONDS = 600  # a message not shown by then is dropped by the browser
+FLASH_BYTES = 3000  # the cookie's payload at most
 
 
 class ServerSession(dict):  # type: ignore[type-arg] - the shape Starlette's request.session has
@@ -92,8 +93,11 @@ def _flash_read(key: bytes, id_hash: str | None, value: str | None) -> list[list
 
 
 def _flash_value(key: bytes, id_hash: str, msgs: list[list[str]]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps(msgs).encode()).decode()
-    return f"{payload}.{_flash_tag(key, id_hash, payload)}"
+    while True:  # the oldest messages give way so the cookie stays well under browsers' 4 kB
+        payload = base64.urlsafe_b64encode(json.dumps(msgs, ensure_ascii=False).encode()).decode()
+        if len(payload) <= FLASH_BYTES or len(msgs) <= 1:  # one message (<= 300 characters) fits
+            return f"{payload}.{_flash_tag(key, id_hash, payload)}"
+        msgs = msgs[1:]
 
 
 def _tag(key: bytes, token: str) -> str:

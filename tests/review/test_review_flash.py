@@ -76,3 +76,14 @@ def test_a_flash_does_not_outlive_its_session(app, seeded):  # noqa: F811
         assert "comment added" not in client.get("/login").text
         login(client, "rolf")
         assert "comment added" not in client.get("/").text
+
+
+def test_long_messages_keep_the_cookie_small():
+    from review.app.sessions import FLASH_BYTES, _flash_read, _flash_value
+
+    msgs = [["error", f"{i} " + "ع" * 290] for i in range(5)]
+    value = _flash_value(b"k" * 32, "session", msgs)
+    assert len(value) < FLASH_BYTES + 40
+    kept = _flash_read(b"k" * 32, "session", value)
+    assert kept and kept == msgs[-len(kept):]  # the newest kept, in order
+    assert _flash_read(b"k" * 32, "other session", value) == []
