@@ -30,6 +30,14 @@ def remembered_reads() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+def prime(method: Callable[..., Any], owner: Any, *args: Any, value: Any) -> None:
+    """Within a `remembered_reads()` block, answer a later `owner.method(*args)` (a `@remembered`
+    read) with `value`: the same record, read already by another statement in the block."""
+    memo = _MEMO.get()
+    if memo is not None:
+        memo[(method.__qualname__, id(getattr(owner, "db", owner)), *args)] = value
+
+
 def remembered(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
     """Mark a repository read (positional, hashable arguments) as rememberable."""
 

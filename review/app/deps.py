@@ -116,14 +116,18 @@ def require_role(user: User, *roles: str) -> None:
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
-    msgs = list(request.session.get("flash", []))
-    msgs.append([kind, message[:300]])
-    request.session["flash"] = msgs[-5:]
+    """A message for the next page this browser shows (review/app/sessions.py: `Flashes`)."""
+    request.scope["flashes"].add(kind, message[:300])
+
+
+def _take_flashes(request: Request) -> list[list[str]]:
+    flashes = request.scope.get("flashes")
+    return flashes.take() if flashes is not None else []
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
            user: User | None = None) -> HTMLResponse:
-    ctx = {"user": user, "csrf_token": csrf_token(request), "flashes": request.session.pop("flash", []),
+    ctx = {"user": user, "csrf_token": csrf_token(request), "flashes": _take_flashes(request),
            **context}
     return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
 

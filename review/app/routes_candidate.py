@@ -52,9 +52,13 @@ def page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dic
 
 
 def _page_context(request: Request, candidate_id: int, user: Any, rs: Any) -> dict[str, Any]:
+    from clips_metadata.candidates_repo import CandidateRepo
+    from clips_metadata.read_memo import prime
+
     store = rs.store
     page = rs.candidate_page(candidate_id)
     cand, ctx = page.candidate, page.context
+    prime(CandidateRepo.get_candidate, store, candidate_id, value=cand)  # the plan asks for it again
     # what the cut holds (its first track, the sentences marked in the clip), a second around it
     sentences = sentences_near(ctx, cand.start - 1.0, cand.end + 1.0)
     fps = source_fps(store, cand.interview_id)

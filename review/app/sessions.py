@@ -7,12 +7,18 @@ nothing: `request.scope["session_stale"]` then tells the app to answer 401.
 
 Routes use `request.session` like Starlette's dict session; `ServerSession.regenerate()` asks
 for a new token (login and logout, against session fixation).
+
+Flash messages ("comment added", a refusal's reason) ride in a cookie of their own (`Flashes`),
+signed and bound to the session, not in the session's row: kept there, setting one and showing it
+were two session writes, about 3 of the 7 write transactions of a reviewer's round (issue 19).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -23,6 +29,10 @@ from clips_metadata.rows import utc_now
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is refreshed at most this often (one write)
 ANONYMOUS_LIFETIME = timedelta(hours=1)  # a login form's CSRF session
+FLASH_COOKIE = "cc_flash"
+FLASH_KEEP = 5  # messages kept until a page shows them
+FLASH_SECONDS = 600  # a message not shown by then is dropped by the browser
+FLASH_BYTES = 3000  # the cookie's payload at most
 
 
 class ServerSession(dict):  # type: ignore[type-arg] - the shape Starlette's request.session has
@@ -37,6 +47,57 @@ class ServerSession(dict):  # type: ignore[type-arg] - the shape Starlette's req
     def regenerate(self) -> None:
         """Issue a new token when the response starts; the old row is deleted."""
         self.rotate = True
+
+
+class Flashes:
+    """This request's flash messages: those the browser brought (`pending`, verified) and those
+    added now; a page shows and ends all of them, and the rest go back in the cookie."""
+
+    def __init__(self, pending: list[list[str]], cookie: bool) -> None:
+        self.pending = pending
+        self.sent = list(pending)  # what the browser holds now: the cookie changes only if this does
+        self.cookie = cookie  # the browser sent a flash cookie (valid or not)
+        self.added: list[list[str]] = []
+
+    def add(self, kind: str, message: str) -> None:
+        self.added.append([kind, message])
+
+    def take(self) -> list[list[str]]:
+        """Every message to show now (pending first), ended."""
+        out = [*self.pending, *self.added][-FLASH_KEEP:]
+        self.pending, self.added = [], []
+        return out
+
+    def left(self) -> list[list[str]]:
+        return [*self.pending, *self.added][-FLASH_KEEP:]
+
+
+def _flash_tag(key: bytes, id_hash: str, payload: str) -> str:
+    # bound to the session: after a logout or a login, messages of the old session are not shown
+    return hmac.new(key, f"flash:{id_hash}:{payload}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _flash_read(key: bytes, id_hash: str | None, value: str | None) -> list[list[str]]:
+    if not value or not id_hash:
+        return []
+    payload, _, tag = value.partition(".")
+    if not hmac.compare_digest(tag.encode(), _flash_tag(key, id_hash, payload).encode()):
+        return []
+    try:
+        msgs = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except (ValueError, TypeError):
+        return []
+    if not isinstance(msgs, list):
+        return []
+    return [[str(m[0]), str(m[1])] for m in msgs if isinstance(m, list) and len(m) == 2][-FLASH_KEEP:]
+
+
+def _flash_value(key: bytes, id_hash: str, msgs: list[list[str]]) -> str:
+    while True:  # the oldest messages give way so the cookie stays well under browsers' 4 kB
+        payload = base64.urlsafe_b64encode(json.dumps(msgs, ensure_ascii=False).encode()).decode()
+        if len(payload) <= FLASH_BYTES or len(msgs) <= 1:  # one message (<= 300 characters) fits
+            return f"{payload}.{_flash_tag(key, id_hash, payload)}"
+        msgs = msgs[1:]
 
 
 def _tag(key: bytes, token: str) -> str:
@@ -61,12 +122,19 @@ class ServerSessionMiddleware:
         self.flags = flags + ("; Secure" if https_only else "")
 
     def _token_of(self, cookie_header: str) -> str | None:
+        return self._cookies(cookie_header)[0]
+
+    def _cookies(self, cookie_header: str) -> tuple[str | None, str | None]:
+        """(the session's token, the flash cookie's value), from one parse of the header."""
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(cookie_header)
         except Exception:  # noqa: BLE001 - a malformed Cookie header is just no session
-            return None
-        morsel = jar.get(self.cookie)
+            return None, None
+        flash = jar.get(FLASH_COOKIE)
+        return self._verified(jar.get(self.cookie)), flash.value if flash is not None else None
+
+    def _verified(self, morsel: Any) -> str | None:
         if morsel is None:
             return None
         token, _, tag = morsel.value.partition(".")
@@ -82,10 +150,12 @@ class ServerSessionMiddleware:
 
         repo = AccountsRepo(scope["app"].state.review_store.store)
         headers = dict((k.lower(), v) for k, v in scope.get("headers", []))
-        token = self._token_of(headers.get(b"cookie", b"").decode("latin-1"))
+        token, flash_value = self._cookies(headers.get(b"cookie", b"").decode("latin-1"))
         stored = await to_thread.run_sync(repo.load_session, _id_hash(token)) if token else None
         session = ServerSession(stored.data if stored else {}, stored.id_hash if stored else None)
+        flashes = Flashes(_flash_read(self.key, session.id_hash, flash_value), bool(flash_value))
         scope["session"] = session
+        scope["flashes"] = flashes
         scope["session_user"] = stored.user if stored else None  # its account, read with it
         # a cookie was sent but names no live session: logged out, disabled, password changed
         scope["session_stale"] = token is not None and stored is None
@@ -95,12 +165,23 @@ class ServerSessionMiddleware:
                 # most responses change nothing: those skip the trip through the thread pool
                 cookie = None if self._unchanged(session, stored) else await to_thread.run_sync(
                     self._persist, repo, session, stored, token is not None)
-                if cookie is not None:
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"set-cookie", cookie.encode("latin-1"))]}
+                cookies = [(b"set-cookie", c.encode("latin-1"))
+                           for c in (cookie, self._flash_cookie(flashes, session)) if c is not None]
+                if cookies:
+                    message = {**message, "headers": [*message.get("headers", []), *cookies]}
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    def _flash_cookie(self, flashes: Flashes, session: ServerSession) -> str | None:
+        """The flash cookie's Set-Cookie value when the messages the browser holds change."""
+        left = flashes.left() if session.id_hash else []
+        if not left:  # all shown, or none that this session may read (forged, an ended session's)
+            return f"{FLASH_COOKIE}=; Max-Age=0{self.flags}" if flashes.cookie else None
+        if left == flashes.sent:
+            return None
+        value = _flash_value(self.key, session.id_hash or "", left)
+        return f"{FLASH_COOKIE}={value}; Max-Age={FLASH_SECONDS}{self.flags}"
 
     @staticmethod
     def _unchanged(session: ServerSession, stored: Any) -> bool:
