@@ -31,6 +31,7 @@ NORM_TARGET_DBFS = -30.0  # resemblyzer's normalize_volume target, increase only
 HIDDEN = 256
 LAYERS = 3
 _MEL_BLOCK = 6000  # mel frames (60 s) worked out at a time: no whole-file temporaries
+INT8_LAYERS = (1, 2)  # with `int8`: layers 2-3 (0-based); layer 1 reads power mel, too wide a range for int8
 
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # torch's pre-1.6 (non-zip) serialisation
 _STORAGES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "LongStorage": np.int64,
@@ -121,7 +122,7 @@ def encoder_graph(weights: dict[str, np.ndarray], int8: bool = False) -> bytes:
                             ifgo_to_iofc(weights[f"lstm.bias_hh_l{k}"])])[None]
         inits.append(tensor(f"B{k}", b))
         outputs = [f"y{k}", f"h{k}"]
-        if int8 and k > 0:
+        if int8 and k in INT8_LAYERS:
             (wq, ws), (rq, rs) = quantize_columns(w), quantize_columns(r)
             zero = np.zeros((1, 4 * HIDDEN), np.int8)
             inits += [tensor(f"W{k}", wq), tensor(f"Ws{k}", ws), tensor(f"R{k}", rq), tensor(f"Rs{k}", rs),
