@@ -1,6 +1,7 @@
 """Diarization speed on the nightly English files (issue 16: "diarization adds <= 5 % to ingest").
 
     nice -n 10 .venv/bin/python bench/diarization_speed.py [--tree DIR] [--threads 1 2]
+    nice -n 10 .venv/bin/python bench/diarization_speed.py --pieces [--rounds 3]
 
 Prints, for the tree's `pipeline.speakers` (this checkout, or `--tree`, e.g. an older commit
 unpacked with `git archive`): the cold model load in a fresh process (imports included, after
@@ -10,6 +11,12 @@ shared recordings, the demo interview and the four synthetic videos), decoded on
 decodes them, with the load average before and after. Turns must be identical at every thread
 count. Wall figures mean something only on a quiet machine; CPU figures hold under load.
 The share of a nightly run is measured by `bench/nightly.py --skip-translated --no-write`.
+
+`--pieces` (this checkout only): CPU seconds of each piece on one thread, the float encoder and
+the int8 one (`load_speaker_model(int8=)`) interleaved round by round, so both arms see the same
+load: silero's speech probabilities, the mel frames, the encoder runs (windows embedded), and the
+rest of `diarize` (regions, windows, clustering, turns); then the whole of `diarize` from the
+samples, and whether the turns equal the float encoder's, file by file.
 """
 
 from __future__ import annotations
@@ -41,10 +48,74 @@ def cold_load(tree: Path, threads: int | None) -> tuple[float, float]:
     return float(out[-2]), float(out[-1])
 
 
+class _TimedEncoder:
+    """The encoder session, adding up this thread's CPU seconds in it and the windows it embeds."""
+
+    def __init__(self, session: object) -> None:
+        self.session, self.cpu, self.windows = session, 0.0, 0
+
+    def run(self, names: object, feeds: dict) -> object:
+        c = time.thread_time()
+        out = self.session.run(names, feeds)  # type: ignore[attr-defined]
+        self.cpu += time.thread_time() - c
+        self.windows += len(feeds["mels"])
+        return out
+
+
+def pieces(audio: list, seconds: float, rounds: int) -> None:
+    """Per-piece CPU seconds of diarization, float vs int8 encoder, interleaved (one thread)."""
+    from dataclasses import replace
+
+    from pipeline.speakers import (
+        DiarizeOptions,
+        SpeechFeatures,
+        diarize,
+        load_speaker_model,
+        speech_probabilities,
+    )
+    from pipeline.voice_encoder import mel_frames
+
+    models = {"float": load_speaker_model(threads=1, int8=False), "int8": load_speaker_model(threads=1)}
+    print("| round | encoder | silero | mel | encoder (windows) | rest | diarize, whole | per audio s "
+          "| load before → after |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for k in range(rounds):
+        turns: dict[str, list[object]] = {}
+        for name, model in models.items() if k % 2 == 0 else reversed(models.items()):
+            before = os.getloadavg()
+            timed = _TimedEncoder(model.encoder)
+            probe = replace(model, encoder=timed)
+            vad = mel = 0.0
+            features = []
+            for _, a in audio:
+                c = time.thread_time()
+                p = speech_probabilities(a, model)
+                vad += time.thread_time() - c
+                c = time.thread_time()
+                m = mel_frames(a)
+                mel += time.thread_time() - c
+                features.append(SpeechFeatures(p, m))
+            c = time.thread_time()
+            for (_, a), f in zip(audio, features, strict=True):
+                diarize(a, 16000, DiarizeOptions(), probe, f)
+            rest = time.thread_time() - c - timed.cpu
+            c = time.thread_time()
+            turns[name] = [diarize(a, 16000, DiarizeOptions(), model) for _, a in audio]
+            whole = time.thread_time() - c
+            after = os.getloadavg()
+            print(f"| {k + 1} | {name} | {vad:.2f} | {mel:.2f} | {timed.cpu:.2f} ({timed.windows}) "
+                  f"| {rest:.2f} | {whole:.2f} | {whole / seconds:.4f} "
+                  f"| {before[0]:.1f} → {after[0]:.1f} |", flush=True)
+        same = sum(x == y for x, y in zip(turns["int8"], turns["float"], strict=True))
+        print(f"round {k + 1}: the int8 turns equal the float turns in {same}/{len(audio)} files")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tree", default=str(REPO), help="the checkout whose pipeline.speakers runs")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--pieces", action="store_true", help="CPU by piece, float vs int8 encoder")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of --pieces")
     args = ap.parse_args()
     tree = Path(args.tree).resolve()
     sys.path.insert(0, str(REPO))
@@ -66,6 +137,9 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or tree.name
     print(f"tree {tree} ({commit}); {len(audio)} files, {seconds:.1f} s of audio; {os.cpu_count()} cores")
+    if args.pieces:
+        pieces(audio, seconds, args.rounds)
+        return
     turns: dict[int, list[object]] = {}
     for threads in args.threads:
         load_cpu, load_wall = cold_load(tree, threads if tree == REPO.resolve() else None)

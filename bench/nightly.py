@@ -52,7 +52,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.results import write_section  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "media"
+# ../shared beside the checkout (the repository), or two levels up (a worktree under wt/).
+SHARED = next((p for p in (REPO.parent / "shared" / "media", REPO.parent.parent / "shared" / "media")
+               if p.is_dir()), REPO.parent / "shared" / "media")
 SECTION = "## Nightly run end to end, proxies included (issue 19, `bench/nightly.py`)"
 SYNTH_DIR = Path(tempfile.gettempdir()) / "cc-bench-synthetic-720p"
 

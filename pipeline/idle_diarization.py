@@ -120,7 +120,7 @@ def _serve(idle: bool = True) -> None:
     finished: dict[int, tuple[Any, ...]] = {}
     while (msg := _receive(inbox)) is not None:
         if msg[0] == "collect":
-            _send(outbox, ("result", msg[1], *finished.pop(msg[1], (None, None, []))))
+            _send(outbox, ("result", msg[1], *finished.pop(msg[1], (None, None, [])), model.model_id))
             continue
         _, job, path, sample_rate, options = msg
         cache, features, turns = EncoderCache(), None, None
@@ -156,6 +156,10 @@ class IdleJob:
         answer = self.helper.collect(self.job)
         _remove(self.path)
         turns, their_features, batches = answer if answer is not None else (None, None, [])
+        if self.helper.child_model != model.model_id:
+            # Another encoder (float / int8) than the one finishing: its speech features hold
+            # (the encoder does not make them), its turns and batches do not.
+            turns, batches = None, []
         if turns is not None:
             return tuple(turns)
         cache = EncoderCache()
@@ -182,6 +186,7 @@ class IdleHelper:
         self._proc: subprocess.Popen[bytes] | None = None
         self._jobs = 0
         self._broken = False
+        self.child_model: str | None = None  # the child's SpeakerModel.model_id, from its answers
 
     def start(self) -> bool:
         """Start the child if it is not running; False when it cannot run here."""
@@ -237,6 +242,7 @@ class IdleHelper:
                     if msg is None:
                         raise EOFError
                     if msg[0] == "result" and msg[1] == job:
+                        self.child_model = msg[5]
                         return msg[2], msg[3], msg[4]
             except (EOFError, OSError, pickle.UnpicklingError):
                 self._proc = None

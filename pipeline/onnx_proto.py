@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-FLOAT, INT64 = 1, 7  # TensorProto data types
+FLOAT, INT8, INT64 = 1, 3, 7  # TensorProto data types
+_KINDS = {np.dtype(np.float32): FLOAT, np.dtype(np.int8): INT8, np.dtype(np.int64): INT64}
 
 
 class ProtoError(Exception):
@@ -40,9 +41,14 @@ def field(number: int, value: int | str | bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
-def node(op: str, inputs: Sequence[str], outputs: Sequence[str], **ints: int | list[int]) -> bytes:
-    """NodeProto: input 1, output 2, op_type 4, attribute 5 (name 1, i 3 / ints 8, type 20)."""
+def node(op: str, inputs: Sequence[str], outputs: Sequence[str], domain: str = "",
+         **ints: int | list[int]) -> bytes:
+    """NodeProto: input 1, output 2, op_type 4, attribute 5 (name 1, i 3 / ints 8, type 20),
+    domain 7 (e.g. "com.microsoft" for onnxruntime's own operators). An optional input left out
+    is an empty name."""
     msg = b"".join(field(1, i) for i in inputs) + b"".join(field(2, o) for o in outputs) + field(4, op)
+    if domain:
+        msg += field(7, domain)
     for name, value in ints.items():
         if isinstance(value, list):
             attr = field(1, name) + b"".join(field(8, v) for v in value) + field(20, 7)  # INTS
@@ -53,8 +59,11 @@ def node(op: str, inputs: Sequence[str], outputs: Sequence[str], **ints: int | l
 
 
 def tensor(name: str, array: np.ndarray) -> bytes:
-    """TensorProto: dims 1, data_type 2, name 8, raw_data 9 (little-endian)."""
-    kind = FLOAT if array.dtype == np.float32 else INT64
+    """TensorProto: dims 1, data_type 2, name 8, raw_data 9 (little-endian); float32, int8 or
+    int64 (anything else is refused rather than written as another type)."""
+    kind = _KINDS.get(array.dtype)
+    if kind is None:
+        raise ProtoError(f"cannot write a {array.dtype} tensor")
     data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
     return b"".join(field(1, d) for d in array.shape) + field(2, kind) + field(8, name) + field(9, data)
 
@@ -73,8 +82,14 @@ def graph_bytes(name: str, nodes: Sequence[bytes], initializers: Sequence[bytes]
             + b"".join(field(11, i) for i in inputs) + b"".join(field(12, o) for o in outputs))
 
 
+def opset(version: int, domain: str = "") -> bytes:
+    """OperatorSetIdProto: domain 1, version 2."""
+    return (field(1, domain) if domain else b"") + field(2, version)
+
+
 def model_bytes(graph: bytes, ir_version: int = 8, opsets: Sequence[bytes] = (field(2, 17),)) -> bytes:
-    """ModelProto: ir_version 1, graph 7, opset_import 8 (default domain, opset 17 unless given)."""
+    """ModelProto: ir_version 1, graph 7, opset_import 8 (default domain, opset 17 unless given;
+    `opset` builds others)."""
     return field(1, ir_version) + field(7, graph) + b"".join(field(8, o) for o in opsets)
 
 
@@ -137,14 +152,16 @@ def scalar(message: list[tuple[int, int | bytes]], number: int) -> int | bytes:
 
 
 def tensor_array(message: list[tuple[int, int | bytes]]) -> np.ndarray:
-    """A TensorProto's float32 or int64 values (raw_data 9, or packed float_data 4 / int64_data 7),
-    in its dims."""
+    """A TensorProto's float32, int8 or int64 values (raw_data 9, or packed float_data 4 /
+    int64_data 7), in its dims."""
     dims = [int(v) for n, v in message if n == 1 and isinstance(v, int)]
     kind = scalar(message, 2)
     raw = [v for n, v in message if n == 9 and isinstance(v, bytes)]
     if kind == FLOAT:
         data = raw or [v for n, v in message if n == 4 and isinstance(v, bytes)]
         values = np.frombuffer(b"".join(data), dtype="<f4")
+    elif kind == INT8 and raw:
+        values = np.frombuffer(b"".join(raw), dtype=np.int8)
     elif kind == INT64 and raw:
         values = np.frombuffer(b"".join(raw), dtype="<i8")
     elif kind == INT64:
@@ -155,5 +172,5 @@ def tensor_array(message: list[tuple[int, int | bytes]]) -> np.ndarray:
             ints.append(value - (1 << 64) if value >= 1 << 63 else value)
         values = np.array(ints, dtype=np.int64)
     else:
-        raise ProtoError("only float32 / int64 tensors are read")
+        raise ProtoError("only float32 / int8 (raw) / int64 tensors are read")
     return values.reshape(dims)

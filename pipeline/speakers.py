@@ -128,6 +128,13 @@ class SpeakerModel:
     # threads > 1: silero beside the encoder, and that many encoder batches at once (each run on
     # one thread, so the turns never depend on it)
     threads: int = 1
+    int8: bool = False  # the encoder's LSTM layers 2-3 quantized (`pipeline.voice_encoder.encoder_graph`)
+
+    @property
+    def model_id(self) -> str:
+        """What the store records as the diarization model: both weight files, and int8."""
+        quantized = " int8" if self.int8 else ""
+        return f"silero-vad {self.vad_sha256[:12]} + resemblyzer {self.encoder_sha256[:12]}{quantized}"
 
 
 def _packaged_file(package: str, relative: str) -> Path:
@@ -138,8 +145,13 @@ def _packaged_file(package: str, relative: str) -> Path:
     return verified_package_file(package, relative, dist, KNOWN_SHA256)
 
 
-def load_speaker_model(threads: int | None = None) -> SpeakerModel:
+def load_speaker_model(threads: int | None = None, int8: bool = True) -> SpeakerModel:
     """Load silero-vad (ONNX) and resemblyzer's encoder from their wheels, offline, checksummed.
+
+    `int8`: the encoder's second and third LSTM layers run quantized (int8 weights per column,
+    inputs quantized per call): 1.8x less encoder CPU, the same errors on the phone call and the
+    synthetic interviews (bench/RESULTS.md, phase 8). The first layer stays float: its input is
+    power mel, whose range one quantization step per call cannot cover.
 
     Both run single-threaded per call (on a busy 2-core machine, intra-op threads cost 10x the
     CPU time in contention). `threads`: encoder batches embedded at once, on threads of their own
@@ -157,14 +169,14 @@ def load_speaker_model(threads: int | None = None) -> SpeakerModel:
     enc_path = _packaged_file("resemblyzer", "pretrained.pt")
     vad = load_silero(vad_path)
     try:
-        encoder = load_encoder(enc_path)
+        encoder = load_encoder(enc_path, int8=int8)
     except Exception as exc:  # noqa: BLE001 - CheckpointError, or onnxruntime's own untyped errors
         raise ModelError(f"cannot load the voice encoder: {exc!s:.200}") from None
     from pipeline.atomic import file_sha256
 
     if threads is None:
         threads = min(2, os.cpu_count() or 1)
-    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), max(1, threads))
+    model = SpeakerModel(vad, encoder, file_sha256(vad_path), file_sha256(enc_path), max(1, threads), int8)
     _warm_up(model)
     return model
 

@@ -254,7 +254,7 @@ def diarize_step(
     elif early is not None:
         found, speakers = early.result()
         labelled = apply_turns(transcript, found)
-        model_id = f"silero-vad {speakers.vad_sha256[:12]} + resemblyzer {speakers.encoder_sha256[:12]}"
+        model_id = speakers.model_id
     else:
         if audio is None:
             audio = load_audio(path or iv.source_path)
@@ -262,7 +262,7 @@ def diarize_step(
             speakers = load_speaker_model()
         labelled = label_speakers(transcript, audio, SAMPLE_RATE, speakers,
                                   options.diarize or DiarizeOptions())
-        model_id = f"silero-vad {speakers.vad_sha256[:12]} + resemblyzer {speakers.encoder_sha256[:12]}"
+        model_id = speakers.model_id
     turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in labelled.words if w.speaker is not None]
     seconds = speaker_times(turns)
     sentences = build_sentences(labelled.words, labelled.language)
