@@ -49,14 +49,17 @@ def build() -> dict[str, list[dict]]:
 
 def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     """A later sealed split (src2/, src3/: each written after the previous one was run): every
-    item is test."""
+    item is test. From src9/ a line may end with the Arabic's variety (`msa`, `levantine`,
+    `iraqi`, `egyptian`), kept on the Arabic row so figures can be split by dialect."""
     out: list[dict] = []
-    for src, n, labels, english, translations in authored_lines(folder):
+    for src, n, labels, english, texts in authored_lines(folder):
         base = f"{prefix}-{src.stem}-{n:03d}"
+        translations, variety = (texts[:2], texts[2]) if len(texts) == 3 else (texts, None)
         out.append({"id": base, "language": "en", "text": english, "labels": labels})
         for lang, text in zip(("fr", "ar"), translations, strict=False):
-            out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
-                        "source_id": base})
+            item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
+                    "source_id": base}
+            out.append(item | {"variety": variety} if lang == "ar" and variety else item)
     return out
 
 
@@ -107,7 +110,7 @@ def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
                        "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
                        "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7"),
-                       "test8": build_sealed2("src8", "t8")}
+                       "test8": build_sealed2("src8", "t8"), "test9": build_sealed2("src9", "t9")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
