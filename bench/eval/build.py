@@ -89,14 +89,15 @@ def build_translations(
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-7 (their runs are recorded), rows written for weak labels and
-# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/). Never
-# the current sealed split (themes_real_test8.jsonl). Refit the shipped heads after a
-# change: `python -m pipeline.themes.heads`.
+# split, the retired sealed splits 1-8 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/, and
+# in spoken Iraqi and Egyptian Arabic tr8/). Never the current sealed split
+# (themes_real_test9.jsonl). Refit the shipped heads after a change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
                   "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
                   "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl",
-                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl", "themes_real_test7.jsonl")
+                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl", "themes_real_test7.jsonl",
+                  "themes_real_test8.jsonl", "themes_real_tr8.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -131,6 +132,11 @@ def main() -> None:
     (HERE / "themes_real_tr7.jsonl").write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
     print(f"themes_real_tr7.jsonl: {len(tr)} Arabic translations of retired sentences (training only)")
+    tr = build_translations("tr8", (*retired, "themes_real_test5.jsonl", "themes_real_test6.jsonl",
+                                    "themes_real_test7.jsonl"), ("ar",))
+    (HERE / "themes_real_tr8.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
+    print(f"themes_real_tr8.jsonl: {len(tr)} spoken-Arabic translations of retired sentences (training only)")
     write_exemplars()
 
 
