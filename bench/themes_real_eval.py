@@ -71,7 +71,7 @@ def print_report(rep: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="dev", choices=("dev", "test", "test2", "test3", "test4", "test5",
-                                                            "test6", "test7", "test8"))
+                                                            "test6", "test7", "test8", "test9"))
     ap.add_argument("--near-dup", type=float, default=0.80,
                     help="also report without items whose English text has a training sentence this close "
                          "(USE cosine)")
@@ -100,18 +100,35 @@ def main() -> None:
     print_report(rep)
     print(f"load {load:.2f} s, {len(texts) / dt:.0f} sentences/s; model {flagger.model_version}; "
           f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
-    if args.split in ("test3", "test4", "test5", "test6", "test7", "test8"):
+    if args.split in ("test3", "test4", "test5", "test6", "test7", "test8", "test9"):
         near = near_duplicates(flagger, items, args.near_dup)
         keep = [i for i, x in enumerate(items) if x.get("source_id", x["id"]) not in near]
         print(f"\nwithout {len(near)} English items (and their translations) that have a training "
               f"sentence at USE cosine >= {args.near_dup}: {len(keep)} items")
         print_report(report([items[i] for i in keep], [preds[i] for i in keep], tax.ids, tax.risk_ids))
+    print_by_variety(items, preds, tax.ids, tax.risk_ids)
     if args.errors and args.split == "dev":
         for x, p, f in zip(items, preds, flags, strict=True):
             if set(x["labels"]) != p:
                 print(f"[{x['language']}] gold={sorted(x['labels'])} pred={sorted(p)} :: {x['text']}")
                 for k in p:
                     print(f"      {k}: {f.why.get(k)}")
+
+
+def print_by_variety(items: list[dict], preds: list[set[str]], labels: tuple[str, ...],
+                     risks: tuple[str, ...]) -> None:
+    """Arabic figures per variety (split 9 on: `variety` on each Arabic row), each against the
+    English originals of the same items."""
+    varieties = sorted({x["variety"] for x in items if x.get("variety")})
+    for variety in varieties:
+        ar = [i for i, x in enumerate(items) if x.get("variety") == variety]
+        sources = {items[i]["source_id"] for i in ar}
+        idx = [i for i, x in enumerate(items) if x["id"] in sources] + ar
+        r = report([items[i] for i in idx], [preds[i] for i in idx], labels, risks)["ar"]
+        print(f"ar {variety} n={r['n']}: macro-F1 {r['macro_f1']:.3f} (English of same items "
+              f"{r['en_same_items_macro_f1']:.3f})  any-risk recall {r['risk_recall']:.3f} (English "
+              f"{r['en_same_items_risk_recall']:.3f})  precision {r['risk_precision']:.3f}  neutral "
+              f"flagged {r['neutral_flagged']:.3f}")
 
 
 def near_duplicates(flagger, items: list[dict], threshold: float) -> set[str]:  # noqa: ANN001

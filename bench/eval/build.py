@@ -49,14 +49,17 @@ def build() -> dict[str, list[dict]]:
 
 def build_sealed2(folder: str = "src2", prefix: str = "t2") -> list[dict]:
     """A later sealed split (src2/, src3/: each written after the previous one was run): every
-    item is test."""
+    item is test. From src9/ a line may end with the Arabic's variety (`msa`, `levantine`,
+    `iraqi`, `egyptian`), kept on the Arabic row so figures can be split by dialect."""
     out: list[dict] = []
-    for src, n, labels, english, translations in authored_lines(folder):
+    for src, n, labels, english, texts in authored_lines(folder):
         base = f"{prefix}-{src.stem}-{n:03d}"
+        translations, variety = (texts[:2], texts[2]) if len(texts) == 3 else (texts, None)
         out.append({"id": base, "language": "en", "text": english, "labels": labels})
         for lang, text in zip(("fr", "ar"), translations, strict=False):
-            out.append({"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
-                        "source_id": base})
+            item = {"id": f"{base}-{lang}", "language": lang, "text": text, "labels": labels,
+                    "source_id": base}
+            out.append(item | {"variety": variety} if lang == "ar" and variety else item)
     return out
 
 
@@ -86,14 +89,15 @@ def build_translations(
 
 
 # The flagger's packaged training rows (pipeline/themes/data/interview_exemplars.jsonl): the dev
-# split, the retired sealed splits 1-7 (their runs are recorded), rows written for weak labels and
-# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/). Never
-# the current sealed split (themes_real_test8.jsonl). Refit the shipped heads after a
-# change: `python -m pipeline.themes.heads`.
+# split, the retired sealed splits 1-8 (their runs are recorded), rows written for weak labels and
+# the French and Arabic translations of retired sentences (tr5/, and Arabic only: tr6/, tr7/, and
+# in spoken Iraqi and Egyptian Arabic tr8/). Never the current sealed split
+# (themes_real_test9.jsonl). Refit the shipped heads after a change: `python -m pipeline.themes.heads`.
 EXEMPLAR_FILES = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "extra_si_id.jsonl",
                   "themes_real_test2.jsonl", "themes_real_test3.jsonl", "themes_real_test4.jsonl",
                   "themes_real_tr5.jsonl", "themes_real_test5.jsonl", "themes_real_tr6.jsonl",
-                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl", "themes_real_test7.jsonl")
+                  "themes_real_test6.jsonl", "themes_real_tr7.jsonl", "themes_real_test7.jsonl",
+                  "themes_real_test8.jsonl", "themes_real_tr8.jsonl")
 EXEMPLARS = HERE.parent.parent / "pipeline" / "themes" / "data" / "interview_exemplars.jsonl"
 
 
@@ -107,7 +111,7 @@ def main() -> None:
     splits = build() | {"test2": build_sealed2(), "test3": build_sealed2("src3", "t3"),
                        "test4": build_sealed2("src4", "t4"), "test5": build_sealed2("src5", "t5"),
                        "test6": build_sealed2("src6", "t6"), "test7": build_sealed2("src7", "t7"),
-                       "test8": build_sealed2("src8", "t8")}
+                       "test8": build_sealed2("src8", "t8"), "test9": build_sealed2("src9", "t9")}
     retired = ("themes_real_dev.jsonl", "themes_real_test.jsonl", "themes_real_test2.jsonl",
                "themes_real_test3.jsonl", "themes_real_test4.jsonl")
     for split, items in splits.items():
@@ -128,6 +132,11 @@ def main() -> None:
     (HERE / "themes_real_tr7.jsonl").write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
     print(f"themes_real_tr7.jsonl: {len(tr)} Arabic translations of retired sentences (training only)")
+    tr = build_translations("tr8", (*retired, "themes_real_test5.jsonl", "themes_real_test6.jsonl",
+                                    "themes_real_test7.jsonl"), ("ar",))
+    (HERE / "themes_real_tr8.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in tr), encoding="utf-8")
+    print(f"themes_real_tr8.jsonl: {len(tr)} spoken-Arabic translations of retired sentences (training only)")
     write_exemplars()
 
 

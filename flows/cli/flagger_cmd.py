@@ -12,7 +12,7 @@ from flows.cli.usage import UsageError
 from flows.cli.workspace_store import open_store
 
 # The sealed split of issue 15's evaluation corpus, used when --sealed is not given (a checkout).
-DEFAULT_SEALED = Path(__file__).resolve().parents[2] / "bench" / "eval" / "themes_real_test8.jsonl"
+DEFAULT_SEALED = Path(__file__).resolve().parents[2] / "bench" / "eval" / "themes_real_test9.jsonl"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -17,6 +17,9 @@ NEGATORS = frozenset(
         "ne", "n'", "jamais", "pas", "aucun", "aucune",
         # ar
         "لا", "لن", "لم", "ما", "ليس", "أبدا",
+        # spoken Arabic: Levantine and Egyptian "مش", Iraqi and Levantine "مو", Gulf "مب", Iraqi
+        # "ماكو" (there is no), "مافي"; Egyptian wraps the verb in ما...ش (is_negated)
+        "مش", "موش", "ميش", "مو", "مب", "ماكو", "مافي", "ماني", "مانو",
         # sq
         "nuk", "s'", "kurrë", "kurre", "asnjëherë",
         # bs
@@ -28,9 +31,12 @@ AFFIRMING = frozenset({("no", "doubt"), ("not", "only"), ("sans", "doute"), ("pa
 # with leading clitics (و ف ب ل ك ال) stripped and may carry a pronoun or plural suffix, but it
 # must start a token, so "ندم" (regret) no longer matches inside "عندما" (when).
 CLITIC_LANGUAGES = frozenset({"ar"})
-_AR_PREFIX = re.compile(r"^(?:[وف])?(?:[بلك])?(?:ال)?(?=\w{2})")
+# Spoken Arabic also glues "على ال" as "عال" (عالجبهة, to the front).
+_AR_PREFIX = re.compile(r"^(?:[وف])?(?:عال(?=\w{2})|[بلك]?(?:ال)?(?=\w{2}))")
 _AR_SUFFIX = r"(?:ه|ها|هم|هن|هما|وا|ون|ين|ات|ة|ي|ك|كم|نا|وه|وها|وهم|تم|ت)?"
-_AR_VERB_PREFIX = r"(?:س?[يتنأ])?"  # present/future tense prefixes: يذبحون (they slaughter)
+# Present/future tense prefixes: يذبحون (they slaughter); spoken Arabic adds ب (بيرجع, he goes
+# back), ح and ه for the future (حرجع, هرجع: I will go back) and writes أ as ا (ارجع).
+_AR_VERB_PREFIX = r"(?:[سبحه]?[يتنأا]|[بحه])?"
 _AR_TOKEN = re.compile(r"[\u0600-\u06FF]+|[^\s\u0600-\u06FF]+")
 NEGATION_WINDOW = 4  # words before a cue inside its clause that may negate it
 _CLAUSE_BREAK = re.compile(r"[,;:.!?؟،()\"“”]| but | mais | ali | lakin ", re.IGNORECASE)
@@ -107,6 +113,13 @@ def _split_keep(text: str) -> list[str]:
     return [t for t in out if t]
 
 
+# Egyptian negation wraps the verb: ماتصدقوش, مارحتش (don't believe, I didn't go).
+_EGYPTIAN_NEGATED = re.compile(r"^ما[\u0600-\u06FF]{2,}ش$")
+
+
+_MA_CONJUNCTIONS = frozenset({"أول", "اول", "بعد", "قبل", "متل", "مثل", "زي", "كل", "لحد", "طول"})
+
+
 def is_negated(text: str, start: int) -> bool:
     """True when one of the few words before `start`, in the same clause, is a negation."""
     before = text[:start]
@@ -114,5 +127,9 @@ def is_negated(text: str, start: int) -> bool:
     words = [w.lower().replace("’", "'") for w in _TOKEN.findall(clause)][-NEGATION_WINDOW - 1 :]
     # "No doubt", "not only", "sans doute" affirm what follows.
     words = [w for i, w in enumerate(words) if (w, (words + [""])[i + 1]) not in AFFIRMING]
-    words = [w for w in words if w not in {"doubt", "only", "doute"}][-NEGATION_WINDOW:]
-    return any(w in NEGATORS or w.endswith("n't") for w in words)
+    words = [w for w in words if w not in {"doubt", "only", "doute"}]
+    # Arabic "ما" after these is a conjunction, not "not": "أول ما" (as soon as), "بعد ما" (after),
+    # "قبل ما" (before), "متل ما"/"زي ما" (like), "كل ما" (whenever), very common when spoken.
+    words = [w for i, w in enumerate(words) if not (w == "ما" and i and words[i - 1] in _MA_CONJUNCTIONS)]
+    words = words[-NEGATION_WINDOW:]
+    return any(w in NEGATORS or w.endswith("n't") or _EGYPTIAN_NEGATED.match(w) for w in words)

@@ -131,21 +131,25 @@ def shipped_thresholds() -> np.ndarray | None:
         return None
 
 
-def refit_shipped(anchored: bool = True) -> str:
+def refit_shipped(anchored: bool = True, max_step: float | None = None) -> str:
     """Fit the heads for the packaged taxonomy and exemplars and ship them; returns the version.
     Anchored (the default), no threshold moves further than `FlagOptions.max_threshold_step` from
-    the shipped heads' own; `--unanchored` is for a change of the calibration method itself."""
+    the shipped heads' own; `--unanchored` is for a change of the calibration method itself.
+    `max_step` (`--max-step X`) overrides that bound for this refit (0: the thresholds stay)."""
+    from dataclasses import replace
+
     from pipeline.themes.multilingual import MultilingualEncoder
     from pipeline.themes.scoring import FlagOptions, fit_heads, fit_key, interview_exemplars
     from pipeline.themes.taxonomy import load_taxonomy
 
     options = FlagOptions()
+    fit_options = options if max_step is None else replace(options, max_threshold_step=max_step)
     tax = load_taxonomy()
     encoder = MultilingualEncoder.load()
     anchor = shipped_thresholds() if anchored else None
     if anchor is not None and len(anchor) != len(tax.ids):
         anchor = None  # the taxonomy's labels changed: nothing to hold still
-    fitted = fit_heads(tax, encoder, options, interview_exemplars(tax), anchor_thresholds=anchor)
+    fitted = fit_heads(tax, encoder, fit_options, interview_exemplars(tax), anchor_thresholds=anchor)
     write_shipped_heads(fitted, fit_key(tax, encoder.key, encoder.backend, options))
     return fitted.version
 
@@ -153,4 +157,6 @@ def refit_shipped(anchored: bool = True) -> str:
 if __name__ == "__main__":
     import sys
 
-    print(f"shipped heads {refit_shipped(anchored='--unanchored' not in sys.argv[1:])}")
+    args = sys.argv[1:]
+    step = float(args[args.index("--max-step") + 1]) if "--max-step" in args else None
+    print(f"shipped heads {refit_shipped(anchored='--unanchored' not in args, max_step=step)}")

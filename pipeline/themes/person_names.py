@@ -28,6 +28,20 @@ PUBLIC_WORDS = frozenset(
     Monday Tuesday Wednesday Thursday Saturday Sunday January February March April May June July
     August September October November December Facebook Telegram WhatsApp YouTube Twitter Instagram
     Internet Hell Paradise Jannah Hijra Jihad Mujahideen Mujahid Ummah Emir Amir Sheikh Mr Mrs Dr
+    A An The One Un Une Le La Les Des
+    Tunisian Tunisians Moroccan Moroccans Algerian Algerians Algeria Egyptian Egyptians Libyan Libyans
+    Syrian Syrians Iraqi Iraqis Saudis Jordanian Jordanians Lebanese Palestinian Palestinians Yemeni
+    Belgian Belgians Dutch British Brits Swedish Swede Swedes Danish Dane Danes Austrian Austrians
+    Italian Italians Spanish Spaniard Spaniards Uzbek Uzbeks Tajik Tajiks Kazakh Kazakhs Dagestani
+    Dagestanis Somali Somalis Nigerian Nigerians Turk Turks Americans Canadian Canadians Australian
+    Australians Afghan Afghans Pakistani Pakistanis Indonesian Indonesians Kosovar Kosovars Bosniak
+    Bosniaks Uighur Uyghur Uighurs Uyghurs Azeri Azeris Circassian Circassians Shiites Yazidis
+    Tunisien Tunisienne Tunisiens Marocain Marocaine Marocains Algérien Algérienne Algériens Syrien
+    Syrienne Syriens Irakien Irakienne Irakiens Égyptien Égyptiens Libyen Libyens Belge Belges
+    Français Française Anglais Anglaise Britannique Britanniques Allemand Allemande Allemands Russe
+    Russes Tchétchène Tchétchènes Ouzbek Ouzbeks Turc Turcs Turque Kurde Kurdes Yézidi Yézidie
+    Yézidis Européen Européens Américain Américains Albanais Albanaise Kosovar Bosniaque Bosniaques
+    Red Crescent Cross Croissant-Rouge Croix-Rouge UN UNHCR UNICEF NGO ONG Interpol Europol
     """.split()
 )
 # Arabic naming particles: Abu Hamza, Umm Sumayyah, Ibn Taymiyyah, al-Almani.

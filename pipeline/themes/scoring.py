@@ -228,6 +228,10 @@ class FlagOptions:
     cue_weight: evidence a matched cue adds, combined as 1 - (1 - p)(1 - w) with the classifier's
         probability p (0.3: evidence, not a flag by itself; issue 15 found cues on ordinary words).
     precise_cue_weight: the same for a taxonomy entry's `precise_cues` (0.95: raises the flag alone).
+    cue_needs_model: at flag time, a label backed only by ordinary (not precise) cues keeps the
+        cue's evidence only when the classifier alone reaches this share of the label's threshold
+        (None: always). With risk thresholds near 0.2, a cue's 0.3 raised a risk by itself
+        ("proud of" on a son's judo belt): issue 15 wants a cue alone to flag only where precise.
     undergone_factor: self-incrimination's probability is multiplied by this (0.1) when the sentence
         tells of being arrested, travelling or converting and admits no deed.
     calibrate: thresholds per label out of fold on the interview exemplars (True).
@@ -415,6 +419,7 @@ class FlagOptions:
     threshold_bootstrap: int = 50
     threshold_prior_weight: float = 40.0
     max_threshold_step: float = 0.1
+    cue_needs_model: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -710,6 +715,10 @@ class Flagger:
                 cue_backed.add(label)
             if positive:
                 reason = _cue_reason(positive[0])
+                if opts.cue_needs_model is not None and not any(h.precise for h in positive):
+                    model = 1.0 - (1.0 - p) / (1.0 - opts.cue_weight)  # the score before the cue
+                    if model < opts.cue_needs_model * thresholds[j]:
+                        p = max(model, 0.0)
             if label == NAME_LABEL and label not in cue_backed:
                 p *= opts.identifying_model_factor
             if label == NAME_LABEL and names and opts.name_score > p:
@@ -964,6 +973,9 @@ def fit_heads(
         + (b"" if anchor_thresholds is None else np.round(np.asarray(anchor_thresholds, float), 4).tobytes())
     ).hexdigest()[:12]
     version = f"{encoder.key}-{version}"
+    if anchor_thresholds is not None and options.max_threshold_step != 0.1:
+        # Another bound on the same anchor gives other thresholds: other heads (phase 8: -s0).
+        version += f"-s{options.max_threshold_step:g}"
     return _Fitted(weights, bias, exemplars, exemplar_label, gate_w, gate_b, thresholds, version,
                    shift_langs, shifts, impute_map,
                    np.array(lexicon.vocab, dtype=str) if lexicon else None,
@@ -1226,6 +1238,8 @@ def load_fitted(path: Path) -> _Fitted:
         names = ("neighbour_vectors", "neighbour_indptr", "neighbour_indices", "neighbour_data")
         present = "neighbour_indptr" in z and z["neighbour_indptr"].size
         neighbours = tuple(z[n] for n in names) if present else None
+        if neighbours is not None and neighbours[0].dtype == np.float16:
+            neighbours = (neighbours[0].astype(np.float32), *neighbours[1:])
         return _Fitted(*arrays, gate_bias=float(z["gate_bias"]), thresholds=thresholds, version=version,
                        shift_languages=langs, shifts=shifts, impute=impute_map, lexicon_vocab=vocab,
                        lexicon_idf=idf, lexical_scale=scale, neighbours=neighbours,
@@ -1369,7 +1383,10 @@ def save_fitted(path: Path, fitted: _Fitted) -> None:
         lexical_scale=np.array(fitted.lexical_scale),
         neighbour_weight=np.array(fitted.neighbour_weight),
         arabic_thresholds=np.array(fitted.arabic_thresholds if fitted.arabic_thresholds is not None else []),
-        **{name: np.array(a) for name, a in zip(
+        # The neighbours' sentence vectors as float16 (phase 8: split 8 and the spoken-Arabic rows
+        # took the file over 5 MB; read back as float32, labels checked in bench/RESULTS.md).
+        **{name: np.array(a, dtype=np.float16) if name == "neighbour_vectors" else np.array(a)
+           for name, a in zip(
             ("neighbour_vectors", "neighbour_indptr", "neighbour_indices", "neighbour_data"),
             fitted.neighbours or (np.zeros(0),) * 4, strict=True)},
     )

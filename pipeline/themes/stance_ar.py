@@ -25,7 +25,12 @@ _TOKEN = re.compile(r"[\u0600-\u06FF]+")
 # "معي", "عندي", "بيدي": a weapon "with me", "in my hand" (جعلوني أقف حارسا ومعي بندقية).
 _SPEAKER_WORDS = frozenset({
     "أنا", "انا", "نحن", "احنا", "إحنا", "عملي", "وظيفتي", "مهمتي", "دوري", "شغلي", "معي", "عندي", "بيدي",
+    # spoken Arabic: Iraqi "آني" (I), "إني" (that I), Levantine "نحنا", "معي"/"معاي" (with me)
+    "آني", "اني", "إني", "نحنا", "معاي", "ويايا",
 })  # fmt: skip
+# Spoken Arabic's future and wish: "رح ارجع", "راح أرجع", "ح نرجع" (I / we will go back), "بدي"
+# and "بدنا" (I / we want) already end like "my"/"we". A plan of "I" or "we" follows the particle.
+_PLANS = re.compile(r"(?<![\u0600-\u06FF])(?:رح|راح|ح|ناوي|ناوية|ناويين)\s+[اأإن][\u0600-\u06FF]{2,}")
 # Common words that end like a past verb of "I" (ت) or "we" (نا) but are not one.
 _NOT_VERB = frozenset({
     "كانت", "بيت", "وقت", "صوت", "موت", "تحت", "بنت", "أخت", "اخت", "ميت", "ست", "سبت", "زيت", "بيروت",
@@ -68,7 +73,7 @@ def speaker_acts(text: str) -> bool:
 def speaker_in(text: str) -> bool:
     """The Arabic sentence mentions the speaker at all: acting, planning ("سأعود", "أرجع") or as
     "my"/"me" ("خطتي", "ينتظرني")."""
-    if speaker_acts(text):
+    if speaker_acts(text) or _PLANS.search(_MARKS.sub("", text)):
         return True
     for token in _tokens(text):
         if len(token) >= 3 and (token.startswith(("أ", "سأ", "سن")) or token.endswith("ني")):

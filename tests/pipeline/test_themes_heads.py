@@ -15,13 +15,13 @@ from pipeline.themes.heads import (
     shipped_key,
     shipped_paths,
 )
-from pipeline.themes.multilingual import CHECKSUMS, MultilingualEncoder
+from pipeline.themes.multilingual import MultilingualEncoder
 from pipeline.themes.scoring import FlagOptions, fit_key
 from pipeline.themes.taxonomy import load_taxonomy
 
 
 def current_key() -> str:
-    return fit_key(load_taxonomy(), "usem3-" + CHECKSUMS["weights.npz"][:12], MultilingualEncoder.backend,
+    return fit_key(load_taxonomy(), MultilingualEncoder.key_for(), MultilingualEncoder.backend,
                    FlagOptions())
 
 
