@@ -20,18 +20,19 @@ from tests.review.seed import add_candidate, add_interview
 
 MISSED = "self_incrimination"
 FALSE = "pro_group_advocacy"
-# The first three: plain admissions with no violent word (missed); the last three: ordinary talk
-# about the group's media (wrongly taken for advocacy).
+DISMISSED = "witnessed_brutality"
+# The first three: plain admissions with no violent word (missed); the last three: ordinary sights
+# of the fighters around town (wrongly taken for witnessed brutality).
 TEXTS = [
     "I kept the accounts of their office, every dollar passed through me.",
     "It was me who did their bookkeeping for two years.",
     "I managed the money for the emir's office in Mosul.",
-    "Their channel on Telegram had thousands of followers.",
-    "Everyone in the street had their nasheeds on the phone.",
-    "Their channel posted new songs every day.",
+    "I watched the fighters walk past our house every morning.",
+    "Every day we saw their trucks drive through the square.",
+    "From the window I could see the fighters going to the mosque.",
 ]
 PARAPHRASE_MISSED = "I was the one who kept the books of their finance office."
-PARAPHRASE_FALSE = "Their Telegram channel had many followers back then."
+PARAPHRASE_FALSE = "Each morning I saw the fighters walking by our house."
 SEALED = [
     {"text": "My husband died a martyr and I thank God for it, he is in paradise.",
      "labels": ["martyrdom_glorification"], "language": "en"},
@@ -46,9 +47,9 @@ def seeded_ws(workspace, store):
     make_users(store)
     _, tid, sents = add_interview(
         store, pseudonym="Karim", texts=TEXTS,
-        labels={3: (FALSE,), 4: (FALSE,), 5: (FALSE,)}, path="/footage/karim.mp4",
+        labels={3: (DISMISSED,), 4: (DISMISSED,), 5: (DISMISSED,)}, path="/footage/karim.mp4",
     )
-    cand = add_candidate(store, tid, sents, list(range(len(TEXTS))), themes=[], risks=[FALSE])
+    cand = add_candidate(store, tid, sents, list(range(len(TEXTS))), themes=[DISMISSED], risks=[])
     return workspace, cand
 
 
@@ -71,13 +72,14 @@ def test_corrections_then_learn_change_flags_on_paraphrases(seeded_ws, store, tm
     pw = _pw(tmp_path)
     base = load_flagger(workspace)
     before = base.flag_texts([PARAPHRASE_MISSED, PARAPHRASE_FALSE], language="en")
+    assert DISMISSED in before[1].labels  # a real false flag before the corrections
     for i in range(3):
         assert main(["review", "label", str(cand), "--sentence", str(i), "--add", MISSED,
                      "--reason", "admits running their money", "--as", "rita", *pw,
                      "--workspace", ws]) == 0
     for i in range(3, 6):
-        assert main(["review", "label", str(cand), "--sentence", str(i), "--remove", FALSE,
-                     "--reason", "a mention of their media", "--as", "rolf", *pw,
+        assert main(["review", "label", str(cand), "--sentence", str(i), "--remove", DISMISSED,
+                     "--reason", "fighters passing by, no violence seen", "--as", "rolf", *pw,
                      "--workspace", ws]) == 0
     capsys.readouterr()
     assert main(["flagger", "learn", "--sealed", str(_sealed(tmp_path, SEALED)), "--as", "ada", *pw,
@@ -92,8 +94,8 @@ def test_corrections_then_learn_change_flags_on_paraphrases(seeded_ws, store, tm
     after = learned.flag_texts([PARAPHRASE_MISSED, PARAPHRASE_FALSE], language="en")
     assert after[0].scores[MISSED] > before[0].scores[MISSED]
     assert MISSED in after[0].labels
-    assert after[1].scores[FALSE] < before[1].scores[FALSE] or before[1].scores[FALSE] == 0
-    assert FALSE not in after[1].labels
+    assert after[1].scores[DISMISSED] < before[1].scores[DISMISSED]
+    assert DISMISSED not in after[1].labels
     assert after[0].model_version == version
 
 

@@ -60,25 +60,26 @@ def flagger() -> Flagger:
 def test_learning_from_corrections_changes_flags_on_paraphrases(flagger: Flagger) -> None:
     tax = flagger.taxonomy
     missed = "self_incrimination"
-    false = "pro_group_advocacy"
+    false = "witnessed_brutality"
     corrections = [
         # A plain admission with no violent word, which the exemplars' wording misses.
         Correction("I kept the accounts of their office, every dollar passed through me.", "en", (missed,)),
         Correction("It was me who did their bookkeeping for two years.", "en", (missed,)),
         Correction("I managed the money for the emir's office in Mosul.", "en", (missed,)),
-        # Ordinary talk about the group's media, wrongly taken for advocacy.
-        Correction("Their channel on Telegram had thousands of followers.", "en", (), (false,)),
-        Correction("Everyone in the street had their nasheeds on the phone.", "en", (), (false,)),
-        Correction("Their channel posted new songs every day.", "en", (), (false,)),
+        # Ordinary sights of the fighters around town, wrongly taken for witnessed brutality.
+        Correction("I watched the fighters walk past our house every morning.", "en", (), (false,)),
+        Correction("Every day we saw their trucks drive through the square.", "en", (), (false,)),
+        Correction("From the window I could see the fighters going to the mosque.", "en", (), (false,)),
     ]
     paraphrase_missed = "I was the one who kept the books of their finance office."
-    paraphrase_false = "Their Telegram channel had many followers back then."
+    paraphrase_false = "Each morning I saw the fighters walking by our house."
     before = flagger.flag_texts([paraphrase_missed, paraphrase_false], language="en")
+    assert false in before[1].labels  # a real false flag before the corrections
     new = learn(tax, corrections, flagger)
     after = new.flag_texts([paraphrase_missed, paraphrase_false], language="en")
     assert after[0].scores[missed] > before[0].scores[missed]
     assert missed in after[0].labels
-    assert after[1].scores[false] < before[1].scores[false] or before[1].scores[false] == 0
+    assert after[1].scores[false] < before[1].scores[false]
     assert false not in after[1].labels
     assert new.model_version != flagger.model_version
     assert after[0].model_version == new.model_version

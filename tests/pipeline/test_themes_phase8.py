@@ -11,7 +11,7 @@ from pipeline.themes import Flagger
 from pipeline.themes.cue_phrases import CueMatcher, is_negated, strip_clitics
 from pipeline.themes.dialect_ar import to_standard
 from pipeline.themes.multilingual import MultilingualEncoder
-from pipeline.themes.names import find_names
+from pipeline.themes.person_names import find_names
 from pipeline.themes.scoring import FlagOptions
 from pipeline.themes.stance_ar import speaker_in
 from pipeline.themes.taxonomy import load_taxonomy
